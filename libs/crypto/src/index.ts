@@ -1,0 +1,1 @@
+export * from './blake3.js';
