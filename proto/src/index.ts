@@ -1,1 +1,5 @@
-export {};
+// Generated protobuf modules of everything that crosses NATS, one namespace per package so names
+// like AckRequest never collide across services, plus the runtime calls needed to use them.
+export * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
+/** Build, encode and decode messages (re-exported so services need no direct runtime dependency). */
+export { create, toBinary, fromBinary, type MessageShape, type MessageInitShape } from '@bufbuild/protobuf';
