@@ -1,1 +1,4 @@
-export {};
+export * from './errors.js';
+export * from './bus.js';
+export * from './in-process-bus.js';
+export * from './nats-bus.js';

@@ -1,0 +1,72 @@
+/**
+ * The bus: the seam between services. {@link NatsBus} carries it over NATS in the cluster,
+ * {@link InProcessBus} inside one process in the node; both keep the same semantics.
+ * @module
+ */
+
+/** Answers one request; a thrown {@link TacitError} reaches the requester as the same class. */
+export type BusHandler = (data: Uint8Array, subject: string) => Promise<Uint8Array> | Uint8Array;
+
+/** Handle returned by `serve`/`subscribe`. */
+export interface BusSubscription {
+  unsubscribe(): void;
+}
+
+/** Request/reply and events between services. */
+export interface Bus {
+  /** Request/reply; rejects with the typed TacitError the responder threw, NoRespondersError when nobody serves the subject, TimeoutError after timeoutMs (default 5000). */
+  request(subject: string, data: Uint8Array, opts?: { timeoutMs?: number }): Promise<Uint8Array>;
+  /** Serve requests; with `queue`, one member of the group answers each request. Handler errors travel back typed. */
+  serve(subject: string, handler: BusHandler, opts?: { queue?: string }): BusSubscription;
+  /** Fire-and-forget event. */
+  publish(subject: string, data: Uint8Array): void;
+  /** Receive events (and copies of requests) on `subject`; with `queue`, one member of the group gets each. */
+  subscribe(
+    subject: string,
+    handler: (data: Uint8Array, subject: string) => void,
+    opts?: { queue?: string },
+  ): BusSubscription;
+  /** Resolves once all outstanding work is flushed (NATS: drain). */
+  close(): Promise<void>;
+}
+
+/** Called when a subscriber throws or a served request fails with an untyped error; for logging. */
+export type BusErrorListener = (err: unknown, subject: string) => void;
+
+/** Default `request` timeout, in milliseconds. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+
+// Same token rules as NATS: dot-separated, no empty token, no whitespace; `*` matches one token,
+// `>` (last token only) matches one or more.
+const _TOKEN = /^[^\s.*>]+$/;
+
+/** Throws `TypeError` unless `subject` is a concrete NATS-style subject (no wildcards). */
+export function assertSubject(subject: string): void {
+  if (typeof subject !== 'string' || !subject.split('.').every((t) => _TOKEN.test(t))) {
+    throw new TypeError(`"subject" expected dot-separated tokens without wildcards, got ${JSON.stringify(subject)}`);
+  }
+}
+
+/** Throws `TypeError` unless `pattern` is a valid subject that may use `*` tokens and a final `>`. */
+export function assertSubjectPattern(pattern: string): void {
+  const tokens = typeof pattern === 'string' ? pattern.split('.') : [];
+  const ok =
+    tokens.length > 0 &&
+    tokens.every((t, i) => t === '*' || (t === '>' && i === tokens.length - 1) || _TOKEN.test(t));
+  if (!ok) {
+    throw new TypeError(`"subject" expected a subject pattern (tokens, "*", final ">"), got ${JSON.stringify(pattern)}`);
+  }
+}
+
+/** True when `subject` matches `pattern` under NATS wildcard rules. */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    const t = p[i];
+    if (t === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (t !== '*' && t !== s[i]) return false;
+  }
+  return p.length === s.length;
+}

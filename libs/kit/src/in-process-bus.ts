@@ -1,0 +1,171 @@
+/**
+ * {@link Bus} inside one process, for the node shape: same semantics as {@link NatsBus} — async
+ * delivery, copied payloads, wildcards, queue groups, typed errors, no-responders.
+ * @module
+ */
+import {
+  assertSubject,
+  assertSubjectPattern,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  subjectMatches,
+  type Bus,
+  type BusErrorListener,
+  type BusHandler,
+  type BusSubscription,
+} from './bus.js';
+import {
+  errorFromHeaders,
+  errorToHeaders,
+  InternalError,
+  isTacitError,
+  NoRespondersError,
+  TimeoutError,
+  UnavailableError,
+  type TacitError,
+} from './errors.js';
+
+/** Options of {@link InProcessBus}. */
+export interface InProcessBusOptions {
+  /** Told about subscriber exceptions and untyped handler failures (which requesters see as InternalError). */
+  onError?: BusErrorListener;
+}
+
+type _Reply = (result: { data: Uint8Array } | { error: TacitError }) => void;
+
+interface _Sub {
+  readonly pattern: string;
+  readonly queue: string | undefined;
+  readonly serve: BusHandler | undefined;
+  readonly listen: ((data: Uint8Array, subject: string) => void) | undefined;
+  active: boolean;
+}
+
+/** In-process {@link Bus}; the member of a queue group that gets a message is unspecified (here: round robin). */
+export class InProcessBus implements Bus {
+  readonly #subs = new Set<_Sub>();
+  readonly #cursor = new Map<string, number>();
+  readonly #inflight = new Set<Promise<void>>();
+  readonly #onError: BusErrorListener;
+  #closed = false;
+
+  constructor(opts: InProcessBusOptions = {}) {
+    this.#onError = opts.onError ?? (() => {});
+  }
+
+  request(subject: string, data: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(new UnavailableError('bus closed'));
+    try {
+      assertSubject(subject);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const targets = this.#route(subject);
+    // NATS answers "no responders" only when no subscription at all matches; a mere listener
+    // makes the request wait for its timeout, and so it does here.
+    if (targets.length === 0) return Promise.reject(new NoRespondersError(`no responders for ${subject}`));
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => settle({ error: new TimeoutError(`request to ${subject} timed out after ${timeoutMs} ms`) }), timeoutMs);
+      const settle: _Reply = (result) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if ('data' in result) resolve(result.data);
+        else reject(result.error);
+      };
+      for (const sub of targets) this.#deliver(sub, subject, data, settle);
+    });
+  }
+
+  serve(subject: string, handler: BusHandler, opts: { queue?: string } = {}): BusSubscription {
+    return this.#add({ pattern: subject, queue: opts.queue, serve: handler, listen: undefined, active: true });
+  }
+
+  publish(subject: string, data: Uint8Array): void {
+    if (this.#closed) throw new UnavailableError('bus closed');
+    assertSubject(subject);
+    for (const sub of this.#route(subject)) this.#deliver(sub, subject, data, undefined);
+  }
+
+  subscribe(
+    subject: string,
+    handler: (data: Uint8Array, subject: string) => void,
+    opts: { queue?: string } = {},
+  ): BusSubscription {
+    return this.#add({ pattern: subject, queue: opts.queue, serve: undefined, listen: handler, active: true });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const sub of this.#subs) sub.active = false;
+    this.#subs.clear();
+    // Handlers already handed a message finish, and their replies still reach requesters.
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  #add(sub: _Sub): BusSubscription {
+    if (this.#closed) throw new UnavailableError('bus closed');
+    assertSubjectPattern(sub.pattern);
+    this.#subs.add(sub);
+    return {
+      unsubscribe: () => {
+        sub.active = false;
+        this.#subs.delete(sub);
+      },
+    };
+  }
+
+  /** Every plain subscription, plus one member of each queue group (keyed by pattern and queue, as in NATS). */
+  #route(subject: string): _Sub[] {
+    const out: _Sub[] = [];
+    const groups = new Map<string, _Sub[]>();
+    for (const sub of this.#subs) {
+      if (!subjectMatches(sub.pattern, subject)) continue;
+      if (sub.queue === undefined) {
+        out.push(sub);
+        continue;
+      }
+      const key = `${sub.pattern} ${sub.queue}`;
+      const members = groups.get(key);
+      if (members) members.push(sub);
+      else groups.set(key, [sub]);
+    }
+    for (const [key, members] of groups) {
+      const n = this.#cursor.get(key) ?? 0;
+      this.#cursor.set(key, (n + 1) % members.length);
+      out.push(members[n % members.length]!);
+    }
+    return out;
+  }
+
+  #deliver(sub: _Sub, subject: string, data: Uint8Array, reply: _Reply | undefined): void {
+    // Copy, so neither side can see the other mutate the buffer afterwards: over NATS it is a copy.
+    const copy = data.slice();
+    const run = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => (sub.active ? this.#run(sub, subject, copy, reply) : undefined))
+      .finally(() => this.#inflight.delete(run));
+    this.#inflight.add(run);
+  }
+
+  async #run(sub: _Sub, subject: string, data: Uint8Array, reply: _Reply | undefined): Promise<void> {
+    if (sub.listen) {
+      try {
+        sub.listen(data, subject);
+      } catch (err) {
+        this.#onError(err, subject);
+      }
+      return;
+    }
+    try {
+      const out = await sub.serve!(data, subject);
+      if (!(out instanceof Uint8Array)) throw new InternalError('handler returned no bytes');
+      reply?.({ data: out.slice() });
+    } catch (err) {
+      if (!isTacitError(err) || err instanceof InternalError) this.#onError(err, subject);
+      // Through the header codec, so the requester sees exactly what it would see over NATS.
+      const headers = errorToHeaders(err);
+      reply?.({ error: errorFromHeaders((name) => headers[name])! });
+    }
+  }
+}

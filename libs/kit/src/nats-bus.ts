@@ -1,0 +1,296 @@
+/**
+ * {@link Bus} over NATS core request/reply, for the cluster shape. Reconnects forever, so a NATS
+ * restart is survived: subscriptions are re-sent by the client on reconnect.
+ * @module
+ */
+import {
+  connect,
+  errors as natsErrors,
+  headers as natsHeaders,
+  Match,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import {
+  assertSubject,
+  assertSubjectPattern,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type Bus,
+  type BusErrorListener,
+  type BusHandler,
+  type BusSubscription,
+} from './bus.js';
+import {
+  errorFromHeaders,
+  errorToHeaders,
+  InternalError,
+  InvalidArgumentError,
+  isTacitError,
+  NoRespondersError,
+  TimeoutError,
+  UnavailableError,
+  type TacitError,
+} from './errors.js';
+
+/** Connection state reported by {@link NatsBus.onStatus}. */
+export type NatsBusStatus = 'connected' | 'disconnected' | 'reconnecting' | 'closed';
+
+/** Options of {@link NatsBus.connect}. */
+export interface NatsBusOptions {
+  /** `nats://host:port`, or several for a cluster. */
+  url: string | string[];
+  /** Client name shown in NATS monitoring (the service name). */
+  name: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** Base wait between reconnect attempts (default 1000 ms); jitter is added on top. */
+  reconnectTimeWaitMs?: number;
+  /** Random extra wait per attempt, so replicas do not reconnect in lockstep (default 500 ms). */
+  reconnectJitterMs?: number;
+  /** How often to ping the server to detect a dead link (default 20 000 ms). */
+  pingIntervalMs?: number;
+  /** Keep retrying the first connect instead of failing fast (default false: boot fails with UnavailableError). */
+  waitOnFirstConnect?: boolean;
+  /** Told about subscriber exceptions, untyped handler failures and async connection errors. */
+  onError?: BusErrorListener;
+}
+
+/** {@link Bus} over a NATS connection. */
+export class NatsBus implements Bus {
+  readonly #nc: NatsConnection;
+  readonly #onError: BusErrorListener;
+  readonly #subs = new Set<Subscription>();
+  readonly #inflight = new Set<Promise<void>>();
+  readonly #listeners = new Set<(status: NatsBusStatus) => void>();
+  readonly #statusLoop: Promise<void>;
+  #status: NatsBusStatus = 'connected';
+  #closing: Promise<void> | undefined;
+
+  private constructor(nc: NatsConnection, onError: BusErrorListener) {
+    this.#nc = nc;
+    this.#onError = onError;
+    this.#statusLoop = this.#watch();
+  }
+
+  /** Connects, or rejects with {@link UnavailableError} when the first connect fails (unless `waitOnFirstConnect`). */
+  static async connect(opts: NatsBusOptions): Promise<NatsBus> {
+    try {
+      const nc = await connect({
+        servers: opts.url,
+        name: opts.name,
+        user: opts.user,
+        pass: opts.pass,
+        token: opts.token,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: opts.reconnectTimeWaitMs ?? 1000,
+        reconnectJitter: opts.reconnectJitterMs ?? 500,
+        pingInterval: opts.pingIntervalMs ?? 20_000,
+        waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+        // A server mid-restart may briefly refuse auth; giving up then would end the bus for good.
+        ignoreAuthErrorAbort: true,
+      });
+      return new NatsBus(nc, opts.onError ?? (() => {}));
+    } catch (err) {
+      throw new UnavailableError(`cannot connect to NATS: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Current connection state. */
+  get status(): NatsBusStatus {
+    return this.#status;
+  }
+
+  /** True while connected to a server. */
+  get ready(): boolean {
+    return this.#status === 'connected';
+  }
+
+  /** Calls `listener` on every state change; returns the function that stops it. */
+  onStatus(listener: (status: NatsBusStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Readiness check: a round trip to the server; throws {@link UnavailableError} while disconnected. */
+  async check(): Promise<void> {
+    if (!this.ready) throw new UnavailableError(`NATS ${this.#status}`);
+    try {
+      await this.#nc.flush();
+    } catch (err) {
+      throw new UnavailableError('NATS flush failed', { cause: err });
+    }
+  }
+
+  async request(subject: string, data: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    assertSubject(subject);
+    let msg: Msg;
+    try {
+      msg = await this.#nc.request(subject, data, { timeout: timeoutMs });
+    } catch (err) {
+      throw _fromNats(err, subject, timeoutMs);
+    }
+    const hdrs = msg.headers;
+    const failure = hdrs && errorFromHeaders((k) => (hdrs.has(k, Match.IgnoreCase) ? hdrs.get(k, Match.IgnoreCase) : undefined));
+    if (failure) throw failure;
+    return msg.data;
+  }
+
+  serve(subject: string, handler: BusHandler, opts: { queue?: string } = {}): BusSubscription {
+    return this.#subscribe(subject, opts.queue, (msg) => this.#track(this.#answer(msg, handler)));
+  }
+
+  publish(subject: string, data: Uint8Array): void {
+    assertSubject(subject);
+    try {
+      this.#nc.publish(subject, data);
+    } catch (err) {
+      throw _fromNats(err, subject, 0);
+    }
+  }
+
+  subscribe(
+    subject: string,
+    handler: (data: Uint8Array, subject: string) => void,
+    opts: { queue?: string } = {},
+  ): BusSubscription {
+    return this.#subscribe(subject, opts.queue, (msg) => {
+      try {
+        handler(msg.data, msg.subject);
+      } catch (err) {
+        this.#onError(err, msg.subject);
+      }
+    });
+  }
+
+  /** Stops taking messages, lets running handlers reply, flushes, then closes the connection. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#nc.isClosed()) return;
+    if (this.ready) {
+      // Subscriptions first, so no new request starts; the connection must outlive the replies.
+      await Promise.allSettled([...this.#subs].map((s) => s.drain()));
+      while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+      await this.#nc.drain().catch(() => this.#nc.close());
+    } else {
+      // Draining needs the server; while it is away there is nothing to flush to.
+      await this.#nc.close();
+    }
+    await this.#statusLoop;
+  }
+
+  #subscribe(subject: string, queue: string | undefined, onMsg: (msg: Msg) => void): BusSubscription {
+    assertSubjectPattern(subject);
+    if (this.#closing) throw new UnavailableError('bus closed');
+    let sub: Subscription;
+    try {
+      sub = this.#nc.subscribe(subject, {
+        queue,
+        callback: (err, msg) => {
+          if (err) this.#onError(err, subject);
+          else onMsg(msg);
+        },
+      });
+    } catch (err) {
+      throw _fromNats(err, subject, 0);
+    }
+    this.#subs.add(sub);
+    return {
+      unsubscribe: () => {
+        this.#subs.delete(sub);
+        if (!sub.isClosed()) sub.unsubscribe();
+      },
+    };
+  }
+
+  async #answer(msg: Msg, handler: BusHandler): Promise<void> {
+    let out: Uint8Array;
+    try {
+      out = await handler(msg.data, msg.subject);
+      if (!(out instanceof Uint8Array)) throw new InternalError('handler returned no bytes');
+    } catch (err) {
+      if (!isTacitError(err) || err instanceof InternalError) this.#onError(err, msg.subject);
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries(errorToHeaders(err))) h.set(k, v);
+      this.#respond(msg, new Uint8Array(0), h);
+      return;
+    }
+    this.#respond(msg, out, undefined);
+  }
+
+  #respond(msg: Msg, data: Uint8Array, h: ReturnType<typeof natsHeaders> | undefined): void {
+    // A published (not requested) message has no reply subject: the result has nowhere to go.
+    if (!msg.reply) return;
+    try {
+      msg.respond(data, h ? { headers: h } : undefined);
+    } catch (err) {
+      this.#onError(err, msg.subject);
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    const p = work.finally(() => this.#inflight.delete(p));
+    this.#inflight.add(p);
+  }
+
+  async #watch(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          this.#set('disconnected');
+          break;
+        case 'reconnecting':
+          this.#set('reconnecting');
+          break;
+        case 'reconnect':
+          this.#set('connected');
+          break;
+        case 'close':
+          this.#set('closed');
+          break;
+        case 'error':
+          this.#onError(s.error, '');
+          break;
+        default:
+          break;
+      }
+    }
+    this.#set('closed');
+  }
+
+  #set(status: NatsBusStatus): void {
+    if (this.#status === status) return;
+    this.#status = status;
+    for (const l of this.#listeners) {
+      try {
+        l(status);
+      } catch (err) {
+        this.#onError(err, '');
+      }
+    }
+  }
+}
+
+function _fromNats(err: unknown, subject: string, timeoutMs: number): TacitError {
+  if (isTacitError(err)) return err;
+  if (err instanceof natsErrors.TimeoutError) {
+    return new TimeoutError(`request to ${subject} timed out after ${timeoutMs} ms`, { cause: err });
+  }
+  if (
+    err instanceof natsErrors.NoRespondersError ||
+    (err instanceof natsErrors.RequestError && err.isNoResponders())
+  ) {
+    return new NoRespondersError(`no responders for ${subject}`, { cause: err });
+  }
+  if (err instanceof natsErrors.InvalidArgumentError || err instanceof natsErrors.InvalidSubjectError) {
+    return new InvalidArgumentError(err.message, { cause: err });
+  }
+  return new UnavailableError(`NATS: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
