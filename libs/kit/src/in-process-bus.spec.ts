@@ -22,7 +22,7 @@ describe(InProcessBus.name, () => {
 
   it('times out when the handler is too slow', async () => {
     const sut = new InProcessBus();
-    sut.serve('slow', () => new Promise<Uint8Array>((r) => setTimeout(() => r(bytes("late")), 60)));
+    sut.serve('slow', () => new Promise<Uint8Array>((r) => setTimeout(() => r(bytes('late')), 60)));
     await assert.rejects(sut.request('slow', bytes('x'), { timeoutMs: 20 }), TimeoutError);
     await sut.close();
   });
