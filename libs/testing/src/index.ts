@@ -1,1 +1,8 @@
-export {};
+// @tacit/testing: real nats-server, PostgreSQL, Redis and MinIO on free loopback ports, each in
+// a temporary folder, restartable on the same port and data, and gone when the test process is.
+export { MissingServerError, ServerStartError } from './errors.js';
+export { defaultSearchDirs, findBinary, findPostgresBinDir, tacitCacheDir } from './binaries.js';
+export { killAll, type StopOptions, type TestServer } from './server.js';
+export { freePort, waitFor, type WaitForOptions } from './wait.js';
+export { startNats, type NatsOptions, type NatsServer } from './nats.js';
+export { startPostgres, type PostgresOptions, type PostgresServer } from './postgres.js';
