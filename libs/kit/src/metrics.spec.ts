@@ -1,0 +1,35 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Metrics } from './metrics.js';
+
+describe(Metrics.name, () => {
+  it('prefixes names, labels the service and exposes default process metrics', async () => {
+    const sut = new Metrics({ service: 'queue' });
+    sut.counter({ name: 'messages_total', help: 'Messages stored.', labelNames: ['outcome'] }).inc({ outcome: 'ok' }, 2);
+    sut.gauge({ name: 'mailboxes', help: 'Open mailboxes.' }).set(5);
+    sut.histogram({ name: 'drain_seconds', help: 'Drain time.', buckets: [0.1, 1] }).observe(0.5);
+    const text = await sut.text();
+    assert.match(text, /^tacit_queue_messages_total\{outcome="ok",service="queue"\} 2$/m);
+    assert.match(text, /^tacit_queue_mailboxes\{service="queue"\} 5$/m);
+    assert.match(text, /^tacit_queue_drain_seconds_bucket\{le="1",service="queue"\} 1$/m);
+    assert.match(text, /^process_cpu_user_seconds_total/m);
+    assert.match(sut.contentType, /^text\/plain/);
+  });
+
+  it('returns the existing metric for a repeated name and refuses a type clash', () => {
+    const sut = new Metrics({ service: 'gateway', defaultMetrics: false });
+    const a = sut.counter({ name: 'frames_total', help: 'h' });
+    assert.equal(sut.counter({ name: 'frames_total', help: 'h' }), a);
+    assert.throws(() => sut.gauge({ name: 'frames_total', help: 'h' }), TypeError);
+  });
+
+  it('keeps cluster names for services co-hosted on one registry', async () => {
+    const node = new Metrics({ service: 'node', defaultMetrics: false });
+    node.forService('queue').counter({ name: 'acks_total', help: 'h' }).inc();
+    assert.match(await node.text(), /^tacit_queue_acks_total\{service="node"\} 1$/m);
+  });
+
+  it('rejects a service name that would make invalid metric names', () => {
+    assert.throws(() => new Metrics({ service: 'Bad-Name' }), RangeError);
+  });
+});
