@@ -6,3 +6,5 @@ export * from './config.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './tracing.js';
+export * from './health.js';
+export * from './ops-server.js';
