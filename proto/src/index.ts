@@ -1,5 +1,6 @@
 // Generated protobuf modules of everything that crosses NATS, one namespace per package so names
 // like AckRequest never collide across services, plus the runtime calls needed to use them.
 export * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
+export * as gatewayV1 from './gen/tacit/gateway/v1/gateway_pb.js';
 /** Build, encode and decode messages (re-exported so services need no direct runtime dependency). */
 export { create, toBinary, fromBinary, type MessageShape, type MessageInitShape } from '@bufbuild/protobuf';

@@ -1,0 +1,387 @@
+import { ed25519 } from '@tacit/crypto';
+import {
+  claimProofMessage,
+  currentEpoch,
+  decodeServerFrame,
+  destHash,
+  encodeClientFrame,
+  ErrorCode,
+  mailboxId,
+  MAX_ACK,
+  MAX_CLAIM,
+  missedEpochs,
+  pad,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  skewWindow,
+  unpad,
+  DEFAULT_TTL_HOURS,
+  type Packet,
+  type ServerFrame,
+} from '@tacit/protocol';
+
+/** The browser WebSocket shape; Node 24's global WebSocket and the `ws` package both fit. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+/** A received message, surfaced exactly once per packet id. */
+export interface ReceivedMessage {
+  packetId: Uint8Array;
+  destHash: Uint8Array;
+  payload: Uint8Array;
+}
+
+/** The mailbox owner's key for one namespace: Ed25519, 32-byte seed and public key. */
+export interface MailboxIdentity {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+/** Options of {@link RelayClient}. */
+export interface RelayClientOptions {
+  /** Gateway URLs (ws://…/v1); the client rotates through them when one fails. */
+  urls: string[];
+  namespaceId: Uint8Array;
+  identity: MailboxIdentity;
+  /** Opens a socket; default: the global WebSocket. */
+  webSocket?: WebSocketFactory;
+  /** Called once per new packet; the ACK is sent after it resolves, so a crash mid-handler means redelivery. */
+  onMessage?: (msg: ReceivedMessage) => void | Promise<void>;
+  /** Claim this connection's mailboxes (default true); a send-only client may skip it. */
+  receive?: boolean;
+  /** When the client was last online (ms), to claim the epochs missed since; default: only the skew window. */
+  lastSeenMs?: number;
+  /** Packet ids remembered for dedup (default 100,000). */
+  dedupCapacity?: number;
+  /** Reconnect backoff bounds (ms). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  now?: () => number;
+  random?: (n: number) => Uint8Array;
+}
+
+/** The gateway refused a packet for good (e.g. the recipient's mailbox is full). */
+export class SendRejectedError extends Error {
+  override readonly name = 'SendRejectedError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The client was closed before the packet was accepted. */
+export class ClientClosedError extends Error {
+  override readonly name = 'ClientClosedError';
+}
+
+interface _Outgoing {
+  frame: Uint8Array;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+  sent: boolean;
+}
+
+function _hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+function _bytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (Array.isArray(data)) {
+    const total = data.reduce((n: number, b: Uint8Array) => n + b.length, 0);
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const b of data as Uint8Array[]) {
+      out.set(b, o);
+      o += b.length;
+    }
+    return out;
+  }
+  throw new ProtocolError(ErrorCode.MALFORMED_FRAME, 'message', 'text message from the gateway');
+}
+
+/**
+ * A connection to Tacit relays: HELLO, claims with proof of ownership, send with retry until ACCEPTED,
+ * receive with dedup (each packet id surfaces once) and coalesced acks, reconnect with backoff across
+ * gateway URLs. Sends that were not yet ACCEPTED are re-sent after a reconnect with the same packet id.
+ */
+export class RelayClient {
+  private ws: WebSocketLike | undefined;
+  private urlIndex = 0;
+  private closed = false;
+  private backoff: number;
+  private readonly outbox = new Map<string, _Outgoing>();
+  private readonly seen = new Map<string, true>();
+  private ackQueue: Uint8Array[] = [];
+  private ackScheduled = false;
+  private requestId = 0;
+  private readonly claimWaiters = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+  private readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private ready = false;
+  private lastSeenMs: number | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly now: () => number;
+  private readonly random: (n: number) => Uint8Array;
+  /** Counts for tests and benchmarks. */
+  readonly stats = { connects: 0, delivered: 0, duplicates: 0, accepted: 0, resent: 0 };
+
+  constructor(private readonly opts: RelayClientOptions) {
+    if (opts.urls.length === 0) throw new RangeError('"urls" expected at least 1 gateway URL, got 0');
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
+    this.backoff = opts.minBackoffMs ?? 100;
+    this.lastSeenMs = opts.lastSeenMs;
+  }
+
+  /** The public key senders address this client by. */
+  get peerKey(): Uint8Array {
+    return this.opts.identity.publicKey;
+  }
+
+  /** Sends not yet accepted. */
+  get pendingSends(): number {
+    return this.outbox.size;
+  }
+
+  /** Opens the connection (HELLO, claims); resolves once ready to send and receive. */
+  connect(): Promise<void> {
+    this.closed = false;
+    const p = this.waitReady();
+    if (!this.ws) this.open();
+    return p;
+  }
+
+  private waitReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  private open(): void {
+    const url = this.opts.urls[this.urlIndex % this.opts.urls.length]!;
+    const factory = this.opts.webSocket ?? ((u: string) => new (globalThis as unknown as { WebSocket: new (u: string) => WebSocketLike }).WebSocket(u));
+    const ws = factory(url);
+    this.ws = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      ws.send(encodeClientFrame({ type: 'hello', minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION }));
+    };
+    ws.onmessage = (ev) => {
+      try {
+        this.onFrame(decodeServerFrame(_bytes(ev.data)));
+      } catch (err) {
+        if (err instanceof ProtocolError) ws.close(4400, 'malformed frame from gateway');
+        else throw err;
+      }
+    };
+    ws.onerror = () => undefined;
+    ws.onclose = () => this.onClose(ws);
+  }
+
+  private onClose(ws: WebSocketLike): void {
+    if (this.ws !== ws) return;
+    this.ws = undefined;
+    this.ready = false;
+    for (const o of this.outbox.values()) o.sent = false;
+    for (const w of this.claimWaiters.values()) w.reject(new Error('connection closed during claim'));
+    this.claimWaiters.clear();
+    if (this.closed) return;
+    this.urlIndex++;
+    const delay = this.backoff * (0.5 + Math.random());
+    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 5000);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.closed) this.open();
+    }, delay);
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        return void this.onWelcome(frame.challenge).catch(() => this.ws?.close(4000, 'claim failed'));
+      case 'claimed': {
+        const w = this.claimWaiters.get(frame.requestId);
+        this.claimWaiters.delete(frame.requestId);
+        w?.resolve();
+        return;
+      }
+      case 'accepted': {
+        const key = _hex(frame.packetId);
+        const o = this.outbox.get(key);
+        if (o) {
+          this.outbox.delete(key);
+          this.stats.accepted++;
+          o.resolve();
+        }
+        return;
+      }
+      case 'deliver':
+        return void this.onDeliver(frame.packet);
+      case 'error':
+        return this.onError(frame.code, frame.ref, frame.message);
+      case 'goaway':
+        // The gateway drains: reconnect (to the next URL) after its hint; unaccepted sends go again.
+        setTimeout(() => this.ws?.close(1000, 'goaway'), frame.retryAfterMs);
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  private async onWelcome(challenge: Uint8Array): Promise<void> {
+    this.stats.connects++;
+    this.backoff = this.opts.minBackoffMs ?? 100;
+    const now = this.now();
+    if (this.opts.receive ?? true) {
+      const epochs = new Set(skewWindow(now));
+      if (this.lastSeenMs !== undefined) for (const e of missedEpochs(this.lastSeenMs, now, DEFAULT_TTL_HOURS)) epochs.add(e);
+      const dests = [...epochs].sort((a, b) => a - b).map((e) => destHash(this.opts.namespaceId, this.peerKey, e));
+      for (let i = 0; i < dests.length; i += MAX_CLAIM) await this.claim(challenge, dests.slice(i, i + MAX_CLAIM));
+    }
+    this.lastSeenMs = now;
+    this.ready = true;
+    for (const w of this.readyWaiters.splice(0)) w.resolve();
+    for (const o of this.outbox.values()) {
+      if (!o.sent) {
+        this.stats.resent++;
+        this.transmit(o);
+      }
+    }
+  }
+
+  private claim(challenge: Uint8Array, dests: Uint8Array[]): Promise<void> {
+    const requestId = ++this.requestId >>> 0;
+    const signature = ed25519.sign(this.opts.identity.secretKey, claimProofMessage(challenge, dests));
+    return new Promise((resolve, reject) => {
+      this.claimWaiters.set(requestId, { resolve, reject });
+      this.ws?.send(encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, signature, dests }));
+    });
+  }
+
+  private onError(code: number, ref: Uint8Array, message: string): void {
+    const key = _hex(ref);
+    const o = this.outbox.get(key);
+    if (o) {
+      if (code === ErrorCode.MAILBOX_FULL) {
+        this.outbox.delete(key);
+        o.reject(new SendRejectedError(code, message));
+      } else {
+        // RATE_LIMITED, UNAVAILABLE: the packet is not safe yet; try again shortly with the same id.
+        o.sent = false;
+        setTimeout(() => {
+          if (this.outbox.get(key) === o && !o.sent) this.transmit(o);
+        }, 50 + Math.random() * 200);
+      }
+      return;
+    }
+    const claimWaiter = this.claimWaiters.get(new DataView(ref.buffer, ref.byteOffset, 4).getUint32(0));
+    if (claimWaiter && (code === ErrorCode.BAD_PROOF || code === ErrorCode.TOO_MANY_CLAIMS)) {
+      claimWaiter.reject(new SendRejectedError(code, message));
+    }
+  }
+
+  private async onDeliver(packet: Packet): Promise<void> {
+    const id = new Uint8Array(packet.packetId);
+    const key = _hex(id);
+    if (this.seen.has(key)) {
+      this.stats.duplicates++;
+      this.ack(id);
+      return;
+    }
+    this.seen.set(key, true);
+    if (this.seen.size > (this.opts.dedupCapacity ?? 100_000)) this.seen.delete(this.seen.keys().next().value!);
+    this.stats.delivered++;
+    try {
+      await this.opts.onMessage?.({ packetId: id, destHash: new Uint8Array(packet.destHash), payload: unpad(packet.payload) });
+      this.ack(id);
+    } catch {
+      // The handler failed: forget it so the redelivery is surfaced again.
+      this.seen.delete(key);
+    }
+  }
+
+  private ack(id: Uint8Array): void {
+    this.ackQueue.push(id);
+    if (this.ackQueue.length >= MAX_ACK) return this.flushAcks();
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    queueMicrotask(() => this.flushAcks());
+  }
+
+  private flushAcks(): void {
+    this.ackScheduled = false;
+    while (this.ackQueue.length) {
+      const packetIds = this.ackQueue.splice(0, MAX_ACK);
+      if (this.ws?.readyState === 1) this.ws.send(encodeClientFrame({ type: 'ack', packetIds }));
+    }
+  }
+
+  /**
+   * Sends `payload` (padded to a size bucket here) to the mailbox owner `recipient` in this namespace;
+   * resolves once the relay ACCEPTED it (acked live or durably queued). Retries across reconnects.
+   */
+  send(recipient: Uint8Array, payload: Uint8Array, opts: { ttlSeconds?: number; packetId?: Uint8Array } = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new ClientClosedError('client closed'));
+    const dest = destHash(this.opts.namespaceId, recipient, currentEpoch(this.now()));
+    const packetId = opts.packetId ?? this.random(16);
+    const packet: Packet = {
+      version: 1,
+      hopLimit: 8,
+      destHash: dest,
+      mailboxId: mailboxId(dest, recipient),
+      packetId,
+      ttlSeconds: opts.ttlSeconds ?? 2_592_000,
+      payload: pad(payload),
+    };
+    const frame = encodeClientFrame({ type: 'send', packet });
+    const key = _hex(packetId);
+    return new Promise((resolve, reject) => {
+      const o: _Outgoing = { frame, resolve, reject, sent: false };
+      this.outbox.set(key, o);
+      if (this.ready) this.transmit(o);
+    });
+  }
+
+  private transmit(o: _Outgoing): void {
+    if (this.ws?.readyState !== 1) return;
+    o.sent = true;
+    this.ws.send(o.frame);
+  }
+
+  /** Closes for good; unaccepted sends reject with ClientClosedError. */
+  close(): void {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.flushAcks();
+    this.ws?.close(1000, 'bye');
+    this.ws = undefined;
+    for (const o of this.outbox.values()) o.reject(new ClientClosedError('client closed before the packet was accepted'));
+    this.outbox.clear();
+    for (const w of this.readyWaiters.splice(0)) w.reject(new ClientClosedError('client closed'));
+  }
+
+  /** Drops the socket without closing the client, as a network failure would (tests). */
+  dropConnection(): void {
+    this.ws?.close(4000, 'dropped');
+  }
+}
+
+/** A fresh random mailbox identity (Ed25519). */
+export function newMailboxIdentity(): MailboxIdentity {
+  const kp = ed25519.keygen();
+  return { secretKey: kp.secretKey, publicKey: kp.publicKey };
+}

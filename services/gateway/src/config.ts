@@ -1,0 +1,30 @@
+import { bool, defineConfig, int, loadConfig, oneOf, port, string, url, type Config } from '@tacit/kit';
+
+/** Everything a gateway reads from the environment, validated once at boot. */
+export const gatewayConfigSchema = defineConfig({
+  HOST: string({ default: '0.0.0.0', description: 'address the WebSocket/HTTP listener binds' }),
+  PORT: port({ default: 8080, description: 'WebSocket (/v1) and HTTP (/healthz, /readyz, /metrics) port' }),
+  NATS_URL: url({ optional: true, description: 'NATS server; unset: in-process bus (single node only)' }),
+  REDIS_URL: url({ optional: true, description: 'Redis for shared rate limits and dedup; unset: in-memory' }),
+  GATEWAY_MAX_FRAME_BYTES: int({ default: 65_611, min: 1024, max: 1_048_576, description: 'largest frame accepted' }),
+  GATEWAY_IDLE_TIMEOUT_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'close after this long without a frame' }),
+  GATEWAY_QUEUE_TTL_SECONDS: int({ default: 2_592_000, min: 60, max: 2_592_000, description: 'longest a packet waits in the queue' }),
+  GATEWAY_LIVE_ACK_TIMEOUT_MS: int({ default: 2000, min: 50, max: 60_000, description: 'wait for a live recipient ack before queueing' }),
+  GATEWAY_CONN_RATE: int({ default: 2000, min: 1, max: 1_000_000, description: 'frames per second per connection' }),
+  GATEWAY_CONN_BURST: int({ default: 4000, min: 1, max: 1_000_000, description: 'frame burst per connection' }),
+  GATEWAY_IP_RATE: int({ default: 20_000, min: 1, max: 10_000_000, description: 'frames per second per client IP, across replicas' }),
+  GATEWAY_IP_CONNECT_RATE: int({ default: 200, min: 1, max: 1_000_000, description: 'new connections per second per client IP, across replicas' }),
+  GATEWAY_MAX_CLAIMS: int({ default: 4096, min: 1, max: 65_536, description: 'mailboxes one connection may claim' }),
+  GATEWAY_MAX_BUFFERED_BYTES: int({ default: 1_048_576, min: 65_536, max: 67_108_864, description: 'outbound bytes buffered per connection before deliveries go to the queue' }),
+  GATEWAY_DELIVERY_WINDOW: int({ default: 512, min: 1, max: 65_536, description: 'unacked deliveries per connection' }),
+  GATEWAY_DRAIN_GRACE_MS: int({ default: 10_000, min: 0, max: 300_000, description: 'SIGTERM: time for in-flight sends before connections close' }),
+  GATEWAY_LOG_CLIENT_IPS: bool({ default: false, description: 'operator opt-in: log client IPs' }),
+  LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error'] as const, { default: 'info', description: 'log level' }),
+});
+
+export type GatewayConfig = Config<typeof gatewayConfigSchema>;
+
+/** Config for tests and embedding: defaults plus overrides, validated the same way. */
+export function gatewayConfig(env: Record<string, string | undefined> = {}): GatewayConfig {
+  return loadConfig(gatewayConfigSchema, env);
+}

@@ -1,0 +1,507 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { blake3Keyed, ed25519 } from '@tacit/crypto';
+import { NoRespondersError, type Bus, type BusSubscription } from '@tacit/kit';
+import { create, fromBinary, gatewayV1, toBinary } from '@tacit/proto';
+import {
+  claimProofMessage,
+  closeCodeFor,
+  CloseCode,
+  decodeClientFrame,
+  ErrorCode,
+  GoawayReason,
+  mailboxId as deriveMailboxId,
+  negotiateVersion,
+  ProtocolError,
+  SUPPORTED_VERSIONS,
+  MAX_CLAIM,
+  type ClaimFrame,
+  type ClientFrame,
+  type ErrorCodeValue,
+} from '@tacit/protocol';
+import { ClientConnection } from './connection.js';
+import type { GatewayConfig } from './config.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { QueuePort } from './queue-port.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { SafeSet } from './safe-set.js';
+
+/** The log calls the gateway makes: event name plus counts and codes, never hashes, keys, payloads or (by default) IPs. */
+export interface GatewayLog {
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}
+
+/** Everything the gateway talks to; each is swapped between the cluster and the single node. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  bus: Bus;
+  queue: QueuePort;
+  limiter: RateLimiter;
+  safe: SafeSet;
+  log: GatewayLog;
+  metrics: GatewayMetrics;
+  now?: () => number;
+}
+
+const _STRIKES_BEFORE_CLOSE = 50;
+const _DRAIN_BATCH = 256;
+const _MBX_SUBJECT = 'tacit.mbx.';
+
+function _hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+function _copy(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
+/**
+ * The gateway's logic, independent of how it is hosted: WebSocket sessions, claims with proof of
+ * ownership, send → live delivery (this replica, another replica over the bus) or durable queueing,
+ * acks, drains of queued packets, limits and graceful shutdown. Stateless across replicas: presence is
+ * NATS interest — a replica serves `tacit.mbx.<id>` exactly while it holds a connection claiming it.
+ */
+export class Gateway {
+  readonly wss: WebSocketServer;
+  private readonly connections = new Set<ClientConnection>();
+  /** Claimed mailboxes on this replica → the connections claiming them. */
+  private readonly local = new Map<string, Set<ClientConnection>>();
+  private readonly subs = new Map<string, BusSubscription>();
+  private ackBatch: Array<{ mailboxId: Uint8Array; packetId: Uint8Array }> = [];
+  private ackScheduled = false;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly ipSalt = randomBytes(32);
+  private readonly now: () => number;
+  accepting = true;
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.now = deps.now ?? Date.now;
+    const cfg = deps.config;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      // ws closes with 1009 on its own above this hard ceiling; between maxFrameBytes and it we answer
+      // FRAME_TOO_LARGE first, so a client learns why.
+      maxPayload: cfg.GATEWAY_MAX_FRAME_BYTES * 2,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    // One sweep for idle connections instead of a timer each: idle connections must stay cheap.
+    this.sweeper = setInterval(() => this.sweepIdle(), Math.min(5000, Math.max(250, cfg.GATEWAY_IDLE_TIMEOUT_MS / 4)));
+    this.sweeper.unref();
+  }
+
+  /** Number of open client connections on this replica. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Takes over an HTTP upgrade on the WebSocket path; refuses floods of new connections per IP. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const ipKey = this.ipKey(req.socket.remoteAddress ?? '');
+    if (!this.accepting) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
+      return;
+    }
+    if (!this.deps.limiter.allow(`c:${ipKey}`, this.deps.config.GATEWAY_IP_CONNECT_RATE)) {
+      this.deps.metrics.rejectedConnections.inc();
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, ipKey));
+  }
+
+  private ipKey(ip: string): string {
+    if (this.deps.config.GATEWAY_LOG_CLIENT_IPS) return ip;
+    // Limits need a stable key per address, not the address: a salted hash keeps IPs out of Redis.
+    return Buffer.from(blake3Keyed(this.ipSalt, new TextEncoder().encode(ip), 12)).toString('base64url');
+  }
+
+  private attach(ws: WebSocket, ipKey: string): void {
+    const cfg = this.deps.config;
+    const conn = new ClientConnection(
+      ws,
+      ipKey,
+      {
+        maxBufferedBytes: cfg.GATEWAY_MAX_BUFFERED_BYTES,
+        deliveryWindow: cfg.GATEWAY_DELIVERY_WINDOW,
+        liveAckTimeoutMs: cfg.GATEWAY_LIVE_ACK_TIMEOUT_MS,
+        connRate: cfg.GATEWAY_CONN_RATE,
+        connBurst: cfg.GATEWAY_CONN_BURST,
+      },
+      this.now(),
+    );
+    this.connections.add(conn);
+    this.deps.metrics.connections.inc();
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(conn, data, isBinary));
+    ws.on('close', () => this.detach(conn));
+    ws.on('error', () => undefined);
+  }
+
+  private detach(conn: ClientConnection): void {
+    if (!this.connections.delete(conn)) return;
+    conn.state = 'closing';
+    this.deps.metrics.connections.dec();
+    for (const hex of conn.claimed.keys()) this.unclaimLocal(hex, conn);
+    conn.failPending();
+  }
+
+  private close(conn: ClientConnection, code: number, reason: string): void {
+    conn.state = 'closing';
+    conn.ws.close(code, reason);
+  }
+
+  private protocolFailure(conn: ClientConnection, code: ErrorCodeValue, message: string, ref?: Uint8Array | number): void {
+    this.deps.metrics.errors.inc({ code: String(code) });
+    conn.error(code, message, ref);
+    const close = closeCodeFor(code);
+    if (close !== undefined) this.close(conn, close, message.slice(0, 120));
+  }
+
+  private onMessage(conn: ClientConnection, data: RawData, isBinary: boolean): void {
+    if (conn.state === 'closing' && conn.ws.readyState !== 1) return;
+    conn.lastActivity = this.now();
+    const bytes = data instanceof Buffer ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (!isBinary) return this.protocolFailure(conn, ErrorCode.MALFORMED_FRAME, 'text messages are not frames; send binary');
+    if (bytes.length > this.deps.config.GATEWAY_MAX_FRAME_BYTES) {
+      return this.protocolFailure(
+        conn,
+        ErrorCode.FRAME_TOO_LARGE,
+        `frame expected at most ${this.deps.config.GATEWAY_MAX_FRAME_BYTES} bytes, got ${bytes.length}`,
+      );
+    }
+    if (!conn.bucket.take() || !this.deps.limiter.allow(`f:${conn.ipKey}`, this.deps.config.GATEWAY_IP_RATE)) {
+      return this.rateLimited(conn, bytes);
+    }
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(bytes, { maxFrameBytes: this.deps.config.GATEWAY_MAX_FRAME_BYTES });
+    } catch (err) {
+      if (err instanceof ProtocolError) return this.protocolFailure(conn, err.code, err.message);
+      throw err;
+    }
+    this.deps.metrics.frames.inc({ type: frame.type });
+    if (conn.state === 'hello') {
+      if (frame.type !== 'hello') {
+        return this.protocolFailure(conn, ErrorCode.HELLO_REQUIRED, `expected HELLO first, got ${frame.type.toUpperCase()}`);
+      }
+      return this.onHello(conn, frame.minVersion, frame.maxVersion);
+    }
+    switch (frame.type) {
+      case 'hello':
+        return this.protocolFailure(conn, ErrorCode.MALFORMED_FRAME, 'HELLO may only be sent once');
+      case 'claim':
+        return void this.onClaim(conn, frame);
+      case 'send':
+        // The packet's bytes are the frame minus its type byte: keep them to forward without re-encoding.
+        return void this.onSend(conn, frame.packet.mailboxId, frame.packet.packetId, frame.packet.ttlSeconds, bytes.subarray(1));
+      case 'ack':
+        return this.onAck(conn, frame.packetIds);
+      case 'ping':
+        conn.send({ type: 'pong', nonce: frame.nonce });
+        return;
+    }
+  }
+
+  private rateLimited(conn: ClientConnection, bytes: Uint8Array): void {
+    this.deps.metrics.errors.inc({ code: String(ErrorCode.RATE_LIMITED) });
+    const second = Math.floor(this.now() / 1000);
+    if (conn.strikeWindow !== second) {
+      conn.strikeWindow = second;
+      conn.strikes = 0;
+    }
+    // A SEND's packet id sits at a fixed offset: echo it so the client knows which send to retry.
+    const ref = bytes[0] === 0x03 && bytes.length >= 67 ? _copy(bytes.subarray(51, 67)) : undefined;
+    conn.error(ErrorCode.RATE_LIMITED, 'rate limit exceeded; slow down', ref);
+    if (++conn.strikes > _STRIKES_BEFORE_CLOSE) this.close(conn, CloseCode.RATE_LIMITED ?? 4429, 'rate limit exceeded');
+  }
+
+  private onHello(conn: ClientConnection, min: number, max: number): void {
+    let version: number;
+    try {
+      version = negotiateVersion(min, max, SUPPORTED_VERSIONS);
+    } catch (err) {
+      if (err instanceof ProtocolError) return this.protocolFailure(conn, err.code, err.message);
+      throw err;
+    }
+    conn.version = version;
+    conn.challenge = randomBytes(32);
+    conn.state = 'open';
+    conn.send({
+      type: 'welcome',
+      version,
+      challenge: conn.challenge,
+      maxFrameBytes: this.deps.config.GATEWAY_MAX_FRAME_BYTES,
+      idleTimeoutMs: this.deps.config.GATEWAY_IDLE_TIMEOUT_MS,
+      maxClaim: MAX_CLAIM,
+    });
+  }
+
+  private onClaim(conn: ClientConnection, frame: ClaimFrame): void {
+    const fresh = frame.dests.length;
+    if (conn.claimed.size + fresh > this.deps.config.GATEWAY_MAX_CLAIMS) {
+      this.deps.metrics.errors.inc({ code: String(ErrorCode.TOO_MANY_CLAIMS) });
+      conn.error(
+        ErrorCode.TOO_MANY_CLAIMS,
+        `"dests" would claim ${conn.claimed.size + fresh} mailboxes on this connection; at most ${this.deps.config.GATEWAY_MAX_CLAIMS}`,
+        frame.requestId,
+      );
+      return;
+    }
+    const message = claimProofMessage(conn.challenge!, frame.dests);
+    if (!ed25519.verify(frame.peerKey, message, frame.signature)) {
+      this.deps.metrics.errors.inc({ code: String(ErrorCode.BAD_PROOF) });
+      conn.error(ErrorCode.BAD_PROOF, '"signature" does not prove ownership of "peerKey" for these dests', frame.requestId);
+      return;
+    }
+    let count = 0;
+    for (const dest of frame.dests) {
+      const id = deriveMailboxId(dest, frame.peerKey);
+      const hex = _hex(id);
+      if (!conn.claimed.has(hex)) {
+        conn.claimed.set(hex, id);
+        this.claimLocal(hex, conn);
+      }
+      count++;
+    }
+    this.deps.metrics.claims.inc(count);
+    conn.send({ type: 'claimed', requestId: frame.requestId, count });
+    conn.drainSeq = 0n;
+    void this.drain(conn);
+  }
+
+  private claimLocal(hex: string, conn: ClientConnection): void {
+    let set = this.local.get(hex);
+    if (!set) {
+      set = new Set();
+      this.local.set(hex, set);
+      this.subs.set(
+        hex,
+        this.deps.bus.serve(_MBX_SUBJECT + hex, (data) => this.onMailboxEvent(hex, data)),
+      );
+    }
+    set.add(conn);
+  }
+
+  private unclaimLocal(hex: string, conn: ClientConnection): void {
+    const set = this.local.get(hex);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) {
+      this.local.delete(hex);
+      this.subs.get(hex)?.unsubscribe();
+      this.subs.delete(hex);
+    }
+  }
+
+  /** Another replica (or this one, via the bus) hands us a packet for a mailbox claimed here, or pokes. */
+  private async onMailboxEvent(hex: string, data: Uint8Array): Promise<Uint8Array> {
+    const event = fromBinary(gatewayV1.MailboxEventSchema, data);
+    const Status = gatewayV1.MailboxEventReply_Status;
+    let status = Status.BUSY;
+    if (event.event.case === 'poke') {
+      for (const conn of this.local.get(hex) ?? []) {
+        conn.drainSeq = 0n;
+        void this.drain(conn);
+      }
+      status = Status.POKED;
+    } else if (event.event.case === 'deliver') {
+      const packet = event.event.value;
+      const acked = await this.deliverLocal(hex, packet);
+      status = acked ? Status.ACKED : Status.BUSY;
+    }
+    return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { status }));
+  }
+
+  /** Offers a packet to this replica's connections claiming the mailbox; true once one acked it. */
+  private async deliverLocal(hex: string, packet: Uint8Array): Promise<boolean> {
+    const conns = this.local.get(hex);
+    if (!conns) return false;
+    const mailboxId = packet.subarray(34, 50);
+    const packetId = packet.subarray(50, 66);
+    const key = _hex(packetId);
+    for (const conn of conns) {
+      if (await conn.deliverLive(packet, mailboxId, packetId, key)) return true;
+    }
+    return false;
+  }
+
+  private async onSend(conn: ClientConnection, mailboxId: Uint8Array, packetId: Uint8Array, ttl: number, packet: Uint8Array): Promise<void> {
+    conn.inflight++;
+    const ref = _copy(packetId);
+    try {
+      if (this.deps.config.GATEWAY_QUEUE_TTL_SECONDS < ttl) ttl = this.deps.config.GATEWAY_QUEUE_TTL_SECONDS;
+      const outcome = await this.route(_copy(mailboxId), ref, ttl, _copy(packet));
+      if (outcome === 'ok') conn.send({ type: 'accepted', packetId: ref });
+      else {
+        this.deps.metrics.errors.inc({ code: String(ErrorCode.MAILBOX_FULL) });
+        conn.error(ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
+      }
+    } catch (err) {
+      this.deps.metrics.errors.inc({ code: String(ErrorCode.UNAVAILABLE) });
+      this.deps.log.warn('send_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      conn.error(ErrorCode.UNAVAILABLE, 'could not make the packet safe now; retry', ref);
+    } finally {
+      conn.inflight--;
+    }
+  }
+
+  /**
+   * Makes a packet safe: acked by the recipient live, or durably queued. Only then may the sender hear
+   * ACCEPTED. Throws when neither happened (the sender retries with the same packet id).
+   */
+  private async route(mailboxId: Uint8Array, packetId: Uint8Array, ttlSeconds: number, packet: Uint8Array): Promise<'ok' | 'full'> {
+    const hex = _hex(mailboxId);
+    const safeKey = hex + _hex(packetId);
+    const m = this.deps.metrics;
+    if (await this.deps.safe.has(safeKey)) {
+      m.accepted.inc({ path: 'duplicate' });
+      return 'ok';
+    }
+    let online = false;
+    if (this.local.has(hex)) {
+      online = true;
+      if (await this.deliverLocal(hex, packet)) {
+        this.deps.safe.add(safeKey);
+        m.accepted.inc({ path: 'live_local' });
+        return 'ok';
+      }
+    } else {
+      try {
+        const event = create(gatewayV1.MailboxEventSchema, { event: { case: 'deliver', value: packet } });
+        const reply = fromBinary(
+          gatewayV1.MailboxEventReplySchema,
+          await this.deps.bus.request(_MBX_SUBJECT + hex, toBinary(gatewayV1.MailboxEventSchema, event), {
+            timeoutMs: this.deps.config.GATEWAY_LIVE_ACK_TIMEOUT_MS + 500,
+          }),
+        );
+        online = true;
+        if (reply.status === gatewayV1.MailboxEventReply_Status.ACKED) {
+          this.deps.safe.add(safeKey);
+          m.accepted.inc({ path: 'live_remote' });
+          return 'ok';
+        }
+      } catch (err) {
+        // No responders: nobody holds the mailbox, queue it. Anything else (timeout, a replica dying
+        // mid-delivery): the recipient may be online, so queue it and poke.
+        if (!(err instanceof NoRespondersError)) online = true;
+      }
+    }
+    const outcome = await this.deps.queue.enqueue({ mailboxId, packetId, packet, ttlSeconds });
+    if (outcome === 'mailbox_full') return 'full';
+    this.deps.safe.add(safeKey);
+    m.accepted.inc({ path: 'queued' });
+    if (online) this.poke(hex);
+    return 'ok';
+  }
+
+  private poke(hex: string): void {
+    const local = this.local.get(hex);
+    if (local) {
+      for (const conn of local) {
+        conn.drainSeq = 0n;
+        void this.drain(conn);
+      }
+      return;
+    }
+    const event = toBinary(gatewayV1.MailboxEventSchema, create(gatewayV1.MailboxEventSchema, { event: { case: 'poke', value: {} } }));
+    this.deps.bus.request(_MBX_SUBJECT + hex, event, { timeoutMs: 2000 }).catch(() => undefined);
+  }
+
+  private onAck(conn: ClientConnection, packetIds: Uint8Array[]): void {
+    let unknown: Uint8Array | undefined;
+    for (const id of packetIds) {
+      const settled = conn.settle(_hex(id), true);
+      if (settled === undefined) unknown = id;
+      else if (settled) this.queueAck(settled);
+    }
+    if (unknown) {
+      this.deps.metrics.errors.inc({ code: String(ErrorCode.UNKNOWN_PACKET) });
+      conn.error(ErrorCode.UNKNOWN_PACKET, '"packetIds" names a packet not delivered on this connection', _copy(unknown));
+    }
+  }
+
+  /** Acks of queued packets from all connections of one tick go to the queue as one request. */
+  private queueAck(ref: { mailboxId: Uint8Array; packetId: Uint8Array }): void {
+    this.ackBatch.push({ mailboxId: _copy(ref.mailboxId), packetId: _copy(ref.packetId) });
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      const batch = this.ackBatch;
+      this.ackBatch = [];
+      // A failed ack leaves the packet queued: it is delivered again later and the SDK drops it.
+      this.deps.queue.ack(batch).catch((err: unknown) => {
+        this.deps.log.warn('queue_ack_failed', { packets: batch.length, error: err instanceof Error ? err.name : 'unknown' });
+      });
+    });
+  }
+
+  /** Streams a connection's queued packets in order, within its delivery window; re-runs when poked. */
+  private async drain(conn: ClientConnection): Promise<void> {
+    if (conn.draining) {
+      conn.drainAgain = true;
+      return;
+    }
+    conn.draining = true;
+    try {
+      do {
+        conn.drainAgain = false;
+        for (;;) {
+          if (conn.state !== 'open' || conn.claimed.size === 0) return;
+          await conn.roomInWindow();
+          if (conn.state !== 'open') return;
+          const room = Math.max(1, Math.min(_DRAIN_BATCH, conn.limits.deliveryWindow - conn.pending.size));
+          const { packets, more } = await this.deps.queue.drain([...conn.claimed.values()], conn.drainSeq, room);
+          for (const p of packets) {
+            if (p.seq > conn.drainSeq) conn.drainSeq = p.seq;
+            conn.deliverQueued(p.packet, p.mailboxId, p.packetId, _hex(p.packetId));
+          }
+          this.deps.metrics.drained.inc(packets.length);
+          if (!more) break;
+        }
+      } while (conn.drainAgain);
+    } catch (err) {
+      this.deps.log.warn('drain_failed', { error: err instanceof Error ? err.name : 'unknown' });
+    } finally {
+      conn.draining = false;
+    }
+  }
+
+  private sweepIdle(): void {
+    const deadline = this.now() - this.deps.config.GATEWAY_IDLE_TIMEOUT_MS;
+    for (const conn of this.connections) {
+      if (conn.lastActivity < deadline && conn.state !== 'closing') {
+        conn.send({ type: 'goaway', reason: GoawayReason.IDLE_TIMEOUT, retryAfterMs: 0 });
+        this.protocolFailure(conn, ErrorCode.IDLE_TIMEOUT, `no frame for ${this.deps.config.GATEWAY_IDLE_TIMEOUT_MS} ms`);
+      }
+    }
+  }
+
+  /**
+   * Graceful drain for SIGTERM: stop taking connections, tell clients to reconnect elsewhere, let
+   * in-flight sends finish (bounded by the grace period), then close with 1012.
+   */
+  async shutdown(graceMs = this.deps.config.GATEWAY_DRAIN_GRACE_MS): Promise<void> {
+    this.accepting = false;
+    clearInterval(this.sweeper);
+    for (const conn of this.connections) {
+      conn.send({ type: 'goaway', reason: GoawayReason.DRAINING, retryAfterMs: Math.floor(Math.random() * 1000) });
+    }
+    const deadline = this.now() + graceMs;
+    while (this.now() < deadline && [...this.connections].some((c) => c.inflight > 0)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const conn of [...this.connections]) {
+      this.close(conn, 1012, 'going away');
+      this.detach(conn);
+    }
+    for (const sub of this.subs.values()) sub.unsubscribe();
+    this.subs.clear();
+    this.local.clear();
+    this.wss.close();
+  }
+}

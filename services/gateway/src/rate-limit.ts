@@ -1,0 +1,120 @@
+import type { Redis } from 'ioredis';
+
+/** A limiter answering synchronously on the hot path; counts are shared across replicas in the background. */
+export interface RateLimiter {
+  /** Counts `cost` against `key` in the current one-second window; false once the window's limit is reached. */
+  allow(key: string, limit: number, cost?: number): boolean;
+  /** Stops background work. */
+  close(): Promise<void>;
+}
+
+/** A local token bucket: `rate` tokens per second, holding at most `burst`. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = burst;
+    this.last = now();
+  }
+  /** Takes `cost` tokens if there are enough. */
+  take(cost = 1): boolean {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
+    this.last = t;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
+    return true;
+  }
+}
+
+interface _Window {
+  window: number;
+  /** What this replica admitted and has not yet told Redis. */
+  unflushed: number;
+  /** The cluster-wide count Redis last reported for this window. */
+  shared: number;
+}
+
+/**
+ * Fixed one-second windows per key. Without Redis the count is this process's; with Redis each replica
+ * flushes its deltas every `flushMs` (INCRBY, one pipeline per flush) and learns the cluster total back,
+ * so a limit holds across replicas with an overshoot of at most one flush interval per replica — the
+ * price of never waiting on Redis for a frame.
+ */
+export class WindowRateLimiter implements RateLimiter {
+  private readonly windows = new Map<string, _Window>();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private flushing = false;
+
+  constructor(
+    private readonly opts: {
+      redis?: Redis;
+      prefix?: string;
+      flushMs?: number;
+      now?: () => number;
+      /** Called when Redis cannot be reached; limits then hold per replica only. */
+      onError?: (err: unknown) => void;
+    } = {},
+  ) {
+    if (opts.redis) {
+      this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 100);
+      this.timer.unref();
+    }
+  }
+
+  allow(key: string, limit: number, cost = 1): boolean {
+    const window = Math.floor((this.opts.now ?? Date.now)() / 1000);
+    let w = this.windows.get(key);
+    if (!w || w.window !== window) {
+      w = { window, unflushed: 0, shared: 0 };
+      this.windows.set(key, w);
+    }
+    if (w.shared + w.unflushed + cost > limit) return false;
+    w.unflushed += cost;
+    return true;
+  }
+
+  /** Sends this replica's deltas to Redis and learns the shared totals; drops stale windows. */
+  async flush(): Promise<void> {
+    const redis = this.opts.redis;
+    if (!redis || this.flushing) return;
+    this.flushing = true;
+    try {
+      const current = Math.floor((this.opts.now ?? Date.now)() / 1000);
+      const batch: Array<[string, _Window, number]> = [];
+      for (const [key, w] of this.windows) {
+        if (w.window < current - 1) {
+          this.windows.delete(key);
+          continue;
+        }
+        if (w.unflushed > 0) batch.push([key, w, w.unflushed]);
+      }
+      if (batch.length === 0) return;
+      const pipe = redis.pipeline();
+      for (const [key, w, delta] of batch) {
+        const rkey = `${this.opts.prefix ?? 'tacit:rl'}:${w.window}:${key}`;
+        pipe.incrby(rkey, delta);
+        pipe.expire(rkey, 3);
+      }
+      const res = await pipe.exec();
+      batch.forEach(([, w, delta], i) => {
+        const total = res?.[i * 2]?.[1];
+        w.unflushed -= delta;
+        if (typeof total === 'number') w.shared = total - w.unflushed;
+      });
+    } catch (err) {
+      this.opts.onError?.(err);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flush();
+  }
+}
