@@ -1,1 +1,28 @@
-export {};
+// @tacit/queue: store-and-forward mailboxes (TTL, ordered drain, ack-delete, expiry) over
+// PostgreSQL or PGlite, served on the bus.
+export * from './model.js';
+export type { QueueRepository } from './repository.js';
+export { SqlQueueRepository, partitionName, type RepositoryStats, type SqlExecutor } from './sql-repository.js';
+export { PgQueueRepository, isUnavailable, type PgInsertMode, type PgQueueRepositoryOptions } from './pg-repository.js';
+export { PgliteQueueRepository } from './pglite-repository.js';
+export {
+  loadMigrations,
+  migrateQueue,
+  runMigrations,
+  QUEUE_MIGRATE_OPTIONS,
+  QUEUE_MIGRATIONS_DIR,
+  type MigrateOptions,
+  type Migration,
+  type MigrationConnection,
+} from './migrator.js';
+export { GroupCommitter, type GroupCommitOptions, type GroupCommitStats } from './group-commit.js';
+export {
+  QueueService,
+  DEFAULT_QUEUE_LIMITS,
+  type ExpireResult,
+  type QueueLimits,
+  type QueueServiceOptions,
+  type QueueStats,
+} from './queue.service.js';
+export { BusQueueClient, QUEUE_GROUP, QUEUE_SUBJECTS, type BusQueueClientOptions, type QueueClient } from './client.js';
+export { registerQueueHandlers } from './handlers.js';

@@ -1,0 +1,133 @@
+/**
+ * Group commit: concurrent callers' items are collected and written by ONE flush (one database
+ * transaction, one fsync), and each caller's promise settles only when that flush has.
+ * @module
+ */
+import { UnavailableError } from '@tacit/kit';
+
+/** Options of {@link GroupCommitter}. */
+export interface GroupCommitOptions {
+  /** Flush as soon as this many items wait (default 2000). A caller's items are never split. */
+  maxItems?: number;
+  /** Otherwise flush this long after the first item arrived (default 2 ms). */
+  maxDelayMs?: number;
+}
+
+interface _Call<T, R> {
+  items: readonly T[];
+  resolve: (results: R[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Counters of a {@link GroupCommitter}. */
+export interface GroupCommitStats {
+  /** Flushes run (each one transaction). */
+  flushes: number;
+  /** Items flushed. */
+  items: number;
+  /** Largest flush, in items. */
+  largest: number;
+}
+
+/**
+ * Batches `submit` calls into `flush` calls, one at a time: while a flush runs, new calls wait
+ * and go together into the next one, so batches grow with load instead of queueing fsyncs.
+ */
+export class GroupCommitter<T, R> {
+  readonly #flush: (items: T[]) => Promise<R[]>;
+  readonly #maxItems: number;
+  readonly #maxDelayMs: number;
+  #pending: _Call<T, R>[] = [];
+  #pendingItems = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #closed = false;
+  readonly #stats: GroupCommitStats = { flushes: 0, items: 0, largest: 0 };
+
+  /** `flush` must resolve to one result per item, in order, or reject for all of them. */
+  constructor(flush: (items: T[]) => Promise<R[]>, opts: GroupCommitOptions = {}) {
+    this.#flush = flush;
+    this.#maxItems = opts.maxItems ?? 2000;
+    this.#maxDelayMs = opts.maxDelayMs ?? 2;
+    if (!Number.isInteger(this.#maxItems) || this.#maxItems < 1) throw new RangeError(`"maxItems" expected an integer >= 1, got ${this.#maxItems}`);
+    if (!(this.#maxDelayMs >= 0)) throw new RangeError(`"maxDelayMs" expected >= 0, got ${this.#maxDelayMs}`);
+  }
+
+  /** Counters since construction. */
+  get stats(): Readonly<GroupCommitStats> {
+    return { ...this.#stats };
+  }
+
+  /** Queues `items`; resolves to their results once the flush that carried them has committed. */
+  submit(items: readonly T[]): Promise<R[]> {
+    if (this.#closed) return Promise.reject(new UnavailableError('queue is shutting down'));
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise<R[]>((resolve, reject) => {
+      this.#pending.push({ items, resolve, reject });
+      this.#pendingItems += items.length;
+      this.#schedule();
+    });
+  }
+
+  /** Flushes what waits, then refuses new items; resolves when the last flush has settled. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    while (this.#running || this.#pending.length > 0) {
+      if (!this.#running) this.#start();
+      await this.#running;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#running) return; // the running flush starts the next one when it ends
+    if (this.#pendingItems >= this.#maxItems) this.#start();
+    else this.#timer ??= setTimeout(() => this.#start(), this.#maxDelayMs);
+  }
+
+  #start(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#running || this.#pending.length === 0) return;
+    let taken = 0;
+    let count = 0;
+    for (const next of this.#pending) {
+      if (taken > 0 && count + next.items.length > this.#maxItems) break;
+      taken++;
+      count += next.items.length;
+    }
+    const calls = this.#pending.splice(0, taken);
+    this.#pendingItems -= count;
+    this.#running = this.#run(calls, count).finally(() => {
+      this.#running = undefined;
+      // Whatever arrived meanwhile has already waited one flush: go at once.
+      if (this.#pending.length > 0) this.#start();
+    });
+  }
+
+  async #run(calls: _Call<T, R>[], count: number): Promise<void> {
+    const items: T[] = [];
+    for (const c of calls) for (const item of c.items) items.push(item);
+    this.#stats.flushes++;
+    this.#stats.items += count;
+    this.#stats.largest = Math.max(this.#stats.largest, count);
+    let results: R[];
+    try {
+      results = await this.#flush(items);
+      if (results.length !== items.length) throw new Error(`flush returned ${results.length} results for ${items.length} items`);
+    } catch (err) {
+      for (const c of calls) c.reject(err);
+      return;
+    }
+    let at = 0;
+    for (const c of calls) {
+      c.resolve(results.slice(at, at + c.items.length));
+      at += c.items.length;
+    }
+  }
+}

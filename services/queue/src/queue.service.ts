@@ -1,0 +1,307 @@
+/**
+ * The queue's logic: validation, TTL policy, group commit, drain paging, expiry scheduling.
+ * Storage is behind a {@link QueueRepository}; the clock is injected.
+ * @module
+ */
+import { InvalidArgumentError } from '@tacit/kit';
+import type { QueueClient } from './client.js';
+import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
+import {
+  dayOf,
+  ID_BYTES,
+  systemClock,
+  type AckRef,
+  type Clock,
+  type DrainQuery,
+  type DrainResult,
+  type EnqueueInput,
+  type EnqueueStatus,
+  type NewPacket,
+} from './model.js';
+import type { QueueRepository } from './repository.js';
+import { sqlState } from './sql-repository.js';
+
+/** Limits and policy of a {@link QueueService}; every field has a default. */
+export interface QueueLimits {
+  /** Default TTL, and the maximum a sender may ask for (longer is clamped). 30 days. */
+  ttlSeconds: number;
+  /** Packets one mailbox may hold; beyond it new packets get `mailbox_full`. 10 000. */
+  mailboxCap: number;
+  /** Largest packet accepted, in bytes. 65 536. */
+  maxPacketBytes: number;
+  /** Most packets in one enqueue call. 1000. */
+  maxEnqueuePackets: number;
+  /** Largest drain `limit`. 1000. */
+  maxDrainLimit: number;
+  /** Most mailboxes in one drain (a device offline for days drains one mailbox per hour). 1024. */
+  maxDrainMailboxes: number;
+  /** Packet bytes in one drain reply, so it fits a NATS message (default max 1 MiB); at least one packet is always returned. 786 432. */
+  maxDrainBytes: number;
+  /** Most refs in one ack. 1000. */
+  maxAckRefs: number;
+}
+
+/** Defaults of {@link QueueLimits}. */
+export const DEFAULT_QUEUE_LIMITS: Readonly<QueueLimits> = Object.freeze({
+  ttlSeconds: 2_592_000,
+  mailboxCap: 10_000,
+  maxPacketBytes: 65_536,
+  maxEnqueuePackets: 1000,
+  maxDrainLimit: 1000,
+  maxDrainMailboxes: 1024,
+  maxDrainBytes: 786_432,
+  maxAckRefs: 1000,
+});
+
+/** Options of {@link QueueService}. */
+export interface QueueServiceOptions {
+  repository: QueueRepository;
+  clock?: Clock;
+  limits?: Partial<QueueLimits>;
+  groupCommit?: GroupCommitOptions;
+  /** How often {@link QueueService.start} runs expiry (default hourly). */
+  expireIntervalMs?: number;
+  /** Told when a background expiry run fails (it is retried at the next interval). */
+  onExpireError?: (err: unknown) => void;
+}
+
+/** Counters for metrics: counts only, never ids or bytes. */
+export interface QueueStats {
+  enqueueCalls: number;
+  /** Group-commit flushes, i.e. enqueue transactions. */
+  enqueueBatches: number;
+  /** Largest batch flushed, in packets. */
+  largestBatch: number;
+  stored: number;
+  duplicate: number;
+  mailboxFull: number;
+  drainCalls: number;
+  drained: number;
+  ackCalls: number;
+  acked: number;
+  partitionsCreated: number;
+  partitionsDropped: number;
+}
+
+/** Result of one {@link QueueService.expire} run. */
+export interface ExpireResult {
+  dropped: number;
+  created: number;
+}
+
+// Partitions are created this many days past the furthest possible expiry, so crossing midnight
+// never needs DDL on the enqueue path.
+const _AHEAD_DAYS = 1;
+const _MAX_SEQ = 2n ** 63n - 1n;
+// SQLSTATE when no partition accepts a row.
+const _NO_PARTITION = '23514';
+
+function _bytes(value: unknown, field: string, min: number, max: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`"${field}" expected bytes`);
+  if (value.length < min || value.length > max) {
+    const want = min === max ? `${min} bytes` : `${min}..${max} bytes`;
+    throw new InvalidArgumentError(`"${field}" expected ${want}, got ${value.length}`);
+  }
+  return value;
+}
+
+function _count(value: unknown, field: string, max: number): readonly unknown[] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError(`"${field}" expected an array`);
+  if (value.length === 0 || value.length > max) {
+    throw new InvalidArgumentError(`"${field}" expected 1..${max} entries, got ${value.length}`);
+  }
+  return value;
+}
+
+/** Store-and-forward mailboxes over a {@link QueueRepository}. */
+export class QueueService implements QueueClient {
+  readonly #repo: QueueRepository;
+  readonly #clock: Clock;
+  readonly #limits: QueueLimits;
+  readonly #committer: GroupCommitter<NewPacket, EnqueueStatus>;
+  readonly #expireIntervalMs: number;
+  readonly #onExpireError: (err: unknown) => void;
+  // Partitions are known to exist for expiry days up to here (-1: unknown).
+  #readyThrough = -1;
+  #timer: NodeJS.Timeout | undefined;
+  #expiring: Promise<ExpireResult> | undefined;
+  readonly #stats = {
+    enqueueCalls: 0,
+    stored: 0,
+    duplicate: 0,
+    mailboxFull: 0,
+    drainCalls: 0,
+    drained: 0,
+    ackCalls: 0,
+    acked: 0,
+    partitionsCreated: 0,
+    partitionsDropped: 0,
+  };
+
+  constructor(opts: QueueServiceOptions) {
+    this.#repo = opts.repository;
+    this.#clock = opts.clock ?? systemClock;
+    this.#limits = { ...DEFAULT_QUEUE_LIMITS, ...opts.limits };
+    for (const [k, v] of Object.entries(this.#limits)) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`"limits.${k}" expected a positive integer, got ${v}`);
+    }
+    this.#expireIntervalMs = opts.expireIntervalMs ?? 3_600_000;
+    this.#onExpireError = opts.onExpireError ?? (() => {});
+    this.#committer = new GroupCommitter((packets) => this.#flush(packets), opts.groupCommit);
+  }
+
+  /** The limits in force. */
+  get limits(): Readonly<QueueLimits> {
+    return this.#limits;
+  }
+
+  /** Runs expiry now (creating the partitions enqueue needs), then every `expireIntervalMs`. */
+  async start(): Promise<void> {
+    await this.expire();
+    this.#timer ??= setInterval(() => {
+      this.expire().catch(this.#onExpireError);
+    }, this.#expireIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops expiry and commits what waits; later enqueues fail with UnavailableError. Does not close the repository. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#committer.close();
+    await this.#expiring?.catch(() => {});
+  }
+
+  /**
+   * Stores packets durably: resolves (one status per packet, in order) only after the
+   * transaction carrying them has committed. Concurrent calls share transactions.
+   */
+  async enqueue(packets: readonly EnqueueInput[]): Promise<EnqueueStatus[]> {
+    _count(packets, 'packets', this.#limits.maxEnqueuePackets);
+    const now = this.#clock.now();
+    const maxTtl = this.#limits.ttlSeconds;
+    const rows = packets.map((p, i): NewPacket => {
+      if (typeof p !== 'object' || p === null) throw new InvalidArgumentError(`"packets[${i}]" expected an object`);
+      const ttl = p.ttlSeconds ?? 0;
+      if (!Number.isInteger(ttl) || ttl < 0) throw new InvalidArgumentError(`"packets[${i}].ttlSeconds" expected an integer >= 0, got ${ttl}`);
+      return {
+        mailboxId: _bytes(p.mailboxId, `packets[${i}].mailboxId`, ID_BYTES, ID_BYTES),
+        packetId: _bytes(p.packetId, `packets[${i}].packetId`, ID_BYTES, ID_BYTES),
+        packet: _bytes(p.packet, `packets[${i}].packet`, 1, this.#limits.maxPacketBytes),
+        expiresAt: now + 1000 * (ttl === 0 ? maxTtl : Math.min(ttl, maxTtl)),
+      };
+    });
+    this.#stats.enqueueCalls++;
+    const statuses = await this.#committer.submit(rows);
+    for (const s of statuses) {
+      if (s === 'stored') this.#stats.stored++;
+      else if (s === 'duplicate') this.#stats.duplicate++;
+      else this.#stats.mailboxFull++;
+    }
+    return statuses;
+  }
+
+  async #flush(packets: NewPacket[]): Promise<EnqueueStatus[]> {
+    let maxDay = 0;
+    for (const p of packets) maxDay = Math.max(maxDay, dayOf(p.expiresAt));
+    if (maxDay > this.#readyThrough) await this.#ensurePartitions(maxDay);
+    try {
+      return await this.#repo.storeBatch(packets, this.#limits.mailboxCap);
+    } catch (err) {
+      if (sqlState(err) !== _NO_PARTITION) throw err;
+      // A partition we thought existed is gone (dropped by hand?): recreate and retry once.
+      this.#readyThrough = -1;
+      await this.#ensurePartitions(maxDay);
+      return this.#repo.storeBatch(packets, this.#limits.mailboxCap);
+    }
+  }
+
+  async #ensurePartitions(atLeastDay: number): Promise<void> {
+    const now = this.#clock.now();
+    const through = Math.max(atLeastDay, dayOf(now + this.#limits.ttlSeconds * 1000)) + _AHEAD_DAYS;
+    this.#stats.partitionsCreated += await this.#repo.ensurePartitions(dayOf(now), through);
+    this.#readyThrough = through;
+  }
+
+  /**
+   * One page of the mailboxes' unexpired packets after `afterSeq`, in seq order. The caller must
+   * have checked that it owns every mailbox.
+   */
+  async drain(query: DrainQuery): Promise<DrainResult> {
+    if (typeof query !== 'object' || query === null) throw new InvalidArgumentError('"query" expected an object');
+    const ids = _count(query.mailboxIds, 'mailboxIds', this.#limits.maxDrainMailboxes).map((m, i) =>
+      _bytes(m, `mailboxIds[${i}]`, ID_BYTES, ID_BYTES),
+    );
+    const afterSeq = query.afterSeq ?? 0n;
+    if (typeof afterSeq !== 'bigint' || afterSeq < 0n || afterSeq > _MAX_SEQ) {
+      throw new InvalidArgumentError(`"afterSeq" expected 0..${_MAX_SEQ}, got ${String(afterSeq)}`);
+    }
+    const limit = query.limit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > this.#limits.maxDrainLimit) {
+      throw new InvalidArgumentError(`"limit" expected 1..${this.#limits.maxDrainLimit}, got ${String(limit)}`);
+    }
+    this.#stats.drainCalls++;
+    const rows = await this.#repo.drain(ids, afterSeq, limit + 1, this.#clock.now());
+    let more = rows.length > limit;
+    let bytes = 0;
+    let take = 0;
+    for (const r of rows.slice(0, limit)) {
+      bytes += r.packet.length + 2 * ID_BYTES + 16;
+      if (take > 0 && bytes > this.#limits.maxDrainBytes) {
+        more = true;
+        break;
+      }
+      take++;
+    }
+    this.#stats.drained += take;
+    return { packets: rows.slice(0, take), more };
+  }
+
+  /** Deletes delivered packets; resolves to how many were still stored. The caller must own the mailboxes. */
+  async ack(refs: readonly AckRef[]): Promise<number> {
+    const checked = _count(refs, 'refs', this.#limits.maxAckRefs).map((r, i): AckRef => {
+      if (typeof r !== 'object' || r === null) throw new InvalidArgumentError(`"refs[${i}]" expected an object`);
+      const ref = r as AckRef;
+      return {
+        mailboxId: _bytes(ref.mailboxId, `refs[${i}].mailboxId`, ID_BYTES, ID_BYTES),
+        packetId: _bytes(ref.packetId, `refs[${i}].packetId`, ID_BYTES, ID_BYTES),
+      };
+    });
+    this.#stats.ackCalls++;
+    const deleted = await this.#repo.ack(checked);
+    this.#stats.acked += deleted;
+    return deleted;
+  }
+
+  /**
+   * Drops the partitions of past expiry days (whole tables, no row deletes) and creates the ones
+   * enqueue will need. Safe on every replica at once; a run already in progress is joined.
+   */
+  expire(): Promise<ExpireResult> {
+    this.#expiring ??= (async () => {
+      try {
+        const today = dayOf(this.#clock.now());
+        const dropped = await this.#repo.dropPartitionsBefore(today);
+        this.#stats.partitionsDropped += dropped;
+        const before = this.#stats.partitionsCreated;
+        this.#readyThrough = -1;
+        await this.#ensurePartitions(today);
+        return { dropped, created: this.#stats.partitionsCreated - before };
+      } finally {
+        this.#expiring = undefined;
+      }
+    })();
+    return this.#expiring;
+  }
+
+  /** Counters since start (counts only). */
+  stats(): QueueStats {
+    const gc = this.#committer.stats;
+    return { ...this.#stats, enqueueBatches: gc.flushes, largestBatch: gc.largest };
+  }
+
+  /** Packets stored now (expired ones count until their day's partition is dropped). */
+  storedPackets(): Promise<number> {
+    return this.#repo.countStored();
+  }
+}
