@@ -98,10 +98,10 @@ export class InProcessBus implements Bus {
 
   async close(): Promise<void> {
     this.#closed = true;
+    // Like a NATS drain: messages already handed out are still handled, and replies delivered.
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     for (const sub of this.#subs) sub.active = false;
     this.#subs.clear();
-    // Handlers already handed a message finish, and their replies still reach requesters.
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
   }
 
   #add(sub: _Sub): BusSubscription {
@@ -151,7 +151,9 @@ export class InProcessBus implements Bus {
   async #run(sub: _Sub, subject: string, data: Uint8Array, reply: _Reply | undefined): Promise<void> {
     if (sub.listen) {
       try {
-        sub.listen(data, subject);
+        // Typed as returning void, but an async listener returns a promise: its rejection must
+        // reach onError, not crash the process as an unhandled rejection.
+        await sub.listen(data, subject);
       } catch (err) {
         this.#onError(err, subject);
       }

@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NatsBus, type NatsBusStatus } from './nats-bus.js';
 import { InternalError, NoRespondersError, ResourceExhaustedError, TimeoutError, UnavailableError } from './errors.js';
 
-const NATS_SERVER = '/root/.cache/tacit/bin/nats-server';
+const NATS_SERVER = existsSync('/root/.cache/tacit/bin/nats-server') ? '/root/.cache/tacit/bin/nats-server' : 'nats-server';
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -137,13 +138,18 @@ describe(NatsBus.name, () => {
     assert.ok(counts.every((c) => c > 0), `every member served some: ${counts.join(',')}`);
   });
 
-  it('delivers events to subscribers, with wildcards', async () => {
-    const sut = await connect('events');
+  it('delivers events to subscribers, with wildcards, isolating listener failures', async () => {
+    const errors: unknown[] = [];
+    const sut = await NatsBus.connect({ url: `nats://127.0.0.1:${port}`, name: 'events', onError: (e) => errors.push(e) });
+    buses.push(sut);
     const got: string[] = [];
     sut.subscribe('kit.evt.>', (d, s) => got.push(`${s}:${text(d)}`));
+    sut.subscribe('kit.evt.>', async () => {
+      throw new Error('async listener failed');
+    });
     await sut.check();
     sut.publish('kit.evt.a.b', bytes('1'));
-    await eventually(async () => assert.deepEqual(got, ['kit.evt.a.b:1']), 2000);
+    await eventually(async () => assert.deepEqual([got, errors.length], [['kit.evt.a.b:1'], 1]), 2000);
   });
 
   it('lets running handlers reply before close resolves', async () => {

@@ -158,11 +158,17 @@ export class NatsBus implements Bus {
     opts: { queue?: string } = {},
   ): BusSubscription {
     return this.#subscribe(subject, opts.queue, (msg) => {
-      try {
-        handler(msg.data, msg.subject);
-      } catch (err) {
-        this.#onError(err, msg.subject);
-      }
+      // Typed as returning void, but an async listener returns a promise: its rejection must
+      // reach onError, not crash the process as an unhandled rejection.
+      this.#track(
+        (async () => {
+          try {
+            await handler(msg.data, msg.subject);
+          } catch (err) {
+            this.#onError(err, msg.subject);
+          }
+        })(),
+      );
     });
   }
 
