@@ -3,6 +3,8 @@
 export { MissingServerError, ServerStartError } from './errors.js';
 export { defaultSearchDirs, findBinary, findPostgresBinDir, tacitCacheDir } from './binaries.js';
 export { killAll, type StopOptions, type TestServer } from './server.js';
-export { freePort, waitFor, type WaitForOptions } from './wait.js';
+export { freePort, waitFor, type Truthy, type WaitForOptions } from './wait.js';
 export { startNats, type NatsOptions, type NatsServer } from './nats.js';
 export { startPostgres, type PostgresOptions, type PostgresServer } from './postgres.js';
+export { startRedis, type RedisOptions, type RedisServer } from './redis.js';
+export { startMinio, type MinioOptions, type MinioServer } from './minio.js';

@@ -1,6 +1,6 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -63,7 +63,7 @@ describe(startNats.name, () => {
   });
 
   it('throws MissingServerError naming nats-server when the binary is not found', async () => {
-    const bogus = mkdtempSync(join(tmpdir(), 'tacit-nobin-'));
+    const bogus = join(tmpdir(), 'tacit-no-such-bin-dir');
     await assert.rejects(startNats({ binDirs: [bogus] }), (err: unknown) => {
       assert.ok(err instanceof MissingServerError);
       assert.equal(err.binary, 'nats-server');

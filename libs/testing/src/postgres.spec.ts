@@ -1,6 +1,6 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -70,7 +70,7 @@ describe(startPostgres.name, () => {
   });
 
   it('throws MissingServerError naming postgres when no server is found', async () => {
-    const bogus = mkdtempSync(join(tmpdir(), 'tacit-nobin-'));
+    const bogus = join(tmpdir(), 'tacit-no-such-bin-dir');
     await assert.rejects(startPostgres({ binDirs: [bogus] }), (err: unknown) => {
       assert.ok(err instanceof MissingServerError);
       assert.equal(err.binary, 'postgres');

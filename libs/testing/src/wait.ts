@@ -11,6 +11,9 @@ export interface WaitForOptions {
   what?: string;
 }
 
+/** `T` without its falsy members. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 /**
  * Calls `fn` until it returns a truthy value, and resolves with that value. A throw counts as
  * "not yet"; the last one becomes the `cause` of the timeout error.
@@ -18,7 +21,7 @@ export interface WaitForOptions {
 export async function waitFor<T>(
   fn: () => T | Promise<T>,
   { timeoutMs = 10_000, intervalMs = 50, what = 'condition' }: WaitForOptions = {},
-): Promise<NonNullable<T>> {
+): Promise<Truthy<T>> {
   if (!(timeoutMs >= 0)) throw new RangeError(`"timeoutMs" expected >= 0, got ${timeoutMs}`);
   if (!(intervalMs >= 1)) throw new RangeError(`"intervalMs" expected >= 1, got ${intervalMs}`);
   const deadline = Date.now() + timeoutMs;
@@ -26,7 +29,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const value = await fn();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Truthy<T>;
     } catch (err) {
       lastError = err;
     }

@@ -1,0 +1,59 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ServerStartError } from './errors.js';
+import { startRedis } from './redis.js';
+import { _isAlive } from './server.js';
+import { waitFor } from './wait.js';
+
+const indexJs = fileURLToPath(new URL('./index.js', import.meta.url));
+
+/** Runs a script in a child node process that prints one JSON line, then leaves it to `finish`. */
+async function child(script: string, finish: 'exit' | 'SIGKILL'): Promise<{ pid: number; dir: string }> {
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  let out = '';
+  proc.stdout.on('data', (c) => (out += c));
+  const line = await waitFor(() => out.split('\n')[0] && out.includes('\n') && out.split('\n')[0], { timeoutMs: 30_000 });
+  const started = JSON.parse(line) as { pid: number; dir: string };
+  if (finish === 'SIGKILL') proc.kill('SIGKILL');
+  await exited;
+  return started;
+}
+
+describe('server lifecycle', () => {
+  it('leaves no server behind when the test process exits without stop()', async () => {
+    const started = await child(
+      `import { startRedis } from ${JSON.stringify(indexJs)};
+       const s = await startRedis();
+       console.log(JSON.stringify({ pid: s.pid, dir: s.dir }));
+       process.exit(0);`,
+      'exit',
+    );
+    await waitFor(() => !_isAlive(started.pid), { timeoutMs: 5_000, what: 'the orphan to die' });
+    assert.equal(existsSync(started.dir), false);
+  });
+
+  it('leaves no server running when the test process is SIGKILLed', async () => {
+    const started = await child(
+      `import { startRedis } from ${JSON.stringify(indexJs)};
+       const s = await startRedis();
+       console.log(JSON.stringify({ pid: s.pid, dir: s.dir }));
+       setInterval(() => {}, 1000);`,
+      'SIGKILL',
+    );
+    await waitFor(() => !_isAlive(started.pid), { timeoutMs: 5_000, what: 'the orphan to die' });
+  });
+
+  it('throws ServerStartError with the tail of the log when the server exits while starting', async () => {
+    await assert.rejects(startRedis({ args: ['--no-such-directive', 'x'] }), (err: unknown) => {
+      assert.ok(err instanceof ServerStartError);
+      assert.equal(err.server, 'redis-server');
+      assert.match(err.message, /exited while starting/);
+      assert.match(err.logTail, /no-such-directive/);
+      return true;
+    });
+  });
+});
