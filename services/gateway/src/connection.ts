@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { encodeServerFrame, ErrorCode, requestIdRef, ServerFrameType, type ErrorCodeValue, type ServerFrame } from '@tacit/protocol';
+import { encodeServerFrame, requestIdRef, ServerFrameType, type ErrorCodeValue, type ServerFrame } from '@tacit/protocol';
 import { TokenBucket } from './rate-limit.js';
 
 const _ZERO_REF = new Uint8Array(16);
@@ -151,4 +151,3 @@ function _deliverFrame(packetBytes: Uint8Array): Uint8Array {
   return out;
 }
 
-export { ErrorCode };

@@ -1,1 +1,9 @@
-export {};
+export * from './config.js';
+export * from './gateway.js';
+export * from './connection.js';
+export * from './metrics.js';
+export * from './queue-port.js';
+export * from './rate-limit.js';
+export * from './safe-set.js';
+export * from './server.js';
+export * from './wiring.js';

@@ -1,54 +1,33 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { Controller, Get, Inject, Module, Res, type DynamicModule, type INestApplication } from '@nestjs/common';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Controller, Get, Inject, Module, Req, Res, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Metrics } from '@tacit/kit';
+import { createOpsHandler, type HealthRegistry, type Metrics, type OpsRequestHandler } from '@tacit/kit';
 import { Gateway, type GatewayDeps } from './gateway.js';
 
 /** What the HTTP side of a gateway answers from. */
 export interface GatewayOps {
-  gateway: Gateway;
+  health: HealthRegistry;
   metrics: Metrics;
-  /** Readiness checks by name: true when the dependency answers. */
-  ready: Record<string, () => boolean | Promise<boolean>>;
 }
 
 export const GATEWAY_OPS = Symbol('GATEWAY_OPS');
 
-interface _Res {
-  status(code: number): _Res;
-  setHeader(name: string, value: string): void;
-  send(body: unknown): void;
-}
-
-/** /healthz (the process runs), /readyz (dependencies answer and the gateway takes connections), /metrics. */
+/**
+ * /healthz (the process runs), /readyz (dependencies answer and the gateway takes connections), /metrics:
+ * kit's ops handler, mounted in Nest so every service answers probes the same way.
+ */
 @Controller()
 export class OpsController {
-  constructor(@Inject(GATEWAY_OPS) private readonly ops: GatewayOps) {}
-
-  @Get('healthz')
-  healthz(): { status: string } {
-    return { status: 'ok' };
+  private readonly handle: OpsRequestHandler;
+  constructor(@Inject(GATEWAY_OPS) ops: GatewayOps) {
+    this.handle = createOpsHandler(ops);
   }
 
-  @Get('readyz')
-  async readyz(@Res() res: _Res): Promise<void> {
-    const failing: string[] = [];
-    if (!this.ops.gateway.accepting) failing.push('draining');
-    for (const [name, check] of Object.entries(this.ops.ready)) {
-      const ok = await Promise.resolve()
-        .then(check)
-        .catch(() => false);
-      if (!ok) failing.push(name);
-    }
-    res.status(failing.length ? 503 : 200).send({ status: failing.length ? 'unready' : 'ready', failing });
-  }
-
-  @Get('metrics')
-  async metrics(@Res() res: _Res): Promise<void> {
-    res.setHeader('Content-Type', this.ops.metrics.contentType);
-    res.status(200).send(await this.ops.metrics.text());
+  @Get(['healthz', 'readyz', 'metrics'])
+  async ops(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    await this.handle(req, res);
   }
 }
 
@@ -79,10 +58,13 @@ export const WS_PATH = '/v1';
 /** Starts a gateway: NestJS for HTTP, `ws` on the same port for `/v1`. */
 export async function startGatewayServer(
   deps: GatewayDeps,
-  opts: { host: string; port: number; metrics: Metrics; ready?: GatewayOps['ready'] },
+  opts: { host: string; port: number; metrics: Metrics; health: HealthRegistry },
 ): Promise<GatewayServer> {
   const gateway = new Gateway(deps);
-  const app = await NestFactory.create(GatewayModule.forRoot({ gateway, metrics: opts.metrics, ready: opts.ready ?? {} }), {
+  opts.health.addReadiness('accepting', () => {
+    if (!gateway.accepting) throw new Error('draining');
+  });
+  const app = await NestFactory.create(GatewayModule.forRoot({ health: opts.health, metrics: opts.metrics }), {
     logger: false,
     abortOnError: false,
   });
@@ -107,6 +89,7 @@ export async function startGatewayServer(
     httpUrl: `http://${host}:${port}`,
     close(graceMs?: number) {
       closing ??= (async () => {
+        opts.health.setShuttingDown();
         await gateway.shutdown(graceMs);
         await app.close();
       })();
