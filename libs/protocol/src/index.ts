@@ -1,1 +1,111 @@
-export {};
+/**
+ * # @tacit/protocol
+ *
+ * The Tacit v1 wire format: pure, synchronous, no I/O. docs/protocol.md is the normative spec;
+ * `vectors/valid` and `vectors/invalid` pin it byte for byte.
+ *
+ * - **Frames**: one WebSocket binary message is one frame, `type u8 || body`.
+ *   {@link encodeClientFrame} / {@link decodeClientFrame} for client -> gateway (HELLO, CLAIM,
+ *   SEND, ACK, PING), {@link encodeServerFrame} / {@link decodeServerFrame} for gateway -> client
+ *   (WELCOME, CLAIMED, ACCEPTED, DELIVER, PONG, ERROR, GOAWAY). Frames are discriminated unions
+ *   on `type`: `{ type: 'send', packet }`.
+ * - **Packets**: {@link encodePacket} / {@link decodePacket}; 74-byte header, payload padded to
+ *   a size bucket ({@link bucketFor}, {@link pad}, {@link unpad}) so that real and cover
+ *   traffic look alike.
+ * - **Addressing**: {@link destHash} rotates hourly ({@link currentEpoch}, {@link skewWindow},
+ *   {@link missedEpochs}); {@link mailboxId} lets the gateway check a claim without learning the
+ *   namespace; {@link claimProofMessage} is what the owner signs to claim.
+ * - **Errors**: decoders throw only {@link ProtocolError}, whose `code` is the wire error code
+ *   to answer with ({@link ErrorCode}) and `field` the offending field; {@link closeCodeFor}
+ *   gives the WebSocket close code that follows, if any. Encoders and helpers throw TypeError
+ *   (wrong type) or RangeError (wrong value): those are caller bugs, not peer input.
+ *
+ * Decoders never copy: byte fields are subarray views of the input. Copy what you keep if the
+ * buffer may be reused.
+ *
+ * ```ts
+ * import { decodeClientFrame, ProtocolError, closeCodeFor } from '@tacit/protocol';
+ * try {
+ *   const frame = decodeClientFrame(message);
+ *   if (frame.type === 'send') queue(frame.packet);
+ * } catch (e) {
+ *   if (!(e instanceof ProtocolError)) throw e;
+ *   reply({ type: 'error', code: e.code, ref: new Uint8Array(16), message: e.message });
+ *   const close = closeCodeFor(e.code);
+ *   if (close !== undefined) ws.close(close);
+ * }
+ * ```
+ * @module
+ */
+export {
+  CHALLENGE_LEN,
+  CLAIM_PROOF_DOMAIN,
+  DEFAULT_TTL_HOURS,
+  DEST_HASH_LEN,
+  EPOCH_MS,
+  ERROR_REF_LEN,
+  HELLO_MAGIC,
+  MAILBOX_ID_CONTEXT,
+  MAILBOX_ID_LEN,
+  MAX_ACK,
+  MAX_CLAIM,
+  MAX_ERROR_MESSAGE_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_HOP_LIMIT,
+  MAX_PAYLOAD_LEN,
+  MAX_TTL_SECONDS,
+  NAMESPACE_ID_LEN,
+  NONCE_LEN,
+  PACKET_HEADER_LEN,
+  PACKET_ID_LEN,
+  PACKET_VERSION,
+  PEER_KEY_LEN,
+  PROTOCOL_VERSION,
+  SIGNATURE_LEN,
+  SIZE_BUCKETS,
+  SKEW_EPOCHS,
+  SUPPORTED_VERSIONS,
+} from './constants.js';
+export {
+  CloseCode,
+  closeCodeFor,
+  ErrorCode,
+  errorCodeName,
+  ProtocolError,
+  type ErrorCodeName,
+  type ErrorCodeValue,
+} from './errors.js';
+export { currentEpoch, missedEpochs, skewWindow } from './epoch.js';
+export { destHash, mailboxId } from './address.js';
+export { CLAIM_PROOF_MESSAGE_LEN, claimProofMessage } from './claim.js';
+export { bucketFor, isBucket, pad, PAD_PREFIX_LEN, unpad } from './padding.js';
+export { negotiateVersion } from './version.js';
+export { decodePacket, encodePacket, type Packet } from './packet.js';
+export {
+  ClientFrameType,
+  decodeClientFrame,
+  encodeClientFrame,
+  type AckFrame,
+  type ClaimFrame,
+  type ClientFrame,
+  type DecodeOptions,
+  type HelloFrame,
+  type PingFrame,
+  type SendFrame,
+} from './client-frames.js';
+export {
+  decodeServerFrame,
+  encodeServerFrame,
+  GoawayReason,
+  requestIdRef,
+  ServerFrameType,
+  type AcceptedFrame,
+  type ClaimedFrame,
+  type DeliverFrame,
+  type ErrorFrame,
+  type GoawayFrame,
+  type GoawayReasonValue,
+  type PongFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from './server-frames.js';
