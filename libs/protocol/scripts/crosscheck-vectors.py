@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Recomputes the hashes in vectors/valid with the BLAKE3 team's reference implementation.
+
+generate-vectors.mjs and src/ both get BLAKE3 from @noble/hashes; this check does not, so a bug
+shared by them cannot hide in the vectors. Optional, not run in CI:
+
+    python3 -m venv /tmp/b3 && /tmp/b3/bin/pip install blake3
+    /tmp/b3/bin/python libs/protocol/scripts/crosscheck-vectors.py
+"""
+import json
+import pathlib
+import struct
+import sys
+
+from blake3 import blake3
+
+VALID = pathlib.Path(__file__).resolve().parent.parent / "vectors" / "valid"
+CONTEXT = "tacit 2026-11 mailbox id v1"
+
+checked = 0
+failed = 0
+
+
+def expect(name, what, got, want):
+    global checked, failed
+    checked += 1
+    if got != want:
+        failed += 1
+        print(f"FAIL {name} {what}: got {got}, want {want}")
+
+
+for path in sorted(VALID.glob("*.json")):
+    v = json.loads(path.read_text())
+    if v["kind"] == "address":
+        i, o = v["input"], v["output"]
+        ns, pk = bytes.fromhex(i["namespaceId"]), bytes.fromhex(i["peerKey"])
+        dest = blake3(ns + pk + struct.pack(">I", i["epochHour"])).digest()
+        expect(path.name, "destHash", dest.hex(), o["destHash"])
+        mbox = blake3(dest + pk, derive_key_context=CONTEXT).digest()[:16]
+        expect(path.name, "mailboxId", mbox.hex(), o["mailboxId"])
+    elif v["kind"] == "claim-proof":
+        i, o = v["input"], v["output"]
+        dests = b"".join(bytes.fromhex(d) for d in i["dests"])
+        h = blake3(dests).digest()
+        expect(path.name, "destsHash", h.hex(), o["destsHash"])
+        msg = b"tacit/v1/claim" + bytes.fromhex(i["challenge"]) + h
+        expect(path.name, "message", msg.hex(), o["message"])
+
+print(f"{checked - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

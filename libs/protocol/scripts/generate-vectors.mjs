@@ -1,0 +1,496 @@
+#!/usr/bin/env node
+// Writes libs/protocol/vectors/{valid,invalid}/*.json. The committed JSON is the contract, not
+// this script: rerun it only to add cases, and review every changed byte.
+//
+// Independent of src/ on purpose: bytes are laid out by hand here, hashes come straight from
+// @noble/hashes and signatures from @noble/curves, so a codec bug cannot bless itself.
+// scripts/crosscheck-vectors.py recomputes the hashes with the BLAKE3 reference implementation.
+//
+// Run from the repo root: node libs/protocol/scripts/generate-vectors.mjs
+import { Buffer } from 'node:buffer';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TextEncoder } from 'node:util';
+import { blake3 } from '@noble/hashes/blake3.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors');
+const enc = new TextEncoder();
+const hex = (b) => Buffer.from(b).toString('hex');
+
+/** Deterministic filler: BLAKE3 XOF of a label, so every vector byte is reproducible. */
+const fill = (label, n) => blake3(enc.encode(label), { dkLen: n });
+const repeat = (byte, n) => new Uint8Array(n).fill(byte);
+const seq = (start, n) => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
+
+const cat = (...parts) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+const u8 = (v) => Uint8Array.of(v);
+const u16 = (v) => Uint8Array.of(v >>> 8, v & 0xff);
+const u32 = (v) => Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+
+// --- addressing, by the spec's formulas -----------------------------------------------------
+
+const EPOCH_MS = 3_600_000;
+const NOV_2026_MS = Date.UTC(2026, 10, 1); // 2026-11-01T00:00:00Z
+const destHash = (ns, pk, epoch) => blake3(cat(ns, pk, u32(epoch)));
+const mailboxId = (dest, pk) =>
+  blake3(cat(dest, pk), { context: enc.encode('tacit 2026-11 mailbox id v1'), dkLen: 32 }).subarray(0, 16);
+
+const namespaceId = fill('tacit vectors namespace', 32);
+const seed = fill('tacit vectors ed25519 seed', 32);
+const peerKey = ed25519.getPublicKey(seed);
+const challenge = fill('tacit vectors challenge', 32);
+const nowEpoch = Math.floor(NOV_2026_MS / EPOCH_MS);
+const claimDests = [nowEpoch - 1, nowEpoch, nowEpoch + 1].map((e) => destHash(namespaceId, peerKey, e));
+const proofMessage = cat(enc.encode('tacit/v1/claim'), challenge, blake3(cat(...claimDests)));
+const signature = ed25519.sign(proofMessage, seed);
+
+// --- packets and frames ------------------------------------------------------------------
+
+function packet({ version = 1, hopLimit, dest, mbox, id, ttl, payload, payloadLen = payload.length }) {
+  const bytes = cat(u8(version), u8(hopLimit), dest, mbox, id, u32(ttl), u32(payloadLen), payload);
+  const value = {
+    version,
+    hopLimit,
+    destHash: hex(dest),
+    mailboxId: hex(mbox),
+    packetId: hex(id),
+    ttlSeconds: ttl,
+    payload: hex(payload),
+  };
+  return { bytes, value };
+}
+
+const dest0 = claimDests[1];
+const mbox0 = mailboxId(dest0, peerKey);
+const pkt256 = packet({
+  hopLimit: 8,
+  dest: dest0,
+  mbox: mbox0,
+  id: fill('packet id 1', 16),
+  ttl: 86_400,
+  payload: fill('payload 256', 256),
+});
+const pktMin = packet({
+  hopLimit: 1,
+  dest: repeat(0, 32),
+  mbox: repeat(0, 16),
+  id: repeat(0, 16),
+  ttl: 1,
+  payload: repeat(0, 512),
+});
+const pktMax = packet({
+  hopLimit: 16,
+  dest: repeat(0xff, 32),
+  mbox: repeat(0xff, 16),
+  id: repeat(0xff, 16),
+  ttl: 2_592_000,
+  payload: fill('payload 65536', 65536),
+});
+const pkt1024 = packet({
+  hopLimit: 3,
+  dest: claimDests[2],
+  mbox: mailboxId(claimDests[2], peerKey),
+  id: fill('packet id 2', 16),
+  ttl: 3600,
+  payload: fill('payload 1024', 1024),
+});
+
+const hello = (min, max, flags = 0, magic = enc.encode('TACT')) => cat(u8(0x01), magic, u8(min), u8(max), u16(flags));
+const claim = (requestId, pk, sig, count, dests) => cat(u8(0x02), u32(requestId), pk, sig, u16(count), ...dests);
+const ack = (count, ids) => cat(u8(0x04), u16(count), ...ids);
+const welcome = (version, ch, maxFrame, idle, maxClaim) =>
+  cat(u8(0x81), u8(version), ch, u32(maxFrame), u32(idle), u16(maxClaim));
+const errorFrame = (code, ref, msgBytes, len = msgBytes.length) => cat(u8(0x86), u16(code), ref, u16(len), msgBytes);
+const ref7 = cat(u32(7), repeat(0, 12));
+
+const valid = {};
+const invalid = {};
+
+// Client frames.
+valid['client-hello-v1'] = {
+  description: 'HELLO offering exactly v1',
+  kind: 'client-frame',
+  hex: hex(hello(1, 1)),
+  value: { type: 'hello', minVersion: 1, maxVersion: 1 },
+};
+valid['client-hello-range'] = {
+  description: 'HELLO offering 1..3: HELLO decodes whatever range is offered; negotiation picks',
+  kind: 'client-frame',
+  hex: hex(hello(1, 3)),
+  value: { type: 'hello', minVersion: 1, maxVersion: 3 },
+};
+valid['client-claim-skew-window'] = {
+  description: 'CLAIM of the three skew-window dests, signed as in address-claim-proof',
+  kind: 'client-frame',
+  hex: hex(claim(7, peerKey, signature, 3, claimDests)),
+  value: { type: 'claim', requestId: 7, peerKey: hex(peerKey), signature: hex(signature), dests: claimDests.map(hex) },
+};
+const dests1024 = Array.from({ length: 1024 }, (_, i) => fill(`dest ${i}`, 32));
+valid['client-claim-max'] = {
+  description: 'CLAIM with MAX_CLAIM (1024) dests and requestId 0xffffffff (the codec does not verify signatures)',
+  kind: 'client-frame',
+  hex: hex(claim(0xffffffff, repeat(0xab, 32), repeat(0xcd, 64), 1024, dests1024)),
+  value: {
+    type: 'claim',
+    requestId: 0xffffffff,
+    peerKey: hex(repeat(0xab, 32)),
+    signature: hex(repeat(0xcd, 64)),
+    dests: dests1024.map(hex),
+  },
+};
+valid['client-send-256'] = {
+  description: 'SEND of a packet with the smallest bucket',
+  kind: 'client-frame',
+  hex: hex(cat(u8(0x03), pkt256.bytes)),
+  value: { type: 'send', packet: pkt256.value },
+};
+valid['client-send-min-fields'] = {
+  description: 'SEND with hopLimit 1, ttlSeconds 1 and all-zero ids',
+  kind: 'client-frame',
+  hex: hex(cat(u8(0x03), pktMin.bytes)),
+  value: { type: 'send', packet: pktMin.value },
+};
+valid['client-send-max'] = {
+  description: 'SEND at MAX_FRAME_BYTES (65611): 65536-byte payload, hopLimit 16, ttlSeconds 2592000',
+  kind: 'client-frame',
+  hex: hex(cat(u8(0x03), pktMax.bytes)),
+  value: { type: 'send', packet: pktMax.value },
+};
+const ids256 = Array.from({ length: 256 }, (_, i) => fill(`ack ${i}`, 16));
+valid['client-ack-one'] = {
+  description: 'ACK of one packet',
+  kind: 'client-frame',
+  hex: hex(ack(1, [pkt256.bytes.subarray(50, 66)])),
+  value: { type: 'ack', packetIds: [hex(pkt256.bytes.subarray(50, 66))] },
+};
+valid['client-ack-max'] = {
+  description: 'ACK of MAX_ACK (256) packets',
+  kind: 'client-frame',
+  hex: hex(ack(256, ids256)),
+  value: { type: 'ack', packetIds: ids256.map(hex) },
+};
+valid['client-ping'] = {
+  description: 'PING',
+  kind: 'client-frame',
+  hex: hex(cat(u8(0x05), seq(1, 8))),
+  value: { type: 'ping', nonce: hex(seq(1, 8)) },
+};
+
+// Server frames.
+valid['server-welcome'] = {
+  description: 'WELCOME for v1 with the default limits',
+  kind: 'server-frame',
+  hex: hex(welcome(1, challenge, 65611, 60_000, 1024)),
+  value: { type: 'welcome', version: 1, challenge: hex(challenge), maxFrameBytes: 65611, idleTimeoutMs: 60_000, maxClaim: 1024 },
+};
+valid['server-claimed'] = {
+  description: 'CLAIMED answering client-claim-skew-window',
+  kind: 'server-frame',
+  hex: hex(cat(u8(0x82), u32(7), u16(3))),
+  value: { type: 'claimed', requestId: 7, count: 3 },
+};
+valid['server-accepted'] = {
+  description: 'ACCEPTED for the packet of client-send-256',
+  kind: 'server-frame',
+  hex: hex(cat(u8(0x83), pkt256.bytes.subarray(50, 66))),
+  value: { type: 'accepted', packetId: pkt256.value.packetId },
+};
+valid['server-deliver-1024'] = {
+  description: 'DELIVER of a 1024-byte-bucket packet',
+  kind: 'server-frame',
+  hex: hex(cat(u8(0x84), pkt1024.bytes)),
+  value: { type: 'deliver', packet: pkt1024.value },
+};
+valid['server-pong'] = {
+  description: 'PONG echoing client-ping',
+  kind: 'server-frame',
+  hex: hex(cat(u8(0x85), seq(1, 8))),
+  value: { type: 'pong', nonce: hex(seq(1, 8)) },
+};
+valid['server-error-bad-proof'] = {
+  description: 'ERROR BAD_PROOF for requestId 7 (ref = u32be(7) || 12 zeros)',
+  kind: 'server-frame',
+  hex: hex(errorFrame(4, ref7, enc.encode('claim proof does not verify'))),
+  value: { type: 'error', code: 4, ref: hex(ref7), message: 'claim proof does not verify' },
+};
+valid['server-error-empty-message'] = {
+  description: 'ERROR INTERNAL with a zero ref and an empty message',
+  kind: 'server-frame',
+  hex: hex(errorFrame(12, repeat(0, 16), new Uint8Array(0))),
+  value: { type: 'error', code: 12, ref: hex(repeat(0, 16)), message: '' },
+};
+const utf8Message = 'débit limité — réessayez ✓ 🐢';
+valid['server-error-utf8'] = {
+  description: 'ERROR RATE_LIMITED whose message has 2-, 3- and 4-byte UTF-8 sequences',
+  kind: 'server-frame',
+  hex: hex(errorFrame(5, repeat(0, 16), enc.encode(utf8Message))),
+  value: { type: 'error', code: 5, ref: hex(repeat(0, 16)), message: utf8Message },
+};
+const longMessage = 'x'.repeat(512);
+valid['server-error-max-message'] = {
+  description: 'ERROR MAILBOX_FULL with a 512-byte message, the cap; ref is a packet id',
+  kind: 'server-frame',
+  hex: hex(errorFrame(7, pkt256.bytes.subarray(50, 66), enc.encode(longMessage))),
+  value: { type: 'error', code: 7, ref: pkt256.value.packetId, message: longMessage },
+};
+valid['server-goaway-draining'] = {
+  description: 'GOAWAY draining: reconnect elsewhere after 5 s',
+  kind: 'server-frame',
+  hex: hex(cat(u8(0x87), u8(0), u32(5000))),
+  value: { type: 'goaway', reason: 0, retryAfterMs: 5000 },
+};
+valid['server-goaway-idle'] = {
+  description: 'GOAWAY idle timeout',
+  kind: 'server-frame',
+  hex: hex(cat(u8(0x87), u8(1), u32(0))),
+  value: { type: 'goaway', reason: 1, retryAfterMs: 0 },
+};
+
+// Bare packets, as a queue stores them.
+valid['packet-256'] = {
+  description: 'the packet of client-send-256 on its own (a SEND frame is 0x03 || packet)',
+  kind: 'packet',
+  hex: hex(pkt256.bytes),
+  value: pkt256.value,
+};
+valid['packet-1024'] = {
+  description: 'the packet of server-deliver-1024 on its own',
+  kind: 'packet',
+  hex: hex(pkt1024.bytes),
+  value: pkt1024.value,
+};
+
+// Addressing.
+const addressCase = (description, ns, pk, epoch) => {
+  const dest = destHash(ns, pk, epoch);
+  return {
+    description,
+    kind: 'address',
+    input: { namespaceId: hex(ns), peerKey: hex(pk), epochHour: epoch },
+    output: { destHash: hex(dest), mailboxId: hex(mailboxId(dest, pk)) },
+  };
+};
+valid['address-sequential'] = addressCase(
+  'namespaceId 00..1f, peerKey 20..3f, epoch of 2026-11-01T00:00Z',
+  seq(0, 32),
+  seq(32, 32),
+  nowEpoch,
+);
+valid['address-zero'] = addressCase('all-zero inputs, epoch 0', repeat(0, 32), repeat(0, 32), 0);
+valid['address-max-epoch'] = addressCase('all-0xff inputs, epoch 0xffffffff', repeat(0xff, 32), repeat(0xff, 32), 0xffffffff);
+valid['address-ed25519'] = addressCase('a real Ed25519 peer key (address-claim-proof)', namespaceId, peerKey, nowEpoch + 1);
+valid['address-claim-proof'] = {
+  description:
+    'claim proof over the skew window of 2026-11-01T00:00Z; signature = Ed25519(seed, message), the one in client-claim-skew-window',
+  kind: 'claim-proof',
+  input: { seed: hex(seed), challenge: hex(challenge), dests: claimDests.map(hex) },
+  output: { peerKey: hex(peerKey), destsHash: hex(blake3(cat(...claimDests))), message: hex(proofMessage), signature: hex(signature) },
+};
+
+// Epochs.
+const epochCase = (description, nowMs, lastSeenMs, ttlHours) => {
+  const now = Math.floor(nowMs / EPOCH_MS);
+  const from = Math.max(0, Math.floor(lastSeenMs / EPOCH_MS) - 1, now - 1 - ttlHours);
+  const missed = [];
+  for (let e = from; e <= now - 2; e++) missed.push(e);
+  return {
+    description,
+    kind: 'epoch',
+    input: { nowMs, lastSeenMs, ttlHours },
+    output: { currentEpoch: now, skewWindow: [now - 1, now, now + 1].filter((e) => e >= 0), missedEpochs: missed },
+  };
+};
+valid['epoch-online'] = epochCase('reconnect within the same hour: nothing missed', NOV_2026_MS + 1_800_000, NOV_2026_MS + 60_000, 720);
+valid['epoch-hour-boundary'] = epochCase(
+  'last millisecond of an hour; offline 5 hours',
+  NOV_2026_MS + EPOCH_MS - 1,
+  NOV_2026_MS - 5 * EPOCH_MS,
+  720,
+);
+valid['epoch-offline-long'] = epochCase('offline for a year: claims back to the TTL plus skew (720 epochs before the skew window)', NOV_2026_MS, NOV_2026_MS - 365 * 24 * EPOCH_MS, 720);
+valid['epoch-short-ttl'] = epochCase('offline for a year with a 24-hour TTL', NOV_2026_MS, 0, 24);
+valid['epoch-zero'] = epochCase('the Unix epoch itself', 0, 0, 720);
+
+// Padding (inside the encryption).
+const padCase = (description, data, overhead) => {
+  let bucket = 256;
+  while (bucket < 4 + data.length + overhead) bucket *= 2;
+  const padded = new Uint8Array(bucket - overhead);
+  padded.set(u32(data.length), 0);
+  padded.set(data, 4);
+  return { description, kind: 'padding', input: { data: hex(data), overhead }, output: { padded: hex(padded) } };
+};
+valid['padding-empty'] = padCase('empty plaintext fills the smallest bucket', new Uint8Array(0), 0);
+valid['padding-overhead'] = padCase('5 bytes with 28 bytes of encryption overhead -> 228 + 28 = 256', enc.encode('hello'), 28);
+valid['padding-exact'] = padCase('252 bytes + 4-byte prefix fill 256 exactly', fill('pad 252', 252), 0);
+valid['padding-next-bucket'] = padCase('253 bytes need the 512 bucket', fill('pad 253', 253), 0);
+
+// --- invalid ----------------------------------------------------------------------------------
+
+const bad = (name, description, kind, bytes, code, field, options) => {
+  invalid[name] = { description, kind, hex: hex(bytes), ...(options ? { options } : {}), error: { code, field } };
+};
+const M = 'MALFORMED_FRAME';
+const V = 'UNSUPPORTED_VERSION';
+const L = 'FRAME_TOO_LARGE';
+const p256 = pkt256.bytes;
+const withByte = (b, at, v) => {
+  const c = Uint8Array.from(b);
+  c[at] = v;
+  return c;
+};
+const withU32 = (b, at, v) => {
+  const c = Uint8Array.from(b);
+  c.set(u32(v), at);
+  return c;
+};
+const send = (p) => cat(u8(0x03), p);
+
+bad('client-empty', 'empty message', 'client-frame', new Uint8Array(0), M, 'type');
+bad('client-type-0x00', 'type 0x00 is not assigned', 'client-frame', u8(0x00), M, 'type');
+bad('client-type-0x06', 'type 0x06 is not assigned', 'client-frame', cat(u8(0x06), seq(0, 8)), M, 'type');
+bad('client-type-server-welcome', 'a gateway frame type (0x81) sent by a client', 'client-frame', welcome(1, challenge, 65611, 60000, 1024), M, 'type');
+bad('client-hello-bad-magic', 'HELLO with magic "TACX"', 'client-frame', hello(1, 1, 0, enc.encode('TACX')), M, 'magic');
+bad('client-hello-truncated-magic', 'HELLO cut inside the magic', 'client-frame', hello(1, 1).subarray(0, 3), M, 'magic');
+bad('client-hello-truncated', 'HELLO cut after the magic', 'client-frame', hello(1, 1).subarray(0, 5), M, 'minVersion');
+bad('client-hello-flags-truncated', 'HELLO with one flags byte', 'client-frame', hello(1, 1).subarray(0, 8), M, 'flags');
+bad('client-hello-flags-low', 'HELLO with flags 0x0001', 'client-frame', hello(1, 1, 1), M, 'flags');
+bad('client-hello-flags-high', 'HELLO with flags 0x8000', 'client-frame', hello(1, 1, 0x8000), M, 'flags');
+bad('client-hello-min-version-zero', 'HELLO with minVersion 0', 'client-frame', hello(0, 1), M, 'minVersion');
+bad('client-hello-max-below-min', 'HELLO with minVersion 2, maxVersion 1', 'client-frame', hello(2, 1), M, 'maxVersion');
+bad('client-hello-trailing', 'HELLO with one trailing byte', 'client-frame', cat(hello(1, 1), u8(0)), M, 'frame');
+bad('client-claim-truncated-request-id', 'CLAIM with a 3-byte requestId', 'client-frame', cat(u8(0x02), u8(0), u8(0), u8(7)), M, 'requestId');
+bad('client-claim-truncated-peer-key', 'CLAIM with a 31-byte peerKey', 'client-frame', cat(u8(0x02), u32(7), peerKey.subarray(0, 31)), M, 'peerKey');
+bad('client-claim-truncated-signature', 'CLAIM cut inside the signature', 'client-frame', claim(7, peerKey, signature, 3, claimDests).subarray(0, 1 + 4 + 32 + 40), M, 'signature');
+bad('client-claim-count-zero', 'CLAIM with count 0', 'client-frame', claim(7, peerKey, signature, 0, []), M, 'count');
+bad('client-claim-count-1025', 'CLAIM with count 1025 (MAX_CLAIM + 1)', 'client-frame', claim(7, peerKey, signature, 1025, []), M, 'count');
+bad('client-claim-missing-dest', 'CLAIM with count 3 but 2 dests', 'client-frame', claim(7, peerKey, signature, 3, claimDests.slice(0, 2)), M, 'dests');
+bad('client-claim-partial-dest', 'CLAIM with count 1 and a 31-byte dest', 'client-frame', claim(7, peerKey, signature, 1, [claimDests[0].subarray(0, 31)]), M, 'dests');
+bad('client-claim-trailing', 'CLAIM with count 2 but 3 dests', 'client-frame', claim(7, peerKey, signature, 2, claimDests), M, 'frame');
+bad('client-send-empty', 'SEND with no packet', 'client-frame', u8(0x03), M, 'version');
+bad('client-send-version-0', 'SEND of a version-0 packet', 'client-frame', send(withByte(p256, 0, 0)), V, 'version');
+bad('client-send-version-2', 'SEND of a version-2 packet', 'client-frame', send(withByte(p256, 0, 2)), V, 'version');
+bad('client-send-version-2-short', 'SEND of a version-2 packet cut after the version byte', 'client-frame', cat(u8(0x03), u8(2)), V, 'version');
+bad('client-send-hop-limit-0', 'SEND with hopLimit 0', 'client-frame', send(withByte(p256, 1, 0)), M, 'hopLimit');
+bad('client-send-hop-limit-17', 'SEND with hopLimit 17', 'client-frame', send(withByte(p256, 1, 17)), M, 'hopLimit');
+bad('client-send-truncated-dest-hash', 'SEND cut inside destHash', 'client-frame', send(p256.subarray(0, 20)), M, 'destHash');
+bad('client-send-truncated-mailbox-id', 'SEND cut inside mailboxId', 'client-frame', send(p256.subarray(0, 40)), M, 'mailboxId');
+bad('client-send-truncated-packet-id', 'SEND cut inside packetId', 'client-frame', send(p256.subarray(0, 60)), M, 'packetId');
+bad('client-send-truncated-ttl', 'SEND cut inside ttlSeconds', 'client-frame', send(p256.subarray(0, 67)), M, 'ttlSeconds');
+bad('client-send-truncated-payload-len', 'SEND cut inside payloadLen', 'client-frame', send(p256.subarray(0, 72)), M, 'payloadLen');
+bad('client-send-ttl-0', 'SEND with ttlSeconds 0', 'client-frame', send(withU32(p256, 66, 0)), M, 'ttlSeconds');
+bad('client-send-ttl-over-max', 'SEND with ttlSeconds 2592001', 'client-frame', send(withU32(p256, 66, 2_592_001)), M, 'ttlSeconds');
+bad('client-send-payload-len-0', 'SEND with payloadLen 0', 'client-frame', send(withU32(p256, 70, 0).subarray(0, 74)), M, 'payloadLen');
+bad('client-send-payload-len-128', 'SEND with payloadLen 128 (below the smallest bucket)', 'client-frame', send(withU32(p256, 70, 128).subarray(0, 74 + 128)), M, 'payloadLen');
+bad('client-send-payload-len-300', 'SEND with payloadLen 300 (not a bucket)', 'client-frame', send(cat(withU32(p256, 70, 300), repeat(0, 44))), M, 'payloadLen');
+bad('client-send-payload-len-255', 'SEND with payloadLen 255 and 255 payload bytes', 'client-frame', send(withU32(p256, 70, 255).subarray(0, 74 + 255)), M, 'payloadLen');
+bad('client-send-payload-len-131072', 'SEND with payloadLen 131072 (a power of two above the last bucket)', 'client-frame', send(withU32(p256, 70, 131072)), M, 'payloadLen');
+bad('client-send-payload-len-max-u32', 'SEND with payloadLen 0xffffffff', 'client-frame', send(withU32(p256, 70, 0xffffffff)), M, 'payloadLen');
+bad('client-send-payload-truncated', 'SEND with payloadLen 256 but 255 payload bytes', 'client-frame', send(p256.subarray(0, p256.length - 1)), M, 'payload');
+bad('client-send-payload-short-bucket', 'SEND with payloadLen 512 but 256 payload bytes', 'client-frame', send(withU32(p256, 70, 512)), M, 'payload');
+bad('client-send-trailing', 'SEND with one byte after the payload', 'client-frame', send(cat(p256, u8(0))), M, 'frame');
+bad('client-ack-empty', 'ACK with no count', 'client-frame', u8(0x04), M, 'count');
+bad('client-ack-count-zero', 'ACK with count 0', 'client-frame', ack(0, []), M, 'count');
+bad('client-ack-count-257', 'ACK with count 257 (MAX_ACK + 1)', 'client-frame', ack(257, ids256.concat([ids256[0]])), M, 'count');
+bad('client-ack-missing-id', 'ACK with count 2 but one id', 'client-frame', ack(2, [ids256[0]]), M, 'packetIds');
+bad('client-ack-partial-id', 'ACK with count 1 and a 15-byte id', 'client-frame', ack(1, [ids256[0].subarray(0, 15)]), M, 'packetIds');
+bad('client-ack-trailing', 'ACK with count 1 and 17 bytes', 'client-frame', cat(ack(1, [ids256[0]]), u8(0)), M, 'frame');
+bad('client-ping-short', 'PING with a 7-byte nonce', 'client-frame', cat(u8(0x05), seq(1, 7)), M, 'nonce');
+bad('client-ping-long', 'PING with a 9-byte nonce', 'client-frame', cat(u8(0x05), seq(1, 9)), M, 'frame');
+bad(
+  'client-oversize-default',
+  'a 65612-byte frame (MAX_FRAME_BYTES + 1: the largest SEND plus a byte) with the default limit',
+  'client-frame',
+  cat(u8(0x03), pktMax.bytes, u8(0)),
+  L,
+  'frame',
+);
+bad('client-oversize-option', 'a 9-byte PING with maxFrameBytes 8', 'client-frame', cat(u8(0x05), seq(1, 8)), L, 'frame', { maxFrameBytes: 8 });
+bad(
+  'client-oversize-before-parse',
+  'an unknown type longer than maxFrameBytes: size is checked before anything else',
+  'client-frame',
+  cat(u8(0xff), repeat(0, 64)),
+  L,
+  'frame',
+  { maxFrameBytes: 64 },
+);
+
+bad('server-empty', 'empty message', 'server-frame', new Uint8Array(0), M, 'type');
+bad('server-type-client-hello', 'a client frame type (0x01) sent by a gateway', 'server-frame', hello(1, 1), M, 'type');
+bad('server-type-0x80', 'type 0x80 is not assigned', 'server-frame', u8(0x80), M, 'type');
+bad('server-type-0x88', 'type 0x88 is not assigned', 'server-frame', u8(0x88), M, 'type');
+bad('server-welcome-version-0', 'WELCOME with version 0', 'server-frame', welcome(0, challenge, 65611, 60000, 1024), V, 'version');
+bad('server-welcome-version-2', 'WELCOME with version 2, which this decoder does not speak', 'server-frame', welcome(2, challenge, 65611, 60000, 1024), V, 'version');
+bad('server-welcome-truncated-challenge', 'WELCOME cut inside the challenge', 'server-frame', welcome(1, challenge, 65611, 60000, 1024).subarray(0, 20), M, 'challenge');
+bad('server-welcome-truncated', 'WELCOME missing the last byte', 'server-frame', welcome(1, challenge, 65611, 60000, 1024).subarray(0, 43), M, 'maxClaim');
+bad('server-welcome-max-frame-bytes-0', 'WELCOME with maxFrameBytes 0', 'server-frame', welcome(1, challenge, 0, 60000, 1024), M, 'maxFrameBytes');
+bad('server-welcome-idle-timeout-0', 'WELCOME with idleTimeoutMs 0', 'server-frame', welcome(1, challenge, 65611, 0, 1024), M, 'idleTimeoutMs');
+bad('server-welcome-max-claim-0', 'WELCOME with maxClaim 0', 'server-frame', welcome(1, challenge, 65611, 60000, 0), M, 'maxClaim');
+bad('server-welcome-max-claim-1025', 'WELCOME with maxClaim 1025', 'server-frame', welcome(1, challenge, 65611, 60000, 1025), M, 'maxClaim');
+bad('server-welcome-trailing', 'WELCOME with one trailing byte', 'server-frame', cat(welcome(1, challenge, 65611, 60000, 1024), u8(0)), M, 'frame');
+bad('server-claimed-count-0', 'CLAIMED with count 0', 'server-frame', cat(u8(0x82), u32(7), u16(0)), M, 'count');
+bad('server-claimed-count-1025', 'CLAIMED with count 1025', 'server-frame', cat(u8(0x82), u32(7), u16(1025)), M, 'count');
+bad('server-claimed-truncated', 'CLAIMED with a 1-byte count', 'server-frame', cat(u8(0x82), u32(7), u8(3)), M, 'count');
+bad('server-accepted-short', 'ACCEPTED with a 15-byte packetId', 'server-frame', cat(u8(0x83), repeat(1, 15)), M, 'packetId');
+bad('server-accepted-long', 'ACCEPTED with a 17-byte packetId', 'server-frame', cat(u8(0x83), repeat(1, 17)), M, 'frame');
+bad('server-deliver-version-2', 'DELIVER of a version-2 packet', 'server-frame', cat(u8(0x84), withByte(p256, 0, 2)), V, 'version');
+bad('server-deliver-payload-len-300', 'DELIVER with payloadLen 300', 'server-frame', cat(u8(0x84), withU32(p256, 70, 300), repeat(0, 44)), M, 'payloadLen');
+bad('server-deliver-trailing', 'DELIVER with one byte after the payload', 'server-frame', cat(u8(0x84), p256, u8(0)), M, 'frame');
+bad('server-pong-short', 'PONG with a 7-byte nonce', 'server-frame', cat(u8(0x85), seq(1, 7)), M, 'nonce');
+bad('server-pong-long', 'PONG with a 9-byte nonce', 'server-frame', cat(u8(0x85), seq(1, 9)), M, 'frame');
+bad('server-error-code-0', 'ERROR with code 0', 'server-frame', errorFrame(0, ref7, enc.encode('x')), M, 'code');
+bad('server-error-code-13', 'ERROR with code 13 (not defined in v1)', 'server-frame', errorFrame(13, ref7, enc.encode('x')), M, 'code');
+bad('server-error-truncated-ref', 'ERROR cut inside ref', 'server-frame', errorFrame(4, ref7, enc.encode('x')).subarray(0, 10), M, 'ref');
+bad('server-error-message-len-513', 'ERROR with messageLen 513', 'server-frame', errorFrame(4, ref7, repeat(0x78, 513)), M, 'messageLen');
+bad('server-error-message-truncated', 'ERROR with messageLen 10 and 9 bytes', 'server-frame', errorFrame(4, ref7, repeat(0x78, 9), 10), M, 'message');
+bad('server-error-message-trailing', 'ERROR with messageLen 9 and 10 bytes', 'server-frame', errorFrame(4, ref7, repeat(0x78, 10), 9), M, 'frame');
+bad('server-error-bad-utf8', 'ERROR whose message is C3 28 (bad continuation byte)', 'server-frame', errorFrame(1, ref7, Uint8Array.of(0xc3, 0x28)), M, 'message');
+bad('server-error-overlong-utf8', 'ERROR whose message is C0 AF (overlong "/")', 'server-frame', errorFrame(1, ref7, Uint8Array.of(0xc0, 0xaf)), M, 'message');
+bad('server-error-surrogate-utf8', 'ERROR whose message is ED A0 80 (an encoded UTF-16 surrogate)', 'server-frame', errorFrame(1, ref7, Uint8Array.of(0xed, 0xa0, 0x80)), M, 'message');
+bad('server-error-cut-utf8', 'ERROR whose message ends inside a 3-byte sequence', 'server-frame', errorFrame(1, ref7, Uint8Array.of(0x61, 0xe2, 0x9c)), M, 'message');
+bad('server-goaway-reason-2', 'GOAWAY with reason 2', 'server-frame', cat(u8(0x87), u8(2), u32(0)), M, 'reason');
+bad('server-goaway-truncated', 'GOAWAY with a 3-byte retryAfterMs', 'server-frame', cat(u8(0x87), u8(0), u8(0), u8(0), u8(0)), M, 'retryAfterMs');
+bad('server-oversize-option', 'a 7-byte CLAIMED with maxFrameBytes 6', 'server-frame', cat(u8(0x82), u32(7), u16(3)), L, 'frame', { maxFrameBytes: 6 });
+
+bad('packet-empty', 'no bytes', 'packet', new Uint8Array(0), M, 'version');
+bad('packet-version-2', 'version byte 2', 'packet', withByte(p256, 0, 2), V, 'version');
+bad('packet-version-255', 'version byte 255', 'packet', withByte(p256, 0, 255), V, 'version');
+bad('packet-header-only', 'a 74-byte header with payloadLen 256 and no payload', 'packet', p256.subarray(0, 74), M, 'payload');
+bad('packet-trailing', 'one byte after the payload', 'packet', cat(p256, u8(0)), M, 'packet');
+bad('packet-payload-len-257', 'payloadLen 257', 'packet', cat(withU32(p256, 70, 257), u8(0)), M, 'payloadLen');
+
+const padded = (len, body, total) => {
+  const out = new Uint8Array(total);
+  out.set(u32(len), 0);
+  out.set(body, 4);
+  return out;
+};
+bad('padded-too-short', '3 bytes: no room for the length prefix', 'padded', repeat(0, 3), M, 'paddedLength');
+bad('padded-length-over', 'prefix says 253 in 256 bytes (at most 252 fit)', 'padded', padded(253, new Uint8Array(0), 256), M, 'paddedLength');
+bad('padded-length-max-u32', 'prefix 0xffffffff', 'padded', padded(0xffffffff, new Uint8Array(0), 256), M, 'paddedLength');
+bad('padded-nonzero-fill', 'a non-zero byte in the fill', 'padded', padded(1, Uint8Array.of(0x61, 0, 0, 1), 256), M, 'padding');
+bad('padded-nonzero-last', 'the last fill byte is 0x80', 'padded', withByte(padded(0, new Uint8Array(0), 256), 255, 0x80), M, 'padding');
+
+// --- write --------------------------------------------------------------------------------
+
+for (const [dir, cases] of [
+  ['valid', valid],
+  ['invalid', invalid],
+]) {
+  const path = join(root, dir);
+  mkdirSync(path, { recursive: true });
+  for (const f of readdirSync(path)) if (f.endsWith('.json')) rmSync(join(path, f));
+  for (const [name, body] of Object.entries(cases)) writeFileSync(join(path, `${name}.json`), `${JSON.stringify(body, null, 2)}\n`);
+  console.log(`${dir}: ${Object.keys(cases).length} vectors`);
+}

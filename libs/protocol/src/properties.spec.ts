@@ -1,0 +1,182 @@
+// Property tests over the codecs. Runs are bounded so the suite stays in the low seconds on a
+// shared machine; the golden vectors carry the exact-byte contract.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeClientFrame, encodeClientFrame, type ClientFrame } from './client-frames.js';
+import { SIZE_BUCKETS } from './constants.js';
+import { ErrorCode, ProtocolError } from './errors.js';
+import { decodePacket, encodePacket, type Packet } from './packet.js';
+import { pad, unpad } from './padding.js';
+import { decodeServerFrame, encodeServerFrame, type ServerFrame } from './server-frames.js';
+
+const RUNS = { numRuns: 300 };
+// Plain objects, like the decoders return (fast-check defaults to null-prototype records).
+const record: typeof fc.record = ((model: Record<string, fc.Arbitrary<unknown>>) =>
+  fc.record(model, { noNullPrototype: true })) as typeof fc.record;
+const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+
+// Random content for small buckets; every bucket, up to 64 KiB, with cheap constant content.
+const payload = fc.oneof(
+  fc.constantFrom(256, 512).chain((n) => bytes(n)),
+  fc.tuple(fc.constantFrom(...SIZE_BUCKETS), fc.integer({ min: 0, max: 255 })).map(([n, b]) => new Uint8Array(n).fill(b)),
+);
+const packet: fc.Arbitrary<Packet> = record({
+  version: fc.constant(1 as const),
+  hopLimit: fc.integer({ min: 1, max: 16 }),
+  destHash: bytes(32),
+  mailboxId: bytes(16),
+  packetId: bytes(16),
+  ttlSeconds: fc.integer({ min: 1, max: 2_592_000 }),
+  payload,
+});
+
+const clientFrame: fc.Arbitrary<ClientFrame> = fc.oneof(
+  fc
+    .tuple(fc.integer({ min: 1, max: 255 }), fc.integer({ min: 0, max: 254 }))
+    .map(([min, d]) => ({ type: 'hello' as const, minVersion: min, maxVersion: Math.min(255, min + d) })),
+  record({
+    type: fc.constant('claim' as const),
+    requestId: u32,
+    peerKey: bytes(32),
+    signature: bytes(64),
+    dests: fc.array(bytes(32), { minLength: 1, maxLength: 40 }),
+  }),
+  record({ type: fc.constant('send' as const), packet }),
+  record({ type: fc.constant('ack' as const), packetIds: fc.array(bytes(16), { minLength: 1, maxLength: 256 }) }),
+  record({ type: fc.constant('ping' as const), nonce: bytes(8) }),
+);
+
+const message = fc
+  .string({ unit: 'binary', maxLength: 200 })
+  .filter((s) => new TextEncoder().encode(s).length <= 512);
+const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
+  record({
+    type: fc.constant('welcome' as const),
+    version: fc.constant(1),
+    challenge: bytes(32),
+    maxFrameBytes: fc.integer({ min: 1, max: 0xffff_ffff }),
+    idleTimeoutMs: fc.integer({ min: 1, max: 0xffff_ffff }),
+    maxClaim: fc.integer({ min: 1, max: 1024 }),
+  }),
+  record({ type: fc.constant('claimed' as const), requestId: u32, count: fc.integer({ min: 1, max: 1024 }) }),
+  record({ type: fc.constant('accepted' as const), packetId: bytes(16) }),
+  record({ type: fc.constant('deliver' as const), packet }),
+  record({ type: fc.constant('pong' as const), nonce: bytes(8) }),
+  record({
+    type: fc.constant('error' as const),
+    code: fc.constantFrom(...Object.values(ErrorCode)),
+    ref: bytes(16),
+    message,
+  }),
+  record({ type: fc.constant('goaway' as const), reason: fc.constantFrom(0 as const, 1 as const), retryAfterMs: u32 }),
+);
+
+const CODES = new Set<number>(Object.values(ErrorCode));
+
+/**
+ * Decoding must either throw ProtocolError or succeed canonically: one value has exactly one
+ * encoding, so re-encoding gives back the same bytes (skipped when `encode` is omitted).
+ */
+function decodesCanonicallyOrThrows<T>(decode: (b: Uint8Array) => T, encode: ((v: T) => Uint8Array) | undefined, b: Uint8Array): void {
+  let value: T;
+  try {
+    value = decode(b);
+  } catch (e) {
+    assert.ok(e instanceof ProtocolError, `threw ${String(e)}`);
+    assert.ok(CODES.has(e.code), `code ${e.code}`);
+    assert.ok(e.field.length > 0);
+    assert.ok(e.message.includes(`"${e.field}"`), e.message);
+    return;
+  }
+  if (encode) assert.deepEqual(encode(value), b);
+}
+
+/** Byte strings near valid ones: truncated, extended, or with one byte changed. */
+function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
+  return fc.tuple(valid, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('cut', 'add', 'set')).map(([b, i, v, op]) => {
+    if (op === 'cut') return b.subarray(0, i % (b.length + 1));
+    if (op === 'add') return Uint8Array.from([...b.subarray(0, 400), v]);
+    const c = Uint8Array.from(b);
+    if (c.length > 0) c[i % c.length] = v;
+    return c;
+  });
+}
+
+describe('codec properties', () => {
+  it('client frames: decode(encode(f)) = f and encode(decode(b)) = b', () => {
+    fc.assert(
+      fc.property(clientFrame, (f) => {
+        const b = encodeClientFrame(f);
+        const sut = decodeClientFrame(b);
+        assert.deepEqual(sut, f);
+        assert.deepEqual(encodeClientFrame(sut), b);
+      }),
+      RUNS,
+    );
+  });
+
+  it('server frames: decode(encode(f)) = f and encode(decode(b)) = b', () => {
+    fc.assert(
+      fc.property(serverFrame, (f) => {
+        const b = encodeServerFrame(f);
+        const sut = decodeServerFrame(b);
+        assert.deepEqual(sut, f);
+        assert.deepEqual(encodeServerFrame(sut), b);
+      }),
+      RUNS,
+    );
+  });
+
+  it('packets: decode(encode(p)) = p', () => {
+    fc.assert(fc.property(packet, (p) => assert.deepEqual(decodePacket(encodePacket(p)), p)), RUNS);
+  });
+
+  it('padding: unpad(pad(d, o)) = d and pad fills a bucket', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 0, max: 100 }), (d, o) => {
+        const padded = pad(d, o);
+        assert.ok(SIZE_BUCKETS.includes(padded.length + o));
+        assert.deepEqual(unpad(padded), d);
+      }),
+      RUNS,
+    );
+  });
+
+  it('arbitrary bytes: decoders succeed canonically or throw ProtocolError, nothing else', () => {
+    const anyBytes = fc.oneof(
+      fc.uint8Array({ maxLength: 120 }),
+      fc.tuple(fc.constantFrom(0x01, 0x02, 0x03, 0x04, 0x05, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87), fc.uint8Array({ maxLength: 120 })).map(
+        ([t, rest]) => Uint8Array.of(t, ...rest),
+      ),
+      mutated(clientFrame.map(encodeClientFrame)),
+      mutated(serverFrame.map(encodeServerFrame)),
+      mutated(packet.map(encodePacket)),
+    );
+    fc.assert(
+      fc.property(anyBytes, (b) => {
+        decodesCanonicallyOrThrows(decodeClientFrame, encodeClientFrame, b);
+        decodesCanonicallyOrThrows(decodeServerFrame, encodeServerFrame, b);
+        decodesCanonicallyOrThrows(decodePacket, encodePacket, b);
+        // Padding is not canonical across sizes (any fill length is fine), so only errors are checked.
+        decodesCanonicallyOrThrows(unpad, undefined, b);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('decoders honour any maxFrameBytes: larger frames fail with FRAME_TOO_LARGE', () => {
+    fc.assert(
+      fc.property(clientFrame, fc.integer({ min: 1, max: 70_000 }), (f, max) => {
+        const b = encodeClientFrame(f);
+        if (b.length <= max) return assert.deepEqual(decodeClientFrame(b, { maxFrameBytes: max }), f);
+        assert.throws(
+          () => decodeClientFrame(b, { maxFrameBytes: max }),
+          (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.FRAME_TOO_LARGE,
+        );
+      }),
+      RUNS,
+    );
+  });
+});
