@@ -1,0 +1,103 @@
+// The messages between the harness and its load-generator child: one job in, one result out.
+import type { DriverRef } from './driver.js';
+
+/** What every job names: the driver, where senders and receivers connect, whose CPU to watch. */
+export interface JobBase {
+  driver: DriverRef;
+  /** Senders connect here (pair i uses senderUrls[i % length]). */
+  senderUrls: string[];
+  /** Receivers connect here (pair i uses receiverUrls[i % length]). */
+  receiverUrls: string[];
+  /** Server processes whose CPU time is reported over the measured window. */
+  serverPids: number[];
+}
+
+/** N live sender -> receiver pairs, each with at most `window` packets sent but not received. */
+export interface LiveJob extends JobBase {
+  mode: 'live';
+  pairs: number;
+  window: number;
+  payloadBytes: number;
+  warmupMs: number;
+  durationMs: number;
+  /** After the measured window: how long to wait for in-flight packets before counting them lost. */
+  graceMs: number;
+}
+
+/** Receivers offline: enqueue `messages` packets, then connect the receivers and drain. */
+export interface OfflineJob extends JobBase {
+  mode: 'offline';
+  pairs: number;
+  messages: number;
+  /** In-flight bound per sender while enqueueing, when the driver acknowledges sends. */
+  window: number;
+  payloadBytes: number;
+  enqueueTimeoutMs: number;
+  drainTimeoutMs: number;
+}
+
+/** Many registered, silent receivers; measures the RSS growth of `rssPid`. */
+export interface IdleJob extends JobBase {
+  mode: 'idle';
+  connections: number;
+  /** Connections being opened at once. */
+  concurrency: number;
+  /** Source addresses, used in turn, `perAddress` connections each (ephemeral ports are finite). */
+  localAddresses: string[];
+  perAddress: number;
+  rssPid: number;
+  /** Sent to `rssPid` before each RSS reading to run a full GC (the gc hook); null: none. */
+  gcSignal: NodeJS.Signals | null;
+  settleMs: number;
+  timeoutMs: number;
+}
+
+export type LoadJob = LiveJob | OfflineJob | IdleJob;
+
+/** Figures of a live run. */
+export interface LiveResult {
+  mode: 'live';
+  msgsPerSec: number;
+  delivered: number;
+  sent: number;
+  lost: number;
+  measuredMs: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  serverCpuPct: number | null;
+  loadCpuPct: number;
+}
+
+/** Figures of an enqueue-then-drain run. */
+export interface OfflineResult {
+  mode: 'offline';
+  messages: number;
+  enqueueMsgsPerSec: number;
+  enqueueMs: number;
+  /** How enqueue completion was known: sender acks, or the server's queue depth. */
+  enqueueConfirmedBy: 'acks' | 'queue-depth';
+  drainMsgsPerSec: number;
+  drainMs: number;
+  firstMessageMs: number | null;
+  received: number;
+  duplicates: number;
+  missing: number;
+}
+
+/** Figures of an idle-connections run. */
+export interface IdleResult {
+  mode: 'idle';
+  connections: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  bytesPerConnection: number;
+  connectMs: number;
+  connectsPerSec: number;
+}
+
+export type LoadResult = LiveResult | OfflineResult | IdleResult;
+
+/** Child -> parent. */
+export type ChildMessage = { type: 'result'; result: LoadResult } | { type: 'error'; message: string; stack?: string };
