@@ -1,0 +1,80 @@
+// Command-line options of `npm run bench` and the settings they select.
+import type { RunSettings } from './scenario.js';
+
+/** Parsed command line. */
+export interface CliOptions {
+  json: boolean;
+  quick: boolean;
+  only: string[] | null;
+  durationSec: number | null;
+  help: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [--json] [--quick] [--only <row,row>] [--duration <s>]
+  --json          print one JSON object on stdout (progress goes to stderr)
+  --quick         short run (about a minute): 0.5 s warm-up, 2 s measured, smaller K and idle counts
+  --only a,b      run only these rows (ratios need their reference rows in the same run)
+  --duration s    measured seconds per live row (default 10, quick 2)`;
+
+/** Parses `argv` (without node and script); throws a RangeError naming the bad argument. */
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const opts: CliOptions = { json: false, quick: false, only: null, durationSec: null, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const [flag, inline] = arg.startsWith('--') && eq !== -1 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') throw new RangeError(`"${flag}" expected a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--json':
+        opts.json = true;
+        break;
+      case '--quick':
+        opts.quick = true;
+        break;
+      case '--only':
+        opts.only = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        break;
+      case '--duration': {
+        const v = value();
+        const n = Number(v);
+        if (!(Number.isFinite(n) && n >= 0.5 && n <= 120)) throw new RangeError(`"--duration" expected 0.5..120 seconds, got ${v}`);
+        opts.durationSec = n;
+        break;
+      }
+      case '--help':
+      case '-h':
+        opts.help = true;
+        break;
+      default:
+        throw new RangeError(`unknown argument "${arg}"`);
+    }
+  }
+  return opts;
+}
+
+/** The settings of a full or quick run, with `--duration` applied. */
+export function settingsFor(opts: Pick<CliOptions, 'quick' | 'durationSec'>): RunSettings {
+  const quick = opts.quick;
+  return {
+    quick,
+    warmupMs: quick ? 500 : 2000,
+    durationMs: opts.durationSec !== null ? Math.round(opts.durationSec * 1000) : quick ? 2000 : 10_000,
+    pairs: 16,
+    window: 16,
+    payloadBytes: 256,
+    offlineMessages: quick ? 4000 : 20_000,
+    offlinePairs: 16,
+    idleConnections: quick ? 2000 : 10_000,
+    // The whole of 127/8 is loopback on Linux; each source address has its own ephemeral ports.
+    idleLocalAddresses: ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'],
+    idleConnectionsPerAddress: 20_000,
+    idleSettleMs: 1000,
+  };
+}

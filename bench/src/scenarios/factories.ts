@@ -1,0 +1,185 @@
+// Row factories: a system (start + driver) and a load pattern make a Scenario. The Tacit rows are
+// built from these once the gateway exists; nothing here knows which system it is driving.
+import { runLoad } from '../load/run-load.js';
+import type { JobBase } from '../load/job.js';
+import type { Figures, RatioRef, RunContext, RunningTarget, RunSettings, Scenario, System } from '../scenario.js';
+
+/** Where pair i's sender and receiver connect: the same server, or two different replicas. */
+export type Topology = 'same' | 'cross';
+
+/** Common options of every factory. */
+export interface RowOptions {
+  name: string;
+  description: string;
+  system: System;
+  ratios?: { toBaseline?: RatioRef; toMeshWhisper?: RatioRef };
+}
+
+function jobBase(target: RunningTarget, system: System, topology: Topology): JobBase {
+  const urls = target.urls;
+  if (topology === 'cross' && urls.length < 2) {
+    throw new RangeError(`cross topology expected >= 2 replica URLs, got ${urls.length}`);
+  }
+  return {
+    driver: { module: system.driver.module, options: { ...system.driver.options, ...target.driverOptions } },
+    senderUrls: urls,
+    // Rotated by one, so with >= 2 replicas no pair has both ends on the same one.
+    receiverUrls: topology === 'cross' ? [...urls.slice(1), urls[0]!] : urls,
+    serverPids: target.pids,
+  };
+}
+
+/** A scenario holding one started target between setup and teardown. */
+abstract class TargetScenario implements Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly ratios?: { toBaseline?: RatioRef; toMeshWhisper?: RatioRef };
+  protected target: RunningTarget | undefined;
+
+  constructor(protected readonly opts: RowOptions) {
+    this.name = opts.name;
+    this.description = opts.description;
+    if (opts.ratios) this.ratios = opts.ratios;
+  }
+
+  abstract budgetMs(settings: RunSettings): number;
+  abstract run(ctx: RunContext): Promise<Figures>;
+
+  async setup(ctx: RunContext): Promise<void> {
+    this.target = await this.opts.system.start(ctx);
+  }
+
+  async teardown(): Promise<void> {
+    const t = this.target;
+    this.target = undefined;
+    await t?.stop();
+  }
+
+  protected started(): RunningTarget {
+    if (!this.target) throw new Error(`${this.name}: run before setup`);
+    return this.target;
+  }
+}
+
+const round = (x: number | null, digits = 2): number | null => (x === null ? null : Number(x.toFixed(digits)));
+
+/** N sender -> receiver pairs with a bounded window: msgs/s and p50/p99 delivery latency. */
+export function liveRow(opts: RowOptions & { topology?: Topology }): Scenario {
+  return new (class extends TargetScenario {
+    budgetMs(s: RunSettings): number {
+      return s.warmupMs + s.durationMs + 60_000;
+    }
+    async run(ctx: RunContext): Promise<Figures> {
+      const s = ctx.settings;
+      const r = await runLoad(
+        {
+          ...jobBase(this.started(), opts.system, opts.topology ?? 'same'),
+          mode: 'live',
+          pairs: s.pairs,
+          window: s.window,
+          payloadBytes: s.payloadBytes,
+          warmupMs: s.warmupMs,
+          durationMs: s.durationMs,
+          graceMs: 2000,
+        },
+        s.warmupMs + s.durationMs + 40_000,
+      );
+      return {
+        msgsPerSec: Math.round(r.msgsPerSec),
+        p50Ms: round(r.p50Ms, 3),
+        p99Ms: round(r.p99Ms, 3),
+        p90Ms: round(r.p90Ms, 3),
+        maxMs: round(r.maxMs, 3),
+        delivered: r.delivered,
+        lost: r.lost,
+        serverCpuPct: round(r.serverCpuPct, 0),
+        loadCpuPct: round(r.loadCpuPct, 0),
+      };
+    }
+  })(opts);
+}
+
+/**
+ * Recipients offline: K packets enqueued, then the recipients connect and drain. `primary`
+ * picks which rate is the row's msgsPerSec; the other is an extra figure.
+ */
+export function offlineRow(opts: RowOptions & { primary: 'drain' | 'enqueue'; topology?: Topology }): Scenario {
+  return new (class extends TargetScenario {
+    budgetMs(): number {
+      return 200_000;
+    }
+    async run(ctx: RunContext): Promise<Figures> {
+      const s = ctx.settings;
+      const r = await runLoad(
+        {
+          ...jobBase(this.started(), opts.system, opts.topology ?? 'same'),
+          mode: 'offline',
+          pairs: s.offlinePairs,
+          messages: s.offlineMessages,
+          window: s.window,
+          payloadBytes: s.payloadBytes,
+          enqueueTimeoutMs: 90_000,
+          drainTimeoutMs: 60_000,
+        },
+        180_000,
+      );
+      const enqueue = Math.round(r.enqueueMsgsPerSec);
+      const drain = Math.round(r.drainMsgsPerSec);
+      return {
+        msgsPerSec: opts.primary === 'drain' ? drain : enqueue,
+        p50Ms: null,
+        p99Ms: null,
+        enqueueMsgsPerSec: enqueue,
+        drainMsgsPerSec: drain,
+        messages: r.messages,
+        enqueueMs: Math.round(r.enqueueMs),
+        drainMs: Math.round(r.drainMs),
+        firstMessageMs: round(r.firstMessageMs, 1),
+        enqueueConfirmedBy: r.enqueueConfirmedBy,
+        duplicates: r.duplicates,
+        missing: r.missing,
+      };
+    }
+  })(opts);
+}
+
+/** Many registered, silent clients: connections held and server RSS growth per connection. */
+export function idleRow(opts: RowOptions): Scenario {
+  return new (class extends TargetScenario {
+    budgetMs(s: RunSettings): number {
+      return 60_000 + s.idleConnections * 10;
+    }
+    async run(ctx: RunContext): Promise<Figures> {
+      const s = ctx.settings;
+      const t = this.started();
+      const pid = t.pids[0];
+      if (pid === undefined) throw new Error(`${this.name}: target has no pid`);
+      const timeoutMs = 30_000 + s.idleConnections * 5;
+      const r = await runLoad(
+        {
+          ...jobBase(t, opts.system, 'same'),
+          mode: 'idle',
+          connections: s.idleConnections,
+          concurrency: 64,
+          localAddresses: s.idleLocalAddresses,
+          perAddress: s.idleConnectionsPerAddress,
+          rssPid: pid,
+          gcSignal: t.gcSignal,
+          settleMs: s.idleSettleMs,
+          timeoutMs,
+        },
+        timeoutMs + 15_000,
+      );
+      return {
+        connections: r.connections,
+        bytesPerConnection: Math.round(r.bytesPerConnection),
+        msgsPerSec: null,
+        p50Ms: null,
+        p99Ms: null,
+        rssBeforeMiB: round(r.rssBeforeBytes / 2 ** 20, 1),
+        rssAfterMiB: round(r.rssAfterBytes / 2 ** 20, 1),
+        connectsPerSec: Math.round(r.connectsPerSec),
+      };
+    }
+  })(opts);
+}

@@ -1,0 +1,68 @@
+// Tiny, bounded runs of the real machinery: a child load generator against a real relay process.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { settingsFor } from './cli.js';
+import { buildReport, machineInfo } from './report.js';
+import { runScenarios } from './runner.js';
+import type { RunSettings } from './scenario.js';
+import { idleRow, liveRow, offlineRow } from './scenarios/factories.js';
+import { baselineSystem } from './targets/baseline.js';
+import { meshWhisperSystem } from './targets/meshwhisper.js';
+
+const tmpRoot = mkdtempSync(join(os.tmpdir(), 'tacit-bench-spec-'));
+after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+
+const tiny: RunSettings = {
+  ...settingsFor({ quick: true, durationSec: 1 }),
+  warmupMs: 200,
+  pairs: 1,
+  window: 4,
+  offlineMessages: 200,
+  offlinePairs: 2,
+  idleConnections: 50,
+  idleSettleMs: 100,
+};
+const quiet = (): void => {};
+
+describe('bench smoke', { timeout: 60_000 }, () => {
+  it('baseline-ws: 1 pair for ~1 s relays messages with positive latencies', async () => {
+    const [r] = await runScenarios([liveRow({ name: 'baseline-ws', description: 'smoke', system: baselineSystem })], tiny, tmpRoot, quiet);
+    assert.equal(r!.error, null);
+    const f = r!.figures;
+    assert.ok((f['delivered'] as number) > 100, `delivered ${String(f['delivered'])}`);
+    assert.ok(f.msgsPerSec! > 100);
+    assert.ok(f.p50Ms! > 0 && f.p99Ms! >= f.p50Ms!, `p50 ${f.p50Ms} p99 ${f.p99Ms}`);
+    assert.equal(f['lost'], 0);
+    const report = buildReport({
+      command: 'spec',
+      startedAt: new Date(),
+      finishedAt: new Date(),
+      machine: machineInfo(),
+      settings: tiny,
+      results: [r!],
+      pending: [],
+    });
+    assert.equal(report.rows[0]!.name, 'baseline-ws');
+    assert.equal(report.rows[0]!.msgsPerSec, f.msgsPerSec);
+  });
+
+  it('idle harness: 50 registered connections grow the baseline relay RSS', async () => {
+    const [r] = await runScenarios([idleRow({ name: 'baseline-idle-connections', description: 'smoke', system: baselineSystem })], tiny, tmpRoot, quiet);
+    assert.equal(r!.error, null);
+    assert.equal(r!.figures.connections, 50);
+    assert.equal(typeof r!.figures.bytesPerConnection, 'number');
+  });
+
+  it('meshwhisper offline: every queued packet drained exactly once', async () => {
+    const system = meshWhisperSystem();
+    const [r] = await runScenarios([offlineRow({ name: 'mw-offline', description: 'smoke', system, primary: 'drain' })], tiny, tmpRoot, quiet);
+    assert.equal(r!.error, null);
+    assert.equal(r!.figures['missing'], 0);
+    assert.equal(r!.figures['duplicates'], 0);
+    assert.ok(r!.figures.msgsPerSec! > 0);
+    assert.equal(r!.figures['enqueueConfirmedBy'], 'queue-depth');
+  });
+});
