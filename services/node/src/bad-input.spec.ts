@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ed25519 } from '@tacit/crypto';
+import {
+  claimProofMessage,
+  CloseCode,
+  decodeServerFrame,
+  encodeClientFrame,
+  ErrorCode,
+  type ServerFrame,
+} from '@tacit/protocol';
+import { newMailboxIdentity, RelayClient, type ReceivedMessage } from '@tacit/sdk';
+import { startNode, type RunningNode } from './node.js';
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {}, child() { return quiet; } } as never;
+const hello = encodeClientFrame({ type: 'hello', minVersion: 1, maxVersion: 1 });
+
+/** A raw WebSocket that records server frames and the close code. */
+class Raw {
+  readonly frames: ServerFrame[] = [];
+  closeCode: number | undefined;
+  private readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<number>;
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.binaryType = 'arraybuffer';
+    this.opened = new Promise((r) => this.ws.addEventListener('open', () => r()));
+    this.closed = new Promise((r) =>
+      this.ws.addEventListener('close', (ev) => {
+        this.closeCode = ev.code;
+        r(ev.code);
+      }),
+    );
+    this.ws.addEventListener('message', (ev) => this.frames.push(decodeServerFrame(new Uint8Array(ev.data as ArrayBuffer))));
+  }
+  send(data: Uint8Array | string): void {
+    this.ws.send(data);
+  }
+  async next(type: ServerFrame['type'], ms = 3000): Promise<ServerFrame> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const f = this.frames.find((x) => x.type === type);
+      if (f) return f;
+      if (Date.now() > end) throw new Error(`no ${type} frame within ${ms} ms; got ${this.frames.map((x) => x.type).join(',')}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  async error(ms = 3000): Promise<Extract<ServerFrame, { type: 'error' }>> {
+    return (await this.next('error', ms)) as Extract<ServerFrame, { type: 'error' }>;
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+async function open(node: RunningNode, sayHello = true): Promise<Raw> {
+  const raw = new Raw(node.url);
+  await raw.opened;
+  if (sayHello) {
+    raw.send(hello);
+    await raw.next('welcome');
+  }
+  return raw;
+}
+
+describe('gateway bad input (node shape)', () => {
+  let dir: string;
+  let sut: RunningNode;
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tacit-bad-'));
+    sut = await startNode(
+      { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, GATEWAY_CONN_RATE: '50', GATEWAY_CONN_BURST: '50', GATEWAY_MAX_CLAIMS: '8' },
+      quiet,
+    );
+  });
+  after(async () => {
+    await sut.stop(100);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('malformed frame → MALFORMED_FRAME, close 4400', async () => {
+    const raw = await open(sut);
+    raw.send(new Uint8Array([0x7f, 1, 2, 3]));
+    assert.equal((await raw.error()).code, ErrorCode.MALFORMED_FRAME);
+    assert.equal(await raw.closed, CloseCode.MALFORMED_FRAME);
+  });
+
+  it('truncated SEND → MALFORMED_FRAME naming the field, close 4400', async () => {
+    const raw = await open(sut);
+    raw.send(new Uint8Array([0x03, 1, 8, 0, 0]));
+    const err = await raw.error();
+    assert.equal(err.code, ErrorCode.MALFORMED_FRAME);
+    assert.match(err.message, /"[a-zA-Z]+"/);
+    assert.equal(await raw.closed, 4400);
+  });
+
+  it('text message → MALFORMED_FRAME, close 4400', async () => {
+    const raw = await open(sut);
+    raw.send('{"type":"hello"}');
+    assert.equal((await raw.error()).code, ErrorCode.MALFORMED_FRAME);
+    assert.equal(await raw.closed, 4400);
+  });
+
+  it('oversize frame → FRAME_TOO_LARGE, close 1009', async () => {
+    const raw = await open(sut);
+    raw.send(new Uint8Array(70_000).fill(3));
+    assert.equal((await raw.error()).code, ErrorCode.FRAME_TOO_LARGE);
+    assert.equal(await raw.closed, 1009);
+  });
+
+  it('unknown version → UNSUPPORTED_VERSION, close 4426', async () => {
+    const raw = await open(sut, false);
+    raw.send(encodeClientFrame({ type: 'hello', minVersion: 7, maxVersion: 9 }));
+    assert.equal((await raw.error()).code, ErrorCode.UNSUPPORTED_VERSION);
+    assert.equal(await raw.closed, 4426);
+  });
+
+  it('frame before HELLO → HELLO_REQUIRED, close 4401', async () => {
+    const raw = await open(sut, false);
+    raw.send(encodeClientFrame({ type: 'ping', nonce: new Uint8Array(8) }));
+    assert.equal((await raw.error()).code, ErrorCode.HELLO_REQUIRED);
+    assert.equal(await raw.closed, 4401);
+  });
+
+  it('claim with a bad proof → BAD_PROOF, connection stays open', async () => {
+    const raw = await open(sut);
+    const victim = newMailboxIdentity();
+    const attacker = newMailboxIdentity();
+    const welcome = (await raw.next('welcome')) as Extract<ServerFrame, { type: 'welcome' }>;
+    const dests = [new Uint8Array(32).fill(1)];
+    // The attacker signs with its own key but names the victim's: the proof does not verify.
+    const signature = ed25519.sign(attacker.secretKey, claimProofMessage(welcome.challenge, dests));
+    raw.send(encodeClientFrame({ type: 'claim', requestId: 9, peerKey: victim.publicKey, signature, dests }));
+    const err = await raw.error();
+    assert.equal(err.code, ErrorCode.BAD_PROOF);
+    assert.deepEqual([...err.ref.subarray(0, 4)], [0, 0, 0, 9]);
+    raw.send(encodeClientFrame({ type: 'ping', nonce: new Uint8Array(8).fill(5) }));
+    await raw.next('pong');
+    raw.close();
+  });
+
+  it('too many claims → TOO_MANY_CLAIMS, connection stays open', async () => {
+    const raw = await open(sut);
+    const me = newMailboxIdentity();
+    const welcome = (await raw.next('welcome')) as Extract<ServerFrame, { type: 'welcome' }>;
+    const dests = Array.from({ length: 9 }, (_, i) => new Uint8Array(32).fill(i + 1));
+    const signature = ed25519.sign(me.secretKey, claimProofMessage(welcome.challenge, dests));
+    raw.send(encodeClientFrame({ type: 'claim', requestId: 3, peerKey: me.publicKey, signature, dests }));
+    assert.equal((await raw.error()).code, ErrorCode.TOO_MANY_CLAIMS);
+    raw.send(encodeClientFrame({ type: 'ping', nonce: new Uint8Array(8) }));
+    await raw.next('pong');
+    raw.close();
+  });
+
+  it('ack of a packet never delivered → UNKNOWN_PACKET, nothing deleted', async () => {
+    const raw = await open(sut);
+    raw.send(encodeClientFrame({ type: 'ack', packetIds: [new Uint8Array(16).fill(4)] }));
+    assert.equal((await raw.error()).code, ErrorCode.UNKNOWN_PACKET);
+    raw.close();
+  });
+
+  it('flood past the rate limit → RATE_LIMITED, then close 4429; other clients unaffected', async () => {
+    const inbox: ReceivedMessage[] = [];
+    const ns = new Uint8Array(32).fill(9);
+    const a = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: newMailboxIdentity() });
+    const b = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: newMailboxIdentity(), onMessage: (m) => void inbox.push(m) });
+    await Promise.all([a.connect(), b.connect()]);
+    const raw = await open(sut);
+    const ping = encodeClientFrame({ type: 'ping', nonce: new Uint8Array(8) });
+    for (let i = 0; i < 200; i++) raw.send(ping);
+    const err = await raw.error();
+    assert.equal(err.code, ErrorCode.RATE_LIMITED);
+    assert.equal(await raw.closed, CloseCode.RATE_LIMITED);
+    await a.send(b.peerKey, new Uint8Array([1, 2, 3]));
+    const end = Date.now() + 3000;
+    while (inbox.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(inbox.length, 1);
+    a.close();
+    b.close();
+  });
+
+  it('a claim cannot receive another owner\'s packets: a contact claiming with its own key gets nothing', async () => {
+    const ns = new Uint8Array(32).fill(11);
+    const victim = newMailboxIdentity();
+    const sender = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: newMailboxIdentity(), receive: false });
+    await sender.connect();
+    await sender.send(victim.publicKey, new TextEncoder().encode('for the victim only'));
+    // The malicious contact knows the victim's peer key and namespace, so it knows every dest hash,
+    // but it can only sign with its own key: the mailbox ids it derives are not the victim's.
+    const stolen: ReceivedMessage[] = [];
+    const thief = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: newMailboxIdentity(), onMessage: (m) => void stolen.push(m) });
+    await thief.connect();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(stolen.length, 0);
+    const got: ReceivedMessage[] = [];
+    const owner = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: victim, onMessage: (m) => void got.push(m) });
+    await owner.connect();
+    const end = Date.now() + 3000;
+    while (got.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(new TextDecoder().decode(got[0]!.payload), 'for the victim only');
+    for (const c of [sender, thief, owner]) c.close();
+  });
+
+  it('the process is still serving after all of the above', async () => {
+    assert.equal((await fetch(`${sut.httpUrl}/healthz`)).status, 200);
+  });
+});
