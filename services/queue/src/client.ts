@@ -8,6 +8,7 @@
 import type { Bus } from '@tacit/kit';
 import { InternalError } from '@tacit/kit';
 import { create, fromBinary, toBinary, queueV1 } from '@tacit/proto';
+import { plainBytes } from './sql-repository.js';
 import type { AckRef, DrainQuery, DrainResult, EnqueueInput, EnqueueStatus } from './model.js';
 
 /** NATS subjects of the queue's request/reply API. */
@@ -84,7 +85,12 @@ export class BusQueueClient implements QueueClient {
     const data = await this.#bus.request(QUEUE_SUBJECTS.drain, toBinary(queueV1.DrainRequestSchema, req), this.#opts);
     const reply = fromBinary(queueV1.DrainReplySchema, data);
     return {
-      packets: reply.packets.map((p) => ({ seq: p.seq, mailboxId: p.mailboxId, packetId: p.packetId, packet: p.packet })),
+      packets: reply.packets.map((p) => ({
+        seq: p.seq,
+        mailboxId: plainBytes(p.mailboxId),
+        packetId: plainBytes(p.packetId),
+        packet: plainBytes(p.packet),
+      })),
       more: reply.more,
     };
   }

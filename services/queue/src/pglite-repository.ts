@@ -23,7 +23,8 @@ function _executor(q: _Queryable): SqlExecutor {
 export class PgliteQueueRepository extends SqlQueueRepository {
   readonly #db: PGlite;
 
-  private constructor(db: PGlite) {
+  /** Wraps an open PGlite; call {@link PgliteQueueRepository.migrate} before use (or use `open`). */
+  constructor(db: PGlite) {
     super();
     this.#db = db;
   }
@@ -32,9 +33,12 @@ export class PgliteQueueRepository extends SqlQueueRepository {
    * Opens (creating if needed) the database in `dataDir` (`undefined`: in memory, for tests) and
    * applies pending migrations.
    */
-  static async open(dataDir: string | undefined): Promise<PgliteQueueRepository> {
+  static async open<T extends PgliteQueueRepository>(
+    this: new (db: PGlite) => T,
+    dataDir: string | undefined,
+  ): Promise<T> {
     const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
-    const repo = new PgliteQueueRepository(db);
+    const repo = new this(db);
     try {
       await repo.migrate();
     } catch (err) {

@@ -1,0 +1,387 @@
+// Medium tests: QueueService over REAL PostgreSQL (from @tacit/testing) and over PGlite in a
+// temporary folder: the same spec runs against both adapters.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { InProcessBus, InvalidArgumentError, NatsBus, UnavailableError, type Bus } from '@tacit/kit';
+import { startNats, startPostgres, type PostgresServer } from '@tacit/testing';
+import { create, toBinary, queueV1 } from '@tacit/proto';
+import { BusQueueClient, QUEUE_SUBJECTS } from './client.js';
+import { registerQueueHandlers } from './handlers.js';
+import { DAY_MS, dayOf, type Clock, type EnqueueInput } from './model.js';
+import { PgQueueRepository } from './pg-repository.js';
+import { PgliteQueueRepository } from './pglite-repository.js';
+import { QueueService, type QueueServiceOptions } from './queue.service.js';
+import type { SqlQueueRepository } from './sql-repository.js';
+
+const id = (): Uint8Array => new Uint8Array(randomBytes(16));
+const payload = (n = 256): Uint8Array => new Uint8Array(randomBytes(n));
+const packetFor = (mailboxId: Uint8Array, ttlSeconds?: number): EnqueueInput => ({
+  mailboxId,
+  packetId: id(),
+  packet: payload(),
+  ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+});
+
+/** A clock the test moves by hand. */
+class FakeClock implements Clock {
+  constructor(public t = Date.now()) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** What each adapter's suite provides to the shared spec. */
+interface Harness {
+  repo(): SqlQueueRepository & { migrate(): Promise<number[]> };
+  /** Raw SQL against the same database, for looking behind the repository. */
+  sql<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  /** Kills the database without a clean shutdown and brings it back (same data). */
+  crash(): Promise<void>;
+}
+
+class RawPglite extends PgliteQueueRepository {
+  raw<R>(text: string, params?: unknown[]): Promise<R[]> {
+    return this._session((s) => s.query<R>(text, params));
+  }
+}
+
+function sharedSpec(h: Harness): void {
+  const service = (opts: Partial<QueueServiceOptions> = {}): QueueService =>
+    new QueueService({ repository: h.repo(), groupCommit: { maxDelayMs: 1 }, ...opts });
+
+  it('drains in seq order across mailboxes, page by page', async () => {
+    const sut = service();
+    const [a, b] = [id(), id()];
+    const sent = [packetFor(a), packetFor(b), packetFor(a), packetFor(b), packetFor(a)];
+    for (const p of sent) assert.deepEqual(await sut.enqueue([p]), ['stored']);
+
+    const first = await sut.drain({ mailboxIds: [a, b], limit: 2 });
+    assert.equal(first.more, true);
+    const rest = await sut.drain({ mailboxIds: [b, a], afterSeq: first.packets.at(-1)!.seq, limit: 10 });
+    assert.equal(rest.more, false);
+    const all = [...first.packets, ...rest.packets];
+    assert.deepEqual(all.map((p) => p.packetId), sent.map((p) => p.packetId));
+    assert.deepEqual(all.map((p) => p.packet), sent.map((p) => p.packet));
+    assert.ok(all.every((p, i) => i === 0 || p.seq > all[i - 1]!.seq));
+    assert.deepEqual((await sut.drain({ mailboxIds: [a], limit: 10 })).packets.map((p) => p.mailboxId), [a, a, a]);
+    await sut.stop();
+  });
+
+  it('deletes acked packets from the table and counts only those that existed', async () => {
+    const sut = service();
+    const m = id();
+    const sent = [packetFor(m), packetFor(m), packetFor(m)];
+    await sut.enqueue(sent);
+    const refs = [sent[0]!, sent[2]!, { mailboxId: m, packetId: id() }];
+    assert.equal(await sut.ack(refs), 2);
+    assert.equal(await sut.ack(refs), 0);
+    const left = await h.sql<{ n: number }>('SELECT count(*)::int AS n FROM queue_packets WHERE mailbox_id = $1', [Buffer.from(m)]);
+    assert.equal(left[0]!.n, 1);
+    assert.deepEqual((await sut.drain({ mailboxIds: [m], limit: 10 })).packets.map((p) => p.packetId), [sent[1]!.packetId]);
+    await sut.ack([sent[1]!]);
+    // The mailbox's counter row goes with its last packet (mailbox ids rotate hourly).
+    const counters = await h.sql('SELECT 1 FROM queue_mailboxes WHERE mailbox_id = $1', [Buffer.from(m)]);
+    assert.equal(counters.length, 0);
+    await sut.stop();
+  });
+
+  it('reports a repeated packet id as duplicate and stores it once', async () => {
+    const sut = service();
+    const [m, other] = [id(), id()];
+    const p = packetFor(m);
+    assert.deepEqual(await sut.enqueue([p, { ...p, packet: payload(10) }]), ['stored', 'duplicate']);
+    assert.deepEqual(await sut.enqueue([p]), ['duplicate']);
+    // Same packet id in another mailbox is another packet.
+    assert.deepEqual(await sut.enqueue([{ ...p, mailboxId: other }]), ['stored']);
+    const got = await sut.drain({ mailboxIds: [m], limit: 10 });
+    assert.equal(got.packets.length, 1);
+    assert.deepEqual(got.packets[0]!.packet, p.packet);
+    await sut.stop();
+  });
+
+  it('refuses new packets past the mailbox cap and never drops accepted ones', async () => {
+    const sut = service({ limits: { mailboxCap: 3 } });
+    const [m, other] = [id(), id()];
+    const first = [packetFor(m), packetFor(m)];
+    assert.deepEqual(await sut.enqueue(first), ['stored', 'stored']);
+    const late = [packetFor(m), packetFor(m), first[0]!, packetFor(other)];
+    assert.deepEqual(await sut.enqueue(late), ['stored', 'mailbox_full', 'duplicate', 'stored']);
+    // At the cap a retry of an accepted packet is still a duplicate, never mailbox_full.
+    assert.deepEqual(await sut.enqueue([late[0]!, packetFor(m)]), ['duplicate', 'mailbox_full']);
+    const kept = (await sut.drain({ mailboxIds: [m], limit: 10 })).packets.map((p) => p.packetId);
+    assert.deepEqual(kept, [first[0]!.packetId, first[1]!.packetId, late[0]!.packetId]);
+    // An ack makes room again.
+    await sut.ack([first[0]!]);
+    assert.deepEqual(await sut.enqueue([late[1]!, packetFor(m)]), ['stored', 'mailbox_full']);
+    assert.equal(sut.stats().mailboxFull, 3);
+    await sut.stop();
+  });
+
+  it('hides expired packets from drains and drops past days as whole partitions', async () => {
+    const clock = new FakeClock(Date.UTC(2031, 0, 10, 12));
+    const sut = service({ clock, limits: { ttlSeconds: 3 * 86_400 } });
+    await sut.start();
+    const m = id();
+    const short = packetFor(m, 60);
+    const long = packetFor(m); // default = max TTL: 3 days
+    const clamped = packetFor(m, 10 * 86_400);
+    await sut.enqueue([short, long, clamped]);
+    const storedBefore = await sut.storedPackets();
+
+    clock.advance(2 * 60_000);
+    assert.deepEqual((await sut.drain({ mailboxIds: [m], limit: 10 })).packets.map((p) => p.packetId), [long.packetId, clamped.packetId]);
+
+    clock.advance(DAY_MS);
+    const day = dayOf(clock.now() - DAY_MS);
+    const partitions = async (): Promise<string[]> =>
+      (await h.sql<{ name: string }>(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'queue_packets'::regclass`)).map((r) => r.name);
+    assert.ok((await partitions()).includes(`queue_packets_p${day}`));
+    const { dropped, created } = await sut.expire();
+    assert.ok(dropped >= 1, `dropped ${dropped}`);
+    assert.ok(created >= 1, `created ${created}`);
+    const now = await partitions();
+    assert.ok(!now.includes(`queue_packets_p${day}`));
+    assert.ok(now.includes(`queue_packets_p${dayOf(clock.now() + 3 * DAY_MS) + 1}`), 'upcoming partitions exist');
+    // The dropped packet no longer counts against the cap or in the stats.
+    assert.equal(await sut.storedPackets(), storedBefore - 1);
+
+    clock.advance(3 * DAY_MS);
+    assert.deepEqual((await sut.drain({ mailboxIds: [m], limit: 10 })).packets, []);
+    await sut.expire();
+    assert.equal((await h.sql('SELECT 1 FROM queue_packets WHERE mailbox_id = $1', [Buffer.from(m)])).length, 0);
+    assert.equal((await h.sql('SELECT 1 FROM queue_mailboxes WHERE mailbox_id = $1', [Buffer.from(m)])).length, 0);
+    assert.equal((await h.sql('SELECT 1 FROM queue_detached')).length, 0);
+    await sut.stop();
+  });
+
+  it('applies migrations once: running them again does nothing', async () => {
+    assert.deepEqual(await h.repo().migrate(), []);
+    const versions = await h.sql<{ version: number }>('SELECT version FROM queue_schema_migrations ORDER BY version');
+    assert.deepEqual(versions.map((v) => v.version), [1]);
+  });
+
+  it('group-commits 1000 concurrent enqueues into a few transactions', async () => {
+    const sut = service({ groupCommit: { maxDelayMs: 2, maxItems: 2000 } });
+    const m = Array.from({ length: 50 }, id);
+    const sent = Array.from({ length: 1000 }, (_, i) => packetFor(m[i % 50]!));
+    const results = await Promise.all(sent.map((p) => sut.enqueue([p])));
+    assert.ok(results.every((r) => r[0] === 'stored'));
+    const { enqueueBatches, largestBatch } = sut.stats();
+    assert.ok(enqueueBatches <= 10, `${enqueueBatches} transactions for 1000 enqueues`);
+    assert.ok(largestBatch >= 100, `largest batch ${largestBatch}`);
+    let drained = 0;
+    for (let after = 0n, i = 0; i < 10; i++) {
+      const page = await sut.drain({ mailboxIds: m, afterSeq: after, limit: 500 });
+      drained += page.packets.length;
+      if (!page.more) break;
+      after = page.packets.at(-1)!.seq;
+    }
+    assert.equal(drained, 1000);
+    await sut.stop();
+  });
+
+  it('keeps every packet whose enqueue resolved across a database crash', async () => {
+    const m = id();
+    const sent = Array.from({ length: 200 }, () => packetFor(m));
+    const before = service();
+    await Promise.all(sent.map((p) => before.enqueue([p])));
+    await before.stop();
+    await h.crash();
+    const sut = service();
+    const got = await sut.drain({ mailboxIds: [m], limit: 1000 });
+    assert.equal(got.packets.length, 200);
+    assert.deepEqual(new Set(got.packets.map((p) => Buffer.from(p.packetId).toString('hex'))), new Set(sent.map((p) => Buffer.from(p.packetId).toString('hex'))));
+    assert.deepEqual(await sut.enqueue([sent[0]!]), ['duplicate']);
+    await sut.stop();
+  });
+
+  it('rejects bad input with InvalidArgumentError and stores nothing', async () => {
+    const sut = service({ limits: { maxPacketBytes: 1024 } });
+    const m = id();
+    const bad: Array<[string, () => Promise<unknown>]> = [
+      ['empty batch', () => sut.enqueue([])],
+      ['short mailbox id', () => sut.enqueue([{ ...packetFor(m), mailboxId: new Uint8Array(15) }])],
+      ['long packet id', () => sut.enqueue([{ ...packetFor(m), packetId: new Uint8Array(17) }])],
+      ['oversize packet', () => sut.enqueue([{ ...packetFor(m), packet: new Uint8Array(1025) }])],
+      ['empty packet', () => sut.enqueue([{ ...packetFor(m), packet: new Uint8Array(0) }])],
+      ['negative ttl', () => sut.enqueue([{ ...packetFor(m), ttlSeconds: -1 }])],
+      ['too many packets', () => sut.enqueue(Array.from({ length: 1001 }, () => packetFor(m)))],
+      ['not bytes', () => sut.enqueue([{ ...packetFor(m), packet: 'hi' as unknown as Uint8Array }])],
+      ['limit 0', () => sut.drain({ mailboxIds: [m], limit: 0 })],
+      ['huge limit', () => sut.drain({ mailboxIds: [m], limit: 1_000_000 })],
+      ['no mailboxes', () => sut.drain({ mailboxIds: [], limit: 10 })],
+      ['bad drain id', () => sut.drain({ mailboxIds: [new Uint8Array(8)], limit: 10 })],
+      ['negative afterSeq', () => sut.drain({ mailboxIds: [m], afterSeq: -1n, limit: 10 })],
+      ['afterSeq past int8', () => sut.drain({ mailboxIds: [m], afterSeq: 2n ** 64n - 1n, limit: 10 })],
+      ['empty ack', () => sut.ack([])],
+      ['bad ack id', () => sut.ack([{ mailboxId: m, packetId: new Uint8Array(3) }])],
+    ];
+    for (const [name, call] of bad) await assert.rejects(call(), InvalidArgumentError, name);
+    assert.deepEqual((await sut.drain({ mailboxIds: [m], limit: 10 })).packets, []);
+    await sut.stop();
+  });
+
+  it('answers over an InProcessBus with protobuf payloads and typed errors', async () => {
+    const bus = new InProcessBus();
+    await busRoundTrip(bus, bus, service);
+    await bus.close();
+  });
+}
+
+/** Enqueue, drain, ack and bad requests from `clientBus` to a service on `serverBus` (one bus in-process). */
+async function busRoundTrip(serverBus: Bus, clientBus: Bus, service: () => QueueService): Promise<void> {
+  const sut = service();
+  const client = new BusQueueClient(clientBus);
+  const subs = registerQueueHandlers(serverBus, sut);
+  // A round trip to nats-server: our subscriptions are registered before the other side asks.
+  if (serverBus instanceof NatsBus) await serverBus.check();
+  try {
+    const m = id();
+    const p = packetFor(m, 3600);
+    assert.deepEqual(await client.enqueue([p, p]), ['stored', 'duplicate']);
+    const page = await client.drain({ mailboxIds: [m], limit: 5 });
+    assert.equal(page.more, false);
+    assert.deepEqual(page.packets.map((x) => x.packet), [p.packet]);
+    assert.equal(typeof page.packets[0]!.seq, 'bigint');
+    assert.equal(await client.ack([p]), 1);
+    await assert.rejects(client.drain({ mailboxIds: [m], limit: 0 }), InvalidArgumentError);
+    await assert.rejects(client.enqueue([{ ...p, mailboxId: new Uint8Array(4) }]), InvalidArgumentError);
+    // Garbage instead of a protobuf message is the caller's fault too.
+    await assert.rejects(
+      clientBus.request(QUEUE_SUBJECTS.ack, new Uint8Array([0xff, 0xff, 0xff])),
+      InvalidArgumentError,
+    );
+    const valid = toBinary(queueV1.AckRequestSchema, create(queueV1.AckRequestSchema, { refs: [] }));
+    await assert.rejects(clientBus.request(QUEUE_SUBJECTS.ack, valid), InvalidArgumentError);
+  } finally {
+    for (const s of subs) s.unsubscribe();
+    await sut.stop();
+  }
+}
+
+describe(QueueService.name, () => {
+  describe('over PostgreSQL', () => {
+    let server: PostgresServer;
+    let repo: PgQueueRepository;
+    let admin: pg.Pool;
+    const h: Harness = {
+      repo: () => repo,
+      sql: async (text, params) => (await admin.query(text, params)).rows,
+      crash: async () => {
+        await server.restart({ signal: 'SIGKILL' });
+      },
+    };
+    before(async () => {
+      server = await startPostgres();
+      admin = new pg.Pool({ connectionString: server.url, max: 2 });
+      admin.on('error', () => {});
+      repo = new PgQueueRepository({ url: server.url, maxConnections: 4 });
+      await repo.migrate();
+    });
+    after(async () => {
+      await repo?.close();
+      await admin?.end();
+      await server?.stop();
+    });
+
+    sharedSpec(h);
+
+    it('fails fast with UnavailableError while the database is down, and recovers', async () => {
+      const sut = new QueueService({ repository: repo, groupCommit: { maxDelayMs: 1 } });
+      const m = id();
+      await sut.enqueue([packetFor(m)]);
+      await server.kill({ signal: 'SIGKILL' });
+      try {
+        await assert.rejects(sut.enqueue([packetFor(m)]), UnavailableError);
+        await assert.rejects(sut.drain({ mailboxIds: [m], limit: 1 }), UnavailableError);
+      } finally {
+        await server.start();
+      }
+      assert.deepEqual(await sut.enqueue([packetFor(m)]), ['stored']);
+      assert.equal((await sut.drain({ mailboxIds: [m], limit: 10 })).packets.length, 2);
+      await sut.stop();
+    });
+
+    it('applies migrations exactly once when replicas boot at the same time', async () => {
+      await admin.query('CREATE DATABASE queue_migrate_race');
+      const url = server.url.replace(/\/postgres$/, '/queue_migrate_race');
+      const replicas = Array.from({ length: 4 }, () => new PgQueueRepository({ url, maxConnections: 1 }));
+      try {
+        const applied = await Promise.all(replicas.map((r) => r.migrate()));
+        assert.deepEqual(applied.flat(), [1]);
+        assert.deepEqual(await replicas[0]!.migrate(), []);
+      } finally {
+        await Promise.all(replicas.map((r) => r.close()));
+      }
+    });
+
+    it('stores and drains the same with the COPY insert path', async () => {
+      const copyRepo = new PgQueueRepository({ url: server.url, maxConnections: 2, insertMode: 'copy' });
+      const sut = new QueueService({ repository: copyRepo, limits: { mailboxCap: 2 }, groupCommit: { maxDelayMs: 1 } });
+      try {
+        const m = id();
+        const p = [packetFor(m), packetFor(m), packetFor(m)];
+        assert.deepEqual(await sut.enqueue([p[0]!, p[0]!, p[1]!, p[2]!]), ['stored', 'duplicate', 'stored', 'mailbox_full']);
+        await sut.ack([p[0]!]);
+        assert.deepEqual(await sut.enqueue([p[1]!, p[2]!]), ['duplicate', 'stored']);
+        const got = await sut.drain({ mailboxIds: [m], limit: 10 });
+        assert.deepEqual(got.packets.map((x) => x.packet), [p[1]!.packet, p[2]!.packet]);
+      } finally {
+        await sut.stop();
+        await copyRepo.close();
+      }
+    });
+
+    it('answers over NatsBus between two connections', async () => {
+      const nats = await startNats({ jetstream: false });
+      const [serverBus, clientBus] = await Promise.all([
+        NatsBus.connect({ url: nats.url, name: 'queue-test' }),
+        NatsBus.connect({ url: nats.url, name: 'gateway-test' }),
+      ]);
+      try {
+        await busRoundTrip(serverBus, clientBus, () => new QueueService({ repository: repo, groupCommit: { maxDelayMs: 1 } }));
+      } finally {
+        await Promise.all([serverBus.close(), clientBus.close()]);
+        await nats.stop();
+      }
+    });
+  });
+
+  describe('over PGlite', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tacit-queue-pglite-'));
+    let repo: RawPglite;
+    const h: Harness = {
+      repo: () => repo,
+      sql: (text, params) => repo.raw(text, params),
+      // PGlite runs in this process, so a crash here is the close-less reopen of a copy of the
+      // folder taken while open: what a SIGKILL leaves on disk.
+      crash: async () => {
+        const copy = `${dir}-crash`;
+        cpSync(dir, copy, { recursive: true });
+        await repo.close();
+        rmSync(dir, { recursive: true, force: true });
+        cpSync(copy, dir, { recursive: true });
+        rmSync(copy, { recursive: true, force: true });
+        repo = await RawPglite.open(dir);
+      },
+    };
+    before(async () => {
+      repo = await RawPglite.open(dir);
+    });
+    after(async () => {
+      await repo?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    sharedSpec(h);
+  });
+});
