@@ -1,0 +1,45 @@
+/**
+ * @tacit/crypto, portable build: the same API as the Node entry, every primitive on @noble/*
+ * (pure JavaScript, no node:* import). Chosen by the `browser` export condition.
+ * @module
+ */
+import { nobleBackend as _b } from './noble.js';
+
+export * from './errors.js';
+export * from './blake3.js';
+export type { CryptoBackend } from './backend.js';
+export type { X25519, KeyPair } from './x25519.js';
+export type { Ed25519 } from './ed25519.js';
+export type { Aes256Gcm } from './aes-gcm.js';
+export type { MlKem } from './ml-kem.js';
+export type { HkdfSha256, HmacSha256, HmacSha256Verify } from './hmac.js';
+export { HKDF_SHA256_MAX_INFO, HKDF_SHA256_MAX_LENGTH } from './hmac.js';
+export { SEALED_BOX_OVERHEAD, type SealedBox } from './sealed-box.js';
+export { nobleBackend } from './noble.js';
+
+/** The backend behind the functions below: `nodeBackend` here, `nobleBackend` in the portable build. */
+export const defaultBackend = _b;
+/** X25519 key agreement (keygen, getPublicKey, getSharedSecret, ephemeral). */
+export const x25519 = _b.x25519;
+/** Ed25519 signatures (keygen, getPublicKey, sign, verify). */
+export const ed25519 = _b.ed25519;
+/** AES-256-GCM with 12-byte nonces and 16-byte tags (encrypt, decrypt). */
+export const aes256gcm = _b.aes256gcm;
+/** HKDF-SHA256(ikm, salt, info, length). */
+export const hkdfSha256 = _b.hkdfSha256;
+/** HMAC-SHA256(key, data). */
+export const hmacSha256 = _b.hmacSha256;
+/** Constant-time check of a 32-byte HMAC-SHA256 tag. */
+export const hmacSha256Verify = _b.hmacSha256Verify;
+/** ML-KEM-768 (keygen, getPublicKey, encapsulate, decapsulate); secret keys are 64-byte seeds. */
+export const mlkem768 = _b.mlkem768;
+/** ML-KEM-1024 (keygen, getPublicKey, encapsulate, decapsulate); secret keys are 64-byte seeds. */
+export const mlkem1024 = _b.mlkem1024;
+/** Sealed box to an X25519 public key: `seal(recipientPublicKey, plaintext, aad?)`. */
+export const seal = _b.sealedBox.seal;
+/** Opens a sealed box: `open(recipientSecretKey, box, aad?)`. */
+export const open = _b.sealedBox.open;
+/** `n` bytes from the CSPRNG. */
+export const randomBytes = _b.randomBytes;
+/** Drops cached imported keys (see `CryptoBackend.clearKeyCache`). */
+export const clearKeyCache = _b.clearKeyCache;
