@@ -6,16 +6,19 @@
 #   bash scripts/setup.sh            everything
 #   bash scripts/setup.sh --no-npm   all but the npm dependencies (npm ci)
 #   bash scripts/setup.sh --npm-ci   run npm ci even when node_modules matches the lockfile
+#   bash scripts/setup.sh --no-link  as root, leave /usr/local/bin alone
 #
 # TACIT_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/tacit) holds Node.js and the Go tools.
 # As root it also links node and the tools into /usr/local/bin; otherwise it prints the PATH line.
 set -euo pipefail
 
 npm_mode=auto
+link=true
 for arg in "$@"; do
   case "$arg" in
     --no-npm) npm_mode=skip ;;
     --npm-ci) npm_mode=always ;;
+    --no-link) link=false ;;
     -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -38,7 +41,7 @@ note() { printf '    %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 link_into_usr_local() { # name target
-  $is_root || return 0
+  $is_root && $link || return 0
   local dest="/usr/local/bin/$1"
   if [ "$(readlink "$dest" 2>/dev/null || true)" != "$2" ]; then
     ln -sfn "$2" "$dest"

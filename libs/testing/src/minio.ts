@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSearchDirs, findBinary } from './binaries.js';
-import { _Server, type TestServer } from './server.js';
+import { _retryOnPortClash, _Server, type TestServer } from './server.js';
 import { _httpOk, _makeServerDir } from './_tmp.js';
 import { freePort } from './wait.js';
 
@@ -28,8 +28,7 @@ export interface MinioServer extends TestServer {
   readonly region: string;
 }
 
-/** Starts MinIO on a free loopback port and resolves once `/minio/health/ready` answers 200. */
-export async function startMinio(options: MinioOptions = {}): Promise<MinioServer> {
+async function _startMinioOnce(options: MinioOptions): Promise<MinioServer> {
   const binary = findBinary('minio', options.binDirs ?? defaultSearchDirs());
   const accessKey = options.accessKey ?? 'tacit-test';
   const secretKey = options.secretKey ?? 'tacit-test-secret';
@@ -74,4 +73,9 @@ export async function startMinio(options: MinioOptions = {}): Promise<MinioServe
     throw err;
   }
   return Object.assign(server, { endpoint, accessKey, secretKey, region });
+}
+
+/** Starts MinIO on a free loopback port and resolves once `/minio/health/ready` answers 200. */
+export function startMinio(options: MinioOptions = {}): Promise<MinioServer> {
+  return _retryOnPortClash(() => _startMinioOnce(options));
 }

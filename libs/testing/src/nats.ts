@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBinary, defaultSearchDirs } from './binaries.js';
-import { _Server, type TestServer } from './server.js';
+import { _retryOnPortClash, _Server, type TestServer } from './server.js';
 import { _httpOk, _makeServerDir } from './_tmp.js';
 import { freePort } from './wait.js';
 
@@ -30,8 +30,7 @@ export interface NatsServer extends TestServer {
   readonly monitorPort: number;
 }
 
-/** Starts nats-server on a free loopback port and resolves once `/healthz` answers 200. */
-export async function startNats(options: NatsOptions = {}): Promise<NatsServer> {
+async function _startNatsOnce(options: NatsOptions): Promise<NatsServer> {
   const binary = findBinary('nats-server', options.binDirs ?? defaultSearchDirs());
   const [port, monitorPort] = [await freePort(), await freePort()];
   const dir = _makeServerDir('nats');
@@ -64,4 +63,9 @@ export async function startNats(options: NatsOptions = {}): Promise<NatsServer> 
     throw err;
   }
   return Object.assign(server, { url: `nats://127.0.0.1:${port}`, monitorPort });
+}
+
+/** Starts nats-server on a free loopback port and resolves once `/healthz` answers 200. */
+export function startNats(options: NatsOptions = {}): Promise<NatsServer> {
+  return _retryOnPortClash(() => _startNatsOnce(options));
 }

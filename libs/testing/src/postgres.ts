@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultSearchDirs, findPostgresBinDir } from './binaries.js';
 import { ServerStartError } from './errors.js';
-import { _Server, type TestServer } from './server.js';
+import { _retryOnPortClash, _Server, type TestServer } from './server.js';
 import { _makeServerDir } from './_tmp.js';
 import { freePort } from './wait.js';
 
@@ -61,11 +61,7 @@ function _pgConfigBinDir(): string[] {
   }
 }
 
-/**
- * Runs initdb in a temporary folder and starts `postgres` on a free loopback port (as the
- * `postgres` user when we are root); resolves once pg_isready says it accepts connections.
- */
-export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
+async function _startPostgresOnce(options: PostgresOptions): Promise<PostgresServer> {
   const binDir = findPostgresBinDir(options.binDirs ?? [...defaultSearchDirs(), ..._pgConfigBinDir()]);
   const runAs = process.getuid?.() === 0 ? _postgresUser() : undefined;
   const port = await freePort();
@@ -119,4 +115,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     database: 'postgres',
     binDir,
   });
+}
+
+/**
+ * Runs initdb in a temporary folder and starts `postgres` on a free loopback port (as the
+ * `postgres` user when we are root); resolves once pg_isready says it accepts connections.
+ */
+export function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
+  return _retryOnPortClash(() => _startPostgresOnce(options));
 }

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { defaultSearchDirs, findBinary } from './binaries.js';
-import { _Server, type TestServer } from './server.js';
+import { _retryOnPortClash, _Server, type TestServer } from './server.js';
 import { _makeServerDir } from './_tmp.js';
 import { freePort } from './wait.js';
 
@@ -40,11 +40,7 @@ export function _redisPing(port: number, timeoutMs = 2_000): Promise<boolean> {
   });
 }
 
-/**
- * Starts redis-server on a free loopback port with `appendonly yes`, `appendfsync everysec` and
- * its data in a temporary folder; resolves once it answers PING.
- */
-export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+async function _startRedisOnce(options: RedisOptions): Promise<RedisServer> {
   const binary = findBinary('redis-server', options.binDirs ?? defaultSearchDirs());
   const port = await freePort();
   const dir = _makeServerDir('redis');
@@ -79,4 +75,12 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     throw err;
   }
   return Object.assign(server, { url: `redis://127.0.0.1:${port}` });
+}
+
+/**
+ * Starts redis-server on a free loopback port with `appendonly yes`, `appendfsync everysec` and
+ * its data in a temporary folder; resolves once it answers PING.
+ */
+export function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+  return _retryOnPortClash(() => _startRedisOnce(options));
 }

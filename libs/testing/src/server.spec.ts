@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ServerStartError } from './errors.js';
 import { startRedis } from './redis.js';
-import { _isAlive } from './server.js';
+import { _isAlive, _retryOnPortClash } from './server.js';
 import { waitFor } from './wait.js';
 
 const indexJs = fileURLToPath(new URL('./index.js', import.meta.url));
@@ -55,5 +55,22 @@ describe('server lifecycle', () => {
       assert.match(err.logTail, /no-such-directive/);
       return true;
     });
+  });
+
+  it('tries again when the server lost the race for its port, and only then', async () => {
+    let calls = 0;
+    const sut = await _retryOnPortClash(async () => {
+      if (++calls === 1) throw new ServerStartError('x', 'exited', 'bind: Address already in use');
+      return 'started';
+    });
+    assert.deepEqual([sut, calls], ['started', 2]);
+
+    calls = 0;
+    const other = new ServerStartError('x', 'exited', 'FATAL: bad setting');
+    await assert.rejects(_retryOnPortClash(async () => {
+      calls++;
+      throw other;
+    }), other);
+    assert.equal(calls, 1);
   });
 });

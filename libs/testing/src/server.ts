@@ -295,3 +295,18 @@ export class _Server implements TestServer {
 export async function killAll(options?: StopOptions): Promise<void> {
   await Promise.all([..._all].map((s) => s.stop(options)));
 }
+
+/**
+ * Calls `start` again (up to 3 tries) when the server lost the race for its port: freePort()
+ * only finds a port that was free a moment ago, and parallel test files pick ports too.
+ */
+export async function _retryOnPortClash<T>(start: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      const clash = err instanceof ServerStartError && /address already in use/i.test(err.logTail);
+      if (!clash || attempt >= tries) throw err;
+    }
+  }
+}
