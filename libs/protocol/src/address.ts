@@ -1,11 +1,8 @@
 // Addressing: senders derive both values from what a contact knows (namespace id, the owner's
 // peer key, the hour); the relay sees them but can derive neither the namespace nor the key.
-import { blake3 as _blake3 } from '@noble/hashes/blake3.js';
-import { blake3 } from '@tacit/crypto';
-import { _abytes, _aint, _ascii } from './_bytes.js';
+import { blake3, blake3DeriveKey } from '@tacit/crypto';
+import { _abytes, _aint } from './_bytes.js';
 import { DEST_HASH_LEN, MAILBOX_ID_CONTEXT, MAILBOX_ID_LEN, NAMESPACE_ID_LEN, PEER_KEY_LEN } from './constants.js';
-
-const _CONTEXT = _ascii(MAILBOX_ID_CONTEXT);
 
 /** BLAKE3(namespaceId(32) || peerKey(32) || u32be(epochHour)): the 32-byte destination hash. */
 export function destHash(namespaceId: Uint8Array, peerKey: Uint8Array, epochHour: number): Uint8Array {
@@ -29,8 +26,7 @@ export function mailboxId(destHash: Uint8Array, peerKey: Uint8Array): Uint8Array
   const material = new Uint8Array(DEST_HASH_LEN + PEER_KEY_LEN);
   material.set(destHash, 0);
   material.set(peerKey, DEST_HASH_LEN);
-  // @noble/hashes directly: @tacit/crypto had no derive_key wrapper when this was written.
   // BLAKE3 output is a prefix-stable XOF; the default 32-byte output skips noble's slower XOF
   // path (the gateway derives up to 1024 of these per CLAIM), then keeps the first 16 bytes.
-  return _blake3(material, { context: _CONTEXT }).slice(0, MAILBOX_ID_LEN);
+  return blake3DeriveKey(MAILBOX_ID_CONTEXT, material).slice(0, MAILBOX_ID_LEN);
 }

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import { newMailboxIdentity, RelayClient, type MailboxIdentity, type ReceivedMessage, type WebSocketLike } from '@tacit/sdk';
+import { Cluster } from './harness.js';
+
+const ns = new Uint8Array(32).fill(42);
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+const wsFactory = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
+
+function client(urls: string[], identity: MailboxIdentity, inbox?: ReceivedMessage[]): RelayClient {
+  return new RelayClient({
+    urls,
+    namespaceId: ns,
+    identity,
+    webSocket: wsFactory,
+    onMessage: inbox ? (m) => void inbox.push(m) : undefined,
+    minBackoffMs: 50,
+    maxBackoffMs: 500,
+  });
+}
+
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis', { timeout: 240_000 }, () => {
+  let sut: Cluster;
+  before(async () => {
+    sut = await Cluster.start({ gateways: 2 });
+  });
+  after(async () => {
+    await sut?.stop();
+  });
+
+  it('A on replica 1 and B on replica 2 exchange packets both ways', async () => {
+    const [g1, g2] = sut.gateways;
+    const inA: ReceivedMessage[] = [];
+    const inB: ReceivedMessage[] = [];
+    const a = client([g1!.url], newMailboxIdentity(), inA);
+    const b = client([g2!.url], newMailboxIdentity(), inB);
+    await Promise.all([a.connect(), b.connect()]);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => a.send(b.peerKey, enc(`a→b ${i}`))));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => b.send(a.peerKey, enc(`b→a ${i}`))));
+    await until(() => inA.length === 50 && inB.length === 50, 10_000, 'both inboxes');
+    assert.deepEqual(new Set(inB.map((m) => dec(m.payload))), new Set(Array.from({ length: 50 }, (_, i) => `a→b ${i}`)));
+    assert.deepEqual(new Set(inA.map((m) => dec(m.payload))), new Set(Array.from({ length: 50 }, (_, i) => `b→a ${i}`)));
+    a.close();
+    b.close();
+  });
+
+  it('B offline: packets queue in PostgreSQL; B reconnects to the other replica, drains in order, acks, rows are gone', async () => {
+    const [g1, g2] = sut.gateways;
+    const before = await sut.queuedRows();
+    const a = client([g1!.url], newMailboxIdentity());
+    await a.connect();
+    const bId = newMailboxIdentity();
+    for (let i = 0; i < 100; i++) await a.send(bId.publicKey, enc(`q${i}`));
+    assert.equal(await sut.queuedRows(), before + 100);
+    const inbox: ReceivedMessage[] = [];
+    const b = client([g2!.url], bId, inbox);
+    await b.connect();
+    await until(() => inbox.length === 100, 10_000, 'drain');
+    assert.deepEqual(inbox.map((m) => dec(m.payload)), Array.from({ length: 100 }, (_, i) => `q${i}`));
+    await until(async () => (await sut.queuedRows()) === before, 5_000, 'acked rows deleted');
+    a.close();
+    b.close();
+  });
+
+  it('a contact who knows B\'s key cannot receive B\'s packets nor ack them away', async () => {
+    const [g1, g2] = sut.gateways;
+    const before = await sut.queuedRows();
+    const bId = newMailboxIdentity();
+    const a = client([g1!.url], newMailboxIdentity());
+    await a.connect();
+    await a.send(bId.publicKey, enc('private'));
+    const stolen: ReceivedMessage[] = [];
+    const thief = client([g2!.url], newMailboxIdentity(), stolen);
+    await thief.connect();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(stolen.length, 0);
+    assert.equal(await sut.queuedRows(), before + 1);
+    const inbox: ReceivedMessage[] = [];
+    const b = client([g2!.url], bId, inbox);
+    await b.connect();
+    await until(() => inbox.length === 1, 5_000, 'owner receives');
+    for (const c of [a, thief, b]) c.close();
+  });
+
+  it('SIGKILL of one replica with 1,000 packets in flight between 20 pairs: every accepted packet arrives, none twice', async () => {
+    const [g1, g2] = sut.gateways;
+    const urls1 = [g1!.url, g2!.url];
+    const urls2 = [g2!.url, g1!.url];
+    const pairs = Array.from({ length: 20 }, (_, i) => {
+      const inbox: ReceivedMessage[] = [];
+      // Half the pairs send from replica 1 to replica 2, half the other way; each client fails over.
+      const sender = client(i % 2 ? urls1 : urls2, newMailboxIdentity());
+      const receiver = client(i % 2 ? urls2 : urls1, newMailboxIdentity(), inbox);
+      return { sender, receiver, inbox, sent: [] as string[] };
+    });
+    await Promise.all(pairs.flatMap((p) => [p.sender.connect(), p.receiver.connect()]));
+    let accepted = 0;
+    const sends: Promise<void>[] = [];
+    for (let k = 0; k < 50; k++) {
+      for (const [i, p] of pairs.entries()) {
+        const body = `p${i}-${k}`;
+        p.sent.push(body);
+        sends.push(p.sender.send(p.receiver.peerKey, enc(body)).then(() => void accepted++));
+      }
+    }
+    await until(() => accepted >= 150, 20_000, 'some packets accepted before the kill');
+    await g1!.kill('SIGKILL');
+    await Promise.all(sends);
+    assert.equal(accepted, 1000);
+    await until(() => pairs.every((p) => p.inbox.length >= p.sent.length), 60_000, 'every accepted packet delivered');
+    for (const p of pairs) {
+      const got = p.inbox.map((m) => dec(m.payload));
+      assert.equal(new Set(got).size, got.length, 'no packet surfaced twice');
+      assert.deepEqual(new Set(got), new Set(p.sent));
+    }
+    for (const p of pairs) {
+      p.sender.close();
+      p.receiver.close();
+    }
+    await g1!.start();
+  });
+
+  it('restart PostgreSQL, then NATS, then Redis under load: service resumes, nothing accepted is lost', async () => {
+    const [g1, g2] = sut.gateways;
+    const pairs = Array.from({ length: 4 }, (_, i) => {
+      const inbox: ReceivedMessage[] = [];
+      const sender = client(i % 2 ? [g1!.url, g2!.url] : [g2!.url, g1!.url], newMailboxIdentity());
+      const receiverId = newMailboxIdentity();
+      return { sender, receiverId, inbox, sent: new Set<string>(), receiver: undefined as RelayClient | undefined };
+    });
+    // Two receivers online, two offline (their packets go through PostgreSQL).
+    for (const [i, p] of pairs.entries()) {
+      if (i < 2) {
+        p.receiver = client([g2!.url, g1!.url], p.receiverId, p.inbox);
+        await p.receiver.connect();
+      }
+      await p.sender.connect();
+    }
+    let stop = false;
+    let seq = 0;
+    const pending: Promise<void>[] = [];
+    const load = (async () => {
+      const end = Date.now() + 60_000;
+      while (!stop && Date.now() < end && seq < 4000) {
+        for (const p of pairs) {
+          const body = `r${seq++}`;
+          p.sent.add(body);
+          pending.push(p.sender.send(p.receiverId.publicKey, enc(body)));
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 500));
+    await sut.postgres.restart();
+    await new Promise((r) => setTimeout(r, 500));
+    await sut.nats.restart();
+    await new Promise((r) => setTimeout(r, 1000));
+    await sut.redis.restart();
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await load;
+    await Promise.all(pending);
+    for (const [i, p] of pairs.entries()) {
+      if (i >= 2) {
+        p.receiver = client([g1!.url, g2!.url], p.receiverId, p.inbox);
+        await p.receiver.connect();
+      }
+    }
+    await until(() => pairs.every((p) => new Set(p.inbox.map((m) => dec(m.payload))).size >= p.sent.size), 60_000, 'all delivered after restarts');
+    for (const p of pairs) {
+      const got = p.inbox.map((m) => dec(m.payload));
+      assert.equal(new Set(got).size, got.length, 'no packet surfaced twice');
+      assert.deepEqual(new Set(got), p.sent);
+      p.sender.close();
+      p.receiver?.close();
+    }
+  });
+});

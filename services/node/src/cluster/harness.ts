@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { NatsBus, type BusSubscription } from '@tacit/kit';
+import { PgQueueRepository, QueueService, registerQueueHandlers } from '@tacit/queue';
+import { freePort, startNats, startPostgres, startRedis, waitFor, type TestServer } from '@tacit/testing';
+
+const _gatewayMain = fileURLToPath(new URL('../../../gateway/dist/main.js', import.meta.url));
+
+/** A gateway replica in its own process, so a test can SIGKILL it. */
+export class GatewayProcess {
+  child: ChildProcess | undefined;
+  log = '';
+  constructor(
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/v1`;
+  }
+
+  async start(): Promise<void> {
+    this.child = spawn(process.execPath, [_gatewayMain], {
+      env: { ...this.env, PORT: String(this.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (b: Buffer) => {
+      this.log = (this.log + b.toString()).slice(-8000);
+    };
+    this.child.stdout!.on('data', keep);
+    this.child.stderr!.on('data', keep);
+    await waitFor(
+      async () => {
+        if (this.child?.exitCode !== null) throw new Error(`gateway exited: ${this.log}`);
+        const res = await fetch(`http://127.0.0.1:${this.port}/readyz`).catch(() => undefined);
+        return res?.status === 200;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+  }
+
+  /** Kills the replica (SIGKILL: no drain, as a crash) and waits for it to be gone. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  }
+}
+
+/**
+ * The cluster shape on real servers: nats-server, PostgreSQL and Redis from @tacit/testing, the queue
+ * service on NATS (in the test process: nothing here kills it), and gateway replicas as processes.
+ */
+export class Cluster {
+  readonly gateways: GatewayProcess[] = [];
+  private subs: BusSubscription[] = [];
+  private constructor(
+    readonly nats: TestServer & { url: string },
+    readonly postgres: TestServer & { url: string },
+    readonly redis: TestServer & { url: string },
+    readonly queue: QueueService,
+    readonly queueBus: NatsBus,
+    readonly repo: PgQueueRepository,
+  ) {}
+
+  static async start(opts: { gateways?: number; env?: Record<string, string> } = {}): Promise<Cluster> {
+    const [nats, postgres, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
+    const repo = new PgQueueRepository({ url: postgres.url, onError: () => undefined });
+    await repo.migrate();
+    const queue = new QueueService({ repository: repo });
+    await queue.start();
+    const queueBus = await NatsBus.connect({ url: nats.url, name: 'tacit-queue-test' });
+    const cluster = new Cluster(nats, postgres, redis, queue, queueBus, repo);
+    cluster.subs = registerQueueHandlers(queueBus, queue);
+    for (let i = 0; i < (opts.gateways ?? 2); i++) {
+      const gw = new GatewayProcess(await freePort(), { NATS_URL: nats.url, REDIS_URL: redis.url, ...opts.env });
+      cluster.gateways.push(gw);
+    }
+    await Promise.all(cluster.gateways.map((g) => g.start()));
+    return cluster;
+  }
+
+  /** Rows in the queue's packets table (all partitions). */
+  async queuedRows(): Promise<number> {
+    const client = new pg.Client({ connectionString: this.postgres.url });
+    await client.connect();
+    try {
+      const res = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM queue_packets');
+      return Number(res.rows[0]!.n);
+    } finally {
+      await client.end();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.gateways.map((g) => g.kill('SIGTERM')));
+    for (const s of this.subs) s.unsubscribe();
+    await this.queue.stop();
+    await this.queueBus.close().catch(() => undefined);
+    await this.repo.close();
+    await Promise.all([this.nats.stop(), this.postgres.stop(), this.redis.stop()]);
+  }
+}
