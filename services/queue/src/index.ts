@@ -26,3 +26,6 @@ export {
 } from './queue.service.js';
 export { BusQueueClient, QUEUE_GROUP, QUEUE_SUBJECTS, type BusQueueClientOptions, type QueueClient } from './client.js';
 export { registerQueueHandlers } from './handlers.js';
+export { queueConfig, queueConfigSchema, queueServiceOptions, type QueueConfig } from './config.js';
+export { bindQueueMetrics, type QueueMetricsOptions } from './metrics.js';
+export { runQueueBench, type QueueBenchOptions, type QueueBenchResult } from './bench.js';

@@ -27,13 +27,13 @@ export interface QueueLimits {
   ttlSeconds: number;
   /** Packets one mailbox may hold; beyond it new packets get `mailbox_full`. 10 000. */
   mailboxCap: number;
-  /** Largest packet accepted, in bytes. 65 536. */
+  /** Largest packet accepted, in bytes; the protocol's largest is 65 610. 131 072. */
   maxPacketBytes: number;
   /** Most packets in one enqueue call. 1000. */
   maxEnqueuePackets: number;
   /** Largest drain `limit`. 1000. */
   maxDrainLimit: number;
-  /** Most mailboxes in one drain (a device offline for days drains one mailbox per hour). 1024. */
+  /** Most mailboxes in one drain (mailbox ids rotate hourly: a device back after days drains many; the gateway allows 4096 claims). 4096. */
   maxDrainMailboxes: number;
   /** Packet bytes in one drain reply, so it fits a NATS message (default max 1 MiB); at least one packet is always returned. 786 432. */
   maxDrainBytes: number;
@@ -45,10 +45,10 @@ export interface QueueLimits {
 export const DEFAULT_QUEUE_LIMITS: Readonly<QueueLimits> = Object.freeze({
   ttlSeconds: 2_592_000,
   mailboxCap: 10_000,
-  maxPacketBytes: 65_536,
+  maxPacketBytes: 131_072,
   maxEnqueuePackets: 1000,
   maxDrainLimit: 1000,
-  maxDrainMailboxes: 1024,
+  maxDrainMailboxes: 4096,
   maxDrainBytes: 786_432,
   maxAckRefs: 1000,
 });
