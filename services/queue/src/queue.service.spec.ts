@@ -75,6 +75,16 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('ends a drain page early when its bytes would not fit one bus message', async () => {
+    const sut = service({ limits: { maxDrainBytes: 1000 } });
+    const m = id();
+    await sut.enqueue([packetFor(m), packetFor(m), packetFor(m), packetFor(m), packetFor(m)]);
+    const page = await sut.drain({ mailboxIds: [m], limit: 10 });
+    assert.equal(page.packets.length, 3);
+    assert.equal(page.more, true);
+    await sut.stop();
+  });
+
   it('deletes acked packets from the table and counts only those that existed', async () => {
     const sut = service();
     const m = id();

@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { UnavailableError } from '@tacit/kit';
+import { GroupCommitter } from './group-commit.js';
+
+/** A flush that records its batches and answers each item doubled, after `ms`. */
+function recorder(ms = 5) {
+  const batches: number[][] = [];
+  let running = 0;
+  let overlap = false;
+  const flush = async (items: number[]): Promise<number[]> => {
+    running++;
+    overlap ||= running > 1;
+    batches.push(items);
+    await new Promise((r) => setTimeout(r, ms));
+    running--;
+    return items.map((i) => i * 2);
+  };
+  return { batches, flush, overlapped: () => overlap };
+}
+
+describe(GroupCommitter.name, () => {
+  it('writes concurrent calls in one flush and answers each caller its own results', async () => {
+    const rec = recorder();
+    const sut = new GroupCommitter(rec.flush, { maxDelayMs: 2 });
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => sut.submit([i, i + 1000])));
+    assert.equal(rec.batches.length, 1);
+    assert.deepEqual(results[7], [14, 2014]);
+    assert.deepEqual(sut.stats, { flushes: 1, items: 200, largest: 200 });
+  });
+
+  it('runs one flush at a time and batches what arrives meanwhile', async () => {
+    const rec = recorder(10);
+    const sut = new GroupCommitter(rec.flush, { maxDelayMs: 0 });
+    const first = sut.submit([1]);
+    await new Promise((r) => setTimeout(r, 2));
+    const later = Array.from({ length: 50 }, (_, i) => sut.submit([i]));
+    await Promise.all([first, ...later]);
+    assert.equal(rec.overlapped(), false);
+    assert.deepEqual(rec.batches.map((b) => b.length), [1, 50]);
+  });
+
+  it('caps a flush at maxItems without splitting a caller', async () => {
+    const rec = recorder(1);
+    const sut = new GroupCommitter(rec.flush, { maxItems: 10, maxDelayMs: 50 });
+    const calls = [sut.submit([1, 2, 3, 4]), sut.submit([5, 6, 7, 8]), sut.submit([9, 10, 11]), sut.submit([12])];
+    const results = await Promise.all(calls);
+    assert.deepEqual(rec.batches, [[1, 2, 3, 4, 5, 6, 7, 8], [9, 10, 11, 12]]);
+    assert.deepEqual(results[2], [18, 20, 22]);
+  });
+
+  it('fails every caller of a failed flush, and the next flush still runs', async () => {
+    let fail = true;
+    const sut = new GroupCommitter(async (items: number[]) => {
+      if (fail) throw new UnavailableError('down');
+      return items;
+    });
+    const doomed = [sut.submit([1]), sut.submit([2])];
+    for (const p of doomed) await assert.rejects(p, UnavailableError);
+    fail = false;
+    assert.deepEqual(await sut.submit([3]), [3]);
+  });
+
+  it('commits what waits on close and refuses later calls', async () => {
+    const rec = recorder(1);
+    const sut = new GroupCommitter(rec.flush, { maxDelayMs: 1000 });
+    const waiting = sut.submit([21]);
+    await sut.close();
+    assert.deepEqual(await waiting, [42]);
+    await assert.rejects(sut.submit([1]), UnavailableError);
+  });
+});
