@@ -127,6 +127,7 @@ export class RelayClient {
   private backoff: number;
   private readonly outbox = new Map<string, _Outgoing>();
   private readonly seen = new Map<string, true>();
+  private readonly addresses = new Map<string, { epoch: number; dest: Uint8Array; mailbox: Uint8Array }>();
   private ackQueue: Uint8Array[] = [];
   private ackScheduled = false;
   private requestId = 0;
@@ -336,13 +337,13 @@ export class RelayClient {
    */
   send(recipient: Uint8Array, payload: Uint8Array, opts: { ttlSeconds?: number; packetId?: Uint8Array } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new ClientClosedError('client closed'));
-    const dest = destHash(this.opts.namespaceId, recipient, currentEpoch(this.now()));
+    const { dest, mailbox } = this.address(recipient);
     const packetId = opts.packetId ?? this.random(16);
     const packet: Packet = {
       version: 1,
       hopLimit: 8,
       destHash: dest,
-      mailboxId: mailboxId(dest, recipient),
+      mailboxId: mailbox,
       packetId,
       ttlSeconds: opts.ttlSeconds ?? 2_592_000,
       payload: pad(payload),
@@ -354,6 +355,20 @@ export class RelayClient {
       this.outbox.set(key, o);
       if (this.ready) this.transmit(o);
     });
+  }
+
+  /** Dest hash and mailbox id of `recipient` this hour; two BLAKE3 calls, so cached per recipient and epoch. */
+  private address(recipient: Uint8Array): { dest: Uint8Array; mailbox: Uint8Array } {
+    const epoch = currentEpoch(this.now());
+    const key = _hex(recipient);
+    const hit = this.addresses.get(key);
+    if (hit && hit.epoch === epoch) return hit;
+    const dest = destHash(this.opts.namespaceId, recipient, epoch);
+    const entry = { epoch, dest, mailbox: mailboxId(dest, recipient) };
+    this.addresses.delete(key);
+    this.addresses.set(key, entry);
+    if (this.addresses.size > 1024) this.addresses.delete(this.addresses.keys().next().value!);
+    return entry;
   }
 
   private transmit(o: _Outgoing): void {
