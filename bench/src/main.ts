@@ -38,6 +38,11 @@ async function main(): Promise<number> {
   const settings = settingsFor(opts);
   const machine = machineInfo();
   const tmpRoot = mkdtempSync(join(os.tmpdir(), 'tacit-bench-'));
+  // Ctrl-C or a kill must still stop every server we started (proc.ts kills them on 'exit',
+  // which a signal's default action would skip) and remove the scratch folder.
+  process.once('exit', () => rmSync(tmpRoot, { recursive: true, force: true }));
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
   const startedAt = new Date();
   let results;

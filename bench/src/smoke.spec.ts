@@ -23,6 +23,8 @@ const tiny: RunSettings = {
   offlineMessages: 200,
   offlinePairs: 2,
   idleConnections: 50,
+  // 20 per source address: the 50 connections come from 127.0.0.1, .2 and .3.
+  idleConnectionsPerAddress: 20,
   idleSettleMs: 100,
 };
 const quiet = (): void => {};
@@ -49,7 +51,7 @@ describe('bench smoke', { timeout: 60_000 }, () => {
     assert.equal(report.rows[0]!.msgsPerSec, f.msgsPerSec);
   });
 
-  it('idle harness: 50 registered connections grow the baseline relay RSS', async () => {
+  it('idle harness: 50 registered connections from 3 source addresses, RSS read', async () => {
     const [r] = await runScenarios([idleRow({ name: 'baseline-idle-connections', description: 'smoke', system: baselineSystem })], tiny, tmpRoot, quiet);
     assert.equal(r!.error, null);
     assert.equal(r!.figures.connections, 50);

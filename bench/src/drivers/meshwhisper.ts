@@ -48,7 +48,7 @@ interface Health {
 }
 
 async function health(url: string): Promise<Health> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   return (await res.json()) as Health;
 }
 
@@ -82,10 +82,15 @@ export const createDriver: CreateDriver = (options): LoadDriver => {
 
     async awaitReceivers(count, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
+      let clients = 0;
       for (;;) {
-        const h = await health(healthUrl);
-        if (h.clients >= count) return;
-        if (Date.now() > deadline) throw new Error(`meshwhisper: ${h.clients}/${count} clients after ${timeoutMs} ms`);
+        try {
+          clients = (await health(healthUrl)).clients;
+        } catch {
+          // busy: ask again
+        }
+        if (clients >= count) return;
+        if (Date.now() > deadline) throw new Error(`meshwhisper: ${clients}/${count} clients after ${timeoutMs} ms`);
         await sleep(20);
       }
     },
