@@ -31,13 +31,24 @@ describe(GroupCommitter.name, () => {
 
   it('runs one flush at a time and batches what arrives meanwhile', async () => {
     const rec = recorder(10);
-    const sut = new GroupCommitter(rec.flush, { maxDelayMs: 0 });
+    const sut = new GroupCommitter(rec.flush, { maxDelayMs: 0, maxInFlight: 2 });
     const first = sut.submit([1]);
     await new Promise((r) => setTimeout(r, 2));
     const later = Array.from({ length: 50 }, (_, i) => sut.submit([i]));
     await Promise.all([first, ...later]);
     assert.equal(rec.overlapped(), false);
     assert.deepEqual(rec.batches.map((b) => b.length), [1, 50]);
+  });
+
+  it('overlaps a second flush only when a full batch waits', async () => {
+    const rec = recorder(10);
+    const sut = new GroupCommitter(rec.flush, { maxItems: 4, maxDelayMs: 0, maxInFlight: 2 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => sut.submit([i])));
+    assert.equal(rec.overlapped(), true);
+    assert.deepEqual(rec.batches.map((b) => b.length), [4, 4, 4]);
+    const solo = new GroupCommitter(recorder(10).flush, { maxItems: 4, maxDelayMs: 0, maxInFlight: 1 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => solo.submit([i])));
+    assert.deepEqual(solo.stats.flushes, 3);
   });
 
   it('caps a flush at maxItems without splitting a caller', async () => {

@@ -11,6 +11,11 @@ export interface GroupCommitOptions {
   maxItems?: number;
   /** Otherwise flush this long after the first item arrived (default 2 ms). */
   maxDelayMs?: number;
+  /**
+   * Flushes in flight at once (default 2). A second one starts only with a full batch, so it can
+   * be prepared and sent while the first commits; the database still commits them in order.
+   */
+  maxInFlight?: number;
 }
 
 interface _Call<T, R> {
@@ -37,10 +42,11 @@ export class GroupCommitter<T, R> {
   readonly #flush: (items: T[]) => Promise<R[]>;
   readonly #maxItems: number;
   readonly #maxDelayMs: number;
+  readonly #maxInFlight: number;
   #pending: _Call<T, R>[] = [];
   #pendingItems = 0;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #running = new Set<Promise<void>>();
   #closed = false;
   readonly #stats: GroupCommitStats = { flushes: 0, items: 0, largest: 0 };
 
@@ -49,6 +55,8 @@ export class GroupCommitter<T, R> {
     this.#flush = flush;
     this.#maxItems = opts.maxItems ?? 2000;
     this.#maxDelayMs = opts.maxDelayMs ?? 2;
+    this.#maxInFlight = opts.maxInFlight ?? 2;
+    if (!Number.isInteger(this.#maxInFlight) || this.#maxInFlight < 1) throw new RangeError(`"maxInFlight" expected an integer >= 1, got ${this.#maxInFlight}`);
     if (!Number.isInteger(this.#maxItems) || this.#maxItems < 1) throw new RangeError(`"maxItems" expected an integer >= 1, got ${this.#maxItems}`);
     if (!(this.#maxDelayMs >= 0)) throw new RangeError(`"maxDelayMs" expected >= 0, got ${this.#maxDelayMs}`);
   }
@@ -76,16 +84,16 @@ export class GroupCommitter<T, R> {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    while (this.#running || this.#pending.length > 0) {
-      if (!this.#running) this.#start();
-      await this.#running;
+    while (this.#running.size > 0 || this.#pending.length > 0) {
+      if (this.#running.size === 0) this.#start();
+      await Promise.race(this.#running);
     }
   }
 
   #schedule(): void {
-    if (this.#running) return; // the running flush starts the next one when it ends
-    if (this.#pendingItems >= this.#maxItems) this.#start();
-    else this.#timer ??= setTimeout(() => this.#start(), this.#maxDelayMs);
+    if (this.#pendingItems >= this.#maxItems && this.#running.size < this.#maxInFlight) this.#start();
+    // A running flush starts the next one when it ends.
+    else if (this.#running.size === 0) this.#timer ??= setTimeout(() => this.#start(), this.#maxDelayMs);
   }
 
   #start(): void {
@@ -93,7 +101,7 @@ export class GroupCommitter<T, R> {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#running || this.#pending.length === 0) return;
+    if (this.#running.size >= this.#maxInFlight || this.#pending.length === 0) return;
     let taken = 0;
     let count = 0;
     for (const next of this.#pending) {
@@ -103,11 +111,15 @@ export class GroupCommitter<T, R> {
     }
     const calls = this.#pending.splice(0, taken);
     this.#pendingItems -= count;
-    this.#running = this.#run(calls, count).finally(() => {
-      this.#running = undefined;
-      // Whatever arrived meanwhile has already waited one flush: go at once.
-      if (this.#pending.length > 0) this.#start();
+    const run: Promise<void> = this.#run(calls, count).finally(() => {
+      this.#running.delete(run);
+      // Whatever arrived meanwhile has already waited one flush: go at once (or, while another
+      // flush is still in flight, as soon as a full batch waits).
+      if (this.#running.size === 0 || this.#pendingItems >= this.#maxItems) this.#start();
     });
+    this.#running.add(run);
+    // More than a full batch may be waiting.
+    if (this.#pendingItems >= this.#maxItems) this.#start();
   }
 
   async #run(calls: _Call<T, R>[], count: number): Promise<void> {
