@@ -112,7 +112,9 @@ while read -r bin pkg version; do
     command -v go >/dev/null 2>&1 || die "go is needed to build $bin (the polyglot machine has it in /usr/local/go/bin)"
     note "$bin $version: building (go install $pkg@$version; minutes on a cold cache)"
     t0=$(date +%s)
-    GOBIN="$TACIT_CACHE/bin" GOFLAGS="${GOFLAGS:--trimpath}" CGO_ENABLED=0 go install "$pkg@$version"
+    # Hundreds of "go: downloading" lines say nothing; errors still come through.
+    GOBIN="$TACIT_CACHE/bin" GOFLAGS="${GOFLAGS:--trimpath}" CGO_ENABLED=0 go install "$pkg@$version" 2>&1 |
+      { grep -v '^go: downloading' || true; }
     note "$bin built in $(($(date +%s) - t0)) s"
     did+=("$bin $version")
   fi
