@@ -71,10 +71,10 @@ export function settingsFor(opts: Pick<CliOptions, 'quick' | 'durationSec'>): Ru
     payloadBytes: 256,
     offlineMessages: quick ? 4000 : 20_000,
     offlinePairs: 16,
-    idleConnections: quick ? 2000 : 10_000,
+    idleConnections: quick ? 4000 : 10_000,
     // The whole of 127/8 is loopback on Linux, and each source address has its own ephemeral
     // ports. Past a few thousand ports in use on one address, every connect() scans the range
-    // for a free one (10 000 from one address took 20-40 s here, from five about 7-9 s).
+    // for a free one (10 000 from one address took 18-40 s here, from 4-10 addresses 7-12 s).
     idleLocalAddresses: Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1}`),
     idleConnectionsPerAddress: 2000,
     idleSettleMs: 1000,
