@@ -27,7 +27,7 @@ export interface QueueBenchOptions {
   packetBytes?: number;
   /** Packets per mailbox (default 100). */
   perMailbox?: number;
-  /** How enqueue batches are written (default unnest). */
+  /** How enqueue batches are written (default copy, as PgQueueRepository). */
   insertMode?: PgInsertMode;
   /** Give up after this long, in ms (default 120 000). */
   timeoutMs?: number;
@@ -110,7 +110,7 @@ export async function runQueueBench(opts: QueueBenchOptions): Promise<QueueBench
   const concurrency = opts.concurrency ?? 512;
   const size = opts.packetBytes ?? 330;
   const perMailbox = opts.perMailbox ?? 100;
-  const insertMode = opts.insertMode ?? 'unnest';
+  const insertMode = opts.insertMode ?? 'copy';
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   const repo = new PgQueueRepository({ url: opts.url, insertMode, maxConnections: 8 });
   const sut = new QueueService({ repository: repo });

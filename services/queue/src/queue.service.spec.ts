@@ -16,7 +16,7 @@ import { DAY_MS, dayOf, type Clock, type EnqueueInput } from './model.js';
 import { PgQueueRepository } from './pg-repository.js';
 import { PgliteQueueRepository } from './pglite-repository.js';
 import { QueueService, type QueueServiceOptions } from './queue.service.js';
-import type { SqlQueueRepository } from './sql-repository.js';
+import { partitionName, type SqlQueueRepository } from './sql-repository.js';
 
 const id = (): Uint8Array => new Uint8Array(randomBytes(16));
 const payload = (n = 256): Uint8Array => new Uint8Array(randomBytes(n));
@@ -173,6 +173,16 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('recreates a partition that disappeared behind its back and stores the packet', async () => {
+    const sut = service();
+    const m = id();
+    assert.deepEqual(await sut.enqueue([packetFor(m, 3600)]), ['stored']);
+    await h.sql(`DROP TABLE ${partitionName(dayOf(Date.now() + 3_600_000))}`);
+    assert.deepEqual(await sut.enqueue([packetFor(m, 3600)]), ['stored']);
+    assert.equal((await sut.drain({ mailboxIds: [m], limit: 10 })).packets.length, 1);
+    await sut.stop();
+  });
+
   it('applies migrations once: running them again does nothing', async () => {
     assert.deepEqual(await h.repo().migrate(), []);
     const versions = await h.sql<{ version: number }>('SELECT version FROM queue_schema_migrations ORDER BY version');
@@ -294,7 +304,7 @@ describe(QueueService.name, () => {
       server = await startPostgres();
       admin = new pg.Pool({ connectionString: server.url, max: 2 });
       admin.on('error', () => {});
-      repo = new PgQueueRepository({ url: server.url, maxConnections: 4 });
+      repo = new PgQueueRepository({ url: server.url, maxConnections: 4 }); // COPY path
       await repo.migrate();
     });
     after(async () => {
@@ -334,8 +344,8 @@ describe(QueueService.name, () => {
       }
     });
 
-    it('stores and drains the same with the COPY insert path', async () => {
-      const copyRepo = new PgQueueRepository({ url: server.url, maxConnections: 2, insertMode: 'copy' });
+    it('stores and drains the same with the unnest insert path', async () => {
+      const copyRepo = new PgQueueRepository({ url: server.url, maxConnections: 2, insertMode: 'unnest' });
       const sut = new QueueService({ repository: copyRepo, limits: { mailboxCap: 2 }, groupCommit: { maxDelayMs: 1 } });
       try {
         const m = id();
