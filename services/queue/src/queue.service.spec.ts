@@ -13,6 +13,7 @@ import { create, toBinary, queueV1 } from '@tacit/proto';
 import { BusQueueClient, QUEUE_SUBJECTS } from './client.js';
 import { registerQueueHandlers } from './handlers.js';
 import { DAY_MS, dayOf, type Clock, type EnqueueInput } from './model.js';
+import { loadMigrations, QUEUE_MIGRATE_OPTIONS, QUEUE_MIGRATIONS_DIR, runMigrations } from './migrator.js';
 import { PgQueueRepository } from './pg-repository.js';
 import { PgliteQueueRepository } from './pglite-repository.js';
 import { QueueService, type QueueServiceOptions } from './queue.service.js';
@@ -341,6 +342,20 @@ describe(QueueService.name, () => {
         assert.deepEqual(await replicas[0]!.migrate(), []);
       } finally {
         await Promise.all(replicas.map((r) => r.close()));
+      }
+    });
+
+    it('refuses to boot when an applied migration file has changed', async () => {
+      const client = await admin.connect();
+      const conn = {
+        query: async <R>(text: string, params?: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[],
+        exec: async (text: string) => void (await client.query(text)),
+      };
+      try {
+        const edited = (await loadMigrations(QUEUE_MIGRATIONS_DIR)).map((m) => ({ ...m, checksum: 'edited' }));
+        await assert.rejects(runMigrations(conn, edited, QUEUE_MIGRATE_OPTIONS), /changed after it was applied/);
+      } finally {
+        client.release();
       }
     });
 
