@@ -155,9 +155,17 @@ export class QueueService implements QueueClient {
     return this.#limits;
   }
 
-  /** Runs expiry now (creating the partitions enqueue needs), then every `expireIntervalMs`. */
+  /**
+   * Runs expiry now, then every `expireIntervalMs`. Only creating the partitions enqueue needs
+   * must succeed now; a failed drop of old ones (e.g. a lock timeout) is reported and retried later.
+   */
   async start(): Promise<void> {
-    await this.expire();
+    try {
+      await this.expire();
+    } catch (err) {
+      this.#onExpireError(err);
+      await this.#ensurePartitions(dayOf(this.#clock.now()));
+    }
     this.#timer ??= setInterval(() => {
       this.expire().catch(this.#onExpireError);
     }, this.#expireIntervalMs);
@@ -281,11 +289,12 @@ export class QueueService implements QueueClient {
     this.#expiring ??= (async () => {
       try {
         const today = dayOf(this.#clock.now());
-        const dropped = await this.#repo.dropPartitionsBefore(today);
-        this.#stats.partitionsDropped += dropped;
+        // Creating comes first: enqueues depend on it, while dropping can wait for the next run.
         const before = this.#stats.partitionsCreated;
         this.#readyThrough = -1;
         await this.#ensurePartitions(today);
+        const dropped = await this.#repo.dropPartitionsBefore(today);
+        this.#stats.partitionsDropped += dropped;
         return { dropped, created: this.#stats.partitionsCreated - before };
       } finally {
         this.#expiring = undefined;
