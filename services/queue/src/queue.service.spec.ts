@@ -392,7 +392,7 @@ describe(QueueService.name, () => {
   });
 
   describe('over PGlite', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tacit-queue-pglite-'));
+    let dir: string;
     let repo: RawPglite;
     const h: Harness = {
       repo: () => repo,
@@ -410,11 +410,12 @@ describe(QueueService.name, () => {
       },
     };
     before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'tacit-queue-pglite-'));
       repo = await RawPglite.open(dir);
     });
     after(async () => {
       await repo?.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     sharedSpec(h);
