@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ServerStartError } from './errors.js';
 import { startRedis } from './redis.js';
@@ -45,6 +45,8 @@ describe('server lifecycle', () => {
       'SIGKILL',
     );
     await waitFor(() => !_isAlive(started.pid), { timeoutMs: 5_000, what: 'the orphan to die' });
+    // Nothing ran in the killed process to remove its folder; a later tmp clean-up would.
+    rmSync(started.dir, { recursive: true, force: true });
   });
 
   it('throws ServerStartError with the tail of the log when the server exits while starting', async () => {
