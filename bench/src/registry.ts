@@ -5,6 +5,8 @@ import type { Scenario, System } from './scenario.js';
 import { idleRow, liveRow, offlineRow } from './scenarios/factories.js';
 import { baselineSystem } from './targets/baseline.js';
 import { meshWhisperSystem, startMeshWhisper } from './targets/meshwhisper.js';
+import { tacitScenarios } from './scenarios/tacit.js';
+import { tacitReplicasSystem, tacitSingleSystem } from './targets/tacit.js';
 
 // Offline rows queue offlineMessages / offlinePairs packets per recipient; MeshWhisper drops the
 // oldest past MAX_BLOBS_PER_HASH (default 500), so the cap is raised to exactly that many.
@@ -47,5 +49,6 @@ export function allScenarios(): Scenario[] {
       system: meshWhisperSystem(),
       ratios: { toBaseline: { row: REF.baselineIdle, figure: 'bytesPerConnection' } },
     }),
+    ...tacitScenarios({ single: tacitSingleSystem, replicas: tacitReplicasSystem }),
   ];
 }

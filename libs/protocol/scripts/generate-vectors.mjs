@@ -202,8 +202,14 @@ valid['server-claimed'] = {
 valid['server-accepted'] = {
   description: 'ACCEPTED for the packet of client-send-256',
   kind: 'server-frame',
-  hex: hex(cat(u8(0x83), pkt256.bytes.subarray(50, 66))),
-  value: { type: 'accepted', packetId: pkt256.value.packetId },
+  hex: hex(cat(u8(0x83), u16(1), pkt256.bytes.subarray(50, 66))),
+  value: { type: 'accepted', packetIds: [pkt256.value.packetId] },
+};
+valid['server-accepted-max'] = {
+  description: 'ACCEPTED for 256 packets (MAX_ACK)',
+  kind: 'server-frame',
+  hex: hex(cat(u8(0x83), u16(256), ...ids256)),
+  value: { type: 'accepted', packetIds: ids256.map(hex) },
 };
 valid['server-deliver-1024'] = {
   description: 'DELIVER of a 1024-byte-bucket packet',
@@ -442,8 +448,11 @@ bad('server-welcome-trailing', 'WELCOME with one trailing byte', 'server-frame',
 bad('server-claimed-count-0', 'CLAIMED with count 0', 'server-frame', cat(u8(0x82), u32(7), u16(0)), M, 'count');
 bad('server-claimed-count-1025', 'CLAIMED with count 1025', 'server-frame', cat(u8(0x82), u32(7), u16(1025)), M, 'count');
 bad('server-claimed-truncated', 'CLAIMED with a 1-byte count', 'server-frame', cat(u8(0x82), u32(7), u8(3)), M, 'count');
-bad('server-accepted-short', 'ACCEPTED with a 15-byte packetId', 'server-frame', cat(u8(0x83), repeat(1, 15)), M, 'packetId');
-bad('server-accepted-long', 'ACCEPTED with a 17-byte packetId', 'server-frame', cat(u8(0x83), repeat(1, 17)), M, 'frame');
+bad('server-accepted-short', 'ACCEPTED with count 1 and a 15-byte packetId', 'server-frame', cat(u8(0x83), u16(1), repeat(1, 15)), M, 'packetIds');
+bad('server-accepted-long', 'ACCEPTED with count 1 and 17 bytes', 'server-frame', cat(u8(0x83), u16(1), repeat(1, 17)), M, 'frame');
+bad('server-accepted-empty', 'ACCEPTED with no count', 'server-frame', u8(0x83), M, 'count');
+bad('server-accepted-count-zero', 'ACCEPTED with count 0', 'server-frame', cat(u8(0x83), u16(0)), M, 'count');
+bad('server-accepted-count-257', 'ACCEPTED with count 257 (MAX_ACK + 1)', 'server-frame', cat(u8(0x83), u16(257), ...ids256, ids256[0]), M, 'count');
 bad('server-deliver-version-2', 'DELIVER of a version-2 packet', 'server-frame', cat(u8(0x84), withByte(p256, 0, 2)), V, 'version');
 bad('server-deliver-payload-len-300', 'DELIVER with payloadLen 300', 'server-frame', cat(u8(0x84), withU32(p256, 70, 300), repeat(0, 44)), M, 'payloadLen');
 bad('server-deliver-trailing', 'DELIVER with one byte after the payload', 'server-frame', cat(u8(0x84), p256, u8(0)), M, 'frame');

@@ -83,7 +83,7 @@ export function _frameObject(frame: unknown): { type: unknown } {
   return frame as { type: unknown };
 }
 
-function _byteList(list: unknown, field: string, max: number, len: number): Uint8Array[] {
+export function _byteList(list: unknown, field: string, max: number, len: number): Uint8Array[] {
   const items = _aarray(list, field, 1, max);
   for (let i = 0; i < items.length; i++) _abytes(items[i], `${field}[${i}]`, len);
   return items as Uint8Array[];

@@ -61,7 +61,7 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
     maxClaim: fc.integer({ min: 1, max: 1024 }),
   }),
   record({ type: fc.constant('claimed' as const), requestId: u32, count: fc.integer({ min: 1, max: 1024 }) }),
-  record({ type: fc.constant('accepted' as const), packetId: bytes(16) }),
+  record({ type: fc.constant('accepted' as const), packetIds: fc.array(bytes(16), { minLength: 1, maxLength: 256 }) }),
   record({ type: fc.constant('deliver' as const), packet }),
   record({ type: fc.constant('pong' as const), nonce: bytes(8) }),
   record({

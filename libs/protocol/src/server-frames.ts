@@ -2,6 +2,7 @@
 // be able to read the outcome of negotiation whatever it offered.
 import { _abytes, _aint, _fromUtf8, _input, _malformed, _range, _Reader, _utf8, _Writer } from './_bytes.js';
 import {
+  MAX_ACK,
   CHALLENGE_LEN,
   ERROR_REF_LEN,
   MAX_CLAIM,
@@ -10,7 +11,7 @@ import {
   PACKET_ID_LEN,
   SUPPORTED_VERSIONS,
 } from './constants.js';
-import { _frameObject, _maxFrameBytes, type DecodeOptions } from './client-frames.js';
+import { _byteList, _frameObject, _maxFrameBytes, type DecodeOptions } from './client-frames.js';
 import { ErrorCode, errorCodeName, ProtocolError, type ErrorCodeValue } from './errors.js';
 import { _checkPacket, _packetSize, _readPacket, _writePacket, type Packet } from './packet.js';
 
@@ -53,10 +54,13 @@ export interface ClaimedFrame {
   count: number;
 }
 
-/** The packet is safe: delivered and acked by the recipient, or durably queued. */
+/**
+ * These packets are safe: delivered and acked by the recipient, or durably queued. One frame
+ * carries 1..256 packet ids, so a burst of sends costs the gateway few frames.
+ */
 export interface AcceptedFrame {
   type: 'accepted';
-  packetId: Uint8Array;
+  packetIds: Uint8Array[];
 }
 
 /** A packet for a claimed mailbox. */
@@ -143,10 +147,11 @@ export function encodeServerFrame(frame: ServerFrame): Uint8Array {
       return w.bytes;
     }
     case 'accepted': {
-      _abytes(f.packetId, 'packetId', PACKET_ID_LEN);
-      const w = new _Writer(1 + PACKET_ID_LEN);
+      const ids = _byteList(f.packetIds, 'packetIds', MAX_ACK, PACKET_ID_LEN);
+      const w = new _Writer(1 + 2 + ids.length * PACKET_ID_LEN);
       w.u8(ServerFrameType.ACCEPTED);
-      w.put(f.packetId);
+      w.u16(ids.length);
+      for (const id of ids) w.put(id);
       return w.bytes;
     }
     case 'deliver': {
@@ -227,9 +232,11 @@ export function decodeServerFrame(bytes: Uint8Array, opts?: DecodeOptions): Serv
       frame = { type: 'claimed', requestId, count };
       break;
     }
-    case ServerFrameType.ACCEPTED:
-      frame = { type: 'accepted', packetId: r.take(PACKET_ID_LEN, 'packetId') };
+    case ServerFrameType.ACCEPTED: {
+      const count = _range(r.u16('count'), 'count', 1, MAX_ACK);
+      frame = { type: 'accepted', packetIds: r.takeMany(count, PACKET_ID_LEN, 'packetIds') };
       break;
+    }
     case ServerFrameType.DELIVER:
       frame = { type: 'deliver', packet: _readPacket(r) };
       break;

@@ -93,10 +93,36 @@ interface _Outgoing {
   sent: boolean;
 }
 
+const _HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Hex of `b`; portable (no Buffer). */
 function _hex(b: Uint8Array): string {
   let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
+  for (let i = 0; i < b.length; i++) s += _HEX[b[i]!];
   return s;
+}
+
+/** A map key for a 16-byte id: one char per byte, made in one call (cheaper than hex per packet). */
+function _key(id: Uint8Array): string {
+  return String.fromCharCode.apply(null, id as unknown as number[]);
+}
+
+/**
+ * Random packet ids from a pooled buffer: one getRandomValues call per 256 ids instead of one per
+ * packet (the call, not the bytes, is what costs).
+ */
+function _pooledRandom(): (n: number) => Uint8Array {
+  let pool = new Uint8Array(0);
+  let off = 0;
+  return (n) => {
+    if (off + n > pool.length) {
+      pool = crypto.getRandomValues(new Uint8Array(Math.max(4096, n)));
+      off = 0;
+    }
+    const out = pool.slice(off, off + n);
+    off += n;
+    return out;
+  };
 }
 
 function _bytes(data: unknown): Uint8Array {
@@ -128,6 +154,7 @@ export class RelayClient {
   private readonly outbox = new Map<string, _Outgoing>();
   private readonly seen = new Map<string, true>();
   private readonly addresses = new Map<string, { epoch: number; dest: Uint8Array; mailbox: Uint8Array }>();
+  private lastAddress: { recipient: Uint8Array; epoch: number; dest: Uint8Array; mailbox: Uint8Array } | undefined;
   private ackQueue: Uint8Array[] = [];
   private ackScheduled = false;
   private requestId = 0;
@@ -144,7 +171,7 @@ export class RelayClient {
   constructor(private readonly opts: RelayClientOptions) {
     if (opts.urls.length === 0) throw new RangeError('"urls" expected at least 1 gateway URL, got 0');
     this.now = opts.now ?? Date.now;
-    this.random = opts.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
+    this.random = opts.random ?? _pooledRandom();
     this.backoff = opts.minBackoffMs ?? 100;
     this.lastSeenMs = opts.lastSeenMs;
   }
@@ -177,7 +204,10 @@ export class RelayClient {
     const factory = this.opts.webSocket ?? ((u: string) => new (globalThis as unknown as { WebSocket: new (u: string) => WebSocketLike }).WebSocket(u));
     const ws = factory(url);
     this.ws = ws;
-    ws.binaryType = 'arraybuffer';
+    // `ws` hands Node Buffers (no copy) with 'nodebuffer'; browsers and undici ignore that value,
+    // and get 'arraybuffer'.
+    ws.binaryType = 'nodebuffer';
+    if (ws.binaryType !== 'nodebuffer') ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       ws.send(encodeClientFrame({ type: 'hello', minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION }));
     };
@@ -220,18 +250,19 @@ export class RelayClient {
         w?.resolve();
         return;
       }
-      case 'accepted': {
-        const key = _hex(frame.packetId);
-        const o = this.outbox.get(key);
-        if (o) {
-          this.outbox.delete(key);
-          this.stats.accepted++;
-          o.resolve();
+      case 'accepted':
+        for (const id of frame.packetIds) {
+          const key = _key(id);
+          const o = this.outbox.get(key);
+          if (o) {
+            this.outbox.delete(key);
+            this.stats.accepted++;
+            o.resolve();
+          }
         }
         return;
-      }
       case 'deliver':
-        return void this.onDeliver(frame.packet);
+        return this.onDeliver(frame.packet);
       case 'error':
         return this.onError(frame.code, frame.ref, frame.message);
       case 'goaway':
@@ -274,7 +305,7 @@ export class RelayClient {
   }
 
   private onError(code: number, ref: Uint8Array, message: string): void {
-    const key = _hex(ref);
+    const key = _key(ref);
     const o = this.outbox.get(key);
     if (o) {
       if (code === ErrorCode.MAILBOX_FULL) {
@@ -295,9 +326,10 @@ export class RelayClient {
     }
   }
 
-  private async onDeliver(packet: Packet): Promise<void> {
-    const id = new Uint8Array(packet.packetId);
-    const key = _hex(id);
+  private onDeliver(packet: Packet): void {
+    // The frame buffer is ours alone (one WebSocket message): its views need no copies.
+    const id = packet.packetId;
+    const key = _key(id);
     if (this.seen.has(key)) {
       this.stats.duplicates++;
       this.ack(id);
@@ -306,13 +338,16 @@ export class RelayClient {
     this.seen.set(key, true);
     if (this.seen.size > (this.opts.dedupCapacity ?? 100_000)) this.seen.delete(this.seen.keys().next().value!);
     this.stats.delivered++;
+    // The handler failed: forget the packet so its redelivery is surfaced again.
+    const failed = (): void => void this.seen.delete(key);
+    let result: void | Promise<void>;
     try {
-      await this.opts.onMessage?.({ packetId: id, destHash: new Uint8Array(packet.destHash), payload: unpad(packet.payload) });
-      this.ack(id);
+      result = this.opts.onMessage?.({ packetId: id, destHash: packet.destHash, payload: unpad(packet.payload) });
     } catch {
-      // The handler failed: forget it so the redelivery is surfaced again.
-      this.seen.delete(key);
+      return failed();
     }
+    if (result instanceof Promise) result.then(() => this.ack(id), failed);
+    else this.ack(id);
   }
 
   private ack(id: Uint8Array): void {
@@ -349,7 +384,7 @@ export class RelayClient {
       payload: pad(payload),
     };
     const frame = encodeClientFrame({ type: 'send', packet });
-    const key = _hex(packetId);
+    const key = _key(packetId);
     return new Promise((resolve, reject) => {
       const o: _Outgoing = { frame, resolve, reject, sent: false };
       this.outbox.set(key, o);
@@ -360,11 +395,17 @@ export class RelayClient {
   /** Dest hash and mailbox id of `recipient` this hour; two BLAKE3 calls, so cached per recipient and epoch. */
   private address(recipient: Uint8Array): { dest: Uint8Array; mailbox: Uint8Array } {
     const epoch = currentEpoch(this.now());
+    const last = this.lastAddress;
+    if (last && last.recipient === recipient && last.epoch === epoch) return last;
     const key = _hex(recipient);
     const hit = this.addresses.get(key);
-    if (hit && hit.epoch === epoch) return hit;
+    if (hit && hit.epoch === epoch) {
+      this.lastAddress = { ...hit, recipient };
+      return hit;
+    }
     const dest = destHash(this.opts.namespaceId, recipient, epoch);
     const entry = { epoch, dest, mailbox: mailboxId(dest, recipient) };
+    this.lastAddress = { ...entry, recipient };
     this.addresses.delete(key);
     this.addresses.set(key, entry);
     if (this.addresses.size > 1024) this.addresses.delete(this.addresses.keys().next().value!);

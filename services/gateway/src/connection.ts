@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { encodeServerFrame, requestIdRef, ServerFrameType, type ErrorCodeValue, type ServerFrame } from '@tacit/protocol';
+import { encodeServerFrame, requestIdRef, type ErrorCodeValue, type ServerFrame } from '@tacit/protocol';
 import { TokenBucket } from './rate-limit.js';
 
 const _ZERO_REF = new Uint8Array(16);
@@ -45,7 +45,11 @@ export class ClientConnection {
   draining = false;
   drainAgain = false;
   readonly bucket: TokenBucket;
+  /** The per-address frame budget's key, made once. */
+  readonly frameKey: string;
   private waiters: Array<() => void> = [];
+  /** Packet ids made safe this turn of the event loop, answered in one ACCEPTED. */
+  private accepted: Uint8Array[] | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -55,6 +59,7 @@ export class ClientConnection {
     now: number,
   ) {
     this.lastActivity = now;
+    this.frameKey = `f:${ipKey}`;
     this.bucket = new TokenBucket(limits.connRate, limits.connBurst);
   }
 
@@ -67,6 +72,24 @@ export class ClientConnection {
     if (this.ws.readyState !== 1) return false;
     this.ws.send(bytes);
     return true;
+  }
+
+  /** Tells the client a packet is safe; ids made safe in the same turn share one ACCEPTED frame. */
+  accept(packetId: Uint8Array): void {
+    if (this.accepted) {
+      this.accepted.push(packetId);
+      if (this.accepted.length >= 256) this.flushAccepted();
+      return;
+    }
+    this.accepted = [packetId];
+    setImmediate(() => this.flushAccepted());
+  }
+
+  private flushAccepted(): void {
+    const ids = this.accepted;
+    // A full batch flushed early leaves [] behind so later ids wait for the already scheduled flush.
+    this.accepted = ids && ids.length >= 256 ? [] : undefined;
+    if (ids && ids.length > 0) this.send({ type: 'accepted', packetIds: ids });
   }
 
   /** Sends a typed error frame; `ref` is a packet id, a request id, or nothing. */
@@ -89,9 +112,8 @@ export class ClientConnection {
    * Hands a packet to the client now and waits for its ACK; false when it cannot take it (the sender
    * then queues it) or the ack does not come in time (queued too; the SDK drops the duplicate).
    */
-  deliverLive(packetBytes: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string): Promise<boolean> {
+  deliverLive(frame: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string): Promise<boolean> {
     if (!this.canTake() || this.pending.has(key)) return Promise.resolve(false);
-    const frame = _deliverFrame(packetBytes);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => this.settle(key, false), this.limits.liveAckTimeoutMs);
       this.pending.set(key, { resolve, timer, mailboxId, packetId });
@@ -100,10 +122,10 @@ export class ClientConnection {
   }
 
   /** Hands a queued packet to the client; its ACK deletes it from the queue. */
-  deliverQueued(packetBytes: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string): boolean {
+  deliverQueued(frame: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string): boolean {
     if (this.pending.has(key)) return false;
     this.pending.set(key, { resolve: undefined, timer: undefined, mailboxId, packetId });
-    return this.sendRaw(_deliverFrame(packetBytes));
+    return this.sendRaw(frame);
   }
 
   /**
@@ -143,11 +165,4 @@ export class ClientConnection {
   }
 }
 
-/** DELIVER is SEND's packet bytes behind another type byte: no re-encoding on the hot path. */
-function _deliverFrame(packetBytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(packetBytes.length + 1);
-  out[0] = ServerFrameType.DELIVER;
-  out.set(packetBytes, 1);
-  return out;
-}
 

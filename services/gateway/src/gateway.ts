@@ -6,6 +6,7 @@ import { blake3Keyed, ed25519 } from '@tacit/crypto';
 import { NoRespondersError, type Bus, type BusSubscription } from '@tacit/kit';
 import { create, fromBinary, gatewayV1, toBinary } from '@tacit/proto';
 import {
+  ServerFrameType,
   claimProofMessage,
   closeCodeFor,
   CloseCode,
@@ -55,8 +56,21 @@ function _hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
+/** A map key for an id: one char per byte (cheaper to make and hash than hex). */
+function _key(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
 function _copy(b: Uint8Array): Uint8Array {
   return new Uint8Array(b);
+}
+
+/** A DELIVER frame around packet bytes (one copy; the local path reuses the SEND buffer instead). */
+function _deliverFrame(packet: Uint8Array): Uint8Array {
+  const out = new Uint8Array(packet.length + 1);
+  out[0] = ServerFrameType.DELIVER;
+  out.set(packet, 1);
+  return out;
 }
 
 /**
@@ -76,11 +90,27 @@ export class Gateway {
   private readonly sweeper: NodeJS.Timeout;
   private readonly ipSalt = randomBytes(32);
   private readonly now: () => number;
+  /** Hot-path metric children, bound to their labels once. */
+  private readonly m;
   accepting = true;
 
   constructor(private readonly deps: GatewayDeps) {
     this.now = deps.now ?? Date.now;
     const cfg = deps.config;
+    const mt = deps.metrics;
+    this.m = {
+      frames: {
+        hello: mt.frames.labels('hello'),
+        claim: mt.frames.labels('claim'),
+        send: mt.frames.labels('send'),
+        ack: mt.frames.labels('ack'),
+        ping: mt.frames.labels('ping'),
+      },
+      acceptedDuplicate: mt.accepted.labels('duplicate'),
+      acceptedLiveLocal: mt.accepted.labels('live_local'),
+      acceptedLiveRemote: mt.accepted.labels('live_remote'),
+      acceptedQueued: mt.accepted.labels('queued'),
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       // ws closes with 1009 on its own above this hard ceiling; between maxFrameBytes and it we answer
@@ -173,7 +203,7 @@ export class Gateway {
         `frame expected at most ${this.deps.config.GATEWAY_MAX_FRAME_BYTES} bytes, got ${bytes.length}`,
       );
     }
-    if (!conn.bucket.take() || !this.deps.limiter.allow(`f:${conn.ipKey}`, this.deps.config.GATEWAY_IP_RATE)) {
+    if (!conn.bucket.take() || !this.deps.limiter.allow(conn.frameKey, this.deps.config.GATEWAY_IP_RATE)) {
       return this.rateLimited(conn, bytes);
     }
     let frame: ClientFrame;
@@ -183,7 +213,7 @@ export class Gateway {
       if (err instanceof ProtocolError) return this.protocolFailure(conn, err.code, err.message);
       throw err;
     }
-    this.deps.metrics.frames.inc({ type: frame.type });
+    this.m.frames[frame.type].inc();
     if (conn.state === 'hello') {
       if (frame.type !== 'hello') {
         return this.protocolFailure(conn, ErrorCode.HELLO_REQUIRED, `expected HELLO first, got ${frame.type.toUpperCase()}`);
@@ -197,7 +227,7 @@ export class Gateway {
         return void this.onClaim(conn, frame);
       case 'send':
         // The packet's bytes are the frame minus its type byte: keep them to forward without re-encoding.
-        return void this.onSend(conn, frame.packet.mailboxId, frame.packet.packetId, frame.packet.ttlSeconds, bytes.subarray(1));
+        return void this.onSend(conn, bytes, frame.packet.ttlSeconds);
       case 'ack':
         return this.onAck(conn, frame.packetIds);
       case 'ping':
@@ -260,10 +290,10 @@ export class Gateway {
     let count = 0;
     for (const dest of frame.dests) {
       const id = deriveMailboxId(dest, frame.peerKey);
-      const hex = _hex(id);
-      if (!conn.claimed.has(hex)) {
-        conn.claimed.set(hex, id);
-        this.claimLocal(hex, conn);
+      const key = _key(id);
+      if (!conn.claimed.has(key)) {
+        conn.claimed.set(key, id);
+        this.claimLocal(key, id, conn);
       }
       count++;
     }
@@ -273,27 +303,27 @@ export class Gateway {
     void this.drain(conn);
   }
 
-  private claimLocal(hex: string, conn: ClientConnection): void {
-    let set = this.local.get(hex);
+  private claimLocal(key: string, id: Uint8Array, conn: ClientConnection): void {
+    let set = this.local.get(key);
     if (!set) {
       set = new Set();
-      this.local.set(hex, set);
+      this.local.set(key, set);
       this.subs.set(
-        hex,
-        this.deps.bus.serve(_MBX_SUBJECT + hex, (data) => this.onMailboxEvent(hex, data)),
+        key,
+        this.deps.bus.serve(_MBX_SUBJECT + _hex(id), (data) => this.onMailboxEvent(key, data)),
       );
     }
     set.add(conn);
   }
 
-  private unclaimLocal(hex: string, conn: ClientConnection): void {
-    const set = this.local.get(hex);
+  private unclaimLocal(key: string, conn: ClientConnection): void {
+    const set = this.local.get(key);
     if (!set) return;
     set.delete(conn);
     if (set.size === 0) {
-      this.local.delete(hex);
-      this.subs.get(hex)?.unsubscribe();
-      this.subs.delete(hex);
+      this.local.delete(key);
+      this.subs.get(key)?.unsubscribe();
+      this.subs.delete(key);
     }
   }
 
@@ -309,33 +339,36 @@ export class Gateway {
       }
       status = Status.POKED;
     } else if (event.event.case === 'deliver') {
-      const packet = event.event.value;
-      const acked = await this.deliverLocal(hex, packet);
+      const acked = await this.deliverLocal(hex, _deliverFrame(event.event.value));
       status = acked ? Status.ACKED : Status.BUSY;
     }
     return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { status }));
   }
 
-  /** Offers a packet to this replica's connections claiming the mailbox; true once one acked it. */
-  private async deliverLocal(hex: string, packet: Uint8Array): Promise<boolean> {
-    const conns = this.local.get(hex);
+  /** Offers a DELIVER frame to this replica's connections claiming the mailbox; true once one acked it. */
+  private async deliverLocal(mbxKey: string, deliver: Uint8Array): Promise<boolean> {
+    const conns = this.local.get(mbxKey);
     if (!conns) return false;
-    const mailboxId = packet.subarray(34, 50);
-    const packetId = packet.subarray(50, 66);
-    const key = _hex(packetId);
+    const mailboxId = deliver.subarray(35, 51);
+    const packetId = deliver.subarray(51, 67);
+    const key = _key(packetId);
     for (const conn of conns) {
-      if (await conn.deliverLive(packet, mailboxId, packetId, key)) return true;
+      if (await conn.deliverLive(deliver, mailboxId, packetId, key)) return true;
     }
     return false;
   }
 
-  private async onSend(conn: ClientConnection, mailboxId: Uint8Array, packetId: Uint8Array, ttl: number, packet: Uint8Array): Promise<void> {
+  /**
+   * `frame` is the whole SEND message: ws hands each message its own bytes, so the packet, its ids and
+   * (with the type byte turned into DELIVER) the frame to forward are views of it — no copies.
+   */
+  private async onSend(conn: ClientConnection, frame: Buffer, ttl: number): Promise<void> {
     conn.inflight++;
-    const ref = _copy(packetId);
+    const ref = frame.subarray(51, 67);
     try {
       if (this.deps.config.GATEWAY_QUEUE_TTL_SECONDS < ttl) ttl = this.deps.config.GATEWAY_QUEUE_TTL_SECONDS;
-      const outcome = await this.route(_copy(mailboxId), ref, ttl, _copy(packet));
-      if (outcome === 'ok') conn.send({ type: 'accepted', packetId: ref });
+      const outcome = await this.route(frame, ttl);
+      if (outcome === 'ok') conn.accept(ref);
       else {
         this.deps.metrics.errors.inc({ code: String(ErrorCode.MAILBOX_FULL) });
         conn.error(ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
@@ -353,20 +386,26 @@ export class Gateway {
    * Makes a packet safe: acked by the recipient live, or durably queued. Only then may the sender hear
    * ACCEPTED. Throws when neither happened (the sender retries with the same packet id).
    */
-  private async route(mailboxId: Uint8Array, packetId: Uint8Array, ttlSeconds: number, packet: Uint8Array): Promise<'ok' | 'full'> {
-    const hex = _hex(mailboxId);
-    const safeKey = hex + _hex(packetId);
-    const m = this.deps.metrics;
-    if (await this.deps.safe.has(safeKey)) {
-      m.accepted.inc({ path: 'duplicate' });
+  private async route(frame: Buffer, ttlSeconds: number): Promise<'ok' | 'full'> {
+    const packet = frame.subarray(1);
+    const mailboxId = frame.subarray(35, 51);
+    const packetId = frame.subarray(51, 67);
+    const mbxKey = frame.toString('latin1', 35, 51);
+    const safeKey = frame.toString('latin1', 35, 67);
+    const m = this.m;
+    const seen = this.deps.safe.has(safeKey);
+    if (seen === true || (seen !== false && (await seen))) {
+      m.acceptedDuplicate.inc();
       return 'ok';
     }
     let online = false;
-    if (this.local.has(hex)) {
+    const hex = _hex(mailboxId);
+    if (this.local.has(mbxKey)) {
       online = true;
-      if (await this.deliverLocal(hex, packet)) {
+      frame[0] = ServerFrameType.DELIVER;
+      if (await this.deliverLocal(mbxKey, frame)) {
         this.deps.safe.add(safeKey);
-        m.accepted.inc({ path: 'live_local' });
+        m.acceptedLiveLocal.inc();
         return 'ok';
       }
     } else {
@@ -381,7 +420,7 @@ export class Gateway {
         online = true;
         if (reply.status === gatewayV1.MailboxEventReply_Status.ACKED) {
           this.deps.safe.add(safeKey);
-          m.accepted.inc({ path: 'live_remote' });
+          m.acceptedLiveRemote.inc();
           return 'ok';
         }
       } catch (err) {
@@ -393,13 +432,13 @@ export class Gateway {
     const outcome = await this.deps.queue.enqueue({ mailboxId, packetId, packet, ttlSeconds });
     if (outcome === 'mailbox_full') return 'full';
     this.deps.safe.add(safeKey);
-    m.accepted.inc({ path: 'queued' });
-    if (online) this.poke(hex);
+    m.acceptedQueued.inc();
+    if (online) this.poke(mbxKey, hex);
     return 'ok';
   }
 
-  private poke(hex: string): void {
-    const local = this.local.get(hex);
+  private poke(mbxKey: string, hex: string): void {
+    const local = this.local.get(mbxKey);
     if (local) {
       for (const conn of local) {
         conn.drainSeq = 0n;
@@ -414,7 +453,7 @@ export class Gateway {
   private onAck(conn: ClientConnection, packetIds: Uint8Array[]): void {
     let unknown: Uint8Array | undefined;
     for (const id of packetIds) {
-      const settled = conn.settle(_hex(id), true);
+      const settled = conn.settle(_key(id), true);
       if (settled === undefined) unknown = id;
       else if (settled) this.queueAck(settled);
     }
@@ -458,7 +497,7 @@ export class Gateway {
           const { packets, more } = await this.deps.queue.drain([...conn.claimed.values()], conn.drainSeq, room);
           for (const p of packets) {
             if (p.seq > conn.drainSeq) conn.drainSeq = p.seq;
-            conn.deliverQueued(p.packet, p.mailboxId, p.packetId, _hex(p.packetId));
+            conn.deliverQueued(_deliverFrame(p.packet), p.mailboxId, p.packetId, _key(p.packetId));
           }
           this.deps.metrics.drained.inc(packets.length);
           if (!more) break;

@@ -6,38 +6,42 @@ import type { Redis } from 'ioredis';
  * a retry of a packet that was lost mid-flight is delivered again, never dropped.
  */
 export interface SafeSet {
-  has(key: string): Promise<boolean>;
+  /** Sync where the set is local (the hot path of the single node), a promise where it is remote. */
+  has(key: string): boolean | Promise<boolean>;
   add(key: string): void;
   close(): Promise<void>;
 }
 
-/** In-process safe set for the single node: bounded in entries and age. */
+/**
+ * In-process safe set for the single node. Two generations: keys live in the current one, which
+ * becomes the previous one every `ttlMs / 2` (or when it holds `maxEntries / 2`); the previous one is
+ * dropped whole at the next turn. A key is remembered between ttl/2 and ttl, with no per-key clock.
+ */
 export class MemorySafeSet implements SafeSet {
-  private readonly entries = new Map<string, number>();
+  private current = new Set<string>();
+  private previous = new Set<string>();
+  private turnedAt: number;
   constructor(
     private readonly ttlMs = 10 * 60_000,
     private readonly maxEntries = 1_000_000,
     private readonly now: () => number = Date.now,
-  ) {}
-  async has(key: string): Promise<boolean> {
-    const at = this.entries.get(key);
-    if (at === undefined) return false;
-    if (this.now() - at > this.ttlMs) {
-      this.entries.delete(key);
-      return false;
-    }
-    return true;
+  ) {
+    this.turnedAt = now();
+  }
+  has(key: string): boolean {
+    return this.current.has(key) || this.previous.has(key);
   }
   add(key: string): void {
-    // Map iteration order is insertion order, so the first key is the oldest.
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    if (this.current.size >= this.maxEntries / 2 || this.now() - this.turnedAt >= this.ttlMs / 2) {
+      this.previous = this.current;
+      this.current = new Set();
+      this.turnedAt = this.now();
     }
-    this.entries.set(key, this.now());
+    this.current.add(key);
   }
   async close(): Promise<void> {
-    this.entries.clear();
+    this.current.clear();
+    this.previous.clear();
   }
 }
 

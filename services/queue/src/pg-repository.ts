@@ -113,6 +113,8 @@ export class PgQueueRepository extends SqlQueueRepository {
     const client = await this.#pool.connect().catch((err: unknown) => {
       throw _wrap(err);
     });
+    const onError = (): void => undefined;
+    client.on('error', onError);
     const conn: MigrationConnection = {
       query: async <R>(sql: string, params?: readonly unknown[]) => (await client.query(sql, params as unknown[])).rows as R[],
       exec: async (sql: string) => {
@@ -122,6 +124,7 @@ export class PgQueueRepository extends SqlQueueRepository {
     try {
       return await migrateQueue(conn);
     } finally {
+      client.removeListener('error', onError);
       client.release();
     }
   }
@@ -150,7 +153,13 @@ export class PgQueueRepository extends SqlQueueRepository {
     } catch (err) {
       throw _wrap(err);
     }
+    // pg-pool drops its error listener while a client is checked out: without one, a server that
+    // goes away mid-transaction (restart, failover) would crash the process instead of failing this call.
     let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(_executor(client));
@@ -165,6 +174,7 @@ export class PgQueueRepository extends SqlQueueRepository {
       throw _wrap(err);
     } finally {
       // A connection that failed ROLLBACK is in an unknown state: destroy it instead of reusing it.
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

@@ -1,0 +1,98 @@
+// Tacit as a benchmark target, on real servers started by @tacit/testing:
+// - single: the `npm start` node with its queue in PostgreSQL (DATABASE_URL), in-process bus and
+//   in-memory limits: one gateway process.
+// - replicas: the cluster shape: nats-server, PostgreSQL, Redis, the queue service and two gateway
+//   replicas, each its own process.
+import { fileURLToPath } from 'node:url';
+import { freePort, startNats, startPostgres, startRedis, waitFor } from '@tacit/testing';
+import { startNodeProcess, type StartedProcess } from '../proc.js';
+import type { RunContext, RunningTarget, System } from '../scenario.js';
+
+const NODE_MAIN = fileURLToPath(new URL('../../../services/node/dist/main.js', import.meta.url));
+const GATEWAY_MAIN = fileURLToPath(new URL('../../../services/gateway/dist/main.js', import.meta.url));
+const QUEUE_MAIN = fileURLToPath(new URL('../../../services/queue/dist/main.js', import.meta.url));
+const DRIVER = { module: new URL('../drivers/tacit.js', import.meta.url).href };
+
+// The bench drives every client from 127.0.0.x: lift the per-address limits meant for the internet.
+const BENCH_LIMITS = {
+  GATEWAY_IP_RATE: '10000000',
+  GATEWAY_IP_CONNECT_RATE: '1000000',
+  GATEWAY_CONN_RATE: '1000000',
+  GATEWAY_CONN_BURST: '1000000',
+  GATEWAY_IDLE_TIMEOUT_MS: '3600000',
+  LOG_LEVEL: 'warn',
+};
+
+async function ready(port: number, proc: StartedProcess): Promise<void> {
+  await waitFor(
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`exited early: ${proc.output().slice(-2000)}`);
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      return res?.status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
+}
+
+async function stopAll(procs: StartedProcess[], servers: Array<{ stop(): Promise<void> }>): Promise<void> {
+  await Promise.allSettled(procs.map((p) => p.stop(5000)));
+  await Promise.allSettled(servers.map((s) => s.stop()));
+}
+
+/** The single node, queue in PostgreSQL. */
+export async function startTacitSingle(ctx: RunContext): Promise<RunningTarget> {
+  const pg = await startPostgres();
+  const port = await freePort();
+  const node = startNodeProcess(NODE_MAIN, [], {
+    env: { ...BENCH_LIMITS, HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: pg.url, DATA_DIR: ctx.tmpDir },
+  });
+  try {
+    await ready(port, node);
+  } catch (err) {
+    await stopAll([node], [pg]);
+    throw err;
+  }
+  return {
+    urls: [`ws://127.0.0.1:${port}/v1`],
+    pids: [node.pid, pg.pid],
+    gcSignal: 'SIGUSR2',
+    driverOptions: { salt: Date.now() % 1e9 },
+    stop: () => stopAll([node], [pg]),
+  };
+}
+
+/** The cluster shape: NATS, PostgreSQL, Redis, the queue service and two gateway replicas. */
+export async function startTacitReplicas(): Promise<RunningTarget> {
+  const [nats, pg, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
+  const procs: StartedProcess[] = [];
+  try {
+    const opsPort = await freePort();
+    const queue = startNodeProcess(QUEUE_MAIN, [], {
+      env: { DATABASE_URL: pg.url, NATS_URL: nats.url, OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort), LOG_LEVEL: 'warn' },
+      gcHook: false,
+    });
+    procs.push(queue);
+    await ready(opsPort, queue);
+    const ports = [await freePort(), await freePort()];
+    for (const port of ports) {
+      const gw = startNodeProcess(GATEWAY_MAIN, [], {
+        env: { ...BENCH_LIMITS, HOST: '127.0.0.1', PORT: String(port), NATS_URL: nats.url, REDIS_URL: redis.url },
+      });
+      procs.push(gw);
+      await ready(port, gw);
+    }
+    return {
+      urls: ports.map((p) => `ws://127.0.0.1:${p}/v1`),
+      pids: [procs[1]!.pid, procs[2]!.pid, queue.pid, nats.pid, redis.pid, pg.pid],
+      gcSignal: 'SIGUSR2',
+      driverOptions: { salt: Date.now() % 1e9 },
+      stop: () => stopAll(procs, [nats, pg, redis]),
+    };
+  } catch (err) {
+    await stopAll(procs, [nats, pg, redis]);
+    throw err;
+  }
+}
+
+export const tacitSingleSystem: System = { start: startTacitSingle, driver: DRIVER };
+export const tacitReplicasSystem: System = { start: startTacitReplicas, driver: DRIVER };
