@@ -81,6 +81,7 @@ export { CLAIM_PROOF_MESSAGE_LEN, claimProofMessage } from './claim.js';
 export { bucketFor, isBucket, pad, PAD_PREFIX_LEN, unpad } from './padding.js';
 export { negotiateVersion } from './version.js';
 export { decodePacket, encodePacket, type Packet } from './packet.js';
+export { encodePaddedSend, type PacketHeader } from './padded-send.js';
 export {
   ClientFrameType,
   decodeClientFrame,

@@ -5,12 +5,12 @@ import {
   decodeServerFrame,
   destHash,
   encodeClientFrame,
+  encodePaddedSend,
   ErrorCode,
   mailboxId,
   MAX_ACK,
   MAX_CLAIM,
   missedEpochs,
-  pad,
   PROTOCOL_VERSION,
   ProtocolError,
   skewWindow,
@@ -154,6 +154,7 @@ export class RelayClient {
   private readonly outbox = new Map<string, _Outgoing>();
   private readonly seen = new Map<string, true>();
   private readonly addresses = new Map<string, { epoch: number; dest: Uint8Array; mailbox: Uint8Array }>();
+  private corked = false;
   private lastAddress: { recipient: Uint8Array; epoch: number; dest: Uint8Array; mailbox: Uint8Array } | undefined;
   private ackQueue: Uint8Array[] = [];
   private ackScheduled = false;
@@ -374,16 +375,10 @@ export class RelayClient {
     if (this.closed) return Promise.reject(new ClientClosedError('client closed'));
     const { dest, mailbox } = this.address(recipient);
     const packetId = opts.packetId ?? this.random(16);
-    const packet: Packet = {
-      version: 1,
-      hopLimit: 8,
-      destHash: dest,
-      mailboxId: mailbox,
-      packetId,
-      ttlSeconds: opts.ttlSeconds ?? 2_592_000,
-      payload: pad(payload),
-    };
-    const frame = encodeClientFrame({ type: 'send', packet });
+    const frame = encodePaddedSend(
+      { hopLimit: 8, destHash: dest, mailboxId: mailbox, packetId, ttlSeconds: opts.ttlSeconds ?? 2_592_000 },
+      payload,
+    );
     const key = _key(packetId);
     return new Promise((resolve, reject) => {
       const o: _Outgoing = { frame, resolve, reject, sent: false };
@@ -415,7 +410,24 @@ export class RelayClient {
   private transmit(o: _Outgoing): void {
     if (this.ws?.readyState !== 1) return;
     o.sent = true;
+    this.cork();
     this.ws.send(o.frame);
+  }
+
+  /**
+   * In Node with the `ws` package, holds this turn's frames and writes them in one syscall on the
+   * next tick. Browsers and other sockets have no `_socket`: frames go singly there.
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!socket) return;
+    this.corked = true;
+    socket.cork();
+    queueMicrotask(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   /** Closes for good; unaccepted sends reject with ClientClosedError. */
