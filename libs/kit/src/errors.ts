@@ -75,11 +75,22 @@ export class TimeoutError extends TacitError {
   readonly retryable = true;
 }
 
-/** Nobody serves the requested subject (the service is down or not deployed). */
+/** Nobody serves the requested subject (the service is down or not deployed, or a mailbox has no owner online). */
 export class NoRespondersError extends TacitError {
   override readonly name = 'NoRespondersError';
   readonly code = 'no_responders';
   readonly retryable = true;
+  constructor(message: string, options?: ErrorOptions) {
+    // Expected control flow on a hot path (every packet for an offline mailbox): a stack trace
+    // costs more than the rest of the request and says nothing.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
 }
 
 /** A bug or unexpected failure; details stay in the responder's log, not on the wire. */

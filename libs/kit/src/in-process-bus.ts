@@ -43,6 +43,10 @@ interface _Sub {
 /** In-process {@link Bus}; the member of a queue group that gets a message is unspecified (here: round robin). */
 export class InProcessBus implements Bus {
   readonly #subs = new Set<_Sub>();
+  // Routing must not scan every subscription: the node holds one per claimed mailbox (tens of
+  // thousands). Exact subjects are found by key; only wildcard patterns are scanned.
+  readonly #exact = new Map<string, Set<_Sub>>();
+  readonly #wild = new Set<_Sub>();
   readonly #cursor = new Map<string, number>();
   readonly #inflight = new Set<Promise<void>>();
   readonly #onError: BusErrorListener;
@@ -62,7 +66,7 @@ export class InProcessBus implements Bus {
     const targets = this.#route(subject);
     // NATS answers "no responders" only when no subscription at all matches; a mere listener
     // makes the request wait for its timeout, and so it does here.
-    if (targets.length === 0) return Promise.reject(new NoRespondersError(`no responders for ${subject}`));
+    if (targets.length === 0) return Promise.reject(new NoRespondersError('no responders'));
     const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise<Uint8Array>((resolve, reject) => {
       let settled = false;
@@ -102,16 +106,31 @@ export class InProcessBus implements Bus {
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     for (const sub of this.#subs) sub.active = false;
     this.#subs.clear();
+    this.#exact.clear();
+    this.#wild.clear();
   }
 
   #add(sub: _Sub): BusSubscription {
     if (this.#closed) throw new UnavailableError('bus closed');
     assertSubjectPattern(sub.pattern);
     this.#subs.add(sub);
+    const wild = _isWildcard(sub.pattern);
+    if (wild) this.#wild.add(sub);
+    else {
+      let set = this.#exact.get(sub.pattern);
+      if (!set) this.#exact.set(sub.pattern, (set = new Set()));
+      set.add(sub);
+    }
     return {
       unsubscribe: () => {
         sub.active = false;
         this.#subs.delete(sub);
+        if (wild) this.#wild.delete(sub);
+        else {
+          const set = this.#exact.get(sub.pattern);
+          set?.delete(sub);
+          if (set?.size === 0) this.#exact.delete(sub.pattern);
+        }
       },
     };
   }
@@ -120,7 +139,9 @@ export class InProcessBus implements Bus {
   #route(subject: string): _Sub[] {
     const out: _Sub[] = [];
     const groups = new Map<string, _Sub[]>();
-    for (const sub of this.#subs) {
+    const exact = this.#exact.get(subject);
+    const candidates = exact ? [...exact, ...this.#wild] : this.#wild;
+    for (const sub of candidates) {
       if (!subjectMatches(sub.pattern, subject)) continue;
       if (sub.queue === undefined) {
         out.push(sub);
@@ -170,4 +191,8 @@ export class InProcessBus implements Bus {
       reply?.({ error: errorFromHeaders((name) => headers[name])! });
     }
   }
+}
+
+function _isWildcard(pattern: string): boolean {
+  return pattern.split('.').some((t) => t === '*' || t === '>');
 }

@@ -293,7 +293,7 @@ function _fromNats(err: unknown, subject: string, timeoutMs: number): TacitError
     err instanceof natsErrors.NoRespondersError ||
     (err instanceof natsErrors.RequestError && err.isNoResponders())
   ) {
-    return new NoRespondersError(`no responders for ${subject}`, { cause: err });
+    return new NoRespondersError('no responders', { cause: err });
   }
   if (err instanceof natsErrors.InvalidArgumentError || err instanceof natsErrors.InvalidSubjectError) {
     return new InvalidArgumentError(err.message, { cause: err });
