@@ -247,7 +247,18 @@ export abstract class SqlQueueRepository implements QueueRepository {
   }
 
   async drain(mailboxIds: readonly Uint8Array[], afterSeq: bigint, limit: number, nowMs: number): Promise<StoredPacket[]> {
-    const unique = [...new Map(mailboxIds.map((m) => [_mailboxKey(m), m])).values()];
+    let unique = [...new Map(mailboxIds.map((m) => [_mailboxKey(m), m])).values()];
+    // Most drains (every reconnect, every hour's fresh mailbox) find nothing. Planning the scan
+    // below touches every partition (~32 with a 30-day TTL) and costs milliseconds, so first ask
+    // the small counter table which mailboxes hold packets at all.
+    const holding = await this._session((s) =>
+      s.query<{ mailbox_id: Uint8Array }>(
+        `SELECT x.mailbox_id FROM ${_ids('$1')} AS m JOIN queue_mailboxes x ON x.mailbox_id = m.id AND x.stored > 0`,
+        [this._bytes(_packIds(unique))],
+      ),
+    );
+    if (holding.length === 0) return [];
+    unique = holding.map((r) => plainBytes(r.mailbox_id));
     // Per mailbox, the (mailbox_id, seq) index yields rows in seq order merged across partitions,
     // so each lateral scan stops after `limit` rows; the outer sort merges the mailboxes.
     const rows = await this._session((s) =>
