@@ -43,6 +43,9 @@ const child = spawn(
   process.execPath,
   [
     '--test',
+    // A failed test can leave a client reconnecting or a timer armed: once every test has
+    // finished, exit anyway instead of waiting on them forever.
+    '--test-force-exit',
     `--test-concurrency=${concurrency}`,
     `--test-timeout=${timeoutMs}`,
     '--test-reporter=spec',

@@ -38,29 +38,36 @@ export const QUEUE_SUBJECTS = Object.freeze({
  */
 export class BusQueuePort implements QueuePort {
   private batch: Array<{ item: QueueItem; resolve: (o: EnqueueOutcome) => void; reject: (e: unknown) => void }> = [];
+  private batchBytes = 0;
   private scheduled = false;
 
   constructor(
     private readonly bus: Bus,
-    private readonly opts: { timeoutMs?: number; maxBatch?: number } = {},
+    private readonly opts: { timeoutMs?: number; maxBatch?: number; maxBatchBytes?: number } = {},
   ) {}
 
   enqueue(item: QueueItem): Promise<EnqueueOutcome> {
     return new Promise((resolve, reject) => {
+      // A request must fit one NATS message (1 MiB by default): bound the batch by bytes too.
+      if (this.batch.length > 0 && this.batchBytes + item.packet.length > (this.opts.maxBatchBytes ?? 512 * 1024)) this.flush();
       this.batch.push({ item, resolve, reject });
+      this.batchBytes += item.packet.length;
       if (this.batch.length >= (this.opts.maxBatch ?? 512)) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
       }
     });
   }
 
   private flush(): void {
-    this.scheduled = false;
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
+    this.batchBytes = 0;
     const req = create(queueV1.EnqueueRequestSchema, {
       packets: batch.map(({ item }) => ({
         mailboxId: item.mailboxId,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { newMailboxIdentity, RelayClient, type MailboxIdentity, type ReceivedMessage, type WebSocketLike } from '@tacit/sdk';
 import { Cluster } from './harness.js';
@@ -9,8 +9,12 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const wsFactory = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
 
+// Every client a test opens, closed after each test even when it fails: a client left
+// reconnecting to a stopped gateway would keep the test process alive.
+const opened: RelayClient[] = [];
+
 function client(urls: string[], identity: MailboxIdentity, inbox?: ReceivedMessage[]): RelayClient {
-  return new RelayClient({
+  const c = new RelayClient({
     urls,
     namespaceId: ns,
     identity,
@@ -19,6 +23,8 @@ function client(urls: string[], identity: MailboxIdentity, inbox?: ReceivedMessa
     minBackoffMs: 50,
     maxBackoffMs: 500,
   });
+  opened.push(c);
+  return c;
 }
 
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -33,6 +39,9 @@ describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis
   let sut: Cluster;
   before(async () => {
     sut = await Cluster.start({ gateways: 2 });
+  });
+  afterEach(() => {
+    for (const c of opened.splice(0)) c.close();
   });
   after(async () => {
     await sut?.stop();
@@ -67,6 +76,25 @@ describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis
     await b.connect();
     await until(() => inbox.length === 100, 10_000, 'drain');
     assert.deepEqual(inbox.map((m) => dec(m.payload)), Array.from({ length: 100 }, (_, i) => `q${i}`));
+    await until(async () => (await sut.queuedRows()) === before, 5_000, 'acked rows deleted');
+    a.close();
+    b.close();
+  });
+
+  it('a burst of 64 KiB packets to an offline mailbox is queued and drained whole (requests stay under the NATS limit)', async () => {
+    const [g1, g2] = sut.gateways;
+    const before = await sut.queuedRows();
+    const a = client([g1!.url], newMailboxIdentity());
+    await a.connect();
+    const bId = newMailboxIdentity();
+    const big = (i: number) => new Uint8Array(65_000).fill(i);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => a.send(bId.publicKey, big(i))));
+    const inbox: ReceivedMessage[] = [];
+    const b = client([g2!.url], bId, inbox);
+    await b.connect();
+    await until(() => inbox.length === 40, 20_000, 'big packets drained');
+    assert.deepEqual(new Set(inbox.map((m) => m.payload[0])), new Set(Array.from({ length: 40 }, (_, i) => i)));
+    assert.ok(inbox.every((m) => m.payload.length === 65_000));
     await until(async () => (await sut.queuedRows()) === before, 5_000, 'acked rows deleted');
     a.close();
     b.close();
