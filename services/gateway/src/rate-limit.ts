@@ -91,7 +91,9 @@ export class WindowRateLimiter implements RateLimiter {
           this.windows.delete(key);
           continue;
         }
-        if (w.unflushed > 0) batch.push([key, w, w.unflushed]);
+        // A window of this second is refreshed even without new counts of ours (INCRBY 0 reads the
+        // total): the other replicas may have admitted more since.
+        if (w.unflushed > 0 || w.window === current) batch.push([key, w, w.unflushed]);
       }
       if (batch.length === 0) return;
       const pipe = redis.pipeline();
@@ -101,11 +103,19 @@ export class WindowRateLimiter implements RateLimiter {
         pipe.expire(rkey, 3);
       }
       const res = await pipe.exec();
+      let failure: unknown;
       batch.forEach(([, w, delta], i) => {
-        const total = res?.[i * 2]?.[1];
+        const [err, total] = res?.[i * 2] ?? [new Error('no reply from Redis'), undefined];
+        // A count Redis did not take stays ours to flush again; meanwhile this replica's own
+        // counts still hold the limit locally.
+        if (err || typeof total !== 'number') {
+          failure ??= err ?? new Error('unexpected INCRBY reply');
+          return;
+        }
         w.unflushed -= delta;
-        if (typeof total === 'number') w.shared = total - w.unflushed;
+        w.shared = total - w.unflushed;
       });
+      if (failure) this.opts.onError?.(failure);
     } catch (err) {
       this.opts.onError?.(err);
     } finally {
