@@ -244,7 +244,14 @@ export class RelayClient {
   private onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'welcome':
-        return void this.onWelcome(frame.challenge).catch(() => this.ws?.close(4000, 'claim failed'));
+        return void this.onWelcome(frame.challenge).catch((err: unknown) => {
+          // The gateway refused the claim itself (bad proof, too many mailboxes): reconnecting would
+          // only be refused again, so the caller of connect() hears why and the client stops.
+          if (err instanceof SendRejectedError) {
+            for (const w of this.readyWaiters.splice(0)) w.reject(err);
+            this.close();
+          } else this.ws?.close(4000, 'claim failed');
+        });
       case 'claimed': {
         const w = this.claimWaiters.get(frame.requestId);
         this.claimWaiters.delete(frame.requestId);

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ed25519 } from '@tacit/crypto';
+import {
+  claimProofMessage,
+  currentEpoch,
+  decodeClientFrame,
+  destHash,
+  encodeServerFrame,
+  ErrorCode,
+  requestIdRef,
+  type ClientFrame,
+  type Packet,
+  type ServerFrame,
+} from '@tacit/protocol';
+import { newMailboxIdentity, RelayClient, SendRejectedError, type WebSocketLike } from './relay-client.js';
+
+// The client's view of a gateway, scripted frame by frame. The end-to-end behaviour against the
+// real gateway is tested in services/node (both shapes, real servers); these tests pin the SDK's
+// own rules: exactly-once surfacing, resend with the same id, claims, rejection.
+
+const ns = new Uint8Array(32).fill(3);
+
+class ScriptedSocket implements WebSocketLike {
+  binaryType = 'arraybuffer';
+  readyState = 0;
+  onopen: ((ev: unknown) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  readonly sent: ClientFrame[] = [];
+  constructor(readonly url: string) {
+    queueMicrotask(() => {
+      this.readyState = 1;
+      this.onopen?.({});
+    });
+  }
+  send(data: Uint8Array): void {
+    this.sent.push(decodeClientFrame(data));
+  }
+  close(code = 1000, reason = ''): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    queueMicrotask(() => this.onclose?.({ code, reason }));
+  }
+  /** The gateway sends a frame. */
+  push(frame: ServerFrame): void {
+    this.onmessage?.({ data: encodeServerFrame(frame) });
+  }
+}
+
+/** A scripted gateway: answers HELLO with WELCOME and every CLAIM with CLAIMED. */
+function gateway() {
+  const sockets: ScriptedSocket[] = [];
+  const challenge = new Uint8Array(32).fill(9);
+  const factory = (url: string) => {
+    const s = new ScriptedSocket(url);
+    const send = s.send.bind(s);
+    s.send = (data) => {
+      send(data);
+      const f = s.sent.at(-1)!;
+      if (f.type === 'hello') queueMicrotask(() => s.push({ type: 'welcome', version: 1, challenge, maxFrameBytes: 65611, idleTimeoutMs: 60_000, maxClaim: 1024 }));
+      if (f.type === 'claim') queueMicrotask(() => s.push({ type: 'claimed', requestId: f.requestId, count: f.dests.length }));
+    };
+    sockets.push(s);
+    return s;
+  };
+  return { sockets, factory, challenge };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+function packet(id: number, payload = new Uint8Array(256)): Packet {
+  return {
+    version: 1,
+    hopLimit: 8,
+    destHash: new Uint8Array(32),
+    mailboxId: new Uint8Array(16),
+    packetId: new Uint8Array(16).fill(id),
+    ttlSeconds: 60,
+    payload,
+  };
+}
+
+describe(RelayClient.name, () => {
+  it('claims its skew window with a proof the gateway can verify', async () => {
+    const gw = gateway();
+    const identity = newMailboxIdentity();
+    const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity, webSocket: gw.factory });
+    await sut.connect();
+    const claim = gw.sockets[0]!.sent.find((f) => f.type === 'claim');
+    assert.ok(claim && claim.type === 'claim');
+    const now = currentEpoch(Date.now());
+    assert.deepEqual(claim.dests, [now - 1, now, now + 1].map((e) => destHash(ns, identity.publicKey, e)));
+    assert.ok(ed25519.verify(claim.peerKey, claimProofMessage(gw.challenge, claim.dests), claim.signature));
+    sut.close();
+  });
+
+  it('after being offline, also claims every epoch missed since it was last seen', async () => {
+    const gw = gateway();
+    const sut = new RelayClient({
+      urls: ['ws://a/v1'],
+      namespaceId: ns,
+      identity: newMailboxIdentity(),
+      webSocket: gw.factory,
+      lastSeenMs: Date.now() - 10 * 3_600_000,
+    });
+    await sut.connect();
+    const claim = gw.sockets[0]!.sent.find((f) => f.type === 'claim');
+    assert.ok(claim && claim.type === 'claim' && claim.dests.length >= 12);
+    sut.close();
+  });
+
+  it('surfaces each packet id once, and acks duplicates without surfacing them', async () => {
+    const gw = gateway();
+    const got: Uint8Array[] = [];
+    const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, onMessage: (m) => void got.push(m.packetId) });
+    await sut.connect();
+    const s = gw.sockets[0]!;
+    const body = new Uint8Array(256);
+    new DataView(body.buffer).setUint32(0, 2); // padded: 2 bytes of data
+    s.push({ type: 'deliver', packet: packet(1, body) });
+    s.push({ type: 'deliver', packet: packet(1, body) });
+    s.push({ type: 'deliver', packet: packet(2, body) });
+    await tick();
+    assert.equal(got.length, 2);
+    assert.equal(sut.stats.duplicates, 1);
+    const acked = s.sent.filter((f) => f.type === 'ack').flatMap((f) => (f.type === 'ack' ? f.packetIds.map((id) => id[0]) : []));
+    assert.deepEqual(acked.sort(), [1, 1, 2]);
+    sut.close();
+  });
+
+  it('does not ack a packet whose handler threw, and surfaces its redelivery', async () => {
+    const gw = gateway();
+    let calls = 0;
+    const sut = new RelayClient({
+      urls: ['ws://a/v1'],
+      namespaceId: ns,
+      identity: newMailboxIdentity(),
+      webSocket: gw.factory,
+      onMessage: () => {
+        if (++calls === 1) throw new Error('app not ready');
+      },
+    });
+    await sut.connect();
+    const s = gw.sockets[0]!;
+    s.push({ type: 'deliver', packet: packet(7) });
+    await tick();
+    assert.equal(s.sent.filter((f) => f.type === 'ack').length, 0);
+    s.push({ type: 'deliver', packet: packet(7) });
+    await tick();
+    assert.equal(calls, 2);
+    assert.equal(s.sent.filter((f) => f.type === 'ack').length, 1);
+    sut.close();
+  });
+
+  it('resends a send that was not accepted after a reconnect, with the same packet id, to the next URL', async () => {
+    const gw = gateway();
+    const sut = new RelayClient({ urls: ['ws://a/v1', 'ws://b/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, minBackoffMs: 1, maxBackoffMs: 5 });
+    await sut.connect();
+    const recipient = newMailboxIdentity().publicKey;
+    let accepted = false;
+    const sending = sut.send(recipient, new Uint8Array([1, 2, 3])).then(() => (accepted = true));
+    await tick();
+    const first = gw.sockets[0]!.sent.find((f) => f.type === 'send');
+    assert.ok(first && first.type === 'send');
+    sut.dropConnection();
+    for (let i = 0; i < 100 && gw.sockets.length < 2; i++) await tick();
+    for (let i = 0; i < 100 && !gw.sockets[1]!.sent.some((f) => f.type === 'send'); i++) await tick();
+    const again = gw.sockets[1]!.sent.find((f) => f.type === 'send');
+    assert.equal(gw.sockets[1]!.url, 'ws://b/v1');
+    assert.ok(again && again.type === 'send');
+    assert.deepEqual(again.packet.packetId, first.packet.packetId);
+    assert.equal(accepted, false);
+    gw.sockets[1]!.push({ type: 'accepted', packetIds: [again.packet.packetId] });
+    await sending;
+    assert.equal(sut.pendingSends, 0);
+    sut.close();
+  });
+
+  it('rejects a send with SendRejectedError when the mailbox is full, and retries one rate-limited', async () => {
+    const gw = gateway();
+    const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory });
+    await sut.connect();
+    const s = gw.sockets[0]!;
+    const recipient = newMailboxIdentity().publicKey;
+    const full = sut.send(recipient, new Uint8Array([1]));
+    const limited = sut.send(recipient, new Uint8Array([2]));
+    await tick();
+    const [a, b] = s.sent.filter((f) => f.type === 'send').map((f) => (f.type === 'send' ? f.packet.packetId : new Uint8Array()));
+    s.push({ type: 'error', code: ErrorCode.MAILBOX_FULL, ref: a!, message: 'full' });
+    s.push({ type: 'error', code: ErrorCode.RATE_LIMITED, ref: b!, message: 'slow down' });
+    await assert.rejects(full, (e: unknown) => e instanceof SendRejectedError && e.code === ErrorCode.MAILBOX_FULL);
+    for (let i = 0; i < 100 && s.sent.filter((f) => f.type === 'send').length < 3; i++) await tick();
+    const resent = s.sent.filter((f) => f.type === 'send')[2];
+    assert.ok(resent && resent.type === 'send');
+    assert.deepEqual(resent.packet.packetId, b);
+    s.push({ type: 'accepted', packetIds: [b!] });
+    await limited;
+    sut.close();
+  });
+
+  it('stops and tells connect() why when the gateway refuses its claim', async () => {
+    const sockets: ScriptedSocket[] = [];
+    const factory = (url: string) => {
+      const s = new ScriptedSocket(url);
+      const send = s.send.bind(s);
+      s.send = (data) => {
+        send(data);
+        const f = s.sent.at(-1)!;
+        if (f.type === 'hello') queueMicrotask(() => s.push({ type: 'welcome', version: 1, challenge: new Uint8Array(32), maxFrameBytes: 65611, idleTimeoutMs: 60_000, maxClaim: 1024 }));
+        if (f.type === 'claim') queueMicrotask(() => s.push({ type: 'error', code: ErrorCode.BAD_PROOF, ref: requestIdRef(f.requestId), message: 'bad proof' }));
+      };
+      sockets.push(s);
+      return s;
+    };
+    const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: factory, minBackoffMs: 1 });
+    await assert.rejects(sut.connect(), (e: unknown) => e instanceof SendRejectedError && e.code === ErrorCode.BAD_PROOF);
+    assert.equal(sockets[0]!.readyState, 3);
+    await tick();
+    assert.equal(sockets.length, 1, 'no reconnect after a refused claim');
+  });
+});
