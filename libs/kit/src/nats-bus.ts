@@ -89,6 +89,10 @@ export class NatsBus implements Bus {
         reconnectJitter: opts.reconnectJitterMs ?? 500,
         pingInterval: opts.pingIntervalMs ?? 20_000,
         waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+        // nats.js otherwise builds an error with a stack on every request, in case it fails: costly
+        // when every packet is a request. (It still builds one when a request succeeds, in
+        // RequestOne.cancel: ~10 % of a sending gateway's CPU, see docs/benchmarks.md.)
+        noAsyncTraces: true,
         // A server mid-restart may briefly refuse auth; giving up then would end the bus for good.
         ignoreAuthErrorAbort: true,
       });
@@ -300,3 +304,4 @@ function _fromNats(err: unknown, subject: string, timeoutMs: number): TacitError
   }
   return new UnavailableError(`NATS: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
+
