@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSearchDirs, findBinary } from './binaries.js';
-import { _retryOnPortClash, _Server, type TestServer } from './server.js';
+import { _launch, _retryOnPortClash, type TestServer } from './server.js';
 import { _httpOk, _makeServerDir } from './_tmp.js';
 import { freePort } from './wait.js';
 
@@ -39,7 +39,7 @@ async function _startMinioOnce(options: MinioOptions): Promise<MinioServer> {
   const data = join(dir, 'data');
   mkdirSync(data);
   const endpoint = `http://127.0.0.1:${port}`;
-  const server = new _Server(
+  return _launch(
     {
       name: 'minio',
       command: binary,
@@ -65,14 +65,8 @@ async function _startMinioOnce(options: MinioOptions): Promise<MinioServer> {
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     },
     port,
+    { endpoint, accessKey, secretKey, region },
   );
-  try {
-    await server.start();
-  } catch (err) {
-    await server.stop({ signal: 'SIGKILL' });
-    throw err;
-  }
-  return Object.assign(server, { endpoint, accessKey, secretKey, region });
 }
 
 /** Starts MinIO on a free loopback port and resolves once `/minio/health/ready` answers 200. */

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBinary, defaultSearchDirs } from './binaries.js';
-import { _retryOnPortClash, _Server, type TestServer } from './server.js';
+import { _launch, _retryOnPortClash, type TestServer } from './server.js';
 import { _httpOk, _makeServerDir } from './_tmp.js';
 import { freePort } from './wait.js';
 
@@ -44,7 +44,7 @@ async function _startNatsOnce(options: NatsOptions): Promise<NatsServer> {
   const args = ['-c', configFile, ...(options.args ?? [])];
   // healthz checks JetStream too: after a restart it answers 200 only once streams are recovered.
   const healthz = `http://127.0.0.1:${monitorPort}/healthz`;
-  const server = new _Server(
+  return _launch(
     {
       name: 'nats-server',
       command: binary,
@@ -55,14 +55,8 @@ async function _startNatsOnce(options: NatsOptions): Promise<NatsServer> {
       readyTimeoutMs: options.readyTimeoutMs,
     },
     port,
+    { url: `nats://127.0.0.1:${port}`, monitorPort },
   );
-  try {
-    await server.start();
-  } catch (err) {
-    await server.stop({ signal: 'SIGKILL' });
-    throw err;
-  }
-  return Object.assign(server, { url: `nats://127.0.0.1:${port}`, monitorPort });
 }
 
 /** Starts nats-server on a free loopback port and resolves once `/healthz` answers 200. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultSearchDirs, findPostgresBinDir } from './binaries.js';
 import { ServerStartError } from './errors.js';
-import { _retryOnPortClash, _Server, type TestServer } from './server.js';
+import { _launch, _retryOnPortClash, type TestServer } from './server.js';
 import { _makeServerDir } from './_tmp.js';
 import { freePort } from './wait.js';
 
@@ -81,7 +81,7 @@ async function _startPostgresOnce(options: PostgresOptions): Promise<PostgresSer
   const args = ['-D', data, '-p', String(port)];
   for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
   const isready = join(binDir, 'pg_isready');
-  const server = new _Server(
+  return _launch(
     {
       name: 'postgres',
       command: join(binDir, 'postgres'),
@@ -102,19 +102,13 @@ async function _startPostgresOnce(options: PostgresOptions): Promise<PostgresSer
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     },
     port,
+    {
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      user: 'postgres',
+      database: 'postgres',
+      binDir,
+    },
   );
-  try {
-    await server.start();
-  } catch (err) {
-    await server.stop({ signal: 'SIGKILL' });
-    throw err;
-  }
-  return Object.assign(server, {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    user: 'postgres',
-    database: 'postgres',
-    binDir,
-  });
 }
 
 /**

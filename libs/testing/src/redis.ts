@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { defaultSearchDirs, findBinary } from './binaries.js';
-import { _retryOnPortClash, _Server, type TestServer } from './server.js';
+import { _launch, _retryOnPortClash, type TestServer } from './server.js';
 import { _makeServerDir } from './_tmp.js';
 import { freePort } from './wait.js';
 
@@ -56,7 +56,7 @@ async function _startRedisOnce(options: RedisOptions): Promise<RedisServer> {
     '--logfile', '',
     ...(options.args ?? []),
   ];
-  const server = new _Server(
+  return _launch(
     {
       name: 'redis-server',
       command: binary,
@@ -67,14 +67,8 @@ async function _startRedisOnce(options: RedisOptions): Promise<RedisServer> {
       readyTimeoutMs: options.readyTimeoutMs,
     },
     port,
+    { url: `redis://127.0.0.1:${port}` },
   );
-  try {
-    await server.start();
-  } catch (err) {
-    await server.stop({ signal: 'SIGKILL' });
-    throw err;
-  }
-  return Object.assign(server, { url: `redis://127.0.0.1:${port}` });
 }
 
 /**

@@ -310,3 +310,18 @@ export async function _retryOnPortClash<T>(start: () => Promise<T>, tries = 3): 
     }
   }
 }
+
+/**
+ * Starts a server on `port` and returns it with `extra` (its URL and such); a server that fails to
+ * become ready is killed before the error goes on, so no half-started process outlives the call.
+ */
+export async function _launch<E extends object>(spec: _ServerSpec, port: number, extra: E): Promise<_Server & E> {
+  const server = new _Server(spec, port);
+  try {
+    await server.start();
+  } catch (err) {
+    await server.stop({ signal: 'SIGKILL' });
+    throw err;
+  }
+  return Object.assign(server, extra);
+}
