@@ -61,10 +61,6 @@ function _key(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
-function _copy(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b);
-}
-
 /** A DELIVER frame around packet bytes (one copy; the local path reuses the SEND buffer instead). */
 function _deliverFrame(packet: Uint8Array): Uint8Array {
   const out = new Uint8Array(packet.length + 1);
@@ -175,7 +171,7 @@ export class Gateway {
     if (!this.connections.delete(conn)) return;
     conn.state = 'closing';
     this.deps.metrics.connections.dec();
-    for (const hex of conn.claimed.keys()) this.unclaimLocal(hex, conn);
+    for (const key of conn.claimed.keys()) this.unclaimLocal(key, conn);
     conn.failPending();
   }
 
@@ -244,7 +240,7 @@ export class Gateway {
       conn.strikes = 0;
     }
     // A SEND's packet id sits at a fixed offset: echo it so the client knows which send to retry.
-    const ref = bytes[0] === 0x03 && bytes.length >= 67 ? _copy(bytes.subarray(51, 67)) : undefined;
+    const ref = bytes[0] === 0x03 && bytes.length >= 67 ? bytes.subarray(51, 67) : undefined;
     conn.error(ErrorCode.RATE_LIMITED, 'rate limit exceeded; slow down', ref);
     if (++conn.strikes > _STRIKES_BEFORE_CLOSE) this.close(conn, CloseCode.RATE_LIMITED ?? 4429, 'rate limit exceeded');
   }
@@ -299,8 +295,7 @@ export class Gateway {
     }
     this.deps.metrics.claims.inc(count);
     conn.send({ type: 'claimed', requestId: frame.requestId, count });
-    conn.drainSeq = 0n;
-    void this.drain(conn);
+    this.redrain(conn);
   }
 
   private claimLocal(key: string, id: Uint8Array, conn: ClientConnection): void {
@@ -328,18 +323,15 @@ export class Gateway {
   }
 
   /** Another replica (or this one, via the bus) hands us a packet for a mailbox claimed here, or pokes. */
-  private async onMailboxEvent(hex: string, data: Uint8Array): Promise<Uint8Array> {
+  private async onMailboxEvent(mbxKey: string, data: Uint8Array): Promise<Uint8Array> {
     const event = fromBinary(gatewayV1.MailboxEventSchema, data);
     const Status = gatewayV1.MailboxEventReply_Status;
     let status = Status.BUSY;
     if (event.event.case === 'poke') {
-      for (const conn of this.local.get(hex) ?? []) {
-        conn.drainSeq = 0n;
-        void this.drain(conn);
-      }
+      for (const conn of this.local.get(mbxKey) ?? []) this.redrain(conn);
       status = Status.POKED;
     } else if (event.event.case === 'deliver') {
-      const acked = await this.deliverLocal(hex, _deliverFrame(event.event.value));
+      const acked = await this.deliverLocal(mbxKey, _deliverFrame(event.event.value));
       status = acked ? Status.ACKED : Status.BUSY;
     }
     return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { status }));
@@ -399,7 +391,6 @@ export class Gateway {
       return 'ok';
     }
     let online = false;
-    const hex = _hex(mailboxId);
     if (this.local.has(mbxKey)) {
       online = true;
       frame[0] = ServerFrameType.DELIVER;
@@ -413,7 +404,7 @@ export class Gateway {
         const event = create(gatewayV1.MailboxEventSchema, { event: { case: 'deliver', value: packet } });
         const reply = fromBinary(
           gatewayV1.MailboxEventReplySchema,
-          await this.deps.bus.request(_MBX_SUBJECT + hex, toBinary(gatewayV1.MailboxEventSchema, event), {
+          await this.deps.bus.request(_MBX_SUBJECT + _hex(mailboxId), toBinary(gatewayV1.MailboxEventSchema, event), {
             timeoutMs: this.deps.config.GATEWAY_LIVE_ACK_TIMEOUT_MS + 500,
           }),
         );
@@ -433,21 +424,18 @@ export class Gateway {
     if (outcome === 'mailbox_full') return 'full';
     this.deps.safe.add(safeKey);
     m.acceptedQueued.inc();
-    if (online) this.poke(mbxKey, hex);
+    if (online) this.poke(mbxKey, mailboxId);
     return 'ok';
   }
 
-  private poke(mbxKey: string, hex: string): void {
+  private poke(mbxKey: string, mailboxId: Uint8Array): void {
     const local = this.local.get(mbxKey);
     if (local) {
-      for (const conn of local) {
-        conn.drainSeq = 0n;
-        void this.drain(conn);
-      }
+      for (const conn of local) this.redrain(conn);
       return;
     }
     const event = toBinary(gatewayV1.MailboxEventSchema, create(gatewayV1.MailboxEventSchema, { event: { case: 'poke', value: {} } }));
-    this.deps.bus.request(_MBX_SUBJECT + hex, event, { timeoutMs: 2000 }).catch(() => undefined);
+    this.deps.bus.request(_MBX_SUBJECT + _hex(mailboxId), event, { timeoutMs: 2000 }).catch(() => undefined);
   }
 
   private onAck(conn: ClientConnection, packetIds: Uint8Array[]): void {
@@ -459,13 +447,13 @@ export class Gateway {
     }
     if (unknown) {
       this.deps.metrics.errors.inc({ code: String(ErrorCode.UNKNOWN_PACKET) });
-      conn.error(ErrorCode.UNKNOWN_PACKET, '"packetIds" names a packet not delivered on this connection', _copy(unknown));
+      conn.error(ErrorCode.UNKNOWN_PACKET, '"packetIds" names a packet not delivered on this connection', unknown);
     }
   }
 
   /** Acks of queued packets from all connections of one tick go to the queue as one request. */
   private queueAck(ref: { mailboxId: Uint8Array; packetId: Uint8Array }): void {
-    this.ackBatch.push({ mailboxId: _copy(ref.mailboxId), packetId: _copy(ref.packetId) });
+    this.ackBatch.push(ref);
     if (this.ackScheduled) return;
     this.ackScheduled = true;
     setImmediate(() => {
@@ -477,6 +465,15 @@ export class Gateway {
         this.deps.log.warn('queue_ack_failed', { packets: batch.length, error: err instanceof Error ? err.name : 'unknown' });
       });
     });
+  }
+
+  /**
+   * Drains from the start of the queue again: packets committed out of sequence order while a drain
+   * ran are picked up, and those already delivered and unacked are skipped by packet id.
+   */
+  private redrain(conn: ClientConnection): void {
+    conn.drainSeq = 0n;
+    void this.drain(conn);
   }
 
   /** Streams a connection's queued packets in order, within its delivery window; re-runs when poked. */
