@@ -49,8 +49,8 @@ class ScriptedSocket implements WebSocketLike {
   }
 }
 
-/** A scripted gateway: answers HELLO with WELCOME and every CLAIM with CLAIMED. */
-function gateway() {
+/** A scripted gateway: answers HELLO with WELCOME and every CLAIM with CLAIMED (or what `onClaim` says). */
+function gateway(onClaim: (claim: Extract<ClientFrame, { type: 'claim' }>) => ServerFrame = (f) => ({ type: 'claimed', requestId: f.requestId, count: f.dests.length })) {
   const sockets: ScriptedSocket[] = [];
   const challenge = new Uint8Array(32).fill(9);
   const factory = (url: string) => {
@@ -60,7 +60,7 @@ function gateway() {
       send(data);
       const f = s.sent.at(-1)!;
       if (f.type === 'hello') queueMicrotask(() => s.push({ type: 'welcome', version: 1, challenge, maxFrameBytes: 65611, idleTimeoutMs: 60_000, maxClaim: 1024 }));
-      if (f.type === 'claim') queueMicrotask(() => s.push({ type: 'claimed', requestId: f.requestId, count: f.dests.length }));
+      if (f.type === 'claim') queueMicrotask(() => s.push(onClaim(f)));
     };
     sockets.push(s);
     return s;
@@ -201,19 +201,7 @@ describe(RelayClient.name, () => {
   });
 
   it('stops and tells connect() why when the gateway refuses its claim', async () => {
-    const sockets: ScriptedSocket[] = [];
-    const factory = (url: string) => {
-      const s = new ScriptedSocket(url);
-      const send = s.send.bind(s);
-      s.send = (data) => {
-        send(data);
-        const f = s.sent.at(-1)!;
-        if (f.type === 'hello') queueMicrotask(() => s.push({ type: 'welcome', version: 1, challenge: new Uint8Array(32), maxFrameBytes: 65611, idleTimeoutMs: 60_000, maxClaim: 1024 }));
-        if (f.type === 'claim') queueMicrotask(() => s.push({ type: 'error', code: ErrorCode.BAD_PROOF, ref: requestIdRef(f.requestId), message: 'bad proof' }));
-      };
-      sockets.push(s);
-      return s;
-    };
+    const { sockets, factory } = gateway((f) => ({ type: 'error', code: ErrorCode.BAD_PROOF, ref: requestIdRef(f.requestId), message: 'bad proof' }));
     const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: factory, minBackoffMs: 1 });
     await assert.rejects(sut.connect(), (e: unknown) => e instanceof SendRejectedError && e.code === ErrorCode.BAD_PROOF);
     assert.equal(sockets[0]!.readyState, 3);
