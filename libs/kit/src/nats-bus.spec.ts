@@ -96,6 +96,17 @@ describe(NatsBus.name, () => {
     assert.equal(text(await sut.request('kit.echo', bytes('hi'))), 'kit.echo:hi');
   });
 
+  it('routes each of many concurrent replies, answered out of order, to its own request', async () => {
+    const sut = await connect('many');
+    // Replies come back in reverse order of arrival, after a late one timed out and was dropped.
+    sut.serve('kit.many', async (data) => (await sleep(40 - Number(text(data)) / 20), data));
+    await sut.check();
+    const late = assert.rejects(sut.request('kit.many', bytes('0'), { timeoutMs: 5 }), TimeoutError);
+    const replies = await Promise.all(Array.from({ length: 500 }, (_, i) => sut.request('kit.many', bytes(String(i)))));
+    assert.deepEqual(replies.map(text), Array.from({ length: 500 }, (_, i) => String(i)));
+    await late;
+  });
+
   it('carries typed errors across the hop, and hides untyped ones', async () => {
     const errors: unknown[] = [];
     const responder = await NatsBus.connect({ url: `nats://127.0.0.1:${port}`, name: 'err', onError: (e) => errors.push(e) });

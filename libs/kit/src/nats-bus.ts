@@ -5,6 +5,7 @@
  */
 import {
   connect,
+  createInbox,
   errors as natsErrors,
   headers as natsHeaders,
   Match,
@@ -57,6 +58,18 @@ export interface NatsBusOptions {
   onError?: BusErrorListener;
 }
 
+interface _Waiter {
+  resolve: (data: Uint8Array) => void;
+  reject: (err: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface _Mux {
+  prefix: string;
+  pending: Map<string, _Waiter>;
+  sub: Subscription;
+}
+
 /** {@link Bus} over a NATS connection. */
 export class NatsBus implements Bus {
   readonly #nc: NatsConnection;
@@ -67,6 +80,8 @@ export class NatsBus implements Bus {
   readonly #statusLoop: Promise<void>;
   #status: NatsBusStatus = 'connected';
   #closing: Promise<void> | undefined;
+  #mux: _Mux | undefined;
+  #nextToken = 0;
 
   private constructor(nc: NatsConnection, onError: BusErrorListener) {
     this.#nc = nc;
@@ -89,9 +104,8 @@ export class NatsBus implements Bus {
         reconnectJitter: opts.reconnectJitterMs ?? 500,
         pingInterval: opts.pingIntervalMs ?? 20_000,
         waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
-        // nats.js otherwise builds an error with a stack on every request, in case it fails: costly
-        // when every packet is a request. (It still builds one when a request succeeds, in
-        // RequestOne.cancel: ~10 % of a sending gateway's CPU, see docs/benchmarks.md.)
+        // nats.js otherwise builds an error with a stack for every subscription callback's context.
+        // (Requests do not go through nats.js's own request(); see #requestMux.)
         noAsyncTraces: true,
         // A server mid-restart may briefly refuse auth; giving up then would end the bus for good.
         ignoreAuthErrorAbort: true,
@@ -128,19 +142,57 @@ export class NatsBus implements Bus {
     }
   }
 
-  async request(subject: string, data: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+  /**
+   * Request/reply over one wildcard inbox subscription of our own. nats.js's `request()` builds an
+   * Error with a stack for every request, even a successful one (RequestOne.cancel): ~10 % of a
+   * sending gateway's CPU when every packet is a request. Here a reply costs a map lookup.
+   */
+  request(subject: string, data: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     assertSubject(subject);
-    let msg: Msg;
-    try {
-      msg = await this.#nc.request(subject, data, { timeout: timeoutMs });
-    } catch (err) {
-      throw _fromNats(err, subject, timeoutMs);
-    }
-    const hdrs = msg.headers;
-    const failure = hdrs && errorFromHeaders((k) => (hdrs.has(k, Match.IgnoreCase) ? hdrs.get(k, Match.IgnoreCase) : undefined));
-    if (failure) throw failure;
-    return msg.data;
+    if (this.#closing) return Promise.reject(new UnavailableError('bus closed'));
+    const mux = this.#mux ?? this.#startMux();
+    const token = (this.#nextToken++).toString(36);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (mux.pending.delete(token)) reject(new TimeoutError(`request to ${subject} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      mux.pending.set(token, { resolve, reject, timer });
+      try {
+        this.#nc.publish(subject, data, { reply: mux.prefix + token });
+      } catch (err) {
+        clearTimeout(timer);
+        mux.pending.delete(token);
+        reject(_fromNats(err, subject, timeoutMs));
+      }
+    });
+  }
+
+  /** The inbox every reply of this connection comes to (`<inbox>.<token>`), subscribed on first use. */
+  #startMux(): _Mux {
+    const prefix = `${createInbox()}.`;
+    const pending = new Map<string, _Waiter>();
+    const sub = this.#nc.subscribe(`${prefix}*`, {
+      callback: (err, msg) => {
+        if (err) return this.#onError(err, prefix);
+        const w = pending.get(msg.subject.slice(prefix.length));
+        if (!w) return; // late reply after a timeout, or a second responder
+        pending.delete(msg.subject.slice(prefix.length));
+        clearTimeout(w.timer);
+        const hdrs = msg.headers;
+        if (hdrs) {
+          // The server answers a request nobody serves with an empty 503 status message.
+          if (hdrs.code === 503 && msg.data.length === 0) return w.reject(new NoRespondersError('no responders'));
+          const failure = errorFromHeaders((k) => (hdrs.has(k, Match.IgnoreCase) ? hdrs.get(k, Match.IgnoreCase) : undefined));
+          if (failure) return w.reject(failure);
+        }
+        w.resolve(msg.data);
+      },
+    });
+    // Not in #subs: on close, replies to requests still in flight must keep arriving until the
+    // connection itself drains.
+    this.#mux = { prefix, pending, sub };
+    return this.#mux;
   }
 
   serve(subject: string, handler: BusHandler, opts: { queue?: string } = {}): BusSubscription {
@@ -194,6 +246,12 @@ export class NatsBus implements Bus {
       await this.#nc.close();
     }
     await this.#statusLoop;
+    const pending = this.#mux?.pending;
+    for (const w of pending?.values() ?? []) {
+      clearTimeout(w.timer);
+      w.reject(new UnavailableError('bus closed'));
+    }
+    pending?.clear();
   }
 
   #subscribe(subject: string, queue: string | undefined, onMsg: (msg: Msg) => void): BusSubscription {
