@@ -51,6 +51,19 @@ export interface GatewayDeps {
 const _STRIKES_BEFORE_CLOSE = 50;
 const _DRAIN_BATCH = 256;
 const _MBX_SUBJECT = 'tacit.mbx.';
+/** Largest batch of packets for one mailbox in one request to another replica (count, bytes). */
+const _REMOTE_BATCH = 64;
+const _REMOTE_BATCH_BYTES = 256 * 1024;
+
+/** What became of a packet handed to another replica. */
+type _RemoteOutcome = 'acked' | 'busy' | 'nobody' | 'failed';
+
+interface _RemoteBatch {
+  mailboxId: Uint8Array;
+  packets: Uint8Array[];
+  waiters: Array<(outcome: _RemoteOutcome) => void>;
+  bytes: number;
+}
 
 function _hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -81,6 +94,9 @@ export class Gateway {
   /** Claimed mailboxes on this replica → the connections claiming them. */
   private readonly local = new Map<string, Set<ClientConnection>>();
   private readonly subs = new Map<string, BusSubscription>();
+  /** Packets for mailboxes on other replicas, collected this turn, by mailbox. */
+  private readonly outbox = new Map<string, _RemoteBatch>();
+  private outboxScheduled = false;
   private ackBatch: Array<{ mailboxId: Uint8Array; packetId: Uint8Array }> = [];
   private ackScheduled = false;
   private readonly sweeper: NodeJS.Timeout;
@@ -333,6 +349,10 @@ export class Gateway {
     } else if (event.event.case === 'deliver') {
       const acked = await this.deliverLocal(mbxKey, _deliverFrame(event.event.value));
       status = acked ? Status.ACKED : Status.BUSY;
+    } else if (event.event.case === 'deliverBatch') {
+      const acked = await Promise.all(event.event.value.packets.map((p) => this.deliverLocal(mbxKey, _deliverFrame(p))));
+      const statuses = acked.map((a) => (a ? Status.ACKED : Status.BUSY));
+      return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { statuses }));
     }
     return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { status }));
   }
@@ -400,25 +420,15 @@ export class Gateway {
         return 'ok';
       }
     } else {
-      try {
-        const event = create(gatewayV1.MailboxEventSchema, { event: { case: 'deliver', value: packet } });
-        const reply = fromBinary(
-          gatewayV1.MailboxEventReplySchema,
-          await this.deps.bus.request(_MBX_SUBJECT + _hex(mailboxId), toBinary(gatewayV1.MailboxEventSchema, event), {
-            timeoutMs: this.deps.config.GATEWAY_LIVE_ACK_TIMEOUT_MS + 500,
-          }),
-        );
-        online = true;
-        if (reply.status === gatewayV1.MailboxEventReply_Status.ACKED) {
-          this.deps.safe.add(safeKey);
-          m.acceptedLiveRemote.inc();
-          return 'ok';
-        }
-      } catch (err) {
-        // No responders: nobody holds the mailbox, queue it. Anything else (timeout, a replica dying
-        // mid-delivery): the recipient may be online, so queue it and poke.
-        if (!(err instanceof NoRespondersError)) online = true;
+      const remote = await this.deliverRemote(mbxKey, mailboxId, packet);
+      if (remote === 'acked') {
+        this.deps.safe.add(safeKey);
+        m.acceptedLiveRemote.inc();
+        return 'ok';
       }
+      // Nobody holds the mailbox: queue it. Anything else (busy, timeout, a replica dying
+      // mid-delivery): the recipient may be online, so queue it and poke.
+      online = remote !== 'nobody';
     }
     const outcome = await this.deps.queue.enqueue({ mailboxId, packetId, packet, ttlSeconds });
     if (outcome === 'mailbox_full') return 'full';
@@ -426,6 +436,61 @@ export class Gateway {
     m.acceptedQueued.inc();
     if (online) this.poke(mbxKey, mailboxId);
     return 'ok';
+  }
+
+  /**
+   * Hands a packet to the replica holding its mailbox. Packets for one mailbox in the same turn of the
+   * event loop travel as one request (a burst from a sender costs one NATS round trip, not one each).
+   */
+  private deliverRemote(mbxKey: string, mailboxId: Uint8Array, packet: Uint8Array): Promise<_RemoteOutcome> {
+    let batch = this.outbox.get(mbxKey);
+    if (!batch) {
+      batch = { mailboxId, packets: [], waiters: [], bytes: 0 };
+      this.outbox.set(mbxKey, batch);
+    }
+    const b = batch;
+    return new Promise<_RemoteOutcome>((resolve) => {
+      b.packets.push(packet);
+      b.waiters.push(resolve);
+      b.bytes += packet.length;
+      if (b.packets.length >= _REMOTE_BATCH || b.bytes >= _REMOTE_BATCH_BYTES) {
+        this.outbox.delete(mbxKey);
+        void this.sendRemote(b);
+      } else if (!this.outboxScheduled) {
+        this.outboxScheduled = true;
+        setImmediate(() => {
+          this.outboxScheduled = false;
+          const batches = [...this.outbox.values()];
+          this.outbox.clear();
+          for (const next of batches) void this.sendRemote(next);
+        });
+      }
+    });
+  }
+
+  private async sendRemote(b: _RemoteBatch): Promise<void> {
+    const S = gatewayV1.MailboxEventReply_Status;
+    const single = b.packets.length === 1;
+    const event = create(gatewayV1.MailboxEventSchema, {
+      event: single
+        ? { case: 'deliver', value: b.packets[0]! }
+        : { case: 'deliverBatch', value: create(gatewayV1.DeliverBatchSchema, { packets: b.packets }) },
+    });
+    let statuses: gatewayV1.MailboxEventReply_Status[];
+    try {
+      const reply = fromBinary(
+        gatewayV1.MailboxEventReplySchema,
+        await this.deps.bus.request(_MBX_SUBJECT + _hex(b.mailboxId), toBinary(gatewayV1.MailboxEventSchema, event), {
+          timeoutMs: this.deps.config.GATEWAY_LIVE_ACK_TIMEOUT_MS + 500,
+        }),
+      );
+      statuses = single ? [reply.status] : reply.statuses;
+    } catch (err) {
+      const outcome: _RemoteOutcome = err instanceof NoRespondersError ? 'nobody' : 'failed';
+      for (const w of b.waiters) w(outcome);
+      return;
+    }
+    b.waiters.forEach((w, i) => w(statuses[i] === S.ACKED ? 'acked' : 'busy'));
   }
 
   private poke(mbxKey: string, mailboxId: Uint8Array): void {

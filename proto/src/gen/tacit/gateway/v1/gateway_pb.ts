@@ -13,11 +13,12 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tacit/gateway/v1/gateway.proto.
  */
 export const file_tacit_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("Ch50YWNpdC9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEHRhY2l0LmdhdGV3YXkudjEiUgoMTWFpbGJveEV2ZW50EhEKB2RlbGl2ZXIYASABKAxIABImCgRwb2tlGAIgASgLMhYudGFjaXQuZ2F0ZXdheS52MS5Qb2tlSABCBwoFZXZlbnQiBgoEUG9rZSKmAQoRTWFpbGJveEV2ZW50UmVwbHkSOgoGc3RhdHVzGAEgASgOMioudGFjaXQuZ2F0ZXdheS52MS5NYWlsYm94RXZlbnRSZXBseS5TdGF0dXMiVQoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhAKDFNUQVRVU19BQ0tFRBABEg8KC1NUQVRVU19CVVNZEAISEAoMU1RBVFVTX1BPS0VEEANiBnByb3RvMw");
+  fileDesc("Ch50YWNpdC9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEHRhY2l0LmdhdGV3YXkudjEiiwEKDE1haWxib3hFdmVudBIRCgdkZWxpdmVyGAEgASgMSAASJgoEcG9rZRgCIAEoCzIWLnRhY2l0LmdhdGV3YXkudjEuUG9rZUgAEjcKDWRlbGl2ZXJfYmF0Y2gYAyABKAsyHi50YWNpdC5nYXRld2F5LnYxLkRlbGl2ZXJCYXRjaEgAQgcKBWV2ZW50IgYKBFBva2UiHwoMRGVsaXZlckJhdGNoEg8KB3BhY2tldHMYASADKAwi5AEKEU1haWxib3hFdmVudFJlcGx5EjoKBnN0YXR1cxgBIAEoDjIqLnRhY2l0LmdhdGV3YXkudjEuTWFpbGJveEV2ZW50UmVwbHkuU3RhdHVzEjwKCHN0YXR1c2VzGAIgAygOMioudGFjaXQuZ2F0ZXdheS52MS5NYWlsYm94RXZlbnRSZXBseS5TdGF0dXMiVQoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhAKDFNUQVRVU19BQ0tFRBABEg8KC1NUQVRVU19CVVNZEAISEAoMU1RBVFVTX1BPS0VEEANiBnByb3RvMw");
 
 /**
- * One of: a packet to hand to the mailbox owner's connection now, or a poke telling the owner's
- * replica that packets were queued for it and should be drained.
+ * One of: a packet (or several, sent to the same mailbox in the same turn of the sender's event loop)
+ * to hand to the mailbox owner's connection now, or a poke telling the owner's replica that packets
+ * were queued for it and should be drained.
  *
  * @generated from message tacit.gateway.v1.MailboxEvent
  */
@@ -39,6 +40,12 @@ export type MailboxEvent = Message<"tacit.gateway.v1.MailboxEvent"> & {
      */
     value: Poke;
     case: "poke";
+  } | {
+    /**
+     * @generated from field: tacit.gateway.v1.DeliverBatch deliver_batch = 3;
+     */
+    value: DeliverBatch;
+    case: "deliverBatch";
   } | { case: undefined; value?: undefined };
 };
 
@@ -63,13 +70,42 @@ export const PokeSchema: GenMessage<Poke> = /*@__PURE__*/
   messageDesc(file_tacit_gateway_v1_gateway, 1);
 
 /**
+ * Packets for one mailbox, in the order they were sent. A replica that does not know this case
+ * answers without statuses, which the sender treats as BUSY for every packet (it queues them).
+ *
+ * @generated from message tacit.gateway.v1.DeliverBatch
+ */
+export type DeliverBatch = Message<"tacit.gateway.v1.DeliverBatch"> & {
+  /**
+   * @generated from field: repeated bytes packets = 1;
+   */
+  packets: Uint8Array[];
+};
+
+/**
+ * Describes the message tacit.gateway.v1.DeliverBatch.
+ * Use `create(DeliverBatchSchema)` to create a new message.
+ */
+export const DeliverBatchSchema: GenMessage<DeliverBatch> = /*@__PURE__*/
+  messageDesc(file_tacit_gateway_v1_gateway, 2);
+
+/**
  * @generated from message tacit.gateway.v1.MailboxEventReply
  */
 export type MailboxEventReply = Message<"tacit.gateway.v1.MailboxEventReply"> & {
   /**
+   * For deliver and poke.
+   *
    * @generated from field: tacit.gateway.v1.MailboxEventReply.Status status = 1;
    */
   status: MailboxEventReply_Status;
+
+  /**
+   * For deliver_batch: one status per packet, in the batch's order.
+   *
+   * @generated from field: repeated tacit.gateway.v1.MailboxEventReply.Status statuses = 2;
+   */
+  statuses: MailboxEventReply_Status[];
 };
 
 /**
@@ -77,7 +113,7 @@ export type MailboxEventReply = Message<"tacit.gateway.v1.MailboxEventReply"> & 
  * Use `create(MailboxEventReplySchema)` to create a new message.
  */
 export const MailboxEventReplySchema: GenMessage<MailboxEventReply> = /*@__PURE__*/
-  messageDesc(file_tacit_gateway_v1_gateway, 2);
+  messageDesc(file_tacit_gateway_v1_gateway, 3);
 
 /**
  * @generated from enum tacit.gateway.v1.MailboxEventReply.Status
@@ -114,5 +150,5 @@ export enum MailboxEventReply_Status {
  * Describes the enum tacit.gateway.v1.MailboxEventReply.Status.
  */
 export const MailboxEventReply_StatusSchema: GenEnum<MailboxEventReply_Status> = /*@__PURE__*/
-  enumDesc(file_tacit_gateway_v1_gateway, 2, 0);
+  enumDesc(file_tacit_gateway_v1_gateway, 3, 0);
 
