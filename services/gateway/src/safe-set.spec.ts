@@ -29,6 +29,9 @@ describe(MemorySafeSet.name, () => {
   });
 });
 
+/** A 32-char key (mailbox id + packet id, one char per byte) from a short name. */
+const k = (name: string): string => name.padEnd(32, '.');
+
 describe(RedisSafeSet.name, () => {
   let server: Awaited<ReturnType<typeof startRedis>>;
   let redis: Redis;
@@ -45,17 +48,39 @@ describe(RedisSafeSet.name, () => {
     const a = new RedisSafeSet(redis);
     const other = new Redis(server.url);
     const b = new RedisSafeSet(other);
-    assert.equal(await b.has('p1'), false);
-    a.add('p1');
+    assert.equal(await b.has(k('p1')), false);
+    a.add(k('p1'));
+    await new Promise((r) => setImmediate(r));
     await redis.ping();
-    assert.equal(await b.has('p1'), true);
+    assert.equal(await b.has(k('p1')), true);
     other.disconnect();
+  });
+
+  it('answers a burst of checks in one turn, each for its own key, and forgets a key after the TTL', async () => {
+    let now = 1_000_000;
+    const sut = new RedisSafeSet(redis, 1000, 'tacit:safe:burst', () => now);
+    for (let i = 0; i < 100; i += 2) sut.add(k(`k${i}`));
+    const seen = await Promise.all(Array.from({ length: 100 }, (_, i) => sut.has(k(`k${i}`))));
+    assert.deepEqual(seen, Array.from({ length: 100 }, (_, i) => i % 2 === 0));
+    now += 700; // next generation: still remembered
+    assert.equal(await sut.has(k('k0')), true);
+    now += 700; // two generations on: forgotten
+    assert.equal(await sut.has(k('k0')), false);
+  });
+
+  it('keeps keys with any byte apart (one char per byte), and refuses keys of another length', async () => {
+    const sut = new RedisSafeSet(redis, 60_000, 'tacit:safe:bytes');
+    const a = String.fromCharCode(...Array.from({ length: 32 }, (_, i) => 255 - i));
+    const b = String.fromCharCode(...Array.from({ length: 32 }, (_, i) => (i === 31 ? 0 : 255 - i)));
+    sut.add(a);
+    assert.deepEqual(await Promise.all([sut.has(a), sut.has(b)]), [true, false]);
+    assert.throws(() => sut.add('short'), RangeError);
   });
 
   it('answers "not seen" while Redis is down (deliver again; the SDK drops duplicates)', async () => {
     const down = new Redis(server.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
     down.on('error', () => undefined);
-    assert.equal(await new RedisSafeSet(down).has('anything'), false);
+    assert.equal(await new RedisSafeSet(down).has(k('anything')), false);
     down.disconnect();
   });
 });

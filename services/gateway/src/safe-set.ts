@@ -45,25 +45,97 @@ export class MemorySafeSet implements SafeSet {
   }
 }
 
+// KEYS: this generation's hash, the previous one's. ARGV: TTL in ms, keys to add, keys to check,
+// each a concatenation of 32-byte keys. Returns one char per checked key: "1" seen, "0" not.
+const _SCRIPT = `
+local add, ask = ARGV[2], ARGV[3]
+for i = 1, #add, 32 do redis.call('HSET', KEYS[1], string.sub(add, i, i + 31), '1') end
+if #add > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local out = {}
+for i = 1, #ask, 32 do
+  local k = string.sub(ask, i, i + 31)
+  if redis.call('HEXISTS', KEYS[1], k) == 1 or redis.call('HEXISTS', KEYS[2], k) == 1 then out[#out + 1] = '1'
+  else out[#out + 1] = '0' end
+end
+return table.concat(out)`;
+
+/** Key length the shared set stores: mailbox id + packet id. */
+const _KEY_CHARS = 32;
+
+type _SafeRedis = Redis & {
+  tacitSafe(current: string, previous: string, ttlMs: number, add: Buffer, ask: Buffer): Promise<string>;
+};
+
 /**
- * Safe set shared by all gateway replicas. Uses ioredis auto-pipelining: concurrent checks of one tick go
- * out as one round trip. When Redis is down, `has` answers false (deliver again; the SDK drops duplicates).
+ * Safe set shared by all gateway replicas, with the same two generations as {@link MemorySafeSet}: a
+ * generation is one Redis hash (`{<prefix>}:<n>`, n = now / (ttl / 2)) that expires whole. The keys
+ * added and checked in one turn of the event loop go to Redis as one script call with two binary
+ * arguments: one round trip and no per-key command, whatever the burst. (The hash tag keeps both
+ * generations in one Redis Cluster slot.) When Redis is down, `has` answers false (deliver again; the
+ * SDK drops duplicates). Keys are {@link _KEY_CHARS} chars of one byte each (the gateway's
+ * mailbox id + packet id).
  */
 export class RedisSafeSet implements SafeSet {
+  private asks: Array<{ key: string; resolve: (seen: boolean) => void }> = [];
+  private adds: string[] = [];
+  private scheduled = false;
+  private readonly redis: _SafeRedis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly ttlMs = 10 * 60_000,
-    private readonly prefix = 'tacit:safe:',
-  ) {}
-  async has(key: string): Promise<boolean> {
-    try {
-      return (await this.redis.exists(this.prefix + key)) === 1;
-    } catch {
-      return false;
-    }
+    private readonly prefix = 'tacit:safe',
+    private readonly now: () => number = Date.now,
+  ) {
+    this.redis = redis as _SafeRedis;
+    if (!('tacitSafe' in redis)) redis.defineCommand('tacitSafe', { numberOfKeys: 2, lua: _SCRIPT });
   }
+
+  has(key: string): Promise<boolean> {
+    _check(key);
+    return new Promise((resolve) => {
+      this.asks.push({ key, resolve });
+      this.schedule();
+    });
+  }
+
   add(key: string): void {
-    this.redis.set(this.prefix + key, '1', 'PX', this.ttlMs).catch(() => undefined);
+    _check(key);
+    this.adds.push(key);
+    this.schedule();
   }
-  async close(): Promise<void> {}
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const gen = Math.floor(this.now() / (this.ttlMs / 2));
+    const adds = this.adds;
+    const asks = this.asks;
+    this.adds = [];
+    this.asks = [];
+    const reply = this.redis.tacitSafe(
+      `{${this.prefix}}:${gen}`,
+      `{${this.prefix}}:${gen - 1}`,
+      this.ttlMs,
+      Buffer.from(adds.join(''), 'latin1'),
+      Buffer.from(asks.map((a) => a.key).join(''), 'latin1'),
+    );
+    reply.then(
+      (seen) => asks.forEach((a, i) => a.resolve(seen[i] === '1')),
+      () => asks.forEach((a) => a.resolve(false)),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.scheduled) this.flush();
+  }
+}
+
+function _check(key: string): void {
+  if (key.length !== _KEY_CHARS) throw new RangeError(`"key" expected ${_KEY_CHARS} chars, got ${key.length}`);
 }
