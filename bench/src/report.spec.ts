@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildReport, machineInfo, renderTable, reportRows } from './report.js';
+import { buildReport, halfPeakNote, machineInfo, renderTable, reportRows } from './report.js';
+import type { LiveResult } from './load/job.js';
+import { liveFigures, pacedJob } from './scenarios/factories.js';
 import type { RowResult } from './runner.js';
 import { settingsFor } from './cli.js';
 import { FIXED_ROWS, pendingRows } from './rows.js';
@@ -124,5 +126,113 @@ describe(reportRows.name, () => {
 describe(pendingRows.name, () => {
   it('lists the fixed rows not implemented, in fixed order', () => {
     assert.deepEqual(pendingRows(['baseline-ws', 'tacit-drain']), FIXED_ROWS.filter((n) => n !== 'baseline-ws' && n !== 'tacit-drain'));
+  });
+});
+
+const liveResult = (paced: LiveResult['paced']): LiveResult => ({
+  mode: 'live',
+  msgsPerSec: 9720.4,
+  delivered: 97_204,
+  sent: 97_460,
+  lost: 0,
+  measuredMs: 10_000.2,
+  p50Ms: 23.04567,
+  p90Ms: 40,
+  p99Ms: 76.01,
+  maxMs: 90,
+  serverCpuPct: 169.4,
+  loadCpuPct: 22.2,
+  paced,
+});
+
+describe(liveFigures.name, () => {
+  const paced: NonNullable<LiveResult['paced']> = {
+    ratePerSec: 4860,
+    achievedMsgsPerSec: 4851.7,
+    measuredMs: 5000.4,
+    scheduled: 29_160,
+    sent: 29_100,
+    unsent: 60,
+    lost: 3,
+    p50Ms: 1.23456,
+    p90Ms: 2.5,
+    p99Ms: 3.14159,
+    maxMs: 12.5,
+    sendLagP99Ms: 1.0991,
+    sendLagMaxMs: 4,
+    serverCpuPct: 88.6,
+    loadCpuPct: 11.4,
+  };
+
+  it('keeps the closed-loop figures as they were and adds the half-peak ones', () => {
+    const f = liveFigures(liveResult(paced));
+    assert.equal(f.msgsPerSec, 9720);
+    assert.equal(f.p50Ms, 23.046);
+    assert.equal(f.p99Ms, 76.01);
+    assert.equal(f['serverCpuPct'], 169);
+    assert.equal(f['halfPeakRate'], 4860);
+    assert.equal(f['halfPeakAchievedRate'], 4852);
+    assert.equal(f['p50AtHalfPeakMs'], 1.235);
+    assert.equal(f['p90AtHalfPeakMs'], 2.5);
+    assert.equal(f['p99AtHalfPeakMs'], 3.142);
+    assert.equal(f['maxAtHalfPeakMs'], 12.5);
+    assert.equal(f['halfPeakSent'], 29_100);
+    assert.equal(f['halfPeakUnsent'], 60);
+    assert.equal(f['halfPeakLost'], 3);
+    assert.equal(f['halfPeakSendLagP99Ms'], 1.099);
+    assert.equal(f['halfPeakServerCpuPct'], 89);
+    assert.equal(f['halfPeakLoadCpuPct'], 11);
+  });
+
+  it('gives every half-peak key as null when the phase did not run, so live rows share one shape', () => {
+    const on = liveFigures(liveResult(paced));
+    const off = liveFigures(liveResult(null));
+    assert.deepEqual(Object.keys(off), Object.keys(on));
+    for (const k of Object.keys(on).filter((k) => /HalfPeak|halfPeak/.test(k))) assert.equal(off[k], null, k);
+    assert.equal(off.msgsPerSec, 9720);
+  });
+
+  it('reaches --json as row fields after the fixed keys, and the table as a note', () => {
+    const [r] = reportRows([row('tacit-cross-replica', liveFigures(liveResult(paced)))]);
+    const json = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+    assert.equal(json['p99AtHalfPeakMs'], 3.142);
+    assert.equal(json['p50AtHalfPeakMs'], 1.235);
+    assert.equal(json['halfPeakRate'], 4860);
+    assert.equal(json['halfPeakAchievedRate'], 4852);
+    assert.equal(json['p99Ms'], 76.01);
+    const keys = Object.keys(json);
+    assert.ok(keys.indexOf('wallSec') < keys.indexOf('halfPeakRate'));
+    const report = buildReport({
+      command: 'spec',
+      startedAt: new Date(0),
+      finishedAt: new Date(1000),
+      machine: machineInfo(),
+      settings: settingsFor({ quick: true, durationSec: null }),
+      results: [row('tacit-cross-replica', liveFigures(liveResult(paced)))],
+      pending: [],
+    });
+    assert.match(renderTable(report), /\| tacit-cross-replica .*p99@½peak 3\.14 ms \(p50 1\.24 ms; 4,860\/s offered, 4,852\/s delivered, 60 unsent, 3 lost\)/);
+  });
+});
+
+describe(halfPeakNote.name, () => {
+  it('is empty for rows without the phase, and names only problems that happened', () => {
+    assert.equal(halfPeakNote({ msgsPerSec: 5 }), '');
+    assert.equal(halfPeakNote(liveFigures(liveResult(null))), '');
+    assert.equal(
+      halfPeakNote({ halfPeakRate: 41_850, halfPeakAchievedRate: 41_790, p50AtHalfPeakMs: 0.92, p99AtHalfPeakMs: 12.345, halfPeakUnsent: 0, halfPeakLost: 0 }),
+      'p99@½peak 12.3 ms (p50 0.92 ms; 41,850/s offered, 41,790/s delivered)',
+    );
+  });
+});
+
+describe(pacedJob.name, () => {
+  it('runs at half the peak for 5 s (quick 1 s) after a warm-up, and is off at fraction 0', () => {
+    const full = pacedJob(settingsFor({ quick: false, durationSec: null }))!;
+    assert.equal(full.fraction, 0.5);
+    assert.equal(full.durationMs, 5000);
+    assert.ok(full.warmupMs > 0 && full.maxInFlightPerPair >= 16 && full.graceMs > 0);
+    assert.equal(pacedJob(settingsFor({ quick: true, durationSec: null }))!.durationMs, 1000);
+    assert.equal(pacedJob({ ...settingsFor({ quick: true, durationSec: null }), pacedFraction: 0 }), null);
   });
 });

@@ -157,7 +157,28 @@ function notes(r: ReportRow): string {
   if (typeof r['serverCpuPct'] === 'number') parts.push(`server CPU ${r['serverCpuPct']}%`);
   if (typeof r['loadCpuPct'] === 'number') parts.push(`load CPU ${r['loadCpuPct']}%`);
   if (typeof r['lost'] === 'number' && r['lost'] > 0) parts.push(`lost ${r['lost']}`);
+  const halfPeak = halfPeakNote(r);
+  if (halfPeak) parts.push(halfPeak);
   return parts.join(', ');
+}
+
+/**
+ * The open-loop figures of a live row, e.g. `p99@½peak 3.10 ms (p50 0.92 ms; 41,850/s offered,
+ * 41,790/s delivered)`, plus what the in-flight cap held back and what never arrived; '' when the
+ * row has no such phase.
+ */
+export function halfPeakNote(r: Record<string, unknown>): string {
+  const rate = num(r['halfPeakRate']);
+  if (rate === null) return '';
+  const p99 = num(r['p99AtHalfPeakMs']);
+  const p50 = num(r['p50AtHalfPeakMs']);
+  const achieved = num(r['halfPeakAchievedRate']);
+  let note = `p99@½peak ${fmtMs(p99)} ms (p50 ${fmtMs(p50)} ms; ${fmtInt(rate)}/s offered, ${fmtInt(achieved)}/s delivered`;
+  const unsent = num(r['halfPeakUnsent']);
+  const lost = num(r['halfPeakLost']);
+  if (unsent) note += `, ${fmtInt(unsent)} unsent`;
+  if (lost) note += `, ${fmtInt(lost)} lost`;
+  return `${note})`;
 }
 
 /** A Markdown table: readable in a terminal, pasteable into docs/benchmarks.md. */

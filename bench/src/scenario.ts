@@ -23,6 +23,17 @@ export interface RunSettings {
   /** Packets in flight (sent, not yet received) per pair. */
   window: number;
   payloadBytes: number;
+  /**
+   * Live rows' open-loop phase, after the closed loop: packets sent on a fixed schedule at
+   * `pacedFraction` of the closed-loop msgs/s (0 turns the phase off), `pacedWarmupMs` then
+   * `pacedDurationMs` measured, a timer every `pacedTickMs`, at most `pacedMaxInFlightPerPair`
+   * sent and not yet received per pair.
+   */
+  pacedFraction: number;
+  pacedWarmupMs: number;
+  pacedDurationMs: number;
+  pacedTickMs: number;
+  pacedMaxInFlightPerPair: number;
   /** Packets enqueued for offline recipients by the drain/enqueue rows. */
   offlineMessages: number;
   offlinePairs: number;

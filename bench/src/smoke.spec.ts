@@ -26,6 +26,8 @@ const tiny: RunSettings = {
   // 20 per source address: the 50 connections come from 127.0.0.1, .2 and .3.
   idleConnectionsPerAddress: 20,
   idleSettleMs: 100,
+  pacedWarmupMs: 200,
+  pacedDurationMs: 500,
 };
 const quiet = (): void => {};
 
@@ -38,6 +40,15 @@ describe('bench smoke', { timeout: 60_000 }, () => {
     assert.ok(f.msgsPerSec! > 100);
     assert.ok(f.p50Ms! > 0 && f.p99Ms! >= f.p50Ms!, `p50 ${f.p50Ms} p99 ${f.p99Ms}`);
     assert.equal(f['lost'], 0);
+    // The open-loop phase at half the peak: a rate, arrivals near it, latencies from the schedule.
+    const rate = f['halfPeakRate'] as number;
+    assert.ok(Math.abs(rate - f.msgsPerSec! / 2) <= 1, `rate ${rate} for a peak of ${f.msgsPerSec}`);
+    assert.ok((f['halfPeakSent'] as number) > 0);
+    assert.ok((f['halfPeakAchievedRate'] as number) > rate / 2, `achieved ${String(f['halfPeakAchievedRate'])} of ${rate}`);
+    const p50 = f['p50AtHalfPeakMs'] as number;
+    const p99 = f['p99AtHalfPeakMs'] as number;
+    assert.ok(p50 > 0 && p99 >= p50, `p50 ${p50} p99 ${p99} at half peak`);
+    assert.equal(f['halfPeakLost'], 0);
     const report = buildReport({
       command: 'spec',
       startedAt: new Date(),

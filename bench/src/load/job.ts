@@ -22,6 +22,25 @@ export interface LiveJob extends JobBase {
   durationMs: number;
   /** After the measured window: how long to wait for in-flight packets before counting them lost. */
   graceMs: number;
+  /** The open-loop phase run after the closed loop, on the same connections; null: none. */
+  paced: PacedJob | null;
+}
+
+/**
+ * Open loop: after the closed loop has measured the peak, packets leave on a fixed schedule at
+ * `fraction` of that peak, spread evenly over the pairs, whatever the server does.
+ */
+export interface PacedJob {
+  /** Rate = fraction × the closed-loop msgs/s just measured (0.5: half the peak). */
+  fraction: number;
+  warmupMs: number;
+  durationMs: number;
+  /** The timer that sends what came due. */
+  tickMs: number;
+  /** Sent, not yet received, per pair: past it due packets wait (a stalled server cannot make it unbounded). */
+  maxInFlightPerPair: number;
+  /** After the phase: how long to wait for in-flight packets before counting them lost. */
+  graceMs: number;
 }
 
 /** Receivers offline: enqueue `messages` packets, then connect the receivers and drain. */
@@ -66,6 +85,33 @@ export interface LiveResult {
   p90Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
+  serverCpuPct: number | null;
+  loadCpuPct: number;
+  /** The open-loop phase; null when the job had none or the closed loop delivered nothing. */
+  paced: PacedResult | null;
+}
+
+/** Figures of the open-loop phase of a live run. Latencies count from each packet's scheduled time. */
+export interface PacedResult {
+  /** Offered rate, packets/s over all pairs. */
+  ratePerSec: number;
+  /** Packets received during the measured window / its length. */
+  achievedMsgsPerSec: number;
+  measuredMs: number;
+  /** Packets the phase scheduled (warm-up + window), sent, and never sent (held back by the in-flight cap). */
+  scheduled: number;
+  sent: number;
+  unsent: number;
+  /** Sent but not received by the end of the grace period. */
+  lost: number;
+  /** Over packets scheduled inside the measured window: arrival - scheduled send time. */
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  /** How late the generator sent (actual - scheduled), packets of the measured window. */
+  sendLagP99Ms: number | null;
+  sendLagMaxMs: number | null;
   serverCpuPct: number | null;
   loadCpuPct: number;
 }

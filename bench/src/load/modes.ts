@@ -4,8 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readCpuSeconds, readRssBytes } from '../proc.js';
 import { LatencyRecorder, median } from '../stats.js';
 import type { DriverClient, DriverSender, LoadDriver } from './driver.js';
-import type { IdleJob, IdleResult, JobBase, LiveJob, LiveResult, OfflineJob, OfflineResult } from './job.js';
-import { decodePayload, encodePayload } from './payload.js';
+import type { IdleJob, IdleResult, JobBase, LiveJob, LiveResult, OfflineJob, OfflineResult, PacedJob, PacedResult } from './job.js';
+import { decodePayload, encodePayload, type Stamp } from './payload.js';
+import { isMeasured, packetIndex, pacedRate, pacedSchedule, scheduledOffsetMs, toSendNow } from './pacing.js';
 
 const pick = (urls: string[], i: number): string => {
   const url = urls[i % urls.length];
@@ -54,7 +55,123 @@ async function openPairs(
   return { receivers, senders };
 }
 
-/** Live pairs: warm-up, then a measured window; latency from the stamp inside each payload. */
+/** Sequence numbers of paced packets start here, so a closed-loop straggler is never taken for one. */
+export const PACED_SEQ_BASE = 0x8000_0000;
+
+/**
+ * The open-loop phase on already open pairs: a timer every `tickMs` sends each pair's packets
+ * due by now (pacing.ts), stamped with their scheduled time. `route` is how the caller hands
+ * over the stamps of paced packets as they arrive.
+ */
+async function runPaced(
+  job: LiveJob & { paced: PacedJob },
+  senders: DriverSender[],
+  ratePerSec: number,
+  route: (handler: ((stamp: Stamp, now: number) => void) | null) => void,
+): Promise<PacedResult> {
+  const p = job.paced;
+  const schedule = pacedSchedule(ratePerSec, job.pairs, p.warmupMs, p.durationMs);
+  const sent = new Float64Array(job.pairs);
+  const received = new Float64Array(job.pairs);
+  const latency = new LatencyRecorder();
+  const lag = new LatencyRecorder();
+  let totalSent = 0;
+  let totalReceived = 0;
+  let inWindow = 0;
+  let measuring = false;
+  let running = true;
+  let t0 = 0;
+
+  const pump = (pair: number, now: number): void => {
+    const sender = senders[pair]!;
+    const room = p.maxInFlightPerPair - (sent[pair]! - received[pair]!);
+    const n = toSendNow(schedule, now - t0, pair, sent[pair]!, room);
+    for (let i = 0; i < n; i++) {
+      const j = sent[pair]!;
+      const k = packetIndex(job.pairs, pair, j);
+      const at = t0 + scheduledOffsetMs(ratePerSec, k);
+      sender.send(encodePayload({ pair, seq: PACED_SEQ_BASE + j, sentAt: at }, job.payloadBytes));
+      if (isMeasured(schedule, k)) lag.add(now - at);
+      sent[pair] = j + 1;
+      totalSent++;
+    }
+  };
+  route((stamp, now) => {
+    const pair = stamp.pair;
+    received[pair]!++;
+    totalReceived++;
+    if (measuring) inWindow++;
+    if (isMeasured(schedule, packetIndex(job.pairs, pair, stamp.seq - PACED_SEQ_BASE))) latency.add(now - stamp.sentAt);
+    // A packet held back by the in-flight cap may leave now that one arrived.
+    if (running) pump(pair, now);
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // The tick that first finds the warm-up over opens the measured window, the one that finds
+    // the schedule over closes it: the window always opens before it closes, however late ticks run.
+    let cpu0: number | null = null;
+    let load0 = process.cpuUsage();
+    let m0 = 0;
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const endMs = p.warmupMs + p.durationMs;
+    const tick = (): void => {
+      const now = performance.now();
+      if (!measuring && running && now - t0 >= p.warmupMs) {
+        cpu0 = cpuOf(job.serverPids);
+        load0 = process.cpuUsage();
+        m0 = performance.now();
+        measuring = true;
+      }
+      for (let i = 0; i < job.pairs; i++) pump(i, now);
+      if (now - t0 >= endMs) {
+        running = false;
+        measuring = false;
+        clearInterval(timer);
+        finish();
+      }
+    };
+    t0 = performance.now();
+    timer = setInterval(tick, p.tickMs);
+    tick();
+    await finished;
+    const measuredMs = Math.max(performance.now() - m0, 1e-3);
+    const cpu1 = cpuOf(job.serverPids);
+    const load1 = process.cpuUsage(load0);
+
+    const graceEnd = Date.now() + p.graceMs;
+    while (totalReceived < totalSent && Date.now() < graceEnd) await sleep(10);
+    const lat = latency.summary();
+    const lagged = lag.summary();
+    return {
+      ratePerSec,
+      achievedMsgsPerSec: inWindow / (measuredMs / 1000),
+      measuredMs,
+      scheduled: schedule.total,
+      sent: totalSent,
+      unsent: schedule.total - totalSent,
+      lost: totalSent - totalReceived,
+      p50Ms: lat.p50Ms,
+      p90Ms: lat.p90Ms,
+      p99Ms: lat.p99Ms,
+      maxMs: lat.maxMs,
+      sendLagP99Ms: lagged.p99Ms,
+      sendLagMaxMs: lagged.maxMs,
+      serverCpuPct: cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) / (measuredMs / 1000)) * 100 : null,
+      loadCpuPct: ((load1.user + load1.system) / 1000 / measuredMs) * 100,
+    };
+  } finally {
+    running = false;
+    clearInterval(timer);
+    route(null);
+  }
+}
+
+/**
+ * Live pairs: warm-up, then a measured window of the closed loop; latency from the stamp inside
+ * each payload. Then, when the job asks for it, the open-loop phase at a fraction of the peak.
+ */
 export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveResult> {
   const sent = new Float64Array(job.pairs);
   const received = new Float64Array(job.pairs);
@@ -65,6 +182,7 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
   let totalSent = 0;
   let totalReceived = 0;
   let senders: DriverSender[] = [];
+  let onPaced: ((stamp: Stamp, now: number) => void) | null = null;
 
   const pump = (pair: number): void => {
     const sender = senders[pair]!;
@@ -79,6 +197,10 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
     const now = performance.now();
     const stamp = decodePayload(payload);
     if (!stamp || stamp.pair >= job.pairs) return;
+    if (stamp.seq >= PACED_SEQ_BASE) {
+      onPaced?.(stamp, now);
+      return;
+    }
     received[stamp.pair]!++;
     totalReceived++;
     if (measuring) {
@@ -113,12 +235,16 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
 
     const measuredMs = t1 - t0;
     const lat = recorder.summary();
+    const msgsPerSec = inWindow / (measuredMs / 1000);
+    const lost = totalSent - totalReceived;
+    const paced = job.paced;
+    const rate = paced ? pacedRate(msgsPerSec, paced.fraction) : 0;
     return {
       mode: 'live',
-      msgsPerSec: inWindow / (measuredMs / 1000),
+      msgsPerSec,
       delivered: inWindow,
       sent: totalSent,
-      lost: totalSent - totalReceived,
+      lost,
       measuredMs,
       p50Ms: lat.p50Ms,
       p90Ms: lat.p90Ms,
@@ -126,6 +252,7 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
       maxMs: lat.maxMs,
       serverCpuPct: cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) / (measuredMs / 1000)) * 100 : null,
       loadCpuPct: ((load1.user + load1.system) / 1000 / measuredMs) * 100,
+      paced: paced && rate > 0 ? await runPaced({ ...job, paced }, senders, rate, (h) => (onPaced = h)) : null,
     };
   } finally {
     sending = false;

@@ -1,7 +1,7 @@
 // Row factories: a system (start + driver) and a load pattern make a Scenario. The Tacit rows are
 // built from these once the gateway exists; nothing here knows which system it is driving.
 import { runLoad } from '../load/run-load.js';
-import type { JobBase } from '../load/job.js';
+import type { JobBase, LiveResult, PacedJob } from '../load/job.js';
 import type { Figures, RatioRef, RunContext, RunningTarget, RunSettings, Scenario, System } from '../scenario.js';
 
 /** Where pair i's sender and receiver connect: the same server, or two different replicas. */
@@ -63,11 +63,64 @@ abstract class TargetScenario implements Scenario {
 
 const round = (x: number | null, digits = 2): number | null => (x === null ? null : Number(x.toFixed(digits)));
 
-/** N sender -> receiver pairs with a bounded window: msgs/s and p50/p99 delivery latency. */
+/** The open-loop phase the settings ask for, or null when `pacedFraction` is 0. */
+export function pacedJob(s: RunSettings): PacedJob | null {
+  if (!(s.pacedFraction > 0)) return null;
+  return {
+    fraction: s.pacedFraction,
+    warmupMs: s.pacedWarmupMs,
+    durationMs: s.pacedDurationMs,
+    tickMs: s.pacedTickMs,
+    maxInFlightPerPair: s.pacedMaxInFlightPerPair,
+    graceMs: 2000,
+  };
+}
+
+/** Wall time a live row's load may take beyond its measured windows (connect, grace periods). */
+function liveLoadMs(s: RunSettings): number {
+  const paced = s.pacedFraction > 0 ? s.pacedWarmupMs + s.pacedDurationMs + 2000 : 0;
+  return s.warmupMs + s.durationMs + paced;
+}
+
+/**
+ * A live row's figures from its load result: the closed loop's (unchanged), then the open-loop
+ * phase's, all null when that phase did not run (so every live row has the same keys).
+ */
+export function liveFigures(r: LiveResult): Figures {
+  const p = r.paced;
+  return {
+    msgsPerSec: Math.round(r.msgsPerSec),
+    p50Ms: round(r.p50Ms, 3),
+    p99Ms: round(r.p99Ms, 3),
+    p90Ms: round(r.p90Ms, 3),
+    maxMs: round(r.maxMs, 3),
+    delivered: r.delivered,
+    lost: r.lost,
+    serverCpuPct: round(r.serverCpuPct, 0),
+    loadCpuPct: round(r.loadCpuPct, 0),
+    halfPeakRate: p ? p.ratePerSec : null,
+    halfPeakAchievedRate: p ? Math.round(p.achievedMsgsPerSec) : null,
+    p50AtHalfPeakMs: p ? round(p.p50Ms, 3) : null,
+    p90AtHalfPeakMs: p ? round(p.p90Ms, 3) : null,
+    p99AtHalfPeakMs: p ? round(p.p99Ms, 3) : null,
+    maxAtHalfPeakMs: p ? round(p.maxMs, 3) : null,
+    halfPeakSent: p ? p.sent : null,
+    halfPeakUnsent: p ? p.unsent : null,
+    halfPeakLost: p ? p.lost : null,
+    halfPeakSendLagP99Ms: p ? round(p.sendLagP99Ms, 3) : null,
+    halfPeakServerCpuPct: p ? round(p.serverCpuPct, 0) : null,
+    halfPeakLoadCpuPct: p ? round(p.loadCpuPct, 0) : null,
+  };
+}
+
+/**
+ * N sender -> receiver pairs with a bounded window: msgs/s and p50/p99 delivery latency under
+ * saturation; then, on the same connections, p50/p99 at a fixed rate of half that peak.
+ */
 export function liveRow(opts: RowOptions & { topology?: Topology }): Scenario {
   return new (class extends TargetScenario {
     budgetMs(s: RunSettings): number {
-      return s.warmupMs + s.durationMs + 60_000;
+      return liveLoadMs(s) + 60_000;
     }
     async run(ctx: RunContext): Promise<Figures> {
       const s = ctx.settings;
@@ -81,20 +134,11 @@ export function liveRow(opts: RowOptions & { topology?: Topology }): Scenario {
           warmupMs: s.warmupMs,
           durationMs: s.durationMs,
           graceMs: 2000,
+          paced: pacedJob(s),
         },
-        s.warmupMs + s.durationMs + 40_000,
+        liveLoadMs(s) + 40_000,
       );
-      return {
-        msgsPerSec: Math.round(r.msgsPerSec),
-        p50Ms: round(r.p50Ms, 3),
-        p99Ms: round(r.p99Ms, 3),
-        p90Ms: round(r.p90Ms, 3),
-        maxMs: round(r.maxMs, 3),
-        delivered: r.delivered,
-        lost: r.lost,
-        serverCpuPct: round(r.serverCpuPct, 0),
-        loadCpuPct: round(r.loadCpuPct, 0),
-      };
+      return liveFigures(r);
     }
   })(opts);
 }
