@@ -154,6 +154,12 @@ valid['client-send-256'] = {
   hex: hex(cat(u8(0x03), pkt256.bytes)),
   value: { type: 'send', packet: pkt256.value },
 };
+valid['client-resend-256'] = {
+  description: 'RESEND (a later attempt of the same packet): the SEND body under type 0x06',
+  kind: 'client-frame',
+  hex: hex(cat(u8(0x06), pkt256.bytes)),
+  value: { type: 'send', packet: pkt256.value, resend: true },
+};
 valid['client-send-min-fields'] = {
   description: 'SEND with hopLimit 1, ttlSeconds 1 and all-zero ids',
   kind: 'client-frame',
@@ -364,7 +370,8 @@ const send = (p) => cat(u8(0x03), p);
 
 bad('client-empty', 'empty message', 'client-frame', new Uint8Array(0), M, 'type');
 bad('client-type-0x00', 'type 0x00 is not assigned', 'client-frame', u8(0x00), M, 'type');
-bad('client-type-0x06', 'type 0x06 is not assigned', 'client-frame', cat(u8(0x06), seq(0, 8)), M, 'type');
+bad('client-resend-truncated', 'RESEND whose packet stops inside the destination hash', 'client-frame', cat(u8(0x06), p256.subarray(0, 20)), M, 'destHash');
+bad('client-type-0x07', 'type 0x07 is not assigned', 'client-frame', cat(u8(0x07), seq(0, 8)), M, 'type');
 bad('client-type-server-welcome', 'a gateway frame type (0x81) sent by a client', 'client-frame', welcome(1, challenge, 65611, 60000, 1024), M, 'type');
 bad('client-hello-bad-magic', 'HELLO with magic "TACX"', 'client-frame', hello(1, 1, 0, enc.encode('TACX')), M, 'magic');
 bad('client-hello-truncated-magic', 'HELLO cut inside the magic', 'client-frame', hello(1, 1).subarray(0, 3), M, 'magic');

@@ -15,7 +15,7 @@ import {
 import { _checkPacket, _packetSize, _readPacket, _writePacket, type Packet } from './packet.js';
 
 /** Type bytes of client frames. */
-export const ClientFrameType = Object.freeze({ HELLO: 0x01, CLAIM: 0x02, SEND: 0x03, ACK: 0x04, PING: 0x05 } as const);
+export const ClientFrameType = Object.freeze({ HELLO: 0x01, CLAIM: 0x02, SEND: 0x03, ACK: 0x04, PING: 0x05, RESEND: 0x06 } as const);
 
 /** First frame on a connection: the version range the client speaks. Flags are 0 in v1. */
 export interface HelloFrame {
@@ -39,10 +39,15 @@ export interface ClaimFrame {
   dests: Uint8Array[];
 }
 
-/** Hands a packet to the gateway; answered by ACCEPTED once it is safe. */
+/**
+ * Hands a packet to the gateway; answered by ACCEPTED once it is safe. `resend` (type RESEND, same
+ * body) marks a second or later attempt with the same packet id: only those are checked against the
+ * packets already made safe, so a first attempt costs no dedup lookup.
+ */
 export interface SendFrame {
   type: 'send';
   packet: Packet;
+  resend?: boolean;
 }
 
 /** Acknowledges delivered packets, which deletes them from the queue. */
@@ -124,7 +129,7 @@ export function encodeClientFrame(frame: ClientFrame): Uint8Array {
     case 'send': {
       const p = _checkPacket(f.packet);
       const w = new _Writer(1 + _packetSize(p));
-      w.u8(ClientFrameType.SEND);
+      w.u8(f.resend ? ClientFrameType.RESEND : ClientFrameType.SEND);
       _writePacket(w, p);
       return w.bytes;
     }
@@ -183,6 +188,9 @@ export function decodeClientFrame(bytes: Uint8Array, opts?: DecodeOptions): Clie
     case ClientFrameType.SEND:
       frame = { type: 'send', packet: _readPacket(r) };
       break;
+    case ClientFrameType.RESEND:
+      frame = { type: 'send', packet: _readPacket(r), resend: true };
+      break;
     case ClientFrameType.ACK: {
       const count = _range(r.u16('count'), 'count', 1, MAX_ACK);
       frame = { type: 'ack', packetIds: r.takeMany(count, PACKET_ID_LEN, 'packetIds') };
@@ -192,7 +200,7 @@ export function decodeClientFrame(bytes: Uint8Array, opts?: DecodeOptions): Clie
       frame = { type: 'ping', nonce: r.take(NONCE_LEN, 'nonce') };
       break;
     default:
-      throw _malformed('type', `"type" expected a client frame type 0x01..0x05, got 0x${type.toString(16).padStart(2, '0')}`);
+      throw _malformed('type', `"type" expected a client frame type 0x01..0x06, got 0x${type.toString(16).padStart(2, '0')}`);
   }
   r.end('frame');
   return frame;

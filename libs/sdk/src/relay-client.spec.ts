@@ -154,7 +154,7 @@ describe(RelayClient.name, () => {
     sut.close();
   });
 
-  it('resends a send that was not accepted after a reconnect, with the same packet id, to the next URL', async () => {
+  it('resends a send that was not accepted after a reconnect, as RESEND with the same packet id, to the next URL', async () => {
     const gw = gateway();
     const sut = new RelayClient({ urls: ['ws://a/v1', 'ws://b/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, minBackoffMs: 1, maxBackoffMs: 5 });
     await sut.connect();
@@ -171,6 +171,9 @@ describe(RelayClient.name, () => {
     assert.equal(gw.sockets[1]!.url, 'ws://b/v1');
     assert.ok(again && again.type === 'send');
     assert.deepEqual(again.packet.packetId, first.packet.packetId);
+    // The first attempt is a SEND, the second a RESEND: only that one costs the gateway a dedup lookup.
+    assert.equal(first.resend, undefined);
+    assert.equal(again.resend, true);
     assert.equal(accepted, false);
     gw.sockets[1]!.push({ type: 'accepted', packetIds: [again.packet.packetId] });
     await sending;

@@ -5,6 +5,7 @@ import {
   decodeServerFrame,
   destHash,
   encodeClientFrame,
+  ClientFrameType,
   encodePaddedSend,
   ErrorCode,
   mailboxId,
@@ -91,6 +92,8 @@ interface _Outgoing {
   resolve: () => void;
   reject: (e: unknown) => void;
   sent: boolean;
+  /** Times written to a socket: every attempt after the first goes as RESEND (the gateway checks its dedup set). */
+  tries: number;
 }
 
 const _HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -388,7 +391,7 @@ export class RelayClient {
     );
     const key = _key(packetId);
     return new Promise((resolve, reject) => {
-      const o: _Outgoing = { frame, resolve, reject, sent: false };
+      const o: _Outgoing = { frame, resolve, reject, sent: false, tries: 0 };
       this.outbox.set(key, o);
       if (this.ready) this.transmit(o);
     });
@@ -417,6 +420,7 @@ export class RelayClient {
   private transmit(o: _Outgoing): void {
     if (this.ws?.readyState !== 1) return;
     o.sent = true;
+    if (o.tries++ === 1) o.frame[0] = ClientFrameType.RESEND;
     this.cork();
     this.ws.send(o.frame);
   }
