@@ -68,6 +68,13 @@ describe(RedisSafeSet.name, () => {
     assert.equal(await sut.has(k('k0')), false);
   });
 
+  it('adds a turn of more keys than one HSET takes (the script adds in chunks)', async () => {
+    const sut = new RedisSafeSet(redis, 60_000, 'tacit:safe:many');
+    for (let i = 0; i < 1300; i++) sut.add(k(`m${i}`));
+    const seen = await Promise.all([0, 499, 500, 501, 1299, 1300].map((i) => sut.has(k(`m${i}`))));
+    assert.deepEqual(seen, [true, true, true, true, true, false]);
+  });
+
   it('keeps keys with any byte apart (one char per byte), and refuses keys of another length', async () => {
     const sut = new RedisSafeSet(redis, 60_000, 'tacit:safe:bytes');
     const a = String.fromCharCode(...Array.from({ length: 32 }, (_, i) => 255 - i));

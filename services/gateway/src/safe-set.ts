@@ -49,7 +49,13 @@ export class MemorySafeSet implements SafeSet {
 // each a concatenation of 32-byte keys. Returns one char per checked key: "1" seen, "0" not.
 const _SCRIPT = `
 local add, ask = ARGV[2], ARGV[3]
-for i = 1, #add, 32 do redis.call('HSET', KEYS[1], string.sub(add, i, i + 31), '1') end
+local fields = {}
+for i = 1, #add, 32 do
+  fields[#fields + 1] = string.sub(add, i, i + 31)
+  fields[#fields + 1] = '1'
+  if #fields == 1000 then redis.call('HSET', KEYS[1], unpack(fields)) fields = {} end
+end
+if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
 if #add > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local out = {}
 for i = 1, #ask, 32 do
