@@ -28,6 +28,19 @@ describe(encodePaddedSend.name, () => {
     );
   });
 
+  it('hands out frames that never share bytes, with zero padding, across many slabs', () => {
+    const header = { hopLimit: 8, destHash: new Uint8Array(32), mailboxId: new Uint8Array(16), packetId: new Uint8Array(16), ttlSeconds: 60 };
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const f = encodePaddedSend(header, new Uint8Array(1 + (i % 300)).fill(0xee));
+      // Scribbling over the previous frame (the SDK rewrites its type byte for a RESEND) touches only it.
+      frames.at(-1)?.fill(0xff);
+      frames.push(f);
+      const reference = encodeClientFrame({ type: 'send', packet: { version: 1, ...header, payload: pad(new Uint8Array(1 + (i % 300)).fill(0xee)) } });
+      assert.deepEqual(f, reference);
+    }
+  });
+
   it('names the field it rejects', () => {
     const header = { hopLimit: 8, destHash: new Uint8Array(31), mailboxId: new Uint8Array(16), packetId: new Uint8Array(16), ttlSeconds: 60 };
     assert.throws(() => encodePaddedSend(header, new Uint8Array(1)), /"destHash" expected 32 bytes, got 31/);
