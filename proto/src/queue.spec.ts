@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { create, fromBinary, toBinary, queueV1 } from './index.js';
+import { create, fromBinary, packAckRefs, packPackets, toBinary, unpackPackets, queueV1, QUEUE_PACKED_REF_BYTES } from './index.js';
 
 describe('tacit.queue.v1', () => {
   it('round-trips an EnqueueRequest', () => {
@@ -20,6 +20,31 @@ describe('tacit.queue.v1', () => {
     const back = fromBinary(queueV1.DrainReplySchema, bytes);
     assert.equal(back.packets[0]?.seq, seq);
     assert.equal(back.more, true);
+  });
+
+  it('packs drained packets into DrainReply.packed and back, as views', () => {
+    const id = (n: number): Uint8Array => new Uint8Array(16).fill(n);
+    const packets = [
+      { seq: 2n ** 60n + 1n, expiryDay: 20_000, mailboxId: id(1), packetId: id(2), packet: new Uint8Array([9, 8, 7]) },
+      { seq: 5n, expiryDay: 0, mailboxId: id(3), packetId: id(4), packet: new Uint8Array(0) },
+    ];
+    const packed = packPackets(packets);
+    assert.equal(packed.length, 2 * 48 + 3);
+    const back = unpackPackets(packed);
+    assert.deepEqual(back, packets);
+    assert.equal(back[0]!.packet.buffer, packed.buffer);
+    assert.throws(() => unpackPackets(packed.subarray(0, 50)), RangeError);
+    assert.throws(() => packPackets([{ ...packets[0]!, mailboxId: new Uint8Array(15) }]), RangeError);
+  });
+
+  it('packs ack refs for AckRequest.packed_refs: ids, then the day big-endian', () => {
+    const refs = packAckRefs([
+      { mailboxId: new Uint8Array(16).fill(1), packetId: new Uint8Array(16).fill(2), expiryDay: 0x01020304 },
+      { mailboxId: new Uint8Array(16).fill(3), packetId: new Uint8Array(16).fill(4) },
+    ]);
+    assert.equal(refs.length, 2 * QUEUE_PACKED_REF_BYTES);
+    assert.deepEqual([...refs.subarray(30, 36)], [2, 2, 1, 2, 3, 4]);
+    assert.deepEqual([...refs.subarray(68, 72)], [0, 0, 0, 0]);
   });
 
   it('pins the wire numbers of EnqueueStatus', () => {

@@ -1,5 +1,5 @@
-import type { Bus } from '@tacit/kit';
-import { create, fromBinary, queueV1, toBinary } from '@tacit/proto';
+import { InvalidArgumentError, type Bus } from '@tacit/kit';
+import { create, fromBinary, packAckRefs, queueV1, toBinary, unpackPackets } from '@tacit/proto';
 
 /** One packet for the queue: its mailbox, dedup id, whole encoded bytes and TTL. */
 export interface QueueItem {
@@ -12,10 +12,22 @@ export interface QueueItem {
 /** A queued packet handed back by a drain, in enqueue order. */
 export interface DrainedPacket {
   seq: bigint;
+  /** The partition (UTC day of expiry) holding it: handed back in the ack, which then probes only that day. */
+  expiryDay: number;
   mailboxId: Uint8Array;
   packetId: Uint8Array;
   packet: Uint8Array;
 }
+
+/** A delivered packet to delete from the queue; `expiryDay` as its drain reported (0 or absent: unknown). */
+export interface QueueAckRef {
+  mailboxId: Uint8Array;
+  packetId: Uint8Array;
+  expiryDay?: number;
+}
+
+/** Most refs the queue takes in one ack request (its `maxAckRefs`); {@link BusQueuePort.ack} splits larger batches. */
+export const QUEUE_MAX_ACK_REFS = 1000;
 
 export type EnqueueOutcome = 'stored' | 'duplicate' | 'mailbox_full';
 
@@ -23,7 +35,8 @@ export type EnqueueOutcome = 'stored' | 'duplicate' | 'mailbox_full';
 export interface QueuePort {
   enqueue(item: QueueItem): Promise<EnqueueOutcome>;
   drain(mailboxIds: Uint8Array[], afterSeq: bigint, limit: number): Promise<{ packets: DrainedPacket[]; more: boolean }>;
-  ack(refs: Array<{ mailboxId: Uint8Array; packetId: Uint8Array }>): Promise<number>;
+  /** Deletes delivered packets, any number of them; resolves to how many were still queued. */
+  ack(refs: readonly QueueAckRef[]): Promise<number>;
 }
 
 export const QUEUE_SUBJECTS = Object.freeze({
@@ -38,6 +51,8 @@ export const QUEUE_SUBJECTS = Object.freeze({
  */
 export class BusQueuePort implements QueuePort {
   private batch: Array<{ item: QueueItem; resolve: (o: EnqueueOutcome) => void; reject: (e: unknown) => void }> = [];
+  /** Set once the queue refused packed acks (it predates them). */
+  private unpackedAcks = false;
   private batchBytes = 0;
   private scheduled = false;
 
@@ -68,14 +83,17 @@ export class BusQueuePort implements QueuePort {
     if (batch.length === 0) return;
     this.batch = [];
     this.batchBytes = 0;
-    const req = create(queueV1.EnqueueRequestSchema, {
+    // Messages as literals: create() would copy every field by reflection first.
+    const req: queueV1.EnqueueRequest = {
+      $typeName: 'tacit.queue.v1.EnqueueRequest',
       packets: batch.map(({ item }) => ({
+        $typeName: 'tacit.queue.v1.QueuedPacket',
         mailboxId: item.mailboxId,
         packetId: item.packetId,
         packet: item.packet,
         ttlSeconds: item.ttlSeconds,
       })),
-    });
+    };
     this.bus
       .request(QUEUE_SUBJECTS.enqueue, toBinary(queueV1.EnqueueRequestSchema, req), { timeoutMs: this.opts.timeoutMs ?? 10_000 })
       .then((bytes) => {
@@ -92,19 +110,43 @@ export class BusQueuePort implements QueuePort {
   }
 
   async drain(mailboxIds: Uint8Array[], afterSeq: bigint, limit: number): Promise<{ packets: DrainedPacket[]; more: boolean }> {
-    const req = create(queueV1.DrainRequestSchema, { mailboxIds, afterSeq, limit });
+    const req = create(queueV1.DrainRequestSchema, { mailboxIds, afterSeq, limit, packed: true });
     const bytes = await this.bus.request(QUEUE_SUBJECTS.drain, toBinary(queueV1.DrainRequestSchema, req), {
       timeoutMs: this.opts.timeoutMs ?? 10_000,
     });
     const reply = fromBinary(queueV1.DrainReplySchema, bytes);
-    return {
-      packets: reply.packets.map((p) => ({ seq: p.seq, mailboxId: p.mailboxId, packetId: p.packetId, packet: p.packet })),
-      more: reply.more,
-    };
+    // Packed: one field for the page instead of a message per packet. A queue that predates
+    // DrainRequest.packed answers in packets, whose messages have the fields a DrainedPacket needs.
+    return { packets: reply.packed.length > 0 ? unpackPackets(reply.packed) : reply.packets, more: reply.more };
   }
 
-  async ack(refs: Array<{ mailboxId: Uint8Array; packetId: Uint8Array }>): Promise<number> {
-    const req = create(queueV1.AckRequestSchema, { refs });
+  async ack(refs: readonly QueueAckRef[]): Promise<number> {
+    // The queue refuses more than QUEUE_MAX_ACK_REFS per request: one tick's acks of many connections
+    // easily exceed it, so they go as several requests.
+    const chunks: Promise<number>[] = [];
+    for (let at = 0; at < refs.length; at += QUEUE_MAX_ACK_REFS) chunks.push(this.ackChunk(refs.slice(at, at + QUEUE_MAX_ACK_REFS)));
+    return (await Promise.all(chunks)).reduce((a, b) => a + b, 0);
+  }
+
+  private async ackChunk(refs: readonly QueueAckRef[]): Promise<number> {
+    if (!this.unpackedAcks) {
+      try {
+        return await this.ackRequest(create(queueV1.AckRequestSchema, { packedRefs: packAckRefs(refs) }));
+      } catch (err) {
+        // A queue that predates AckRequest.packed_refs sees no refs and refuses the request: ack
+        // that queue with refs from now on.
+        if (!(err instanceof InvalidArgumentError)) throw err;
+        this.unpackedAcks = true;
+      }
+    }
+    return this.ackRequest(
+      create(queueV1.AckRequestSchema, {
+        refs: refs.map((r) => ({ mailboxId: r.mailboxId, packetId: r.packetId, expiryDay: r.expiryDay ?? 0 })),
+      }),
+    );
+  }
+
+  private async ackRequest(req: queueV1.AckRequest): Promise<number> {
     const bytes = await this.bus.request(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, req), {
       timeoutMs: this.opts.timeoutMs ?? 10_000,
     });

@@ -2,7 +2,7 @@
  * Throughput of the queue against real PostgreSQL: durable enqueue (concurrent single-packet
  * calls, group-committed), drain and ack, in packets per second. Importable
  * ({@link runQueueBench}) for the repo-wide bench; run alone with
- * `node services/queue/dist/bench.js [--url postgres://…] [--packets N] [--concurrency C] [--mode unnest|copy]`
+ * `node services/queue/dist/bench.js [--url postgres://…] [--packets N] [--concurrency C] [--ack-without-day]`
  * (without --url it starts a throwaway PostgreSQL from @tacit/testing).
  * @module
  */
@@ -12,7 +12,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { EnqueueInput } from './model.js';
-import { PgQueueRepository, type PgInsertMode } from './pg-repository.js';
+import { PgQueueRepository } from './pg-repository.js';
 import { QueueService } from './queue.service.js';
 
 /** Options of {@link runQueueBench}. */
@@ -27,8 +27,8 @@ export interface QueueBenchOptions {
   packetBytes?: number;
   /** Packets per mailbox (default 100). */
   perMailbox?: number;
-  /** How enqueue batches are written (default copy, as PgQueueRepository). */
-  insertMode?: PgInsertMode;
+  /** Ack without the expiry day the drain reported (every partition is searched), as older gateways do. */
+  ackWithoutDay?: boolean;
   /** Give up after this long, in ms (default 120 000). */
   timeoutMs?: number;
   /**
@@ -50,7 +50,7 @@ export interface CpuPerPacket {
 export interface QueueBenchResult {
   packets: number;
   concurrency: number;
-  insertMode: PgInsertMode;
+  ackWithoutDay: boolean;
   enqueuePerSec: number;
   /** Enqueue transactions, and the mean packets per transaction. */
   transactions: number;
@@ -110,9 +110,9 @@ export async function runQueueBench(opts: QueueBenchOptions): Promise<QueueBench
   const concurrency = opts.concurrency ?? 512;
   const size = opts.packetBytes ?? 330;
   const perMailbox = opts.perMailbox ?? 100;
-  const insertMode = opts.insertMode ?? 'copy';
+  const ackWithoutDay = opts.ackWithoutDay ?? false;
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-  const repo = new PgQueueRepository({ url: opts.url, insertMode, maxConnections: 8 });
+  const repo = new PgQueueRepository({ url: opts.url, maxConnections: 8 });
   const sut = new QueueService({ repository: repo });
   try {
     await repo.migrate();
@@ -149,7 +149,7 @@ export async function runQueueBench(opts: QueueBenchOptions): Promise<QueueBench
     // Drain: a device reconnecting drains its mailboxes page by page; 8 such devices at once.
     const groups: Uint8Array[][] = [];
     for (let i = 0; i < mailboxes.length; i += 10) groups.push(mailboxes.slice(i, i + 10));
-    const drained: { mailboxId: Uint8Array; packetId: Uint8Array }[] = [];
+    const drained: { mailboxId: Uint8Array; packetId: Uint8Array; expiryDay?: number }[] = [];
     let g = 0;
     const t1 = performance.now();
     const drainCpu = await _cpu(opts.serverPid, total, async () => {
@@ -160,7 +160,9 @@ export async function runQueueBench(opts: QueueBenchOptions): Promise<QueueBench
             for (let after = 0n, page = 0; page < 1000; page++) {
               if (Date.now() > deadline) throw new Error('queue bench timed out while draining');
               const res = await sut.drain({ mailboxIds: group, afterSeq: after, limit: 1000 });
-              for (const p of res.packets) drained.push({ mailboxId: p.mailboxId, packetId: p.packetId });
+              for (const p of res.packets) {
+                drained.push({ mailboxId: p.mailboxId, packetId: p.packetId, ...(ackWithoutDay ? {} : { expiryDay: p.expiryDay }) });
+              }
               if (!res.more || res.packets.length === 0) break;
               after = res.packets.at(-1)!.seq;
             }
@@ -189,7 +191,7 @@ export async function runQueueBench(opts: QueueBenchOptions): Promise<QueueBench
     return {
       packets: total,
       concurrency,
-      insertMode,
+      ackWithoutDay,
       enqueuePerSec: Math.round(total / enqueueSec),
       transactions,
       meanBatch: Math.round(total / Math.max(1, transactions)),
@@ -209,7 +211,7 @@ async function _main(): Promise<void> {
       url: { type: 'string' },
       packets: { type: 'string', default: '100000' },
       concurrency: { type: 'string', default: '512' },
-      mode: { type: 'string' },
+      'ack-without-day': { type: 'boolean', default: false },
       'server-pid': { type: 'string' },
     },
   });
@@ -224,22 +226,19 @@ async function _main(): Promise<void> {
     stop = () => server.stop();
   }
   try {
-    const modes: PgInsertMode[] = values.mode ? [values.mode as PgInsertMode] : ['unnest', 'copy'];
-    for (const insertMode of modes) {
-      const r = await runQueueBench({
-        url,
-        packets: Number(values.packets),
-        concurrency: Number(values.concurrency),
-        insertMode,
-        ...(serverPid ? { serverPid } : {}),
-      });
-      const cpu = (c: CpuPerPacket): string => `${c.node} us node${c.postgres === undefined ? '' : ` + ${c.postgres} us postgres`} CPU/packet`;
-      process.stdout.write(
-        `queue ${r.insertMode}: enqueue ${r.enqueuePerSec} packets/s (${r.transactions} transactions, ~${r.meanBatch} packets each; ${cpu(r.cpu.enqueue)}), ` +
-          `drain ${r.drainPerSec} packets/s (${cpu(r.cpu.drain)}), ack ${r.ackPerSec} packets/s (${cpu(r.cpu.ack)}); ` +
-          `${r.packets} packets, concurrency ${r.concurrency}, load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs\n`,
-      );
-    }
+    const r = await runQueueBench({
+      url,
+      packets: Number(values.packets),
+      concurrency: Number(values.concurrency),
+      ackWithoutDay: values['ack-without-day'],
+      ...(serverPid ? { serverPid } : {}),
+    });
+    const cpu = (c: CpuPerPacket): string => `${c.node} us node${c.postgres === undefined ? '' : ` + ${c.postgres} us postgres`} CPU/packet`;
+    process.stdout.write(
+      `queue: enqueue ${r.enqueuePerSec} packets/s (${r.transactions} transactions, ~${r.meanBatch} packets each; ${cpu(r.cpu.enqueue)}), ` +
+        `drain ${r.drainPerSec} packets/s (${cpu(r.cpu.drain)}), ack${r.ackWithoutDay ? ' without day' : ''} ${r.ackPerSec} packets/s (${cpu(r.cpu.ack)}); ` +
+        `${r.packets} packets, concurrency ${r.concurrency}, load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs\n`,
+    );
   } finally {
     await stop?.();
   }

@@ -7,9 +7,9 @@
  */
 import type { Bus } from '@tacit/kit';
 import { InternalError } from '@tacit/kit';
-import { create, fromBinary, toBinary, queueV1 } from '@tacit/proto';
+import { create, fromBinary, packPackets, toBinary, queueV1, unpackPackets } from '@tacit/proto';
 import { plainBytes } from './sql-repository.js';
-import type { AckRef, DrainQuery, DrainResult, EnqueueInput, EnqueueStatus } from './model.js';
+import type { AckRef, DrainQuery, DrainResult, EnqueueInput, EnqueueStatus, PackedDrainResult } from './model.js';
 
 /** NATS subjects of the queue's request/reply API. */
 export const QUEUE_SUBJECTS = Object.freeze({
@@ -27,8 +27,12 @@ export interface QueueClient {
   enqueue(packets: readonly EnqueueInput[]): Promise<EnqueueStatus[]>;
   /** One page of stored packets, in seq order. */
   drain(query: DrainQuery): Promise<DrainResult>;
+  /** {@link drain} in the layout of DrainReply.packed (see queue.proto). */
+  drainPacked(query: DrainQuery): Promise<PackedDrainResult>;
   /** Deletes delivered packets; resolves to how many were still stored. */
   ack(refs: readonly AckRef[]): Promise<number>;
+  /** {@link ack} of refs packed as in AckRequest.packed_refs (36 bytes each, see queue.proto). */
+  ackPacked(refs: Uint8Array): Promise<number>;
 }
 
 /** Options of {@link BusQueueClient}. */
@@ -77,26 +81,34 @@ export class BusQueueClient implements QueueClient {
   }
 
   async drain(query: DrainQuery): Promise<DrainResult> {
+    const page = await this.drainPacked(query);
+    return { packets: unpackPackets(page.packed), more: page.more };
+  }
+
+  async drainPacked(query: DrainQuery): Promise<PackedDrainResult> {
     const req = create(queueV1.DrainRequestSchema, {
       mailboxIds: [...query.mailboxIds],
       afterSeq: query.afterSeq ?? 0n,
       limit: query.limit,
+      packed: true,
     });
     const data = await this.#bus.request(QUEUE_SUBJECTS.drain, toBinary(queueV1.DrainRequestSchema, req), this.#opts);
     const reply = fromBinary(queueV1.DrainReplySchema, data);
-    return {
-      packets: reply.packets.map((p) => ({
-        seq: p.seq,
-        mailboxId: plainBytes(p.mailboxId),
-        packetId: plainBytes(p.packetId),
-        packet: plainBytes(p.packet),
-      })),
-      more: reply.more,
-    };
+    // A queue that predates DrainRequest.packed answers in packets.
+    const packed = reply.packets.length > 0 ? packPackets(reply.packets) : plainBytes(reply.packed);
+    return { packed, count: unpackPackets(packed).length, more: reply.more };
   }
 
   async ack(refs: readonly AckRef[]): Promise<number> {
-    const req = create(queueV1.AckRequestSchema, { refs: refs.map((r) => ({ mailboxId: r.mailboxId, packetId: r.packetId })) });
+    const req = create(queueV1.AckRequestSchema, {
+      refs: refs.map((r) => ({ mailboxId: r.mailboxId, packetId: r.packetId, expiryDay: r.expiryDay ?? 0 })),
+    });
+    const data = await this.#bus.request(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, req), this.#opts);
+    return fromBinary(queueV1.AckReplySchema, data).deleted;
+  }
+
+  async ackPacked(refs: Uint8Array): Promise<number> {
+    const req = create(queueV1.AckRequestSchema, { packedRefs: refs });
     const data = await this.#bus.request(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, req), this.#opts);
     return fromBinary(queueV1.AckReplySchema, data).deleted;
   }

@@ -37,8 +37,28 @@ export function registerQueueHandlers(bus: Bus, service: QueueClient): BusSubscr
       QUEUE_SUBJECTS.drain,
       async (data) => {
         const req = _decode(() => fromBinary(queueV1.DrainRequestSchema, data), 'DrainRequest');
-        const page = await service.drain({ mailboxIds: req.mailboxIds, afterSeq: req.afterSeq, limit: req.limit });
-        return toBinary(queueV1.DrainReplySchema, create(queueV1.DrainReplySchema, page));
+        const query = { mailboxIds: req.mailboxIds, afterSeq: req.afterSeq, limit: req.limit };
+        if (req.packed) {
+          // One bytes field, the database's own: no message per packet to build, encode and decode.
+          const page = await service.drainPacked(query);
+          return toBinary(queueV1.DrainReplySchema, create(queueV1.DrainReplySchema, { more: page.more, packed: page.packed }));
+        }
+        const page = await service.drain(query);
+        // Messages as literals: create() would copy every packet field by reflection first.
+        const reply: queueV1.DrainReply = {
+          $typeName: 'tacit.queue.v1.DrainReply',
+          more: page.more,
+          packed: new Uint8Array(0),
+          packets: page.packets.map((p) => ({
+            $typeName: 'tacit.queue.v1.StoredPacket',
+            seq: p.seq,
+            expiryDay: p.expiryDay,
+            mailboxId: p.mailboxId,
+            packetId: p.packetId,
+            packet: p.packet,
+          })),
+        };
+        return toBinary(queueV1.DrainReplySchema, reply);
       },
       opts,
     ),
@@ -46,7 +66,10 @@ export function registerQueueHandlers(bus: Bus, service: QueueClient): BusSubscr
       QUEUE_SUBJECTS.ack,
       async (data) => {
         const req = _decode(() => fromBinary(queueV1.AckRequestSchema, data), 'AckRequest');
-        const deleted = await service.ack(req.refs);
+        if (req.refs.length > 0 && req.packedRefs.length > 0) {
+          throw new InvalidArgumentError('AckRequest expected refs or packed_refs, got both');
+        }
+        const deleted = req.packedRefs.length > 0 ? await service.ackPacked(req.packedRefs) : await service.ack(req.refs);
         return toBinary(queueV1.AckReplySchema, create(queueV1.AckReplySchema, { deleted }));
       },
       opts,

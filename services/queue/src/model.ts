@@ -38,6 +38,8 @@ export interface NewPacket {
 export interface StoredPacket {
   /** Global, increasing: drain order and resume cursor. */
   seq: bigint;
+  /** UTC day of its expiry: the partition holding it. Hand it back in the {@link AckRef}. */
+  expiryDay: number;
   mailboxId: Uint8Array;
   packetId: Uint8Array;
   packet: Uint8Array;
@@ -61,10 +63,26 @@ export interface DrainResult {
   more: boolean;
 }
 
+/** One page of a drain in the layout of DrainReply.packed (see queue.proto): no object per packet. */
+export interface PackedDrainResult {
+  /** The packets, one record after another (views of the database's answer). */
+  packed: Uint8Array;
+  /** Packets in `packed`. */
+  count: number;
+  /** More packets may follow the last one: drain again with its seq as `afterSeq`. */
+  more: boolean;
+}
+
 /** Names one packet to delete after its recipient got it. */
 export interface AckRef {
   mailboxId: Uint8Array;
   packetId: Uint8Array;
+  /**
+   * The packet's {@link StoredPacket.expiryDay} as drained: the delete then looks in that day's
+   * partition only. Absent or 0: unknown, every partition is searched; a day where the packet is
+   * not costs that plus the search of every partition.
+   */
+  expiryDay?: number;
 }
 
 /** The time source; injected so tests can move time. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { InProcessBus, InvalidArgumentError, NatsBus, UnavailableError, type Bus } from '@tacit/kit';
 import { startNats, startPostgres, type PostgresServer } from '@tacit/testing';
-import { create, toBinary, queueV1 } from '@tacit/proto';
+import { create, fromBinary, packAckRefs, toBinary, queueV1 } from '@tacit/proto';
 import { BusQueueClient, QUEUE_SUBJECTS } from './client.js';
 import { registerQueueHandlers } from './handlers.js';
 import { DAY_MS, dayOf, type Clock, type EnqueueInput } from './model.js';
@@ -57,6 +57,9 @@ class RawPglite extends PgliteQueueRepository {
 function sharedSpec(h: Harness): void {
   const service = (opts: Partial<QueueServiceOptions> = {}): QueueService =>
     new QueueService({ repository: h.repo(), groupCommit: { maxDelayMs: 1 }, ...opts });
+  // A mailbox's counter row: [count], or [] once it is gone.
+  const stored = async (m: Uint8Array): Promise<number[]> =>
+    (await h.sql<{ stored: number }>('SELECT stored FROM queue_mailboxes WHERE mailbox_id = $1', [Buffer.from(m)])).map((r) => r.stored);
 
   it('drains in seq order across mailboxes, page by page', async () => {
     const sut = service();
@@ -136,6 +139,105 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('settles repeats, the cap and room freed by acks in one batch each', async () => {
+    const sut = service({ limits: { mailboxCap: 2 } });
+    const m = id();
+    const p = [packetFor(m), packetFor(m), packetFor(m)];
+    assert.deepEqual(await sut.enqueue([p[0]!, p[0]!, p[1]!, p[2]!]), ['stored', 'duplicate', 'stored', 'mailbox_full']);
+    await sut.ack([p[0]!]);
+    assert.deepEqual(await sut.enqueue([p[1]!, p[2]!]), ['duplicate', 'stored']);
+    const got = await sut.drain({ mailboxIds: [m], limit: 10 });
+    assert.deepEqual(got.packets.map((x) => x.packet), [p[1]!.packet, p[2]!.packet]);
+    await sut.stop();
+  });
+
+  it('reports each drained packet\'s expiry day, and an ack naming it deletes that copy only', async () => {
+    // Far from the other clock-driven test's days, whose partitions it counts.
+    const clock = new FakeClock(Date.UTC(2033, 2, 1, 12));
+    const sut = service({ clock, limits: { ttlSeconds: 6 * 86_400 } });
+    const m = id();
+    // The same packet stored twice, in two expiry days (a retry with another TTL): dedup is per day.
+    const p = packetFor(m, 3600);
+    const later = { ...p, ttlSeconds: 5 * 86_400 };
+    assert.deepEqual(await sut.enqueue([p]), ['stored']);
+    assert.deepEqual(await sut.enqueue([later]), ['stored']);
+    const page = await sut.drain({ mailboxIds: [m], limit: 10 });
+    const days = page.packets.map((x) => x.expiryDay);
+    assert.deepEqual(days, [dayOf(clock.now() + 3_600_000), dayOf(clock.now() + 5 * DAY_MS)]);
+
+    assert.equal(await sut.ack([{ ...p, expiryDay: days[1]! }]), 1);
+    const left = await h.sql<{ expiry_day: number }>('SELECT expiry_day FROM queue_packets WHERE mailbox_id = $1', [Buffer.from(m)]);
+    assert.deepEqual(left.map((r) => r.expiry_day), [days[0]]);
+    assert.deepEqual(await stored(m), [1]);
+    // Acked again with its day: already gone, and the search of every partition finds the other copy.
+    assert.equal(await sut.ack([{ ...p, expiryDay: days[1]! }]), 1);
+    assert.deepEqual(await stored(m), []);
+    await sut.stop();
+  });
+
+  it('deletes a packet acked with a wrong day or none, by searching every partition', async () => {
+    const sut = service();
+    const m = id();
+    const [a, b, c] = [packetFor(m, 3600), packetFor(m, 86_400 * 3), packetFor(m)];
+    await sut.enqueue([a, b, c]);
+    const page = await sut.drain({ mailboxIds: [m], limit: 10 });
+    const dayOfB = page.packets[1]!.expiryDay;
+    // a: no day; b: its own day; c: the day of b (wrong); and an unknown packet in b's day.
+    const refs = [a, { ...b, expiryDay: dayOfB }, { ...c, expiryDay: dayOfB }, { mailboxId: m, packetId: id(), expiryDay: dayOfB }];
+    assert.equal(await sut.ack(refs), 3);
+    assert.deepEqual((await sut.drain({ mailboxIds: [m], limit: 10 })).packets, []);
+    assert.deepEqual(await stored(m), []);
+    // A ref repeated in one ack deletes once and counts once.
+    const d = packetFor(m);
+    await sut.enqueue([d]);
+    const [drained] = (await sut.drain({ mailboxIds: [m], limit: 10 })).packets;
+    assert.equal(await sut.ack([{ ...d, expiryDay: drained!.expiryDay }, { ...d, expiryDay: drained!.expiryDay }, d]), 1);
+    assert.deepEqual(await stored(m), []);
+    await assert.rejects(sut.ack([{ ...a, expiryDay: -1 }]), InvalidArgumentError);
+    await assert.rejects(sut.ack([{ ...a, expiryDay: 1.5 }]), InvalidArgumentError);
+    await sut.stop();
+  });
+
+  it('never lets a cursor skip a packet while enqueue flushes overlap', async () => {
+    // Small batches, several flushes in flight: they commit one after another in seq order, so a
+    // drain that resumes after the last seq it saw misses nothing.
+    const sut = service({ groupCommit: { maxItems: 8, maxDelayMs: 0, maxInFlight: 4 } });
+    const m = Array.from({ length: 4 }, id);
+    const sent = Array.from({ length: 400 }, (_, i) => packetFor(m[i % 4]!));
+    let done = false;
+    const enqueued = (async () => {
+      try {
+        await Promise.all(sent.map(async (p, i) => {
+          await new Promise((r) => setTimeout(r, i % 50));
+          assert.deepEqual(await sut.enqueue([p]), ['stored']);
+        }));
+      } finally {
+        done = true;
+      }
+    })();
+    const seen: string[] = [];
+    let after = 0n;
+    for (let last = false; !last; ) {
+      last = done;
+      // Let timers run: PGlite answers without leaving the microtask queue.
+      await new Promise((r) => setImmediate(r));
+      for (;;) {
+        const page = await sut.drain({ mailboxIds: m, afterSeq: after, limit: 50 });
+        for (const p of page.packets) {
+          assert.ok(p.seq > after);
+          after = p.seq;
+          seen.push(Buffer.from(p.packetId).toString('hex'));
+        }
+        if (!page.more) break;
+      }
+    }
+    await enqueued;
+    assert.ok(sut.stats().enqueueBatches > 10, `${sut.stats().enqueueBatches} flushes`);
+    assert.equal(seen.length, sent.length);
+    assert.deepEqual(new Set(seen), new Set(sent.map((p) => Buffer.from(p.packetId).toString('hex'))));
+    await sut.stop();
+  });
+
   it('hides expired packets from drains and drops past days as whole partitions', async () => {
     const clock = new FakeClock(Date.UTC(2031, 0, 10, 12));
     const sut = service({ clock, limits: { ttlSeconds: 3 * 86_400 } });
@@ -187,7 +289,7 @@ function sharedSpec(h: Harness): void {
   it('applies migrations once: running them again does nothing', async () => {
     assert.deepEqual(await h.repo().migrate(), []);
     const versions = await h.sql<{ version: number }>('SELECT version FROM queue_schema_migrations ORDER BY version');
-    assert.deepEqual(versions.map((v) => v.version), [1]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2]);
   });
 
   it('group-commits 1000 concurrent enqueues into a few transactions', async () => {
@@ -273,7 +375,23 @@ async function busRoundTrip(serverBus: Bus, clientBus: Bus, service: () => Queue
     assert.equal(page.more, false);
     assert.deepEqual(page.packets.map((x) => x.packet), [p.packet]);
     assert.equal(typeof page.packets[0]!.seq, 'bigint');
-    assert.equal(await client.ack([p]), 1);
+    assert.ok(Math.abs(page.packets[0]!.expiryDay - dayOf(Date.now() + 3_600_000)) <= 1);
+    // A gateway that predates DrainRequest.packed gets the same page as messages.
+    const unpacked = fromBinary(
+      queueV1.DrainReplySchema,
+      await clientBus.request(QUEUE_SUBJECTS.drain, toBinary(queueV1.DrainRequestSchema, create(queueV1.DrainRequestSchema, { mailboxIds: [m], limit: 5 }))),
+    );
+    assert.equal(unpacked.packed.length, 0);
+    assert.deepEqual(unpacked.packets.map((x) => [x.seq, x.expiryDay, Buffer.from(x.packet)]), page.packets.map((x) => [x.seq, x.expiryDay, Buffer.from(x.packet)]));
+    assert.equal(await client.ack([{ ...p, expiryDay: page.packets[0]!.expiryDay }]), 1);
+    // Packed refs: several at once, an unknown one counting 0.
+    const [q1, q2] = [packetFor(m, 3600), packetFor(m, 3600)];
+    await client.enqueue([q1, q2]);
+    const two = await client.drain({ mailboxIds: [m], limit: 5 });
+    assert.equal(await client.ackPacked(packAckRefs([...two.packets, { mailboxId: m, packetId: id(), expiryDay: two.packets[0]!.expiryDay }])), 2);
+    await assert.rejects(client.ackPacked(new Uint8Array(35)), InvalidArgumentError);
+    const both = create(queueV1.AckRequestSchema, { refs: [{ mailboxId: m, packetId: id() }], packedRefs: packAckRefs([{ mailboxId: m, packetId: id() }]) });
+    await assert.rejects(clientBus.request(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, both)), InvalidArgumentError);
     await assert.rejects(client.drain({ mailboxIds: [m], limit: 0 }), InvalidArgumentError);
     await assert.rejects(client.enqueue([{ ...p, mailboxId: new Uint8Array(4) }]), InvalidArgumentError);
     // Garbage instead of a protobuf message is the caller's fault too.
@@ -338,7 +456,7 @@ describe(QueueService.name, () => {
       const replicas = Array.from({ length: 4 }, () => new PgQueueRepository({ url, maxConnections: 1 }));
       try {
         const applied = await Promise.all(replicas.map((r) => r.migrate()));
-        assert.deepEqual(applied.flat(), [1]);
+        assert.deepEqual(applied.flat(), [1, 2]);
         assert.deepEqual(await replicas[0]!.migrate(), []);
       } finally {
         await Promise.all(replicas.map((r) => r.close()));
@@ -356,23 +474,6 @@ describe(QueueService.name, () => {
         await assert.rejects(runMigrations(conn, edited, QUEUE_MIGRATE_OPTIONS), /changed after it was applied/);
       } finally {
         client.release();
-      }
-    });
-
-    it('stores and drains the same with the unnest insert path', async () => {
-      const copyRepo = new PgQueueRepository({ url: server.url, maxConnections: 2, insertMode: 'unnest' });
-      const sut = new QueueService({ repository: copyRepo, limits: { mailboxCap: 2 }, groupCommit: { maxDelayMs: 1 } });
-      try {
-        const m = id();
-        const p = [packetFor(m), packetFor(m), packetFor(m)];
-        assert.deepEqual(await sut.enqueue([p[0]!, p[0]!, p[1]!, p[2]!]), ['stored', 'duplicate', 'stored', 'mailbox_full']);
-        await sut.ack([p[0]!]);
-        assert.deepEqual(await sut.enqueue([p[1]!, p[2]!]), ['duplicate', 'stored']);
-        const got = await sut.drain({ mailboxIds: [m], limit: 10 });
-        assert.deepEqual(got.packets.map((x) => x.packet), [p[1]!.packet, p[2]!.packet]);
-      } finally {
-        await sut.stop();
-        await copyRepo.close();
       }
     });
 

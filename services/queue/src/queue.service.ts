@@ -4,6 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from '@tacit/kit';
+import { QUEUE_PACKED_HEAD, QUEUE_PACKED_REF_BYTES, unpackPackets } from '@tacit/proto';
 import type { QueueClient } from './client.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import {
@@ -17,6 +18,7 @@ import {
   type EnqueueInput,
   type EnqueueStatus,
   type NewPacket,
+  type PackedDrainResult,
 } from './model.js';
 import type { QueueRepository } from './repository.js';
 import { sqlState } from './sql-repository.js';
@@ -93,6 +95,8 @@ export interface ExpireResult {
 // never needs DDL on the enqueue path.
 const _AHEAD_DAYS = 1;
 const _MAX_SEQ = 2n ** 63n - 1n;
+// Largest expiry day an ack may name (int4 in SQL).
+const _MAX_DAY = 2 ** 31 - 1;
 // SQLSTATE when no partition accepts a row.
 const _NO_PARTITION = '23514';
 
@@ -156,8 +160,9 @@ export class QueueService implements QueueClient {
   }
 
   /**
-   * Runs expiry now, then every `expireIntervalMs`. Only creating the partitions enqueue needs
-   * must succeed now; a failed drop of old ones (e.g. a lock timeout) is reported and retried later.
+   * Runs expiry now, then every `expireIntervalMs`, and readies the repository's connections. Only
+   * creating the partitions enqueue needs must succeed now; a failed drop of old ones (e.g. a lock
+   * timeout) is reported and retried later.
    */
   async start(): Promise<void> {
     try {
@@ -166,6 +171,8 @@ export class QueueService implements QueueClient {
       this.#onExpireError(err);
       await this.#ensurePartitions(dayOf(this.#clock.now()));
     }
+    // Plans made now, with every partition in place, instead of by the first requests.
+    await this.#repo.warm?.();
     this.#timer ??= setInterval(() => {
       this.expire().catch(this.#onExpireError);
     }, this.#expireIntervalMs);
@@ -236,6 +243,12 @@ export class QueueService implements QueueClient {
    * have checked that it owns every mailbox.
    */
   async drain(query: DrainQuery): Promise<DrainResult> {
+    const page = await this.drainPacked(query);
+    return { packets: unpackPackets(page.packed), more: page.more };
+  }
+
+  /** {@link drain} in the layout of DrainReply.packed: the database's bytes, passed on without an object per packet. */
+  async drainPacked(query: DrainQuery): Promise<PackedDrainResult> {
     if (typeof query !== 'object' || query === null) throw new InvalidArgumentError('"query" expected an object');
     const ids = _count(query.mailboxIds, 'mailboxIds', this.#limits.maxDrainMailboxes).map((m, i) =>
       _bytes(m, `mailboxIds[${i}]`, ID_BYTES, ID_BYTES),
@@ -249,34 +262,64 @@ export class QueueService implements QueueClient {
       throw new InvalidArgumentError(`"limit" expected 1..${this.#limits.maxDrainLimit}, got ${String(limit)}`);
     }
     this.#stats.drainCalls++;
-    const rows = await this.#repo.drain(ids, afterSeq, limit + 1, this.#clock.now());
-    let more = rows.length > limit;
-    let bytes = 0;
-    let take = 0;
-    for (const r of rows.slice(0, limit)) {
-      bytes += r.packet.length + 2 * ID_BYTES + 16;
-      if (take > 0 && bytes > this.#limits.maxDrainBytes) {
+    // One more than asked for says whether more follow. The page ends early when its bytes would
+    // not fit one bus message, but holds at least one packet.
+    const page = await this.#repo.drainPage(ids, afterSeq, limit + 1, this.#clock.now());
+    const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+    let end = 0;
+    let count = 0;
+    let more = false;
+    while (end < page.length) {
+      const size = QUEUE_PACKED_HEAD + view.getUint32(end + QUEUE_PACKED_HEAD - 4);
+      if (count === limit || (count > 0 && end + size > this.#limits.maxDrainBytes)) {
         more = true;
         break;
       }
-      take++;
+      end += size;
+      count++;
     }
-    this.#stats.drained += take;
-    return { packets: rows.slice(0, take), more };
+    this.#stats.drained += count;
+    return { packed: page.subarray(0, end), count, more };
   }
 
-  /** Deletes delivered packets; resolves to how many were still stored. The caller must own the mailboxes. */
+  /**
+   * Deletes delivered packets; resolves to how many were still stored. The caller must own the
+   * mailboxes. A ref's `expiryDay` (from its drain) confines the delete to one partition.
+   */
   async ack(refs: readonly AckRef[]): Promise<number> {
     const checked = _count(refs, 'refs', this.#limits.maxAckRefs).map((r, i): AckRef => {
       if (typeof r !== 'object' || r === null) throw new InvalidArgumentError(`"refs[${i}]" expected an object`);
       const ref = r as AckRef;
+      const day = ref.expiryDay ?? 0;
+      if (!Number.isInteger(day) || day < 0 || day > _MAX_DAY) {
+        throw new InvalidArgumentError(`"refs[${i}].expiryDay" expected 0..${_MAX_DAY}, got ${String(day)}`);
+      }
       return {
         mailboxId: _bytes(ref.mailboxId, `refs[${i}].mailboxId`, ID_BYTES, ID_BYTES),
         packetId: _bytes(ref.packetId, `refs[${i}].packetId`, ID_BYTES, ID_BYTES),
+        expiryDay: day,
       };
     });
     this.#stats.ackCalls++;
     const deleted = await this.#repo.ack(checked);
+    this.#stats.acked += deleted;
+    return deleted;
+  }
+
+  /**
+   * {@link ack} of refs in the layout of AckRequest.packed_refs: 36 bytes each (mailbox id, packet
+   * id, expiry day as a big-endian uint32; see queue.proto), at most `maxAckRefs`.
+   */
+  async ackPacked(refs: Uint8Array): Promise<number> {
+    if (!(refs instanceof Uint8Array)) throw new InvalidArgumentError('"refs" expected bytes');
+    const n = refs.length / QUEUE_PACKED_REF_BYTES;
+    if (!Number.isInteger(n) || n < 1 || n > this.#limits.maxAckRefs) {
+      throw new InvalidArgumentError(
+        `"refs" expected 1..${this.#limits.maxAckRefs} refs of ${QUEUE_PACKED_REF_BYTES} bytes, got ${refs.length} bytes`,
+      );
+    }
+    this.#stats.ackCalls++;
+    const deleted = await this.#repo.ackPacked(refs);
     this.#stats.acked += deleted;
     return deleted;
   }

@@ -4,7 +4,7 @@
  * ({@link PgliteQueueRepository}), and a test can swap in a fake.
  * @module
  */
-import type { AckRef, EnqueueStatus, NewPacket, StoredPacket } from './model.js';
+import type { AckRef, EnqueueStatus, NewPacket } from './model.js';
 
 /** Storage of queued packets, partitioned by expiry day. */
 export interface QueueRepository {
@@ -15,16 +15,29 @@ export interface QueueRepository {
    * expiry day in the batch.
    */
   storeBatch(packets: readonly NewPacket[], cap: number): Promise<EnqueueStatus[]>;
-  /** Up to `limit` unexpired packets of these mailboxes with seq > afterSeq, in seq order. */
-  drain(mailboxIds: readonly Uint8Array[], afterSeq: bigint, limit: number, nowMs: number): Promise<StoredPacket[]>;
-  /** Deletes the named packets (in any partition); resolves to how many existed. */
+  /**
+   * Up to `limit` unexpired packets of these mailboxes with seq > afterSeq, in seq order, in the
+   * layout of DrainReply.packed (see queue.proto; `unpackPackets` of @tacit/proto reads it).
+   */
+  drainPage(mailboxIds: readonly Uint8Array[], afterSeq: bigint, limit: number, nowMs: number): Promise<Uint8Array>;
+  /**
+   * Deletes the named packets, looking in their `expiryDay`'s partition first and in every
+   * partition for refs without a day or not found there; resolves to how many existed.
+   */
   ack(refs: readonly AckRef[]): Promise<number>;
+  /** {@link ack} of refs in the layout of AckRequest.packed_refs (36 bytes each, see queue.proto). */
+  ackPacked(refs: Uint8Array): Promise<number>;
   /** Creates the missing partitions for expiry days `fromDay..toDay` (inclusive); resolves to how many were created. */
   ensurePartitions(fromDay: number, toDay: number): Promise<number>;
   /** Drops every partition whose expiry day is before `day` (their packets have all expired); resolves to how many. */
   dropPartitionsBefore(day: number): Promise<number>;
   /** Packets stored in total (expired ones count until their partition is dropped). */
   countStored(): Promise<number>;
+  /**
+   * Optional: readies connections before traffic (opens them and has the database plan the
+   * queue's statements on each), so the first requests do not pay for it.
+   */
+  warm?(): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

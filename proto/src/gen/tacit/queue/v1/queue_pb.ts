@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tacit/queue/v1/queue.proto.
  */
 export const file_tacit_queue_v1_queue: GenFile = /*@__PURE__*/
-  fileDesc("Chp0YWNpdC9xdWV1ZS92MS9xdWV1ZS5wcm90bxIOdGFjaXQucXVldWUudjEiWgoMUXVldWVkUGFja2V0EhIKCm1haWxib3hfaWQYASABKAwSEQoJcGFja2V0X2lkGAIgASgMEg4KBnBhY2tldBgDIAEoDBITCgt0dGxfc2Vjb25kcxgEIAEoDSI/Cg5FbnF1ZXVlUmVxdWVzdBItCgdwYWNrZXRzGAEgAygLMhwudGFjaXQucXVldWUudjEuUXVldWVkUGFja2V0Ij4KDUVucXVldWVSZXN1bHQSLQoGc3RhdHVzGAEgASgOMh0udGFjaXQucXVldWUudjEuRW5xdWV1ZVN0YXR1cyI+CgxFbnF1ZXVlUmVwbHkSLgoHcmVzdWx0cxgBIAMoCzIdLnRhY2l0LnF1ZXVlLnYxLkVucXVldWVSZXN1bHQiRQoMRHJhaW5SZXF1ZXN0EhMKC21haWxib3hfaWRzGAEgAygMEhEKCWFmdGVyX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDSJSCgxTdG9yZWRQYWNrZXQSCwoDc2VxGAEgASgEEhIKCm1haWxib3hfaWQYAiABKAwSEQoJcGFja2V0X2lkGAMgASgMEg4KBnBhY2tldBgEIAEoDCJJCgpEcmFpblJlcGx5Ei0KB3BhY2tldHMYASADKAsyHC50YWNpdC5xdWV1ZS52MS5TdG9yZWRQYWNrZXQSDAoEbW9yZRgCIAEoCCIvCgZBY2tSZWYSEgoKbWFpbGJveF9pZBgBIAEoDBIRCglwYWNrZXRfaWQYAiABKAwiMgoKQWNrUmVxdWVzdBIkCgRyZWZzGAEgAygLMhYudGFjaXQucXVldWUudjEuQWNrUmVmIhsKCEFja1JlcGx5Eg8KB2RlbGV0ZWQYASABKA0qiQEKDUVucXVldWVTdGF0dXMSHgoaRU5RVUVVRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVFTlFVRVVFX1NUQVRVU19TVE9SRUQQARIcChhFTlFVRVVFX1NUQVRVU19EVVBMSUNBVEUQAhIfChtFTlFVRVVFX1NUQVRVU19NQUlMQk9YX0ZVTEwQA2IGcHJvdG8z");
+  fileDesc("Chp0YWNpdC9xdWV1ZS92MS9xdWV1ZS5wcm90bxIOdGFjaXQucXVldWUudjEiWgoMUXVldWVkUGFja2V0EhIKCm1haWxib3hfaWQYASABKAwSEQoJcGFja2V0X2lkGAIgASgMEg4KBnBhY2tldBgDIAEoDBITCgt0dGxfc2Vjb25kcxgEIAEoDSI/Cg5FbnF1ZXVlUmVxdWVzdBItCgdwYWNrZXRzGAEgAygLMhwudGFjaXQucXVldWUudjEuUXVldWVkUGFja2V0Ij4KDUVucXVldWVSZXN1bHQSLQoGc3RhdHVzGAEgASgOMh0udGFjaXQucXVldWUudjEuRW5xdWV1ZVN0YXR1cyI+CgxFbnF1ZXVlUmVwbHkSLgoHcmVzdWx0cxgBIAMoCzIdLnRhY2l0LnF1ZXVlLnYxLkVucXVldWVSZXN1bHQiVQoMRHJhaW5SZXF1ZXN0EhMKC21haWxib3hfaWRzGAEgAygMEhEKCWFmdGVyX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDRIOCgZwYWNrZWQYBCABKAgiZgoMU3RvcmVkUGFja2V0EgsKA3NlcRgBIAEoBBISCgptYWlsYm94X2lkGAIgASgMEhEKCXBhY2tldF9pZBgDIAEoDBIOCgZwYWNrZXQYBCABKAwSEgoKZXhwaXJ5X2RheRgFIAEoDSJZCgpEcmFpblJlcGx5Ei0KB3BhY2tldHMYASADKAsyHC50YWNpdC5xdWV1ZS52MS5TdG9yZWRQYWNrZXQSDAoEbW9yZRgCIAEoCBIOCgZwYWNrZWQYAyABKAwiQwoGQWNrUmVmEhIKCm1haWxib3hfaWQYASABKAwSEQoJcGFja2V0X2lkGAIgASgMEhIKCmV4cGlyeV9kYXkYAyABKA0iRwoKQWNrUmVxdWVzdBIkCgRyZWZzGAEgAygLMhYudGFjaXQucXVldWUudjEuQWNrUmVmEhMKC3BhY2tlZF9yZWZzGAIgASgMIhsKCEFja1JlcGx5Eg8KB2RlbGV0ZWQYASABKA0qiQEKDUVucXVldWVTdGF0dXMSHgoaRU5RVUVVRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVFTlFVRVVFX1NUQVRVU19TVE9SRUQQARIcChhFTlFVRVVFX1NUQVRVU19EVVBMSUNBVEUQAhIfChtFTlFVRVVFX1NUQVRVU19NQUlMQk9YX0ZVTEwQA2IGcHJvdG8z");
 
 /**
  * One packet to store until it is drained and acked, or until its TTL passes.
@@ -134,6 +134,14 @@ export type DrainRequest = Message<"tacit.queue.v1.DrainRequest"> & {
    * @generated from field: uint32 limit = 3;
    */
   limit: number;
+
+  /**
+   * Answer in DrainReply.packed instead of DrainReply.packets (a queue that predates the field
+   * ignores it and answers in packets).
+   *
+   * @generated from field: bool packed = 4;
+   */
+  packed: boolean;
 };
 
 /**
@@ -168,6 +176,14 @@ export type StoredPacket = Message<"tacit.queue.v1.StoredPacket"> & {
    * @generated from field: bytes packet = 4;
    */
   packet: Uint8Array;
+
+  /**
+   * UTC day (days since 1970-01-01) of the packet's expiry, i.e. the partition holding it. Hand
+   * it back in the AckRef so the delete looks in that partition only.
+   *
+   * @generated from field: uint32 expiry_day = 5;
+   */
+  expiryDay: number;
 };
 
 /**
@@ -182,7 +198,7 @@ export const StoredPacketSchema: GenMessage<StoredPacket> = /*@__PURE__*/
  */
 export type DrainReply = Message<"tacit.queue.v1.DrainReply"> & {
   /**
-   * In increasing seq order.
+   * In increasing seq order; empty when the request asked for packed.
    *
    * @generated from field: repeated tacit.queue.v1.StoredPacket packets = 1;
    */
@@ -194,6 +210,16 @@ export type DrainReply = Message<"tacit.queue.v1.DrainReply"> & {
    * @generated from field: bool more = 2;
    */
   more: boolean;
+
+  /**
+   * When the request asked for it: the packets, in increasing seq order, one after another, each
+   * as seq (8 bytes), expiry_day (4), mailbox_id (16), packet_id (16), the packet's length (4) and
+   * the packet; integers big-endian. One field instead of a message per packet: encoding and
+   * decoding thousands of small messages cost more than the rest of a drain.
+   *
+   * @generated from field: bytes packed = 3;
+   */
+  packed: Uint8Array;
 };
 
 /**
@@ -216,6 +242,14 @@ export type AckRef = Message<"tacit.queue.v1.AckRef"> & {
    * @generated from field: bytes packet_id = 2;
    */
   packetId: Uint8Array;
+
+  /**
+   * The expiry_day its drain reported; 0 (unknown) searches every partition. A ref not found in
+   * the day it names is searched for in every partition too, so a wrong day costs time, not data.
+   *
+   * @generated from field: uint32 expiry_day = 3;
+   */
+  expiryDay: number;
 };
 
 /**
@@ -233,6 +267,14 @@ export type AckRequest = Message<"tacit.queue.v1.AckRequest"> & {
    * @generated from field: repeated tacit.queue.v1.AckRef refs = 1;
    */
   refs: AckRef[];
+
+  /**
+   * Instead of refs (not both): the refs one after another, each as mailbox_id (16 bytes),
+   * packet_id (16) and expiry_day (4, big-endian; 0 when unknown).
+   *
+   * @generated from field: bytes packed_refs = 2;
+   */
+  packedRefs: Uint8Array;
 };
 
 /**

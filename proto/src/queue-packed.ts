@@ -1,0 +1,92 @@
+// The packed forms of tacit.queue.v1 (DrainReply.packed, AckRequest.packed_refs): many packets or
+// refs in one bytes field, fixed-size records with big-endian integers, instead of one protobuf
+// message each. Decoding returns views of the input (no copies).
+
+/** Bytes of a 16-byte id (mailbox or packet). */
+const _ID = 16;
+
+/** Bytes before a packet's own bytes in DrainReply.packed: seq (8), expiry day (4), mailbox id, packet id, length (4). */
+export const QUEUE_PACKED_HEAD = 8 + 4 + _ID + _ID + 4;
+
+/** Bytes of one ref in AckRequest.packed_refs: mailbox id, packet id, expiry day (4). */
+export const QUEUE_PACKED_REF_BYTES = _ID + _ID + 4;
+
+/** A packet in DrainReply.packed. */
+export interface PackedPacket {
+  seq: bigint;
+  /** UTC day of the packet's expiry (its partition); 0..2^32-1. */
+  expiryDay: number;
+  /** 16 bytes. */
+  mailboxId: Uint8Array;
+  /** 16 bytes. */
+  packetId: Uint8Array;
+  packet: Uint8Array;
+}
+
+/** A ref in AckRequest.packed_refs. */
+export interface PackedAckRef {
+  /** 16 bytes. */
+  mailboxId: Uint8Array;
+  /** 16 bytes. */
+  packetId: Uint8Array;
+  /** The expiry day its drain reported; absent or 0: unknown. */
+  expiryDay?: number;
+}
+
+function _id(id: Uint8Array, what: string): Uint8Array {
+  if (id.length !== _ID) throw new RangeError(`"${what}" expected ${_ID} bytes, got ${id.length}`);
+  return id;
+}
+
+/** Packets as DrainReply.packed. */
+export function packPackets(packets: readonly PackedPacket[]): Uint8Array {
+  let size = 0;
+  for (const p of packets) size += QUEUE_PACKED_HEAD + p.packet.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let o = 0;
+  for (const p of packets) {
+    view.setBigUint64(o, p.seq);
+    view.setUint32(o + 8, p.expiryDay);
+    out.set(_id(p.mailboxId, 'mailboxId'), o + 12);
+    out.set(_id(p.packetId, 'packetId'), o + 12 + _ID);
+    view.setUint32(o + 12 + 2 * _ID, p.packet.length);
+    out.set(p.packet, o + QUEUE_PACKED_HEAD);
+    o += QUEUE_PACKED_HEAD + p.packet.length;
+  }
+  return out;
+}
+
+/** The packets of DrainReply.packed, in order; their byte fields are views of `bytes`. Throws RangeError when truncated. */
+export function unpackPackets(bytes: Uint8Array): PackedPacket[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: PackedPacket[] = [];
+  for (let o = 0; o < bytes.length; ) {
+    if (o + QUEUE_PACKED_HEAD > bytes.length) throw new RangeError(`packed packets truncated at byte ${o} of ${bytes.length}`);
+    const length = view.getUint32(o + 12 + 2 * _ID);
+    const end = o + QUEUE_PACKED_HEAD + length;
+    if (end > bytes.length) throw new RangeError(`packed packets truncated at byte ${o} of ${bytes.length}`);
+    out.push({
+      seq: view.getBigUint64(o),
+      expiryDay: view.getUint32(o + 8),
+      mailboxId: bytes.subarray(o + 12, o + 12 + _ID),
+      packetId: bytes.subarray(o + 12 + _ID, o + 12 + 2 * _ID),
+      packet: bytes.subarray(o + QUEUE_PACKED_HEAD, end),
+    });
+    o = end;
+  }
+  return out;
+}
+
+/** Refs as AckRequest.packed_refs. */
+export function packAckRefs(refs: readonly PackedAckRef[]): Uint8Array {
+  const out = new Uint8Array(refs.length * QUEUE_PACKED_REF_BYTES);
+  const view = new DataView(out.buffer);
+  refs.forEach((r, i) => {
+    const o = i * QUEUE_PACKED_REF_BYTES;
+    out.set(_id(r.mailboxId, 'mailboxId'), o);
+    out.set(_id(r.packetId, 'packetId'), o + _ID);
+    view.setUint32(o + 2 * _ID, r.expiryDay ?? 0);
+  });
+  return out;
+}
