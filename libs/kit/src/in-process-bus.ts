@@ -32,21 +32,52 @@ export interface InProcessBusOptions {
 
 type _Reply = (result: { data: Uint8Array } | { error: TacitError }) => void;
 
-interface _Sub {
-  readonly pattern: string;
-  readonly queue: string | undefined;
-  readonly serve: BusHandler | undefined;
-  readonly listen: ((data: Uint8Array, subject: string) => void) | undefined;
-  active: boolean;
+/**
+ * One subscription, and the handle returned for it: no closure of its own (the node holds one per
+ * claimed mailbox, tens of thousands).
+ */
+class _Sub implements BusSubscription {
+  /** Bit 0: active; bit 1: answers requests (`handler` is a BusHandler) rather than listening. */
+  #flags: number;
+  constructor(
+    readonly pattern: string,
+    readonly queue: string | undefined,
+    readonly handler: BusHandler | ((data: Uint8Array, subject: string) => void),
+    serves: boolean,
+    /** The bus's removal function, shared by all its subscriptions. */
+    private readonly remove: (sub: _Sub) => void,
+  ) {
+    this.#flags = serves ? 3 : 1;
+  }
+
+  get active(): boolean {
+    return (this.#flags & 1) !== 0;
+  }
+
+  get serves(): boolean {
+    return (this.#flags & 2) !== 0;
+  }
+
+  /** Stops deliveries to this subscription (also those already handed out and not yet run). */
+  deactivate(): void {
+    this.#flags &= ~1;
+  }
+
+  unsubscribe(): void {
+    if (!this.active) return;
+    this.deactivate();
+    this.remove(this);
+  }
 }
 
 /** In-process {@link Bus}; the member of a queue group that gets a message is unspecified (here: round robin). */
 export class InProcessBus implements Bus {
-  readonly #subs = new Set<_Sub>();
   // Routing must not scan every subscription: the node holds one per claimed mailbox (tens of
-  // thousands). Exact subjects are found by key; only wildcard patterns are scanned.
-  readonly #exact = new Map<string, Set<_Sub>>();
+  // thousands). Exact subjects are found by key (one subscription, the usual case, held as is; more
+  // in an array); only wildcard patterns are scanned.
+  readonly #exact = new Map<string, _Sub | _Sub[]>();
   readonly #wild = new Set<_Sub>();
+  readonly #remove = (sub: _Sub): void => this.#unlink(sub);
   readonly #cursor = new Map<string, number>();
   readonly #inflight = new Set<Promise<void>>();
   readonly #onError: BusErrorListener;
@@ -83,7 +114,7 @@ export class InProcessBus implements Bus {
   }
 
   serve(subject: string, handler: BusHandler, opts: { queue?: string } = {}): BusSubscription {
-    return this.#add({ pattern: subject, queue: opts.queue, serve: handler, listen: undefined, active: true });
+    return this.#add(new _Sub(subject, opts.queue, handler, true, this.#remove));
   }
 
   publish(subject: string, data: Uint8Array): void {
@@ -97,15 +128,18 @@ export class InProcessBus implements Bus {
     handler: (data: Uint8Array, subject: string) => void,
     opts: { queue?: string } = {},
   ): BusSubscription {
-    return this.#add({ pattern: subject, queue: opts.queue, serve: undefined, listen: handler, active: true });
+    return this.#add(new _Sub(subject, opts.queue, handler, false, this.#remove));
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     // Like a NATS drain: messages already handed out are still handled, and replies delivered.
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
-    for (const sub of this.#subs) sub.active = false;
-    this.#subs.clear();
+    for (const entry of this.#exact.values()) {
+      if (Array.isArray(entry)) for (const sub of entry) sub.deactivate();
+      else entry.deactivate();
+    }
+    for (const sub of this.#wild) sub.deactivate();
     this.#exact.clear();
     this.#wild.clear();
   }
@@ -113,26 +147,25 @@ export class InProcessBus implements Bus {
   #add(sub: _Sub): BusSubscription {
     if (this.#closed) throw new UnavailableError('bus closed');
     assertSubjectPattern(sub.pattern);
-    this.#subs.add(sub);
-    const wild = _isWildcard(sub.pattern);
-    if (wild) this.#wild.add(sub);
+    if (_isWildcard(sub.pattern)) this.#wild.add(sub);
     else {
-      let set = this.#exact.get(sub.pattern);
-      if (!set) this.#exact.set(sub.pattern, (set = new Set()));
-      set.add(sub);
+      const entry = this.#exact.get(sub.pattern);
+      if (!entry) this.#exact.set(sub.pattern, sub);
+      else if (Array.isArray(entry)) entry.push(sub);
+      else this.#exact.set(sub.pattern, [entry, sub]);
     }
-    return {
-      unsubscribe: () => {
-        sub.active = false;
-        this.#subs.delete(sub);
-        if (wild) this.#wild.delete(sub);
-        else {
-          const set = this.#exact.get(sub.pattern);
-          set?.delete(sub);
-          if (set?.size === 0) this.#exact.delete(sub.pattern);
-        }
-      },
-    };
+    return sub;
+  }
+
+  #unlink(sub: _Sub): void {
+    if (this.#wild.delete(sub)) return;
+    const entry = this.#exact.get(sub.pattern);
+    if (entry === sub) this.#exact.delete(sub.pattern);
+    else if (Array.isArray(entry)) {
+      const rest = entry.filter((s) => s !== sub);
+      if (rest.length === entry.length) return;
+      this.#exact.set(sub.pattern, rest.length === 1 ? rest[0]! : rest);
+    }
   }
 
   /** Every plain subscription, plus one member of each queue group (keyed by pattern and queue, as in NATS). */
@@ -140,7 +173,7 @@ export class InProcessBus implements Bus {
     const out: _Sub[] = [];
     const groups = new Map<string, _Sub[]>();
     const exact = this.#exact.get(subject);
-    const candidates = exact ? [...exact, ...this.#wild] : this.#wild;
+    const candidates = exact === undefined ? this.#wild : Array.isArray(exact) ? [...exact, ...this.#wild] : [exact, ...this.#wild];
     for (const sub of candidates) {
       if (!subjectMatches(sub.pattern, subject)) continue;
       if (sub.queue === undefined) {
@@ -170,18 +203,18 @@ export class InProcessBus implements Bus {
   }
 
   async #run(sub: _Sub, subject: string, data: Uint8Array, reply: _Reply | undefined): Promise<void> {
-    if (sub.listen) {
+    if (!sub.serves) {
       try {
         // Typed as returning void, but an async listener returns a promise: its rejection must
         // reach onError, not crash the process as an unhandled rejection.
-        await sub.listen(data, subject);
+        await sub.handler(data, subject);
       } catch (err) {
         this.#onError(err, subject);
       }
       return;
     }
     try {
-      const out = await sub.serve!(data, subject);
+      const out = await (sub.handler as BusHandler)(data, subject);
       if (!(out instanceof Uint8Array)) throw new InternalError('handler returned no bytes');
       reply?.({ data: out.slice() });
     } catch (err) {

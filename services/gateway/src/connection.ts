@@ -1,8 +1,10 @@
-import type { WebSocket } from 'ws';
+import type { BusSubscription } from '@tacit/kit';
 import { encodeServerFrame, requestIdRef, type ErrorCodeValue, type ServerFrame } from '@tacit/protocol';
-import { TokenBucket } from './rate-limit.js';
+import { ReadyState, type WsSocket } from './wsock/index.js';
 
 const _ZERO_REF = new Uint8Array(16);
+/** Times on a connection are kept relative to this, so they stay small integers (not boxed doubles). */
+const _EPOCH = Date.now();
 
 /** A delivery handed to this connection and not yet acked by the client. */
 interface _Pending {
@@ -11,9 +13,108 @@ interface _Pending {
   timer: NodeJS.Timeout | undefined;
   mailboxId: Uint8Array;
   packetId: Uint8Array;
+  /** Queued: the partition (expiry day) its drain reported, for the ack; live: 0. */
+  expiryDay: number;
 }
 
-/** Per-connection limits, from the gateway config. */
+/** What an idle connection reports as its unacked deliveries: one shared empty map. */
+const _NO_PENDING: ReadonlyMap<string, _Pending> = new Map();
+
+const _NO_KEYS: readonly string[] = Object.freeze([]);
+/** Claims held in an exact-size array up to this many; past it in a Set. */
+const _FEW_CLAIMS = 16;
+
+function _bytes(key: string): Uint8Array {
+  return Buffer.from(key, 'latin1');
+}
+
+/**
+ * The mailboxes a connection claimed, by key (the id's bytes as a latin1 string; the bytes are made
+ * again from it when needed). Map-like, without holding a Uint8Array per mailbox: a handful of keys
+ * sit in one exact-size array, many in a Set.
+ */
+export class ClaimSet {
+  private few: readonly string[] = _NO_KEYS;
+  private many: Set<string> | undefined;
+
+  get size(): number {
+    return this.many ? this.many.size : this.few.length;
+  }
+
+  has(key: string): boolean {
+    return this.many ? this.many.has(key) : this.few.includes(key);
+  }
+
+  /** Adds `key` (`id`, its bytes, is implied by the key and not kept). */
+  set(key: string, _id?: Uint8Array): this {
+    if (this.has(key)) return this;
+    if (this.many) this.many.add(key);
+    else if (this.few.length < _FEW_CLAIMS) this.few = [...this.few, key];
+    else {
+      this.many = new Set(this.few).add(key);
+      this.few = _NO_KEYS;
+    }
+    return this;
+  }
+
+  delete(key: string): boolean {
+    if (this.many) return this.many.delete(key);
+    if (!this.few.includes(key)) return false;
+    this.few = this.few.filter((k) => k !== key);
+    return true;
+  }
+
+  keys(): IterableIterator<string> {
+    return (this.many ?? this.few).values();
+  }
+
+  /** The mailbox ids, made from the keys. */
+  *values(): IterableIterator<Uint8Array> {
+    for (const key of this.keys()) yield _bytes(key);
+  }
+}
+
+/**
+ * This replica's hold on one claimed mailbox: its bus subscription and the connections claiming it —
+ * nearly always one, held as is; a Set only when several connections claim the same mailbox.
+ * Iterates over the connections.
+ */
+export class Claimants implements Iterable<ClientConnection> {
+  private conns: ClientConnection | Set<ClientConnection> | undefined;
+
+  constructor(
+    readonly sub: BusSubscription,
+    first: ClientConnection,
+  ) {
+    this.conns = first;
+  }
+
+  get size(): number {
+    const c = this.conns;
+    return c instanceof Set ? c.size : c ? 1 : 0;
+  }
+
+  add(conn: ClientConnection): void {
+    const c = this.conns;
+    if (c instanceof Set) c.add(conn);
+    else if (!c) this.conns = conn;
+    else if (c !== conn) this.conns = new Set([c, conn]);
+  }
+
+  delete(conn: ClientConnection): void {
+    const c = this.conns;
+    if (c instanceof Set) c.delete(conn);
+    else if (c === conn) this.conns = undefined;
+  }
+
+  *[Symbol.iterator](): Iterator<ClientConnection> {
+    const c = this.conns;
+    if (c instanceof Set) yield* c;
+    else if (c) yield c;
+  }
+}
+
+/** Per-connection limits, from the gateway config (one object shared by all connections). */
 export interface ConnectionLimits {
   maxBufferedBytes: number;
   deliveryWindow: number;
@@ -22,19 +123,29 @@ export interface ConnectionLimits {
   connBurst: number;
 }
 
+/** A client address as the limits know it; one object shared by every connection from the address. */
+export interface ClientAddress {
+  /** Key of the client's address for limits (a hash unless IP logging is opted in). */
+  readonly ipKey: string;
+  /** The per-address frame budget's key. */
+  readonly frameKey: string;
+}
+
 /**
- * One client WebSocket: its session state, claimed mailboxes and unacked deliveries. Holds no timers
- * while idle (the gateway sweeps idle connections), so 20k idle connections cost little memory.
+ * One client WebSocket: its session state, claimed mailboxes and unacked deliveries. Built to cost
+ * little while idle (the benchmark holds 19 000 of them in one process): no timer (the gateway sweeps
+ * idle connections), no closure, and what only an active connection needs (the unacked-delivery map,
+ * drain waiters, the ACCEPTED batch) is allocated on first use and dropped when empty again.
  */
 export class ClientConnection {
   state: 'hello' | 'open' | 'closing' = 'hello';
   version = 0;
-  challenge: Uint8Array | undefined;
-  lastActivity: number;
-  /** Mailboxes claimed on this connection, by hex id. */
-  readonly claimed = new Map<string, Uint8Array>();
-  /** Unacked deliveries, by hex packet id. */
-  readonly pending = new Map<string, _Pending>();
+  /** When the last frame arrived (ms since _EPOCH); see {@link lastActivity}. */
+  private activeAt: number;
+  /** Mailboxes claimed on this connection, by key (the id's bytes as latin1). */
+  readonly claimed = new ClaimSet();
+  /** The WELCOME challenge, as a latin1 string (a Buffer of 32 bytes costs several times more). */
+  private challengeKey: string | undefined;
   /** SENDs not yet answered; the drain on SIGTERM waits for them. */
   inflight = 0;
   /** Rate-limit strikes in the current second; too many close the connection. */
@@ -44,24 +155,73 @@ export class ClientConnection {
   drainSeq = 0n;
   draining = false;
   drainAgain = false;
-  readonly bucket: TokenBucket;
-  /** The per-address frame budget's key, made once. */
-  readonly frameKey: string;
-  private waiters: Array<() => void> = [];
+  /**
+   * The connection's token bucket (GATEWAY_CONN_RATE frames per second, GATEWAY_CONN_BURST at most),
+   * in thousandths of a frame: refills are rate × elapsed ms, so it stays an integer.
+   */
+  private milliTokens: number;
+  /** Unacked deliveries, by packet key; undefined while there are none. */
+  private unacked: Map<string, _Pending> | undefined;
+  private waiters: Array<() => void> | undefined;
   /** Packet ids made safe this turn of the event loop, answered in one ACCEPTED. */
   private accepted: Uint8Array[] | undefined;
   private corked = false;
 
   constructor(
-    readonly ws: WebSocket,
-    /** Key of the client's address for limits (a hash unless IP logging is opted in). */
-    readonly ipKey: string,
+    readonly ws: WsSocket<ClientConnection>,
+    readonly address: ClientAddress,
     readonly limits: ConnectionLimits,
     now: number,
   ) {
+    this.activeAt = now - _EPOCH;
+    this.milliTokens = limits.connBurst * 1000;
+  }
+
+  /** When the last frame arrived (the gateway's clock, ms). */
+  get lastActivity(): number {
+    return _EPOCH + this.activeAt;
+  }
+
+  set lastActivity(ms: number) {
+    this.activeAt = ms - _EPOCH;
+  }
+
+  /** The challenge sent in WELCOME that claims on this connection sign; undefined before HELLO. */
+  get challenge(): Uint8Array | undefined {
+    return this.challengeKey === undefined ? undefined : _bytes(this.challengeKey);
+  }
+
+  set challenge(bytes: Uint8Array | undefined) {
+    this.challengeKey = bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  }
+
+  /** Key of the client's address for limits. */
+  get ipKey(): string {
+    return this.address.ipKey;
+  }
+
+  /** The per-address frame budget's key. */
+  get frameKey(): string {
+    return this.address.frameKey;
+  }
+
+  /** Unacked deliveries, by packet key. */
+  get pending(): ReadonlyMap<string, _Pending> {
+    return this.unacked ?? _NO_PENDING;
+  }
+
+  /** A frame arrived at `now`: records the activity and refills the bucket for the time since the last one. */
+  touch(now: number): void {
+    const elapsed = now - this.lastActivity;
+    if (elapsed > 0) this.milliTokens = Math.min(this.limits.connBurst * 1000, this.milliTokens + elapsed * this.limits.connRate);
     this.lastActivity = now;
-    this.frameKey = `f:${ipKey}`;
-    this.bucket = new TokenBucket(limits.connRate, limits.connBurst);
+  }
+
+  /** Takes one frame's token from the bucket; false when the client sends faster than its rate. */
+  take(): boolean {
+    if (this.milliTokens < 1000) return false;
+    this.milliTokens -= 1000;
+    return true;
   }
 
   /** Sends a server frame; false when the socket is no longer open. */
@@ -70,26 +230,25 @@ export class ClientConnection {
   }
 
   sendRaw(bytes: Uint8Array): boolean {
-    if (this.ws.readyState !== 1) return false;
+    if (this.ws.readyState !== ReadyState.OPEN) return false;
     this.cork();
-    this.ws.send(bytes);
-    return true;
+    return this.ws.send(bytes);
   }
 
   /**
    * Holds this turn's frames in the socket and writes them with one syscall on the next tick: a burst
-   * of deliveries costs one writev, not one each. (`_socket` is ws's own; without it frames go singly.)
+   * of deliveries costs one writev, not one each.
    */
   private cork(): void {
     if (this.corked) return;
-    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    if (!socket) return;
     this.corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      socket.uncork();
-    });
+    this.ws.cork();
+    process.nextTick(ClientConnection.uncork, this);
+  }
+
+  private static uncork(conn: ClientConnection): void {
+    conn.corked = false;
+    conn.ws.uncork();
   }
 
   /** Tells the client a packet is safe; ids made safe in the same turn share one ACCEPTED frame. */
@@ -100,7 +259,11 @@ export class ClientConnection {
       return;
     }
     this.accepted = [packetId];
-    setImmediate(() => this.flushAccepted());
+    setImmediate(ClientConnection.flushAccepted, this);
+  }
+
+  private static flushAccepted(conn: ClientConnection): void {
+    conn.flushAccepted();
   }
 
   private flushAccepted(): void {
@@ -120,7 +283,7 @@ export class ClientConnection {
   canTake(): boolean {
     return (
       this.state === 'open' &&
-      this.ws.readyState === 1 &&
+      this.ws.readyState === ReadyState.OPEN &&
       this.ws.bufferedAmount < this.limits.maxBufferedBytes &&
       this.pending.size < this.limits.deliveryWindow
     );
@@ -134,15 +297,15 @@ export class ClientConnection {
     if (!this.canTake() || this.pending.has(key)) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => this.settle(key, false), this.limits.liveAckTimeoutMs);
-      this.pending.set(key, { resolve, timer, mailboxId, packetId });
+      (this.unacked ??= new Map()).set(key, { resolve, timer, mailboxId, packetId, expiryDay: 0 });
       this.sendRaw(frame);
     });
   }
 
-  /** Hands a queued packet to the client; its ACK deletes it from the queue. */
-  deliverQueued(frame: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string): boolean {
+  /** Hands a queued packet to the client; its ACK deletes it from the queue (in partition `expiryDay`). */
+  deliverQueued(frame: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string, expiryDay: number): boolean {
     if (this.pending.has(key)) return false;
-    this.pending.set(key, { resolve: undefined, timer: undefined, mailboxId, packetId });
+    (this.unacked ??= new Map()).set(key, { resolve: undefined, timer: undefined, mailboxId, packetId, expiryDay });
     return this.sendRaw(frame);
   }
 
@@ -150,37 +313,37 @@ export class ClientConnection {
    * Settles an unacked delivery. Returns the queue reference to delete when it was a queued delivery
    * that the client acked, null when it was live or unknown.
    */
-  settle(key: string, acked: boolean): { mailboxId: Uint8Array; packetId: Uint8Array } | null | undefined {
-    const p = this.pending.get(key);
+  settle(key: string, acked: boolean): { mailboxId: Uint8Array; packetId: Uint8Array; expiryDay: number } | null | undefined {
+    const p = this.unacked?.get(key);
     if (!p) return undefined;
-    this.pending.delete(key);
+    this.unacked!.delete(key);
+    // An empty map keeps the table it grew to: drop it, an idle connection holds none.
+    if (this.unacked!.size === 0) this.unacked = undefined;
     if (p.timer) clearTimeout(p.timer);
-    if (this.waiters.length && this.pending.size < this.limits.deliveryWindow / 2) this.wake();
+    if (this.waiters && this.pending.size < this.limits.deliveryWindow / 2) this.wake();
     if (p.resolve) {
       p.resolve(acked);
       return null;
     }
-    return acked ? { mailboxId: p.mailboxId, packetId: p.packetId } : null;
+    return acked ? { mailboxId: p.mailboxId, packetId: p.packetId, expiryDay: p.expiryDay } : null;
   }
 
   /** Resolves when the delivery window has room again (or the connection closes). */
   roomInWindow(): Promise<void> {
     if (this.state === 'closing' || this.pending.size < this.limits.deliveryWindow / 2) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
   }
 
   /** Wakes a drain waiting for room (acks arrived, socket drained, or the connection closed). */
   wake(): void {
     const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    this.waiters = undefined;
+    if (w) for (const f of w) f();
   }
 
   /** Fails every live delivery still waiting (so senders queue them) and forgets queued ones. */
   failPending(): void {
-    for (const key of [...this.pending.keys()]) this.settle(key, false);
+    if (this.unacked) for (const key of [...this.unacked.keys()]) this.settle(key, false);
     this.wake();
   }
 }
-
-

@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Module, Req, Res, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createOpsHandler, type HealthRegistry, type Metrics, type OpsRequestHandler } from '@tacit/kit';
 import { Gateway, type GatewayDeps } from './gateway.js';
+import { refuseUpgrade } from './wsock/index.js';
 
 /** What the HTTP side of a gateway answers from. */
 export interface GatewayOps {
@@ -55,7 +57,7 @@ export interface GatewayServer {
 /** Path clients open their WebSocket on. */
 export const WS_PATH = '/v1';
 
-/** Starts a gateway: NestJS for HTTP, `ws` on the same port for `/v1`. */
+/** Starts a gateway: NestJS for HTTP, the gateway's own WebSocket layer (`wsock`) on the same port for `/v1`. */
 export async function startGatewayServer(
   deps: GatewayDeps,
   opts: { host: string; port: number; metrics: Metrics; health: HealthRegistry },
@@ -69,12 +71,9 @@ export async function startGatewayServer(
     abortOnError: false,
   });
   const server = app.getHttpServer() as Server;
-  server.on('upgrade', (req, socket, head) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== WS_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
-    }
+    if (path !== WS_PATH) return refuseUpgrade(socket, 404, `no WebSocket at ${JSON.stringify(path)}; use ${WS_PATH}`);
     gateway.handleUpgrade(req, socket, head);
   });
   await app.listen(opts.port, opts.host);

@@ -7,9 +7,13 @@ import { ed25519 } from '@tacit/crypto';
 import {
   claimProofMessage,
   CloseCode,
+  currentEpoch,
   decodeServerFrame,
+  destHash,
   encodeClientFrame,
   ErrorCode,
+  mailboxId,
+  pad,
   type ServerFrame,
 } from '@tacit/protocol';
 import { newMailboxIdentity, RelayClient, type ReceivedMessage } from '@tacit/sdk';
@@ -203,6 +207,46 @@ describe('gateway bad input (node shape)', () => {
     while (got.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     assert.equal(new TextDecoder().decode(got[0]!.payload), 'for the victim only');
     for (const c of [sender, thief, owner]) c.close();
+  });
+
+  it('a RESEND of a packet already made safe is ACCEPTED without a second delivery; a repeated SEND is delivered again', async () => {
+    const ns = new Uint8Array(32).fill(12);
+    const rx = newMailboxIdentity();
+    const got: ReceivedMessage[] = [];
+    const receiver = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: rx, onMessage: (m) => void got.push(m) });
+    await receiver.connect();
+    const dest = destHash(ns, rx.publicKey, currentEpoch(Date.now()));
+    const packet = {
+      version: 1 as const,
+      hopLimit: 1,
+      destHash: dest,
+      mailboxId: mailboxId(dest, rx.publicKey),
+      packetId: new Uint8Array(16).fill(7),
+      ttlSeconds: 60,
+      payload: pad(new TextEncoder().encode('once')),
+    };
+    const raw = await open(sut);
+    const acceptedCount = () => raw.frames.filter((f) => f.type === 'accepted').length;
+    const settle = async (n: number) => {
+      const end = Date.now() + 3000;
+      while (acceptedCount() < n && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(acceptedCount(), n);
+    };
+    raw.send(encodeClientFrame({ type: 'send', packet }));
+    await settle(1);
+    assert.equal(receiver.stats.delivered, 1);
+    raw.send(encodeClientFrame({ type: 'send', packet, resend: true }));
+    await settle(2);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(receiver.stats.delivered + receiver.stats.duplicates, 1, 'the RESEND was answered from the safe set');
+    // A client that repeats a packet id without saying so only gets its own duplicate delivered,
+    // which the recipient's SDK drops: the application still sees the packet once.
+    raw.send(encodeClientFrame({ type: 'send', packet }));
+    await settle(3);
+    assert.equal(receiver.stats.duplicates, 1);
+    assert.equal(got.length, 1);
+    raw.close();
+    receiver.close();
   });
 
   it('the process is still serving after all of the above', async () => {
