@@ -24,6 +24,15 @@ const _NO_KEYS: readonly string[] = Object.freeze([]);
 /** Claims held in an exact-size array up to this many; past it in a Set. */
 const _FEW_CLAIMS = 16;
 
+/**
+ * The map key of an id: its bytes as a latin1 string, one char per byte (cheaper to make and hash
+ * than hex). A Buffer (a view of a received frame) is read as it is, without a Buffer made first.
+ */
+export function keyOf(b: Uint8Array): string {
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
+}
+
+/** The bytes of a {@link keyOf} key. */
 function _bytes(key: string): Uint8Array {
   return Buffer.from(key, 'latin1');
 }
@@ -45,8 +54,8 @@ export class ClaimSet {
     return this.many ? this.many.has(key) : this.few.includes(key);
   }
 
-  /** Adds `key` (`id`, its bytes, is implied by the key and not kept). */
-  set(key: string, _id?: Uint8Array): this {
+  /** Adds `key` (the mailbox id's bytes are implied by it and not kept). */
+  set(key: string): this {
     if (this.has(key)) return this;
     if (this.many) this.many.add(key);
     else if (this.few.length < _FEW_CLAIMS) this.few = [...this.few, key];
@@ -192,7 +201,7 @@ export class ClientConnection {
   }
 
   set challenge(bytes: Uint8Array | undefined) {
-    this.challengeKey = bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    this.challengeKey = bytes === undefined ? undefined : keyOf(bytes);
   }
 
   /** Key of the client's address for limits. */

@@ -21,7 +21,7 @@ import {
   type ClientFrame,
   type ErrorCodeValue,
 } from '@tacit/protocol';
-import { Claimants, ClientConnection, type ClientAddress, type ConnectionLimits } from './connection.js';
+import { Claimants, ClientConnection, keyOf, type ClientAddress, type ConnectionLimits } from './connection.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { DrainedPacket, QueueAckRef, QueuePort } from './queue-port.js';
@@ -72,11 +72,6 @@ function _hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-/** A map key for an id: one char per byte (cheaper to make and hash than hex). */
-function _key(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-}
-
 /** A DELIVER frame around packet bytes (one copy; the local path reuses the SEND buffer instead). */
 function _deliverFrame(packet: Uint8Array): Uint8Array {
   const out = new Uint8Array(packet.length + 1);
@@ -106,7 +101,7 @@ function _deliverPage(conn: ClientConnection, packets: readonly DrainedPacket[])
     frame[0] = ServerFrameType.DELIVER;
     frame.set(p.packet, 1);
     const id = p.packetId;
-    const key = id.buffer === ids ? reply.toString('latin1', id.byteOffset, id.byteOffset + id.byteLength) : _key(id);
+    const key = id.buffer === ids ? reply.toString('latin1', id.byteOffset, id.byteOffset + id.byteLength) : keyOf(id);
     conn.deliverQueued(frame, p.mailboxId, id, key, p.expiryDay);
   }
 }
@@ -343,9 +338,9 @@ export class Gateway {
     let count = 0;
     for (const dest of frame.dests) {
       const id = deriveMailboxId(dest, frame.peerKey);
-      const key = _key(id);
+      const key = keyOf(id);
       if (!conn.claimed.has(key)) {
-        conn.claimed.set(key, id);
+        conn.claimed.set(key);
         this.claimLocal(key, id, conn);
       }
       count++;
@@ -396,7 +391,7 @@ export class Gateway {
     if (!conns) return false;
     const mailboxId = deliver.subarray(35, 51);
     const packetId = deliver.subarray(51, 67);
-    const key = _key(packetId);
+    const key = keyOf(packetId);
     for (const conn of conns) {
       if (await conn.deliverLive(deliver, mailboxId, packetId, key)) return true;
     }
@@ -541,8 +536,7 @@ export class Gateway {
   private onAck(conn: ClientConnection, packetIds: Uint8Array[]): void {
     let unknown: Uint8Array | undefined;
     for (const id of packetIds) {
-      // The ids are views of the frame, as Buffers: their key needs no Buffer made first.
-      const settled = conn.settle(Buffer.isBuffer(id) ? id.toString('latin1') : _key(id), true);
+      const settled = conn.settle(keyOf(id), true);
       if (settled === undefined) unknown = id;
       else if (settled) this.queueAck(settled);
     }
