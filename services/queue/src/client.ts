@@ -96,7 +96,7 @@ export class BusQueueClient implements QueueClient {
     const reply = fromBinary(queueV1.DrainReplySchema, data);
     // A queue that predates DrainRequest.packed answers in packets.
     const packed = reply.packets.length > 0 ? packPackets(reply.packets) : plainBytes(reply.packed);
-    return { packed, count: unpackPackets(packed).length, more: reply.more };
+    return { packed, more: reply.more };
   }
 
   async ack(refs: readonly AckRef[]): Promise<number> {

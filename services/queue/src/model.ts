@@ -67,8 +67,6 @@ export interface DrainResult {
 export interface PackedDrainResult {
   /** The packets, one record after another (views of the database's answer). */
   packed: Uint8Array;
-  /** Packets in `packed`. */
-  count: number;
   /** More packets may follow the last one: drain again with its seq as `afterSeq`. */
   more: boolean;
 }

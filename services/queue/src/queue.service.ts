@@ -279,7 +279,7 @@ export class QueueService implements QueueClient {
       count++;
     }
     this.#stats.drained += count;
-    return { packed: page.subarray(0, end), count, more };
+    return { packed: page.subarray(0, end), more };
   }
 
   /**
