@@ -139,6 +139,37 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('keeps counts exact when a batch leaves the fast path (a stored packet, a full mailbox)', async () => {
+    const sut = service({ limits: { mailboxCap: 3 } });
+    const [a, b] = [id(), id()];
+    const counts = async (): Promise<[number, number][]> => {
+      const out: [number, number][] = [];
+      for (const m of [a, b]) {
+        const [row] = await h.sql<{ stored: number | null; rows: number }>(
+          'SELECT (SELECT stored FROM queue_mailboxes WHERE mailbox_id = $1) AS stored, (SELECT count(*)::int FROM queue_packets WHERE mailbox_id = $1) AS rows',
+          [Buffer.from(m)],
+        );
+        out.push([row!.stored ?? 0, row!.rows]);
+      }
+      return out;
+    };
+    const first = packetFor(a);
+    // Fast path: both mailboxes new, nothing stored yet.
+    assert.deepEqual(await sut.enqueue([first, packetFor(b)]), ['stored', 'stored']);
+    assert.deepEqual(await counts(), [[1, 1], [1, 1]]);
+    // A stored packet among new ones: the attempt rolls back whole and the checked store settles it.
+    assert.deepEqual(await sut.enqueue([packetFor(b), first, packetFor(a)]), ['stored', 'duplicate', 'stored']);
+    assert.deepEqual(await counts(), [[2, 2], [2, 2]]);
+    // One mailbox past its cap: the other's packets are stored all the same, counted once.
+    assert.deepEqual(await sut.enqueue([packetFor(a), packetFor(a), packetFor(b)]), ['stored', 'mailbox_full', 'stored']);
+    assert.deepEqual(await counts(), [[3, 3], [3, 3]]);
+    // Drain order is still enqueue order, whichever path stored them.
+    const seqs = (await sut.drain({ mailboxIds: [a, b], limit: 10 })).packets.map((p) => p.seq);
+    assert.deepEqual(seqs, [...seqs].sort((x, y) => (x < y ? -1 : 1)));
+    assert.equal(seqs.length, 6);
+    await sut.stop();
+  });
+
   it('settles repeats, the cap and room freed by acks in one batch each', async () => {
     const sut = service({ limits: { mailboxCap: 2 } });
     const m = id();
@@ -289,7 +320,7 @@ function sharedSpec(h: Harness): void {
   it('applies migrations once: running them again does nothing', async () => {
     assert.deepEqual(await h.repo().migrate(), []);
     const versions = await h.sql<{ version: number }>('SELECT version FROM queue_schema_migrations ORDER BY version');
-    assert.deepEqual(versions.map((v) => v.version), [1, 2]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3]);
   });
 
   it('group-commits 1000 concurrent enqueues into a few transactions', async () => {
@@ -456,7 +487,7 @@ describe(QueueService.name, () => {
       const replicas = Array.from({ length: 4 }, () => new PgQueueRepository({ url, maxConnections: 1 }));
       try {
         const applied = await Promise.all(replicas.map((r) => r.migrate()));
-        assert.deepEqual(applied.flat(), [1, 2]);
+        assert.deepEqual(applied.flat(), [1, 2, 3]);
         assert.deepEqual(await replicas[0]!.migrate(), []);
       } finally {
         await Promise.all(replicas.map((r) => r.close()));
