@@ -29,6 +29,18 @@ describe(GroupCommitter.name, () => {
     assert.deepEqual(sut.stats, { flushes: 1, items: 200, largest: 200 });
   });
 
+  it('starts the next flush before answering the callers of the one that ended', async () => {
+    const rec = recorder(5);
+    const sut = new GroupCommitter(rec.flush, { maxDelayMs: 0 });
+    const first = sut.submit([1]);
+    await new Promise((r) => setTimeout(r, 1));
+    const second = sut.submit([2]);
+    // When the first caller hears back, the batch that waited is already being written.
+    const seen = await first.then(() => rec.batches.length);
+    assert.equal(seen, 2);
+    assert.deepEqual(await second, [4]);
+  });
+
   it('runs one flush at a time and batches what arrives meanwhile', async () => {
     const rec = recorder(10);
     const sut = new GroupCommitter(rec.flush, { maxDelayMs: 0, maxInFlight: 2 });

@@ -111,18 +111,22 @@ export class GroupCommitter<T, R> {
     }
     const calls = this.#pending.splice(0, taken);
     this.#pendingItems -= count;
-    const run: Promise<void> = this.#run(calls, count).finally(() => {
-      this.#running.delete(run);
+    let run: Promise<void> | undefined;
+    // Called once the flush has settled and BEFORE its callers are answered: answering them (their
+    // continuations send replies) takes long enough that the next flush should already be on its way.
+    const settled = (): void => {
+      if (run) this.#running.delete(run);
       // Whatever arrived meanwhile has already waited one flush: go at once (or, while another
       // flush is still in flight, as soon as a full batch waits).
       if (this.#running.size === 0 || this.#pendingItems >= this.#maxItems) this.#start();
-    });
+    };
+    run = this.#run(calls, count, settled);
     this.#running.add(run);
     // More than a full batch may be waiting.
     if (this.#pendingItems >= this.#maxItems) this.#start();
   }
 
-  async #run(calls: _Call<T, R>[], count: number): Promise<void> {
+  async #run(calls: _Call<T, R>[], count: number, settled: () => void): Promise<void> {
     const items: T[] = [];
     for (const c of calls) for (const item of c.items) items.push(item);
     this.#stats.flushes++;
@@ -133,9 +137,11 @@ export class GroupCommitter<T, R> {
       results = await this.#flush(items);
       if (results.length !== items.length) throw new Error(`flush returned ${results.length} results for ${items.length} items`);
     } catch (err) {
+      settled();
       for (const c of calls) c.reject(err);
       return;
     }
+    settled();
     let at = 0;
     for (const c of calls) {
       c.resolve(results.slice(at, at + c.items.length));
