@@ -37,6 +37,11 @@ export interface RunSettings {
   /** Packets enqueued for offline recipients by the drain/enqueue rows. */
   offlineMessages: number;
   offlinePairs: number;
+  /**
+   * Packets of the offline rows' warm-up round, run first on other recipients (enqueued and drained
+   * the same way, not measured), so the measured round finds a warm process as the live rows do.
+   */
+  offlineWarmupMessages: number;
   idleConnections: number;
   /** Source addresses used in turn by the idle harness, and connections per address. */
   idleLocalAddresses: string[];

@@ -22,6 +22,7 @@ const tiny: RunSettings = {
   window: 4,
   offlineMessages: 200,
   offlinePairs: 2,
+  offlineWarmupMessages: 50,
   idleConnections: 50,
   // 20 per source address: the 50 connections come from 127.0.0.1, .2 and .3.
   idleConnectionsPerAddress: 20,

@@ -48,6 +48,8 @@ export interface OfflineJob extends JobBase {
   mode: 'offline';
   pairs: number;
   messages: number;
+  /** Packets of an unmeasured warm-up round first, on recipients of pair numbers past `pairs` (0: none). */
+  warmupMessages: number;
   /** In-flight bound per sender while enqueueing, when the driver acknowledges sends. */
   window: number;
   payloadBytes: number;

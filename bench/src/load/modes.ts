@@ -261,8 +261,27 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
   }
 }
 
-/** Recipients offline: enqueue `messages` packets over the pairs, then connect them and drain. */
+/**
+ * Recipients offline: enqueue `messages` packets over the pairs, then connect them and drain. A
+ * warm-up round of `warmupMessages` runs first, the same way, on the recipients of pairs
+ * `pairs`..2·`pairs`-1 (other addresses, so nothing of it is left for the measured round); its
+ * figures are dropped.
+ */
 export async function runOffline(job: OfflineJob, driver: LoadDriver): Promise<OfflineResult> {
+  if (job.warmupMessages > 0) {
+    const base = job.pairs;
+    const shifted: LoadDriver = {
+      openReceiver: (pair, url, onPayload, options) => driver.openReceiver(pair + base, url, onPayload, options),
+      openSender: (pair, url, onAccepted, options) => driver.openSender(pair + base, url, onAccepted, options),
+    };
+    if (driver.awaitReceivers) shifted.awaitReceivers = (count, timeoutMs) => driver.awaitReceivers!(count, timeoutMs);
+    if (driver.queuedCount) shifted.queuedCount = () => driver.queuedCount!();
+    await offlineRound({ ...job, messages: Math.min(job.messages, job.warmupMessages) }, shifted);
+  }
+  return offlineRound(job, driver);
+}
+
+async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<OfflineResult> {
   const perPair = Math.ceil(job.messages / job.pairs);
   const target = (pair: number): number => Math.max(0, Math.min(perPair, job.messages - pair * perPair));
   const sent = new Float64Array(job.pairs);

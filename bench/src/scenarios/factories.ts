@@ -160,6 +160,7 @@ export function offlineRow(opts: RowOptions & { primary: 'drain' | 'enqueue'; to
           mode: 'offline',
           pairs: s.offlinePairs,
           messages: s.offlineMessages,
+          warmupMessages: s.offlineWarmupMessages,
           window: s.window,
           payloadBytes: s.payloadBytes,
           enqueueTimeoutMs: 90_000,
