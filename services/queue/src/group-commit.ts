@@ -111,16 +111,15 @@ export class GroupCommitter<T, R> {
     }
     const calls = this.#pending.splice(0, taken);
     this.#pendingItems -= count;
-    let run: Promise<void> | undefined;
-    // Called once the flush has settled and BEFORE its callers are answered: answering them (their
-    // continuations send replies) takes long enough that the next flush should already be on its way.
-    const settled = (): void => {
-      if (run) this.#running.delete(run);
+    // `settled` runs once the flush has settled and BEFORE its callers are answered: answering them
+    // (their continuations send replies) takes long enough that the next flush should be on its way.
+    // It runs after an await, so `run` is set by then.
+    const run: Promise<void> = this.#run(calls, count, () => {
+      this.#running.delete(run);
       // Whatever arrived meanwhile has already waited one flush: go at once (or, while another
       // flush is still in flight, as soon as a full batch waits).
       if (this.#running.size === 0 || this.#pendingItems >= this.#maxItems) this.#start();
-    };
-    run = this.#run(calls, count, settled);
+    });
     this.#running.add(run);
     // More than a full batch may be waiting.
     if (this.#pendingItems >= this.#maxItems) this.#start();
@@ -134,7 +133,8 @@ export class GroupCommitter<T, R> {
     this.#stats.largest = Math.max(this.#stats.largest, count);
     let results: R[];
     try {
-      results = await this.#flush(items);
+      // Through a microtask: a flush that throws synchronously still settles after `run` is set.
+      results = await Promise.resolve(items).then((batch) => this.#flush(batch));
       if (results.length !== items.length) throw new Error(`flush returned ${results.length} results for ${items.length} items`);
     } catch (err) {
       settled();
