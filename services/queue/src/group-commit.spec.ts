@@ -41,6 +41,16 @@ describe(GroupCommitter.name, () => {
     assert.deepEqual(await second, [4]);
   });
 
+  it('fails the callers of a flush that throws synchronously and keeps serving', async () => {
+    let calls = 0;
+    const sut = new GroupCommitter<number, number>((items) => {
+      if (++calls === 1) throw new Error('flush threw');
+      return Promise.resolve(items.map((i) => i + 1));
+    }, { maxDelayMs: 0 });
+    await assert.rejects(sut.submit([1]), /flush threw/);
+    assert.deepEqual(await sut.submit([2]), [3]);
+  });
+
   it('runs one flush at a time and batches what arrives meanwhile', async () => {
     const rec = recorder(10);
     const sut = new GroupCommitter(rec.flush, { maxDelayMs: 0, maxInFlight: 2 });
