@@ -55,6 +55,19 @@ async function openPairs(
   return { receivers, senders };
 }
 
+/** Server and load-generator CPU over a window of `ms`, in % of one core (server null without readings). */
+function cpuPercent(
+  server0: number | null,
+  server1: number | null,
+  load: NodeJS.CpuUsage,
+  ms: number,
+): { serverCpuPct: number | null; loadCpuPct: number } {
+  return {
+    serverCpuPct: server0 !== null && server1 !== null ? ((server1 - server0) / (ms / 1000)) * 100 : null,
+    loadCpuPct: ((load.user + load.system) / 1000 / ms) * 100,
+  };
+}
+
 /** Sequence numbers of paced packets start here, so a closed-loop straggler is never taken for one. */
 export const PACED_SEQ_BASE = 0x8000_0000;
 
@@ -158,8 +171,7 @@ async function runPaced(
       maxMs: lat.maxMs,
       sendLagP99Ms: lagged.p99Ms,
       sendLagMaxMs: lagged.maxMs,
-      serverCpuPct: cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) / (measuredMs / 1000)) * 100 : null,
-      loadCpuPct: ((load1.user + load1.system) / 1000 / measuredMs) * 100,
+      ...cpuPercent(cpu0, cpu1, load1, measuredMs),
     };
   } finally {
     running = false;
@@ -250,8 +262,7 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
       p90Ms: lat.p90Ms,
       p99Ms: lat.p99Ms,
       maxMs: lat.maxMs,
-      serverCpuPct: cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) / (measuredMs / 1000)) * 100 : null,
-      loadCpuPct: ((load1.user + load1.system) / 1000 / measuredMs) * 100,
+      ...cpuPercent(cpu0, cpu1, load1, measuredMs),
       paced: paced && rate > 0 ? await runPaced({ ...job, paced }, senders, rate, (h) => (onPaced = h)) : null,
     };
   } finally {
