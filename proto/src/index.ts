@@ -2,13 +2,15 @@
 // like AckRequest never collide across services, plus the runtime calls needed to use them.
 export * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
 export * as gatewayV1 from './gen/tacit/gateway/v1/gateway_pb.js';
-/** The packed forms of tacit.queue.v1 (DrainReply.packed, AckRequest.packed_refs). */
+/** The packed forms of tacit.queue.v1 (DrainReply.packed, AckRequest.packed_refs and packed_seqs). */
 export {
   packAckRefs,
+  packAckSeqs,
   packPackets,
   unpackPackets,
   QUEUE_PACKED_HEAD,
   QUEUE_PACKED_REF_BYTES,
+  QUEUE_PACKED_SEQ_BYTES,
   type PackedAckRef,
   type PackedPacket,
 } from './queue-packed.js';

@@ -11,6 +11,9 @@ export const QUEUE_PACKED_HEAD = 8 + 4 + _ID + _ID + 4;
 /** Bytes of one ref in AckRequest.packed_refs: mailbox id, packet id, expiry day (4). */
 export const QUEUE_PACKED_REF_BYTES = _ID + _ID + 4;
 
+/** Bytes of one seq in AckRequest.packed_seqs (big-endian). */
+export const QUEUE_PACKED_SEQ_BYTES = 8;
+
 /** A packet in DrainReply.packed. */
 export interface PackedPacket {
   seq: bigint;
@@ -31,6 +34,8 @@ export interface PackedAckRef {
   packetId: Uint8Array;
   /** The expiry day its drain reported; absent or 0: unknown. */
   expiryDay?: number;
+  /** The seq its drain reported, for AckRequest.packed_seqs; absent or 0n: unknown. */
+  seq?: bigint;
 }
 
 function _id(id: Uint8Array, what: string): Uint8Array {
@@ -88,5 +93,13 @@ export function packAckRefs(refs: readonly PackedAckRef[]): Uint8Array {
     out.set(_id(r.packetId, 'packetId'), o + _ID);
     view.setUint32(o + 2 * _ID, r.expiryDay ?? 0);
   });
+  return out;
+}
+
+/** The refs' seqs as AckRequest.packed_seqs (0 where a ref has none), in the order of {@link packAckRefs}. */
+export function packAckSeqs(refs: readonly PackedAckRef[]): Uint8Array {
+  const out = new Uint8Array(refs.length * QUEUE_PACKED_SEQ_BYTES);
+  const view = new DataView(out.buffer);
+  refs.forEach((r, i) => view.setBigUint64(i * QUEUE_PACKED_SEQ_BYTES, r.seq ?? 0n));
   return out;
 }

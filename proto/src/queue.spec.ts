@@ -1,6 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { create, fromBinary, packAckRefs, packPackets, toBinary, unpackPackets, queueV1, QUEUE_PACKED_REF_BYTES } from './index.js';
+import {
+  create,
+  fromBinary,
+  packAckRefs,
+  packAckSeqs,
+  packPackets,
+  toBinary,
+  unpackPackets,
+  queueV1,
+  QUEUE_PACKED_REF_BYTES,
+  QUEUE_PACKED_SEQ_BYTES,
+} from './index.js';
 
 describe('tacit.queue.v1', () => {
   it('round-trips an EnqueueRequest', () => {
@@ -45,6 +56,24 @@ describe('tacit.queue.v1', () => {
     assert.equal(refs.length, 2 * QUEUE_PACKED_REF_BYTES);
     assert.deepEqual([...refs.subarray(30, 36)], [2, 2, 1, 2, 3, 4]);
     assert.deepEqual([...refs.subarray(68, 72)], [0, 0, 0, 0]);
+  });
+
+  it('packs ack seqs for AckRequest.packed_seqs: 8 bytes big-endian per ref, 0 where none, and they round-trip', () => {
+    const refs = [
+      { mailboxId: new Uint8Array(16), packetId: new Uint8Array(16), seq: 0x0102030405060708n },
+      { mailboxId: new Uint8Array(16), packetId: new Uint8Array(16) },
+      { mailboxId: new Uint8Array(16), packetId: new Uint8Array(16), seq: 2n ** 63n - 1n },
+    ];
+    const seqs = packAckSeqs(refs);
+    assert.equal(seqs.length, 3 * QUEUE_PACKED_SEQ_BYTES);
+    assert.deepEqual([...seqs.subarray(0, 8)], [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual([...seqs.subarray(8, 16)], [0, 0, 0, 0, 0, 0, 0, 0]);
+    const req = fromBinary(
+      queueV1.AckRequestSchema,
+      toBinary(queueV1.AckRequestSchema, create(queueV1.AckRequestSchema, { packedRefs: packAckRefs(refs), packedSeqs: seqs })),
+    );
+    assert.deepEqual(req.packedSeqs, seqs);
+    assert.equal(new DataView(req.packedSeqs.buffer, req.packedSeqs.byteOffset).getBigUint64(16), 2n ** 63n - 1n);
   });
 
   it('pins the wire numbers of EnqueueStatus', () => {

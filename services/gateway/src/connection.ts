@@ -15,6 +15,8 @@ interface _Pending {
   packetId: Uint8Array;
   /** Queued: the partition (expiry day) its drain reported, for the ack; live: 0. */
   expiryDay: number;
+  /** Queued: the seq its drain reported, for the ack; live: 0n. */
+  seq: bigint;
 }
 
 /** What an idle connection reports as its unacked deliveries: one shared empty map. */
@@ -306,15 +308,18 @@ export class ClientConnection {
     if (!this.canTake() || this.pending.has(key)) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => this.settle(key, false), this.limits.liveAckTimeoutMs);
-      (this.unacked ??= new Map()).set(key, { resolve, timer, mailboxId, packetId, expiryDay: 0 });
+      (this.unacked ??= new Map()).set(key, { resolve, timer, mailboxId, packetId, expiryDay: 0, seq: 0n });
       this.sendRaw(frame);
     });
   }
 
-  /** Hands a queued packet to the client; its ACK deletes it from the queue (in partition `expiryDay`). */
-  deliverQueued(frame: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string, expiryDay: number): boolean {
+  /**
+   * Hands a queued packet to the client; its ACK deletes it from the queue (in partition `expiryDay`,
+   * by the range of seqs its drain reported).
+   */
+  deliverQueued(frame: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string, expiryDay: number, seq: bigint): boolean {
     if (this.pending.has(key)) return false;
-    (this.unacked ??= new Map()).set(key, { resolve: undefined, timer: undefined, mailboxId, packetId, expiryDay });
+    (this.unacked ??= new Map()).set(key, { resolve: undefined, timer: undefined, mailboxId, packetId, expiryDay, seq });
     return this.sendRaw(frame);
   }
 
@@ -322,7 +327,7 @@ export class ClientConnection {
    * Settles an unacked delivery. Returns the queue reference to delete when it was a queued delivery
    * that the client acked, null when it was live or unknown.
    */
-  settle(key: string, acked: boolean): { mailboxId: Uint8Array; packetId: Uint8Array; expiryDay: number } | null | undefined {
+  settle(key: string, acked: boolean): { mailboxId: Uint8Array; packetId: Uint8Array; expiryDay: number; seq: bigint } | null | undefined {
     const p = this.unacked?.get(key);
     if (!p) return undefined;
     this.unacked!.delete(key);
@@ -334,7 +339,7 @@ export class ClientConnection {
       p.resolve(acked);
       return null;
     }
-    return acked ? { mailboxId: p.mailboxId, packetId: p.packetId, expiryDay: p.expiryDay } : null;
+    return acked ? { mailboxId: p.mailboxId, packetId: p.packetId, expiryDay: p.expiryDay, seq: p.seq } : null;
   }
 
   /** Resolves when the delivery window has room again (or the connection closes). */

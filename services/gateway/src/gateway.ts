@@ -102,7 +102,7 @@ function _deliverPage(conn: ClientConnection, packets: readonly DrainedPacket[])
     frame.set(p.packet, 1);
     const id = p.packetId;
     const key = id.buffer === ids ? reply.toString('latin1', id.byteOffset, id.byteOffset + id.byteLength) : keyOf(id);
-    conn.deliverQueued(frame, p.mailboxId, id, key, p.expiryDay);
+    conn.deliverQueued(frame, p.mailboxId, id, key, p.expiryDay, p.seq);
   }
 }
 
@@ -548,7 +548,7 @@ export class Gateway {
 
   /**
    * Acks of queued packets from all connections of one tick go to the queue together (the port splits
-   * them into requests the queue accepts); each names the partition its drain reported.
+   * them into requests the queue accepts); each names the partition and seq its drain reported.
    */
   private queueAck(ref: QueueAckRef): void {
     this.ackBatch.push(ref);

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Bus } from '@tacit/kit';
-import { create, fromBinary, packAckRefs, queueV1, toBinary, unpackPackets } from '@tacit/proto';
+import { create, fromBinary, packAckRefs, packAckSeqs, queueV1, toBinary, unpackPackets } from '@tacit/proto';
 
 /** One packet for the queue: its mailbox, dedup id, whole encoded bytes and TTL. */
 export interface QueueItem {
@@ -19,11 +19,15 @@ export interface DrainedPacket {
   packet: Uint8Array;
 }
 
-/** A delivered packet to delete from the queue; `expiryDay` as its drain reported (0 or absent: unknown). */
+/**
+ * A delivered packet to delete from the queue; `expiryDay` and `seq` as its drain reported (0 or
+ * absent: unknown). With seqs, the queue deletes a mailbox's refs by one range scan.
+ */
 export interface QueueAckRef {
   mailboxId: Uint8Array;
   packetId: Uint8Array;
   expiryDay?: number;
+  seq?: bigint;
 }
 
 /** Most refs the queue takes in one ack request (its `maxAckRefs`); {@link BusQueuePort.ack} splits larger batches. */
@@ -131,7 +135,11 @@ export class BusQueuePort implements QueuePort {
   private async ackChunk(refs: readonly QueueAckRef[]): Promise<number> {
     if (!this.unpackedAcks) {
       try {
-        return await this.ackRequest(create(queueV1.AckRequestSchema, { packedRefs: packAckRefs(refs) }));
+        // Seqs beside the refs (a queue that predates AckRequest.packed_seqs ignores them).
+        const req = refs.some((r) => r.seq)
+          ? { packedRefs: packAckRefs(refs), packedSeqs: packAckSeqs(refs) }
+          : { packedRefs: packAckRefs(refs) };
+        return await this.ackRequest(create(queueV1.AckRequestSchema, req));
       } catch (err) {
         // A queue that predates AckRequest.packed_refs sees no refs and refuses the request: ack
         // that queue with refs from now on.

@@ -31,8 +31,11 @@ export interface QueueClient {
   drainPacked(query: DrainQuery): Promise<PackedDrainResult>;
   /** Deletes delivered packets; resolves to how many were still stored. */
   ack(refs: readonly AckRef[]): Promise<number>;
-  /** {@link ack} of refs packed as in AckRequest.packed_refs (36 bytes each, see queue.proto). */
-  ackPacked(refs: Uint8Array): Promise<number>;
+  /**
+   * {@link ack} of refs packed as in AckRequest.packed_refs (36 bytes each, see queue.proto), with
+   * their seqs as in AckRequest.packed_seqs when known (8 bytes each, same order).
+   */
+  ackPacked(refs: Uint8Array, seqs?: Uint8Array): Promise<number>;
 }
 
 /** Options of {@link BusQueueClient}. */
@@ -107,8 +110,8 @@ export class BusQueueClient implements QueueClient {
     return fromBinary(queueV1.AckReplySchema, data).deleted;
   }
 
-  async ackPacked(refs: Uint8Array): Promise<number> {
-    const req = create(queueV1.AckRequestSchema, { packedRefs: refs });
+  async ackPacked(refs: Uint8Array, seqs?: Uint8Array): Promise<number> {
+    const req = create(queueV1.AckRequestSchema, seqs ? { packedRefs: refs, packedSeqs: seqs } : { packedRefs: refs });
     const data = await this.#bus.request(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, req), this.#opts);
     return fromBinary(queueV1.AckReplySchema, data).deleted;
   }

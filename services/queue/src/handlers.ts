@@ -69,7 +69,11 @@ export function registerQueueHandlers(bus: Bus, service: QueueClient): BusSubscr
         if (req.refs.length > 0 && req.packedRefs.length > 0) {
           throw new InvalidArgumentError('AckRequest expected refs or packed_refs, got both');
         }
-        const deleted = req.packedRefs.length > 0 ? await service.ackPacked(req.packedRefs) : await service.ack(req.refs);
+        if (req.packedSeqs.length > 0 && req.packedRefs.length === 0) {
+          throw new InvalidArgumentError('AckRequest.packed_seqs expected packed_refs beside it');
+        }
+        const deleted =
+          req.packedRefs.length > 0 ? await service.ackPacked(req.packedRefs, req.packedSeqs) : await service.ack(req.refs);
         return toBinary(queueV1.AckReplySchema, create(queueV1.AckReplySchema, { deleted }));
       },
       opts,

@@ -81,6 +81,12 @@ export interface AckRef {
    * not costs that plus the search of every partition.
    */
   expiryDay?: number;
+  /**
+   * The packet's {@link StoredPacket.seq} as drained: the refs of one mailbox and day are then
+   * deleted by one range scan of their seqs. A hint only: a wrong seq costs time, not data (the ref
+   * is then looked up as if it had none). Absent or 0n: unknown.
+   */
+  seq?: bigint;
 }
 
 /** The time source; injected so tests can move time. */

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { InProcessBus, InvalidArgumentError, NatsBus, UnavailableError, type Bus } from '@tacit/kit';
 import { startNats, startPostgres, type PostgresServer } from '@tacit/testing';
-import { create, fromBinary, packAckRefs, toBinary, queueV1 } from '@tacit/proto';
+import { create, fromBinary, packAckRefs, packAckSeqs, toBinary, queueV1 } from '@tacit/proto';
 import { BusQueueClient, QUEUE_SUBJECTS } from './client.js';
 import { registerQueueHandlers } from './handlers.js';
-import { DAY_MS, dayOf, type Clock, type EnqueueInput } from './model.js';
+import { DAY_MS, dayOf, type AckRef, type Clock, type EnqueueInput } from './model.js';
 import { loadMigrations, QUEUE_MIGRATE_OPTIONS, QUEUE_MIGRATIONS_DIR, runMigrations } from './migrator.js';
 import { PgQueueRepository } from './pg-repository.js';
 import { PgliteQueueRepository } from './pglite-repository.js';
@@ -229,6 +229,44 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('deletes refs acked with their seqs by ranges, and never a packet in a range it did not name', async () => {
+    const sut = service();
+    const [m1, m2] = [id(), id()];
+    const a = [packetFor(m1), packetFor(m1), packetFor(m1), packetFor(m1), packetFor(m1)];
+    const b = [packetFor(m2), packetFor(m2), packetFor(m2)];
+    // Interleaved, so each mailbox's seqs have gaps that belong to the other one.
+    await sut.enqueue([a[0]!, b[0]!, a[1]!, b[1]!, a[2]!, a[3]!, b[2]!, a[4]!]);
+    const page = await sut.drain({ mailboxIds: [m1, m2], limit: 20 });
+    assert.equal(page.packets.length, 8);
+    const ref = (p: (typeof page.packets)[number]): AckRef => ({ mailboxId: p.mailboxId, packetId: p.packetId, expiryDay: p.expiryDay, seq: p.seq });
+    const of = (m: Uint8Array): Array<(typeof page.packets)[number]> => page.packets.filter((p) => Buffer.compare(p.mailboxId, m) === 0);
+    const [p1, p2] = [of(m1), of(m2)];
+    // m1: the first and the last (a range over all five) but not the three between; m2: all three.
+    assert.equal(await sut.ack([ref(p1[0]!), ...p2.map(ref), ref(p1[4]!)]), 5);
+    assert.deepEqual(await stored(m1), [3]);
+    assert.deepEqual(await stored(m2), []);
+    assert.deepEqual((await sut.drain({ mailboxIds: [m1, m2], limit: 20 })).packets.map((p) => p.seq), [p1[1]!.seq, p1[2]!.seq, p1[3]!.seq]);
+    // A wrong seq, a seq past int8, and the same ref twice: each found anyway, each counted once.
+    const wrong = [{ ...ref(p1[1]!), seq: p1[3]!.seq + 1000n }, { ...ref(p1[2]!), seq: 2n ** 64n - 1n }, ref(p1[3]!), ref(p1[3]!)];
+    assert.equal(await sut.ack(wrong), 3);
+    assert.deepEqual(await stored(m1), []);
+    assert.deepEqual((await sut.drain({ mailboxIds: [m1, m2], limit: 20 })).packets, []);
+    // Another mailbox's packet named with this mailbox (seq and day right): nothing deleted.
+    const c = packetFor(m1);
+    await sut.enqueue([c]);
+    const [dc] = (await sut.drain({ mailboxIds: [m1], limit: 5 })).packets;
+    assert.equal(await sut.ack([{ ...ref(dc!), mailboxId: m2 }]), 0);
+    assert.deepEqual(await stored(m1), [1]);
+    assert.equal(await sut.ackPacked(packAckRefs([ref(dc!)]), packAckSeqs([ref(dc!)])), 1);
+    assert.deepEqual(await stored(m1), []);
+    // Bad input: seqs that do not match the refs, a negative seq.
+    await assert.rejects(sut.ackPacked(packAckRefs([ref(dc!)]), new Uint8Array(7)), InvalidArgumentError);
+    await assert.rejects(sut.ackPacked(packAckRefs([ref(dc!)]), new Uint8Array(16)), InvalidArgumentError);
+    await assert.rejects(sut.ack([{ ...ref(dc!), seq: -1n }]), InvalidArgumentError);
+    await assert.rejects(sut.ack([{ ...ref(dc!), seq: 1 as unknown as bigint }]), InvalidArgumentError);
+    await sut.stop();
+  });
+
   it('never lets a cursor skip a packet while enqueue flushes overlap', async () => {
     // Small batches, several flushes in flight: they commit one after another in seq order, so a
     // drain that resumes after the last seq it saw misses nothing.
@@ -320,7 +358,7 @@ function sharedSpec(h: Harness): void {
   it('applies migrations once: running them again does nothing', async () => {
     assert.deepEqual(await h.repo().migrate(), []);
     const versions = await h.sql<{ version: number }>('SELECT version FROM queue_schema_migrations ORDER BY version');
-    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4]);
   });
 
   it('group-commits 1000 concurrent enqueues into a few transactions', async () => {
@@ -421,6 +459,14 @@ async function busRoundTrip(serverBus: Bus, clientBus: Bus, service: () => Queue
     const two = await client.drain({ mailboxIds: [m], limit: 5 });
     assert.equal(await client.ackPacked(packAckRefs([...two.packets, { mailboxId: m, packetId: id(), expiryDay: two.packets[0]!.expiryDay }])), 2);
     await assert.rejects(client.ackPacked(new Uint8Array(35)), InvalidArgumentError);
+    // Packed refs with their seqs: the range path, over the wire.
+    const [q3, q4] = [packetFor(m, 3600), packetFor(m, 3600)];
+    await client.enqueue([q3, q4]);
+    const withSeqs = (await client.drain({ mailboxIds: [m], limit: 5 })).packets;
+    assert.equal(await client.ackPacked(packAckRefs(withSeqs), packAckSeqs(withSeqs)), 2);
+    await assert.rejects(client.ackPacked(packAckRefs(withSeqs), new Uint8Array(8)), InvalidArgumentError);
+    const seqsAlone = create(queueV1.AckRequestSchema, { refs: [{ mailboxId: m, packetId: id() }], packedSeqs: new Uint8Array(8) });
+    await assert.rejects(clientBus.request(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, seqsAlone)), InvalidArgumentError);
     const both = create(queueV1.AckRequestSchema, { refs: [{ mailboxId: m, packetId: id() }], packedRefs: packAckRefs([{ mailboxId: m, packetId: id() }]) });
     await assert.rejects(clientBus.request(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, both)), InvalidArgumentError);
     await assert.rejects(client.drain({ mailboxIds: [m], limit: 0 }), InvalidArgumentError);
@@ -487,7 +533,7 @@ describe(QueueService.name, () => {
       const replicas = Array.from({ length: 4 }, () => new PgQueueRepository({ url, maxConnections: 1 }));
       try {
         const applied = await Promise.all(replicas.map((r) => r.migrate()));
-        assert.deepEqual(applied.flat(), [1, 2, 3]);
+        assert.deepEqual(applied.flat(), [1, 2, 3, 4]);
         assert.deepEqual(await replicas[0]!.migrate(), []);
       } finally {
         await Promise.all(replicas.map((r) => r.close()));

@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from '@tacit/kit';
-import { QUEUE_PACKED_HEAD, QUEUE_PACKED_REF_BYTES, unpackPackets } from '@tacit/proto';
+import { QUEUE_PACKED_HEAD, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES, unpackPackets } from '@tacit/proto';
 import type { QueueClient } from './client.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import {
@@ -294,10 +294,15 @@ export class QueueService implements QueueClient {
       if (!Number.isInteger(day) || day < 0 || day > _MAX_DAY) {
         throw new InvalidArgumentError(`"refs[${i}].expiryDay" expected 0..${_MAX_DAY}, got ${String(day)}`);
       }
+      const seq = ref.seq ?? 0n;
+      if (typeof seq !== 'bigint' || seq < 0n || seq >= 2n ** 64n) {
+        throw new InvalidArgumentError(`"refs[${i}].seq" expected a bigint in 0..2^64-1, got ${String(seq)}`);
+      }
       return {
         mailboxId: _bytes(ref.mailboxId, `refs[${i}].mailboxId`, ID_BYTES, ID_BYTES),
         packetId: _bytes(ref.packetId, `refs[${i}].packetId`, ID_BYTES, ID_BYTES),
         expiryDay: day,
+        seq,
       };
     });
     this.#stats.ackCalls++;
@@ -308,9 +313,10 @@ export class QueueService implements QueueClient {
 
   /**
    * {@link ack} of refs in the layout of AckRequest.packed_refs: 36 bytes each (mailbox id, packet
-   * id, expiry day as a big-endian uint32; see queue.proto), at most `maxAckRefs`.
+   * id, expiry day as a big-endian uint32; see queue.proto), at most `maxAckRefs`; with `seqs`, their
+   * seqs as in AckRequest.packed_seqs (8 bytes each, same order; empty: none).
    */
-  async ackPacked(refs: Uint8Array): Promise<number> {
+  async ackPacked(refs: Uint8Array, seqs?: Uint8Array): Promise<number> {
     if (!(refs instanceof Uint8Array)) throw new InvalidArgumentError('"refs" expected bytes');
     const n = refs.length / QUEUE_PACKED_REF_BYTES;
     if (!Number.isInteger(n) || n < 1 || n > this.#limits.maxAckRefs) {
@@ -318,8 +324,14 @@ export class QueueService implements QueueClient {
         `"refs" expected 1..${this.#limits.maxAckRefs} refs of ${QUEUE_PACKED_REF_BYTES} bytes, got ${refs.length} bytes`,
       );
     }
+    if (seqs !== undefined && !(seqs instanceof Uint8Array)) throw new InvalidArgumentError('"seqs" expected bytes');
+    if (seqs && seqs.length > 0 && seqs.length !== n * QUEUE_PACKED_SEQ_BYTES) {
+      throw new InvalidArgumentError(
+        `"seqs" expected ${n * QUEUE_PACKED_SEQ_BYTES} bytes (${QUEUE_PACKED_SEQ_BYTES} for each of ${n} refs) or none, got ${seqs.length}`,
+      );
+    }
     this.#stats.ackCalls++;
-    const deleted = await this.#repo.ackPacked(refs);
+    const deleted = await this.#repo.ackPacked(refs, seqs && seqs.length > 0 ? seqs : undefined);
     this.#stats.acked += deleted;
     return deleted;
   }

@@ -25,8 +25,11 @@ export interface QueueRepository {
    * partition for refs without a day or not found there; resolves to how many existed.
    */
   ack(refs: readonly AckRef[]): Promise<number>;
-  /** {@link ack} of refs in the layout of AckRequest.packed_refs (36 bytes each, see queue.proto). */
-  ackPacked(refs: Uint8Array): Promise<number>;
+  /**
+   * {@link ack} of refs in the layout of AckRequest.packed_refs (36 bytes each, see queue.proto),
+   * with their seqs as in AckRequest.packed_seqs (8 bytes each, same order) when known.
+   */
+  ackPacked(refs: Uint8Array, seqs?: Uint8Array): Promise<number>;
   /** Creates the missing partitions for expiry days `fromDay..toDay` (inclusive); resolves to how many were created. */
   ensurePartitions(fromDay: number, toDay: number): Promise<number>;
   /** Drops every partition whose expiry day is before `day` (their packets have all expired); resolves to how many. */

@@ -4,7 +4,7 @@
  * one call each of a function from migrations/0002: one statement, one round trip.
  * @module
  */
-import { packAckRefs, QUEUE_PACKED_REF_BYTES } from '@tacit/proto';
+import { packAckRefs, packAckSeqs, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES } from '@tacit/proto';
 import type { QueueRepository } from './repository.js';
 import { dayOf, ID_BYTES, type AckRef, type EnqueueStatus, type NewPacket } from './model.js';
 
@@ -72,6 +72,19 @@ function _packIds(ids: readonly Uint8Array[]): Uint8Array {
     out.set(id, i * ID_BYTES);
   });
   return out;
+}
+
+/** Largest seq the database holds (int8). */
+const _MAX_SEQ = 2n ** 63n - 1n;
+
+/** Refs of one mailbox and expiry day in an ack with seqs (offsets of their records in the packed refs). */
+interface _AckGroup {
+  /** Offset of the first ref, whose mailbox id is the group's. */
+  at: number;
+  day: number;
+  first: bigint;
+  last: bigint;
+  refs: number[];
 }
 
 /** A PostgreSQL array literal of integers. */
@@ -188,14 +201,75 @@ export abstract class SqlQueueRepository implements QueueRepository {
   }
 
   async ack(refs: readonly AckRef[]): Promise<number> {
-    return refs.length === 0 ? 0 : this.ackPacked(packAckRefs(refs));
+    if (refs.length === 0) return 0;
+    return this.ackPacked(packAckRefs(refs), refs.some((r) => r.seq) ? packAckSeqs(refs) : undefined);
   }
 
-  async ackPacked(refs: Uint8Array): Promise<number> {
+  async ackPacked(refs: Uint8Array, seqs?: Uint8Array): Promise<number> {
     if (refs.length === 0) return 0;
+    if (seqs && seqs.length > 0) return this.#ackRanges(refs, seqs);
     // A ref repeated in the batch deletes once (the repeat then searches every partition, finding
     // nothing): rare enough not to pay for finding repeats here.
     const [row] = await this.#statement<{ deleted: number }>('SELECT queue_ack($1) AS deleted', [this._bytes(refs)]);
+    return row?.deleted ?? 0;
+  }
+
+  /**
+   * Acks with seqs: the refs grouped here by mailbox and expiry day, each group deleted by one range
+   * scan of its seqs in queue_ack_ranges (migrations/0004). Refs without a seq or a day go as they
+   * are (its `rest`). Groups are sorted by mailbox: the order every writer takes the counts in.
+   */
+  async #ackRanges(refs: Uint8Array, seqs: Uint8Array): Promise<number> {
+    const n = refs.length / QUEUE_PACKED_REF_BYTES;
+    if (seqs.length !== n * QUEUE_PACKED_SEQ_BYTES) {
+      throw new RangeError(`"seqs" expected ${n * QUEUE_PACKED_SEQ_BYTES} bytes for ${n} refs, got ${seqs.length}`);
+    }
+    const rv = new DataView(refs.buffer, refs.byteOffset, refs.byteLength);
+    const sv = new DataView(seqs.buffer, seqs.byteOffset, seqs.byteLength);
+    const raw = Buffer.from(refs.buffer, refs.byteOffset, refs.byteLength);
+    const groups = new Map<string, _AckGroup>();
+    const rest: number[] = [];
+    for (let i = 0, o = 0; i < n; i++, o += QUEUE_PACKED_REF_BYTES) {
+      const day = rv.getUint32(o + 2 * ID_BYTES);
+      const seq = sv.getBigUint64(i * QUEUE_PACKED_SEQ_BYTES);
+      // int8 in the database: a seq past its range names no stored packet, so it is unknown.
+      if (day === 0 || seq === 0n || seq > _MAX_SEQ) {
+        rest.push(o);
+        continue;
+      }
+      // Mailbox bytes as latin1, then the day as two chars: sorting the keys sorts by mailbox bytes
+      // (as PostgreSQL orders bytea), then by day.
+      const key = raw.toString('latin1', o, o + ID_BYTES) + String.fromCharCode(day >>> 16, day & 0xffff);
+      const g = groups.get(key);
+      if (!g) groups.set(key, { at: o, day, first: seq, last: seq, refs: [o] });
+      else {
+        if (seq < g.first) g.first = seq;
+        if (seq > g.last) g.last = seq;
+        g.refs.push(o);
+      }
+    }
+    const sorted = [...groups.keys()].sort().map((k) => groups.get(k)!);
+    const mailboxes = Buffer.allocUnsafe(sorted.length * ID_BYTES);
+    const ids = Buffer.allocUnsafe((n - rest.length) * ID_BYTES);
+    let at = 0;
+    sorted.forEach((g, i) => {
+      raw.copy(mailboxes, i * ID_BYTES, g.at, g.at + ID_BYTES);
+      for (const o of g.refs) at += raw.copy(ids, at, o + ID_BYTES, o + 2 * ID_BYTES);
+    });
+    const restRefs = Buffer.allocUnsafe(rest.length * QUEUE_PACKED_REF_BYTES);
+    rest.forEach((o, i) => raw.copy(restRefs, i * QUEUE_PACKED_REF_BYTES, o, o + QUEUE_PACKED_REF_BYTES));
+    const [row] = await this.#statement<{ deleted: number }>(
+      'SELECT queue_ack_ranges($1, $2, $3, $4, $5, $6, $7) AS deleted',
+      [
+        this._bytes(mailboxes),
+        _intArray(sorted.map((g) => g.day)),
+        `{${sorted.map((g) => g.first).join(',')}}`,
+        `{${sorted.map((g) => g.last).join(',')}}`,
+        _intArray(sorted.map((g) => g.refs.length)),
+        this._bytes(ids),
+        this._bytes(restRefs),
+      ],
+    );
     return row?.deleted ?? 0;
   }
 
@@ -212,6 +286,8 @@ export abstract class SqlQueueRepository implements QueueRepository {
     try {
       await s.query('SELECT queue_drain($1, 0, 1, 0, 0)', [none]);
       await s.query('SELECT queue_ack($1)', [ref]);
+      // A group that finds nothing in day 1, so the lookup of its refs everywhere runs too.
+      await s.query("SELECT queue_ack_ranges($1, '{1}', '{1}', '{1}', '{1}', $1, $2)", [this._bytes(new Uint8Array(ID_BYTES)), none]);
       await s.query("SELECT queue_store(1, $1, $1, '{}', $1, '{}', '{}')", [none]);
     } finally {
       await s.query('ROLLBACK');
