@@ -115,6 +115,9 @@ export class PgQueueRepository extends SqlQueueRepository {
     }
   }
 
+  // node-pg reads every result as text (its binary mode decodes rows as UTF-8 strings: lossy for bytes).
+  protected override readonly _pageAsBase64 = true;
+
   protected override _bytes(b: Uint8Array): unknown {
     return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   }

@@ -74,16 +74,26 @@ function _packIds(ids: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Largest seq the database holds (int8). */
-const _MAX_SEQ = 2n ** 63n - 1n;
+/** Seqs whose high 32 bits reach this (2^53 and up) are not exact as numbers: acked as unknown. */
+const _SEQ_HIGH_LIMIT = 2 ** 21;
+
+/** Whether the 16-byte ids at offsets `a` and `b` of `v` are equal. */
+function _sameId(v: DataView, a: number, b: number): boolean {
+  return (
+    v.getUint32(a) === v.getUint32(b) &&
+    v.getUint32(a + 4) === v.getUint32(b + 4) &&
+    v.getUint32(a + 8) === v.getUint32(b + 8) &&
+    v.getUint32(a + 12) === v.getUint32(b + 12)
+  );
+}
 
 /** Refs of one mailbox and expiry day in an ack with seqs (offsets of their records in the packed refs). */
 interface _AckGroup {
   /** Offset of the first ref, whose mailbox id is the group's. */
   at: number;
   day: number;
-  first: bigint;
-  last: bigint;
+  first: number;
+  last: number;
   refs: number[];
 }
 
@@ -102,6 +112,12 @@ export abstract class SqlQueueRepository implements QueueRepository {
   protected abstract _session<T>(fn: (s: SqlExecutor) => Promise<T>): Promise<T>;
   /** The driver's parameter form of a bytea value. */
   protected abstract _bytes(b: Uint8Array): unknown;
+  /**
+   * Whether drain pages travel as base64 text rather than as bytea: a driver that reads results as
+   * text gets bytea as hex, twice the page's bytes to send, decode as a string and parse; base64 is
+   * 4/3 of them and parsed faster (node-pg: a 512-packet page ~0.6 ms sooner, PostgreSQL's CPU alike).
+   */
+  protected readonly _pageAsBase64: boolean = false;
   abstract close(): Promise<void>;
 
   /** Work counters since construction. */
@@ -188,14 +204,16 @@ export abstract class SqlQueueRepository implements QueueRepository {
     const unique = [...new Map(mailboxIds.map((m) => [_mailboxKey(m), m])).values()];
     // The whole page is one bytea (see queue_drain), already in the layout of DrainReply.packed:
     // one field to parse instead of a row per packet, and passed on as it is.
+    const params = [this._bytes(_packIds(unique)), afterSeq.toString(), limit, nowMs, dayOf(nowMs)];
+    if (this._pageAsBase64) {
+      const [row] = await this._session((s) =>
+        s.query<{ page: string | null }>("SELECT encode(queue_drain($1, $2, $3, $4, $5), 'base64') AS page", params),
+      );
+      // Line breaks every 76 characters (PostgreSQL's encoding) are skipped by the decoder.
+      return row?.page ? plainBytes(Buffer.from(row.page, 'base64')) : new Uint8Array(0);
+    }
     const [row] = await this._session((s) =>
-      s.query<{ page: Uint8Array | null }>('SELECT queue_drain($1, $2, $3, $4, $5) AS page', [
-        this._bytes(_packIds(unique)),
-        afterSeq.toString(),
-        limit,
-        nowMs,
-        dayOf(nowMs),
-      ]),
+      s.query<{ page: Uint8Array | null }>('SELECT queue_drain($1, $2, $3, $4, $5) AS page', params),
     );
     return row?.page ? plainBytes(row.page) : new Uint8Array(0);
   }
@@ -229,32 +247,41 @@ export abstract class SqlQueueRepository implements QueueRepository {
     const raw = Buffer.from(refs.buffer, refs.byteOffset, refs.byteLength);
     const groups = new Map<string, _AckGroup>();
     const rest: number[] = [];
+    // One ack's refs come in runs of one mailbox: the map is looked up only when the run changes.
+    let g: _AckGroup | undefined;
     for (let i = 0, o = 0; i < n; i++, o += QUEUE_PACKED_REF_BYTES) {
       const day = rv.getUint32(o + 2 * ID_BYTES);
-      const seq = sv.getBigUint64(i * QUEUE_PACKED_SEQ_BYTES);
-      // int8 in the database: a seq past its range names no stored packet, so it is unknown.
-      if (day === 0 || seq === 0n || seq > _MAX_SEQ) {
+      const high = sv.getUint32(i * QUEUE_PACKED_SEQ_BYTES);
+      const low = sv.getUint32(i * QUEUE_PACKED_SEQ_BYTES + 4);
+      // Seqs as numbers, exact below 2^53 (a sequence drawing a million a second takes centuries to
+      // get there); a larger one, or 0, is unknown: looked up without it.
+      if (day === 0 || high >= _SEQ_HIGH_LIMIT || (high === 0 && low === 0)) {
         rest.push(o);
         continue;
       }
-      // Mailbox bytes as latin1, then the day as two chars: sorting the keys sorts by mailbox bytes
-      // (as PostgreSQL orders bytea), then by day.
-      const key = raw.toString('latin1', o, o + ID_BYTES) + String.fromCharCode(day >>> 16, day & 0xffff);
-      const g = groups.get(key);
-      if (!g) groups.set(key, { at: o, day, first: seq, last: seq, refs: [o] });
-      else {
-        if (seq < g.first) g.first = seq;
-        if (seq > g.last) g.last = seq;
-        g.refs.push(o);
+      const seq = high * 2 ** 32 + low;
+      if (!g || g.day !== day || !_sameId(rv, g.at, o)) {
+        // Mailbox bytes as latin1, then the day as two chars: sorting the keys sorts by mailbox bytes
+        // (as PostgreSQL orders bytea), then by day.
+        const key = raw.toString('latin1', o, o + ID_BYTES) + String.fromCharCode(day >>> 16, day & 0xffff);
+        g = groups.get(key);
+        if (!g) groups.set(key, (g = { at: o, day, first: seq, last: seq, refs: [] }));
       }
+      if (seq < g.first) g.first = seq;
+      if (seq > g.last) g.last = seq;
+      g.refs.push(o);
     }
     const sorted = [...groups.keys()].sort().map((k) => groups.get(k)!);
     const mailboxes = Buffer.allocUnsafe(sorted.length * ID_BYTES);
     const ids = Buffer.allocUnsafe((n - rest.length) * ID_BYTES);
+    const iv = new DataView(ids.buffer, ids.byteOffset, ids.byteLength);
     let at = 0;
-    sorted.forEach((g, i) => {
-      raw.copy(mailboxes, i * ID_BYTES, g.at, g.at + ID_BYTES);
-      for (const o of g.refs) at += raw.copy(ids, at, o + ID_BYTES, o + 2 * ID_BYTES);
+    sorted.forEach((grp, i) => {
+      raw.copy(mailboxes, i * ID_BYTES, grp.at, grp.at + ID_BYTES);
+      for (const o of grp.refs) {
+        for (let k = 0; k < ID_BYTES; k += 4) iv.setUint32(at + k, rv.getUint32(o + ID_BYTES + k));
+        at += ID_BYTES;
+      }
     });
     const restRefs = Buffer.allocUnsafe(rest.length * QUEUE_PACKED_REF_BYTES);
     rest.forEach((o, i) => raw.copy(restRefs, i * QUEUE_PACKED_REF_BYTES, o, o + QUEUE_PACKED_REF_BYTES));
