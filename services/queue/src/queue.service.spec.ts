@@ -14,7 +14,7 @@ import { BusQueueClient, QUEUE_SUBJECTS } from './client.js';
 import { registerQueueHandlers } from './handlers.js';
 import { DAY_MS, dayOf, type AckRef, type Clock, type EnqueueInput } from './model.js';
 import { loadMigrations, QUEUE_MIGRATE_OPTIONS, QUEUE_MIGRATIONS_DIR, runMigrations } from './migrator.js';
-import { PgQueueRepository } from './pg-repository.js';
+import { binaryCopyField, PgQueueRepository } from './pg-repository.js';
 import { PgliteQueueRepository } from './pglite-repository.js';
 import { QueueService, type QueueServiceOptions } from './queue.service.js';
 import { partitionName, type SqlQueueRepository } from './sql-repository.js';
@@ -510,6 +510,35 @@ describe(QueueService.name, () => {
     });
 
     sharedSpec(h);
+
+    it('reads drain pages by binary COPY, byte for byte the bytea of queue_drain, and refuses other COPY data', async () => {
+      const sut = new QueueService({ repository: repo, groupCommit: { maxDelayMs: 1 } });
+      const m = id();
+      // Bytes that text would escape or mangle: every byte value, and NUL bytes.
+      await sut.enqueue([{ mailboxId: m, packetId: id(), packet: new Uint8Array(256).map((_, i) => i) }, packetFor(m)]);
+      const now = Date.now();
+      const { packed } = await sut.drainPacked({ mailboxIds: [m], limit: 10 });
+      const [row] = await h.sql<{ page: Buffer }>('SELECT queue_drain($1, 0, 10, $2, $3) AS page', [Buffer.from(m), now, dayOf(now)]);
+      assert.ok(packed.length > 512);
+      assert.deepEqual(Buffer.from(packed), row!.page);
+      // Nothing due: NULL, an empty page.
+      assert.equal((await sut.drainPacked({ mailboxIds: [id()], limit: 10 })).packed.length, 0);
+      const head = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
+      const field = (n: number, bytes: number[]): Buffer => {
+        const b = Buffer.alloc(6);
+        b.writeInt16BE(n);
+        b.writeInt32BE(bytes.length, 2);
+        return Buffer.concat([b, Buffer.from(bytes)]);
+      };
+      const end = Buffer.from([0xff, 0xff]);
+      assert.deepEqual([...binaryCopyField(Buffer.concat([head, field(1, [7, 8]), end]))], [7, 8]);
+      assert.equal(binaryCopyField(Buffer.concat([head, end])).length, 0);
+      assert.throws(() => binaryCopyField(Buffer.concat([Buffer.from('PGCOPY\n'), Buffer.alloc(20)])), /signature/);
+      assert.throws(() => binaryCopyField(Buffer.concat([head, field(2, [7, 8]), end])), /1 field/);
+      assert.throws(() => binaryCopyField(Buffer.concat([head, field(1, [7, 8])])), /one row/);
+      assert.throws(() => binaryCopyField(Buffer.concat([head, field(1, [7, 8]), field(1, [9]), end])), /one row/);
+      await sut.stop();
+    });
 
     it('fails fast with UnavailableError while the database is down, and recovers', async () => {
       const sut = new QueueService({ repository: repo, groupCommit: { maxDelayMs: 1 } });

@@ -112,12 +112,6 @@ export abstract class SqlQueueRepository implements QueueRepository {
   protected abstract _session<T>(fn: (s: SqlExecutor) => Promise<T>): Promise<T>;
   /** The driver's parameter form of a bytea value. */
   protected abstract _bytes(b: Uint8Array): unknown;
-  /**
-   * Whether drain pages travel as base64 text rather than as bytea: a driver that reads results as
-   * text gets bytea as hex, twice the page's bytes to send, decode as a string and parse; base64 is
-   * 4/3 of them and parsed faster (node-pg: a 512-packet page ~0.6 ms sooner, PostgreSQL's CPU alike).
-   */
-  protected readonly _pageAsBase64: boolean = false;
   abstract close(): Promise<void>;
 
   /** Work counters since construction. */
@@ -204,16 +198,22 @@ export abstract class SqlQueueRepository implements QueueRepository {
     const unique = [...new Map(mailboxIds.map((m) => [_mailboxKey(m), m])).values()];
     // The whole page is one bytea (see queue_drain), already in the layout of DrainReply.packed:
     // one field to parse instead of a row per packet, and passed on as it is.
-    const params = [this._bytes(_packIds(unique)), afterSeq.toString(), limit, nowMs, dayOf(nowMs)];
-    if (this._pageAsBase64) {
-      const [row] = await this._session((s) =>
-        s.query<{ page: string | null }>("SELECT encode(queue_drain($1, $2, $3, $4, $5), 'base64') AS page", params),
-      );
-      // Line breaks every 76 characters (PostgreSQL's encoding) are skipped by the decoder.
-      return row?.page ? plainBytes(Buffer.from(row.page, 'base64')) : new Uint8Array(0);
-    }
+    return this._drainQuery(_packIds(unique), afterSeq, limit, nowMs, dayOf(nowMs));
+  }
+
+  /**
+   * One call of queue_drain (migrations/0002): the page as bytes, empty when nothing is due. An
+   * adapter may fetch it another way (PostgreSQL: binary COPY).
+   */
+  protected async _drainQuery(mailboxes: Uint8Array, afterSeq: bigint, limit: number, nowMs: number, today: number): Promise<Uint8Array> {
     const [row] = await this._session((s) =>
-      s.query<{ page: Uint8Array | null }>('SELECT queue_drain($1, $2, $3, $4, $5) AS page', params),
+      s.query<{ page: Uint8Array | null }>('SELECT queue_drain($1, $2, $3, $4, $5) AS page', [
+        this._bytes(mailboxes),
+        afterSeq.toString(),
+        limit,
+        nowMs,
+        today,
+      ]),
     );
     return row?.page ? plainBytes(row.page) : new Uint8Array(0);
   }
