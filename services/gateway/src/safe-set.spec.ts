@@ -44,16 +44,36 @@ describe(RedisSafeSet.name, () => {
     await server.stop();
   });
 
-  it('is shared: what one replica marked safe, another sees', async () => {
-    const a = new RedisSafeSet(redis);
+  it('is shared: what one replica marked safe, another sees once the add has gone out', async () => {
+    const a = new RedisSafeSet(redis, 60_000, 'tacit:safe:shared', Date.now, 50);
     const other = new Redis(server.url);
-    const b = new RedisSafeSet(other);
+    const b = new RedisSafeSet(other, 60_000, 'tacit:safe:shared');
     assert.equal(await b.has(k('p1')), false);
     a.add(k('p1'));
-    await new Promise((r) => setImmediate(r));
+    // Adds wait for company (50 ms here): another replica does not see it yet, the adding one does.
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(await b.has(k('p1')), false);
+    assert.equal(await a.has(k('p1')), true);
+    a.add(k('p2'));
+    await new Promise((r) => setTimeout(r, 80));
     await redis.ping();
-    assert.equal(await b.has(k('p1')), true);
+    assert.deepEqual(await Promise.all([b.has(k('p1')), b.has(k('p2'))]), [true, true]);
+    // close() sends what still waits.
+    a.add(k('p3'));
+    await a.close();
+    await redis.ping();
+    assert.equal(await b.has(k('p3')), true);
     other.disconnect();
+  });
+
+  it('sends waiting adds at once when a full batch waits', async () => {
+    const a = new RedisSafeSet(redis, 60_000, 'tacit:safe:full', Date.now, 60_000);
+    const b = new RedisSafeSet(redis, 60_000, 'tacit:safe:full');
+    for (let i = 0; i < 4096; i++) a.add(k(`f${i}`));
+    await new Promise((r) => setTimeout(r, 20));
+    await redis.ping();
+    assert.deepEqual(await Promise.all([b.has(k('f0')), b.has(k('f4095'))]), [true, true]);
+    await a.close();
   });
 
   it('answers a burst of checks in one turn, each for its own key, and forgets a key after the TTL', async () => {

@@ -72,11 +72,21 @@ type _SafeRedis = Redis & {
   tacitSafe(current: string, previous: string, ttlMs: number, add: Buffer, ask: Buffer): Promise<string>;
 };
 
+/** Keys added wait at most this many ms for others before they go to Redis (see {@link RedisSafeSet}). */
+export const SAFE_ADD_DELAY_MS = 10;
+/** ...or until this many wait. */
+const _MAX_PENDING_ADDS = 4096;
+
 /**
  * Safe set shared by all gateway replicas, with the same two generations as {@link MemorySafeSet}: a
  * generation is one Redis hash (`{<prefix>}:<n>`, n = now / (ttl / 2)) that expires whole. The keys
- * added and checked in one turn of the event loop go to Redis as one script call with two binary
- * arguments: one round trip and no per-key command, whatever the burst. (The hash tag keeps both
+ * checked in one turn of the event loop go to Redis as one script call with two binary arguments,
+ * together with every key added so far: one round trip and no per-key command, whatever the burst.
+ * Added keys alone wait up to `addDelayMs` (default {@link SAFE_ADD_DELAY_MS}) for more: an add is
+ * never waited on (the packet is already safe), and at a moderate rate one call per turn meant one
+ * Redis round trip for every packet or two. A retry that could need the key comes from a client that
+ * missed its ACCEPTED and reconnected (100 ms or more later); one on this replica sees the keys still
+ * waiting, which go in the same call, before the checks. (The hash tag keeps both
  * generations in one Redis Cluster slot.) When Redis is down, `has` answers false (deliver again; the
  * SDK drops duplicates). Keys are {@link _KEY_CHARS} chars of one byte each (the gateway's
  * mailbox id + packet id).
@@ -85,6 +95,7 @@ export class RedisSafeSet implements SafeSet {
   private asks: Array<{ key: string; resolve: (seen: boolean) => void }> = [];
   private adds: string[] = [];
   private scheduled = false;
+  private addTimer: NodeJS.Timeout | undefined;
   private readonly redis: _SafeRedis;
 
   constructor(
@@ -92,6 +103,7 @@ export class RedisSafeSet implements SafeSet {
     private readonly ttlMs = 10 * 60_000,
     private readonly prefix = 'tacit:safe',
     private readonly now: () => number = Date.now,
+    private readonly addDelayMs = SAFE_ADD_DELAY_MS,
   ) {
     this.redis = redis as _SafeRedis;
     if (!('tacitSafe' in redis)) redis.defineCommand('tacitSafe', { numberOfKeys: 2, lua: _SCRIPT });
@@ -108,7 +120,14 @@ export class RedisSafeSet implements SafeSet {
   add(key: string): void {
     _check(key);
     this.adds.push(key);
-    this.schedule();
+    if (this.adds.length >= _MAX_PENDING_ADDS || this.addDelayMs === 0) this.schedule();
+    else if (!this.addTimer) {
+      this.addTimer = setTimeout(() => {
+        this.addTimer = undefined;
+        this.schedule();
+      }, this.addDelayMs);
+      this.addTimer.unref();
+    }
   }
 
   private schedule(): void {
@@ -119,6 +138,9 @@ export class RedisSafeSet implements SafeSet {
 
   private flush(): void {
     this.scheduled = false;
+    clearTimeout(this.addTimer);
+    this.addTimer = undefined;
+    if (this.adds.length === 0 && this.asks.length === 0) return;
     const gen = Math.floor(this.now() / (this.ttlMs / 2));
     const adds = this.adds;
     const asks = this.asks;
@@ -138,7 +160,7 @@ export class RedisSafeSet implements SafeSet {
   }
 
   async close(): Promise<void> {
-    if (this.scheduled) this.flush();
+    this.flush();
   }
 }
 
