@@ -58,13 +58,15 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
     const a = client(sut, []);
     await a.connect();
     const bIdentity = newMailboxIdentity();
-    for (let i = 0; i < 20; i++) await a.send(bIdentity.publicKey, new TextEncoder().encode(`m${i}`));
+    // 700: past the drain's small first page (64) and a full page after it (512).
+    const n = 700;
+    for (let i = 0; i < n; i++) await a.send(bIdentity.publicKey, new TextEncoder().encode(`m${i}`));
     const inbox: ReceivedMessage[] = [];
     const b = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: bIdentity, onMessage: (m) => void inbox.push(m) });
     await b.connect();
-    await until(() => inbox.length === 20);
-    assert.deepEqual(inbox.map((m) => new TextDecoder().decode(m.payload)), Array.from({ length: 20 }, (_, i) => `m${i}`));
-    await until(() => sut.queue.stats().acked >= 20);
+    await until(() => inbox.length === n);
+    assert.deepEqual(inbox.map((m) => new TextDecoder().decode(m.payload)), Array.from({ length: n }, (_, i) => `m${i}`));
+    await until(() => sut.queue.stats().acked >= n);
     a.close();
     b.close();
   });
