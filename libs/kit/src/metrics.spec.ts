@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metrics } from './metrics.js';
+import { Counter } from 'prom-client';
 
 describe(Metrics.name, () => {
   it('prefixes names, labels the service and exposes default process metrics', async () => {
@@ -27,6 +28,27 @@ describe(Metrics.name, () => {
     const node = new Metrics({ service: 'node', defaultMetrics: false });
     node.forService('queue').counter({ name: 'acks_total', help: 'h' }).inc();
     assert.match(await node.text(), /^tacit_queue_acks_total\{service="node"\} 1$/m);
+  });
+
+  it('counts through cells that the counter takes in when read, per label, and only for its own counters', async () => {
+    const m = new Metrics({ service: 'cells', defaultMetrics: false });
+    const frames = m.counter({ name: 'frames_total', help: 'h', labelNames: ['type'] as const });
+    const send = Metrics.cell(frames, { type: 'send' });
+    const ack = Metrics.cell(frames, { type: 'ack' });
+    const plain = Metrics.cell(m.counter({ name: 'plain_total', help: 'h' }));
+    for (let i = 0; i < 5; i++) send.inc();
+    ack.inc(3);
+    plain.inc(2);
+    frames.inc({ type: 'send' }, 10); // the counter's own inc still adds up with its cell
+    const text = await m.text();
+    assert.match(text, /tacit_cells_frames_total\{type="send",service="cells"\} 15/);
+    assert.match(text, /tacit_cells_frames_total\{type="ack",service="cells"\} 3/);
+    assert.match(text, /tacit_cells_plain_total\{service="cells"\} 2/);
+    send.inc();
+    // Read again: taken in once, not twice.
+    assert.equal((await frames.get()).values.find((v) => v.labels.type === 'send')?.value, 16);
+    assert.throws(() => Metrics.cell(new Counter({ name: 'foreign_total', help: 'h', registers: [] })), TypeError);
+    assert.throws(() => Metrics.cell(frames, { kind: 'x' } as never), /label/i);
   });
 
   it('rejects a service name that would make invalid metric names', () => {

@@ -4,7 +4,7 @@
  * no hashes, keys or addresses, only bounded sets (subject, outcome, code).
  * @module
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type LabelValues } from 'prom-client';
 
 /** Options of {@link Metrics}. */
 export interface MetricsOptions {
@@ -26,6 +26,33 @@ export interface MetricConfig<L extends string> {
 /** Histogram definition; `buckets` in the metric's unit (seconds for durations). */
 export interface HistogramConfig<L extends string> extends MetricConfig<L> {
   buckets?: readonly number[];
+}
+
+/**
+ * One labelled series of a counter, for hot paths: {@link CounterCell.inc} adds to a plain number,
+ * which the counter takes in whenever it is read (a scrape, `get()`). A prom-client `inc` hashes
+ * and checks the labels on every call: ~4% of a gateway's CPU when counting every frame and packet.
+ */
+export interface CounterCell {
+  inc(value?: number): void;
+}
+
+interface _Cell {
+  labels: LabelValues<string> | undefined;
+  pending: number;
+}
+
+const _cells = new WeakMap<object, _Cell[]>();
+
+// A counter's `collect`: moves what its cells counted into it (prom-client calls it with the counter as `this`).
+function _drainCells(this: Counter<string>): void {
+  for (const c of _cells.get(this) ?? []) {
+    if (c.pending === 0) continue;
+    const n = c.pending;
+    c.pending = 0;
+    if (c.labels) this.inc(c.labels, n);
+    else this.inc(n);
+  }
 }
 
 /** Builds prefixed counters, gauges and histograms on one registry. */
@@ -54,7 +81,29 @@ export class Metrics {
 
   /** A counter named `<prefix><name>`; returns the existing one if already registered. */
   counter<L extends string = string>(cfg: MetricConfig<L>): Counter<L> {
-    return this.#getOrCreate(cfg.name, Counter, () => new Counter<L>(this.#base(cfg)));
+    return this.#getOrCreate(cfg.name, Counter, () => {
+      const counter = new Counter<L>({ ...this.#base(cfg), collect: _drainCells });
+      _cells.set(counter, []);
+      return counter;
+    });
+  }
+
+  /**
+   * A {@link CounterCell} of `counter` (made by {@link counter}) for the series `labels`: counts that
+   * reach the counter when it is read. Make cells once and keep them; each stays registered.
+   */
+  static cell<L extends string>(counter: Counter<L>, labels?: LabelValues<L>): CounterCell {
+    const cells = _cells.get(counter);
+    if (!cells) throw new TypeError('"counter" expected a counter made by Metrics.counter()');
+    const cell: _Cell = { labels: labels as LabelValues<string> | undefined, pending: 0 };
+    // Labels are checked now, once: a wrong name would otherwise only fail at a scrape.
+    if (labels) counter.inc(labels, 0);
+    cells.push(cell);
+    return {
+      inc(value = 1): void {
+        cell.pending += value;
+      },
+    };
   }
 
   /** A gauge named `<prefix><name>`; returns the existing one if already registered. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { blake3Keyed, ed25519 } from '@tacit/crypto';
-import { NoRespondersError, type Bus } from '@tacit/kit';
+import { Metrics, NoRespondersError, type Bus } from '@tacit/kit';
 import { create, fromBinary, gatewayV1, toBinary } from '@tacit/proto';
 import {
   ServerFrameType,
@@ -136,7 +136,7 @@ export class Gateway {
   /** Per-connection limits: one object for all connections. */
   private readonly limits: ConnectionLimits;
   private readonly now: () => number;
-  /** Hot-path metric children, bound to their labels once. */
+  /** Hot-path counters, bound to their labels once (cells: plain adds, taken in at a scrape). */
   private readonly m;
   accepting = true;
 
@@ -144,18 +144,15 @@ export class Gateway {
     this.now = deps.now ?? Date.now;
     const cfg = deps.config;
     const mt = deps.metrics;
+    const frames = (type: string) => Metrics.cell(mt.frames, { type });
+    const accepted = (path: string) => Metrics.cell(mt.accepted, { path });
     this.m = {
-      frames: {
-        hello: mt.frames.labels('hello'),
-        claim: mt.frames.labels('claim'),
-        send: mt.frames.labels('send'),
-        ack: mt.frames.labels('ack'),
-        ping: mt.frames.labels('ping'),
-      },
-      acceptedDuplicate: mt.accepted.labels('duplicate'),
-      acceptedLiveLocal: mt.accepted.labels('live_local'),
-      acceptedLiveRemote: mt.accepted.labels('live_remote'),
-      acceptedQueued: mt.accepted.labels('queued'),
+      frames: { hello: frames('hello'), claim: frames('claim'), send: frames('send'), ack: frames('ack'), ping: frames('ping') },
+      acceptedDuplicate: accepted('duplicate'),
+      acceptedLiveLocal: accepted('live_local'),
+      acceptedLiveRemote: accepted('live_remote'),
+      acceptedQueued: accepted('queued'),
+      drained: Metrics.cell(mt.drained),
     };
     this.limits = {
       maxBufferedBytes: cfg.GATEWAY_MAX_BUFFERED_BYTES,
@@ -595,7 +592,7 @@ export class Gateway {
           const room = Math.max(1, Math.min(page === 0 ? _FIRST_DRAIN_BATCH : _DRAIN_BATCH, conn.limits.deliveryWindow - conn.pending.size));
           const { packets, more } = await this.deps.queue.drain([...conn.claimed.values()], conn.drainSeq, room);
           _deliverPage(conn, packets);
-          this.deps.metrics.drained.inc(packets.length);
+          this.m.drained.inc(packets.length);
           if (!more) break;
         }
       } while (conn.drainAgain);
