@@ -22,6 +22,7 @@ import {
   type ErrorCodeValue,
 } from '@tacit/protocol';
 import { Claimants, ClientConnection, keyOf, type ClientAddress, type ConnectionLimits } from './connection.js';
+import { deliverFrames, encodeDeliverEvent } from './mailbox-event.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { DrainedPacket, QueueAckRef, QueuePort } from './queue-port.js';
@@ -379,7 +380,7 @@ export class Gateway {
       const acked = await this.deliverLocal(mbxKey, _deliverFrame(event.event.value));
       status = acked ? Status.ACKED : Status.BUSY;
     } else if (event.event.case === 'deliverBatch') {
-      const acked = await Promise.all(event.event.value.packets.map((p) => this.deliverLocal(mbxKey, _deliverFrame(p))));
+      const acked = await Promise.all(deliverFrames(event.event.value.packets).map((frame) => this.deliverLocal(mbxKey, frame)));
       const statuses = acked.map((a) => (a ? Status.ACKED : Status.BUSY));
       return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { statuses }));
     }
@@ -502,16 +503,11 @@ export class Gateway {
   private async sendRemote(b: _RemoteBatch): Promise<void> {
     const S = gatewayV1.MailboxEventReply_Status;
     const single = b.packets.length === 1;
-    const event = create(gatewayV1.MailboxEventSchema, {
-      event: single
-        ? { case: 'deliver', value: b.packets[0]! }
-        : { case: 'deliverBatch', value: create(gatewayV1.DeliverBatchSchema, { packets: b.packets }) },
-    });
     let statuses: gatewayV1.MailboxEventReply_Status[];
     try {
       const reply = fromBinary(
         gatewayV1.MailboxEventReplySchema,
-        await this.deps.bus.request(_MBX_SUBJECT + _hex(b.mailboxId), toBinary(gatewayV1.MailboxEventSchema, event), {
+        await this.deps.bus.request(_MBX_SUBJECT + _hex(b.mailboxId), encodeDeliverEvent(b.packets), {
           timeoutMs: this.deps.config.GATEWAY_LIVE_ACK_TIMEOUT_MS + 500,
         }),
       );
