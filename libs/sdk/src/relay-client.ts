@@ -105,9 +105,13 @@ function _hex(b: Uint8Array): string {
   return s;
 }
 
-/** A map key for a 16-byte id: one char per byte, made in one call (cheaper than hex per packet). */
+/**
+ * A map key for a 16-byte id: one char per byte (cheaper than hex per packet). Sixteen arguments
+ * spelled out: 0.04 µs against 0.15 µs for `apply` over the array (Node 24).
+ */
 function _key(id: Uint8Array): string {
-  return String.fromCharCode.apply(null, id as unknown as number[]);
+  if (id.length !== 16) return String.fromCharCode.apply(null, id as unknown as number[]);
+  return String.fromCharCode(id[0]!, id[1]!, id[2]!, id[3]!, id[4]!, id[5]!, id[6]!, id[7]!, id[8]!, id[9]!, id[10]!, id[11]!, id[12]!, id[13]!, id[14]!, id[15]!);
 }
 
 /**

