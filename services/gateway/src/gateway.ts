@@ -21,7 +21,7 @@ import {
   type ClientFrame,
   type ErrorCodeValue,
 } from '@tacit/protocol';
-import { Claimants, ClientConnection, keyOf, type ClientAddress, type ConnectionLimits } from './connection.js';
+import { Claimants, ClientConnection, keyAt, keyOf, type ClientAddress, type ConnectionLimits } from './connection.js';
 import { deliverFrames, encodeDeliverEvent } from './mailbox-event.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -427,8 +427,8 @@ export class Gateway {
     const packet = frame.subarray(1);
     const mailboxId = frame.subarray(35, 51);
     const packetId = frame.subarray(51, 67);
-    const mbxKey = frame.toString('latin1', 35, 51);
-    const safeKey = frame.toString('latin1', 35, 67);
+    const mbxKey = keyAt(frame, 35);
+    const safeKey = mbxKey + keyAt(frame, 51);
     const m = this.m;
     // Only a RESEND can repeat a packet already made safe: a first attempt skips the lookup (a client
     // lying about it only gets its own duplicate delivered, which the recipient's SDK drops).
