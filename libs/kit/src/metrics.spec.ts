@@ -51,6 +51,16 @@ describe(Metrics.name, () => {
     assert.throws(() => Metrics.cell(frames, { kind: 'x' } as never), /label/i);
   });
 
+  it('reads a sampled gauge when the gauge is read', async () => {
+    const m = new Metrics({ service: 'sampled', defaultMetrics: false });
+    const g = m.gauge({ name: 'buffered_bytes', help: 'h' });
+    let value = 7;
+    Metrics.sample(g, () => value);
+    assert.match(await m.text(), /tacit_sampled_buffered_bytes\{service="sampled"\} 7/);
+    value = 9;
+    assert.equal((await g.get()).values[0]?.value, 9);
+  });
+
   it('rejects a service name that would make invalid metric names', () => {
     assert.throws(() => new Metrics({ service: 'Bad-Name' }), RangeError);
   });

@@ -55,6 +55,14 @@ function _drainCells(this: Counter<string>): void {
   }
 }
 
+const _samplers = new WeakMap<object, () => number>();
+
+// A gauge's `collect`: sets it from its sampler, if it has one.
+function _sampleGauge(this: Gauge<string>): void {
+  const sample = _samplers.get(this);
+  if (sample) this.set(sample());
+}
+
 /** Builds prefixed counters, gauges and histograms on one registry. */
 export class Metrics {
   /** The prom-client registry, for anything the helpers do not cover. */
@@ -108,7 +116,15 @@ export class Metrics {
 
   /** A gauge named `<prefix><name>`; returns the existing one if already registered. */
   gauge<L extends string = string>(cfg: MetricConfig<L>): Gauge<L> {
-    return this.#getOrCreate(cfg.name, Gauge, () => new Gauge<L>(this.#base(cfg)));
+    return this.#getOrCreate(cfg.name, Gauge, () => new Gauge<L>({ ...this.#base(cfg), collect: _sampleGauge }));
+  }
+
+  /**
+   * Makes `gauge` (made by {@link gauge}, without labels) read `sample()` whenever it is read (a
+   * scrape, `get()`): for a figure that is cheaper to compute when asked than to keep current.
+   */
+  static sample(gauge: Gauge<string>, sample: () => number): void {
+    _samplers.set(gauge, sample);
   }
 
   /** A histogram named `<prefix><name>`; returns the existing one if already registered. */

@@ -16,7 +16,7 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_IP_CONNECT_RATE: int({ default: 200, min: 1, max: 1_000_000, description: 'new connections per second per client IP, across replicas' }),
   GATEWAY_MAX_CLAIMS: int({ default: 4096, min: 1, max: 65_536, description: 'mailboxes one connection may claim' }),
   GATEWAY_MAX_BUFFERED_BYTES: int({ default: 1_048_576, min: 65_536, max: 67_108_864, description: 'outbound bytes buffered per connection before deliveries go to the queue' }),
-  GATEWAY_DELIVERY_WINDOW: int({ default: 512, min: 1, max: 65_536, description: 'unacked deliveries per connection' }),
+  GATEWAY_DELIVERY_WINDOW: int({ default: 2048, min: 1, max: 65_536, description: 'unacked deliveries per connection (their unsent bytes are bounded by GATEWAY_MAX_BUFFERED_BYTES)' }),
   GATEWAY_DRAIN_GRACE_MS: int({ default: 10_000, min: 0, max: 300_000, description: 'SIGTERM: time for in-flight sends before connections close' }),
   GATEWAY_LOG_CLIENT_IPS: bool({ default: false, description: 'operator opt-in: log client IPs' }),
   LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error'] as const, { default: 'info', description: 'log level' }),

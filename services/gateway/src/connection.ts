@@ -355,10 +355,30 @@ export class ClientConnection {
     return acked ? { mailboxId: p.mailboxId, packetId: p.packetId, expiryDay: p.expiryDay, seq: p.seq } : null;
   }
 
-  /** Resolves when the delivery window has room again (or the connection closes). */
-  roomInWindow(): Promise<void> {
-    if (this.state === 'closing' || this.pending.size < this.limits.deliveryWindow / 2) return Promise.resolve();
-    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
+  /**
+   * Resolves when the delivery window is at most half full AND the socket holds fewer than
+   * `maxBufferedBytes` unsent (or the connection closes): a drain fetches its next page only then,
+   * so a client that reads slowly holds the gateway's memory to about `maxBufferedBytes` plus one
+   * page, whatever the window and the packets' sizes.
+   */
+  async roomInWindow(): Promise<void> {
+    for (;;) {
+      if (this.state === 'closing') return;
+      if (this.pending.size >= this.limits.deliveryWindow / 2) {
+        await new Promise<void>((resolve) => (this.waiters ??= []).push(resolve));
+      } else if (this.ws.bufferedAmount >= this.limits.maxBufferedBytes) {
+        await new Promise<void>((resolve) => {
+          const socket = this.ws.socket;
+          const done = (): void => {
+            socket.off('drain', done);
+            socket.off('close', done);
+            resolve();
+          };
+          socket.on('drain', done);
+          socket.on('close', done);
+        });
+      } else return;
+    }
   }
 
   /** Wakes a drain waiting for room (acks arrived, socket drained, or the connection closed). */

@@ -4,6 +4,7 @@ import type { Metrics } from '@tacit/kit';
 export function gatewayMetrics(m: Metrics) {
   return {
     connections: m.gauge({ name: 'connections', help: 'Open client WebSocket connections' }),
+    bufferedBytes: m.gauge({ name: 'buffered_bytes', help: 'Bytes written to client connections and not yet handed to the kernel (all connections)' }),
     rejectedConnections: m.counter({ name: 'rejected_connections_total', help: 'Upgrades refused by the per-IP connection rate limit' }),
     frames: m.counter({ name: 'frames_total', help: 'Client frames received, by type', labelNames: ['type'] as const }),
     accepted: m.counter({

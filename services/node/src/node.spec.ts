@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { newMailboxIdentity, RelayClient, type ReceivedMessage } from '@tacit/sdk';
+import WebSocket from 'ws';
 import { startNode, type RunningNode } from './node.js';
 
 const ns = new Uint8Array(32).fill(7);
@@ -69,5 +70,61 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
     await until(() => sut.queue.stats().acked >= n);
     a.close();
     b.close();
+  });
+
+  it('holds a slow reader\'s unsent bytes to about GATEWAY_MAX_BUFFERED_BYTES plus one page, then drains it whole', async () => {
+    const limit = 262_144;
+    const slowDir = mkdtempSync(path.join(tmpdir(), 'tacit-node-slow-'));
+    const node = await startNode({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: slowDir, GATEWAY_MAX_BUFFERED_BYTES: String(limit) }, quiet);
+    const clients: RelayClient[] = [];
+    try {
+      const a = client(node, []);
+      clients.push(a);
+      await a.connect();
+      const bIdentity = newMailboxIdentity();
+      // 160 packets of 60 KB: ~9.6 MB queued, more than loopback's socket buffers take in.
+      const n = 160;
+      await Promise.all(Array.from({ length: n }, (_, i) => a.send(bIdentity.publicKey, new Uint8Array(60_000).fill(i & 0xff))));
+      const inbox: ReceivedMessage[] = [];
+      let socket: WebSocket | undefined;
+      const b = new RelayClient({
+        urls: [node.url],
+        namespaceId: ns,
+        identity: bIdentity,
+        onMessage: (m) => void inbox.push(m),
+        webSocket: (u) => (socket = new WebSocket(u, { perMessageDeflate: false })) as never,
+      });
+      clients.push(b);
+      await b.connect();
+      // The client stops reading: what the drain sends piles up in the kernel, then in the gateway.
+      (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+      const buffered = async (): Promise<number> => {
+        const text = await (await fetch(`${node.httpUrl}/metrics`)).text();
+        return Number(/^tacit_gateway_buffered_bytes\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? NaN);
+      };
+      let most = 0;
+      for (let i = 0; i < 30; i++) {
+        most = Math.max(most, await buffered());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // It did back up (the client really was slow), and no further than the bound plus one drain
+      // page (the queue's replies stop at 768 KiB) plus one packet.
+      assert.ok(most >= limit, `buffered at most ${most} B: the reader never fell behind`);
+      assert.ok(most <= limit + 768 * 1024 + 65_536, `buffered ${most} B for a slow reader`);
+      (socket as unknown as { _socket: { resume(): void } })._socket.resume();
+      await until(() => inbox.length === n, 30_000).catch(async (err: unknown) => {
+        throw new Error(`${inbox.length}/${n} received, ${await buffered()} B buffered`, { cause: err });
+      });
+      // Each packet once and whole (concurrent sends may be stored in any order).
+      const bytesOf = (xs: number[]): number[] => xs.sort((x, y) => x - y);
+      assert.deepEqual(bytesOf(inbox.map((m) => m.payload[0]!)), bytesOf(Array.from({ length: n }, (_, i) => i & 0xff)));
+      assert.ok(inbox.every((m) => m.payload.length === 60_000));
+      await until(() => node.queue.stats().acked >= n, 10_000);
+    } finally {
+      // Closed even when an assertion failed: a client left reconnecting keeps the test process alive.
+      for (const c of clients) c.close();
+      await node.stop(100);
+      rmSync(slowDir, { recursive: true, force: true });
+    }
   });
 });
