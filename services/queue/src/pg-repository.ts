@@ -162,35 +162,46 @@ export class PgQueueRepository extends SqlQueueRepository {
     }
   }
 
-  protected override async _transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on a client checked out of the pool. pg-pool drops its error listener while a client
+   * is checked out: without one, a server that goes away meanwhile (restart, failover) would crash
+   * the process instead of failing this call. `fn` reports a client left in an unknown state (a
+   * failed ROLLBACK) through `markBroken`: it is then destroyed instead of reused.
+   */
+  async #withClient<T>(fn: (client: pg.PoolClient, markBroken: (err: Error) => void) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
     } catch (err) {
       throw _wrap(err);
     }
-    // pg-pool drops its error listener while a client is checked out: without one, a server that
-    // goes away mid-transaction (restart, failover) would crash the process instead of failing this call.
     let broken: Error | undefined;
     const onError = (err: Error): void => {
       broken = err;
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      const out = await fn(_executor(client));
-      await client.query('COMMIT');
-      return out;
+      return await fn(client, onError);
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e as Error;
-      });
       throw _wrap(err);
     } finally {
-      // A connection that failed ROLLBACK is in an unknown state: destroy it instead of reusing it.
       client.removeListener('error', onError);
       client.release(broken);
     }
+  }
+
+  protected override _transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#withClient(async (client, markBroken) => {
+      try {
+        await client.query('BEGIN');
+        const out = await fn(_executor(client));
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((e: unknown) => markBroken(e as Error));
+        throw err;
+      }
+    });
   }
 
   /**
@@ -207,30 +218,13 @@ export class PgQueueRepository extends SqlQueueRepository {
     }
     const hex = Buffer.from(mailboxes.buffer, mailboxes.byteOffset, mailboxes.byteLength).toString('hex');
     const text = `COPY (SELECT queue_drain('\\x${hex}'::bytea, ${BigInt(afterSeq)}, ${limit}, ${nowMs}, ${today})) TO STDOUT (FORMAT binary)`;
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (err) {
-      throw _wrap(err);
-    }
-    // As in _transaction: a server going away while the client is checked out must not crash us.
-    let broken: Error | undefined;
-    const onError = (err: Error): void => {
-      broken = err;
-    };
-    client.on('error', onError);
-    try {
+    return this.#withClient(async (client) => {
       const chunks = await new Promise<Buffer[]>((resolve, reject) => {
         const q = new _CopyOut(text, (err) => (err ? reject(err) : resolve(q.chunks)));
         client.query(q);
       });
       return binaryCopyField(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    } catch (err) {
-      throw _wrap(err);
-    } finally {
-      client.removeListener('error', onError);
-      client.release(broken);
-    }
+    });
   }
 
   override async close(): Promise<void> {
