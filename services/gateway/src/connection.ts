@@ -317,11 +317,12 @@ export class ClientConnection {
    * Hands a packet to the client now and waits for its ACK; false when it cannot take it (the sender
    * then queues it) or the ack does not come in time (queued too; the SDK drops the duplicate).
    */
-  deliverLive(frame: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string): Promise<boolean> {
+  deliverLive(frame: Uint8Array, key: string): Promise<boolean> {
     if (!this.canTake() || this.pending.has(key)) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => this.settle(key, false), this.limits.liveAckTimeoutMs);
-      (this.unacked ??= new Map()).set(key, { resolve, timer, mailboxId, packetId, expiryDay: 0, seq: 0n });
+      // A live delivery's ack resolves the sender's wait; the queue is not involved, so no ids.
+      (this.unacked ??= new Map()).set(key, { resolve, timer, mailboxId: _ZERO_REF, packetId: _ZERO_REF, expiryDay: 0, seq: 0n });
       this.sendRaw(frame);
     });
   }

@@ -391,11 +391,10 @@ export class Gateway {
   private async deliverLocal(mbxKey: string, deliver: Uint8Array): Promise<boolean> {
     const conns = this.local.get(mbxKey);
     if (!conns) return false;
-    const mailboxId = deliver.subarray(35, 51);
-    const packetId = deliver.subarray(51, 67);
-    const key = keyOf(packetId);
+    // The DELIVER frame is the packet after one type byte: its packet id starts at byte 51.
+    const key = keyAt(deliver, 51);
     for (const conn of conns) {
-      if (await conn.deliverLive(deliver, mailboxId, packetId, key)) return true;
+      if (await conn.deliverLive(deliver, key)) return true;
     }
     return false;
   }
