@@ -1,5 +1,6 @@
 import type { BusSubscription } from '@tacit/kit';
 import { encodeServerFrame, requestIdRef, type ErrorCodeValue, type ServerFrame } from '@tacit/protocol';
+import type { QueueAckRef } from './queue-port.js';
 import { ReadyState, type WsSocket } from './wsock/index.js';
 
 const _ZERO_REF = new Uint8Array(16);
@@ -7,16 +8,12 @@ const _ZERO_REF = new Uint8Array(16);
 const _EPOCH = Date.now();
 
 /** A delivery handed to this connection and not yet acked by the client. */
-interface _Pending {
+// Queued: the reference its ack hands to the queue (ids, the expiry day and seq its drain reported);
+// live: zero ids, day 0, seq 0n.
+interface _Pending extends Required<QueueAckRef> {
   /** Live: resolves the sender's wait; queued: undefined (the ack deletes from the queue). */
   resolve: ((acked: boolean) => void) | undefined;
   timer: NodeJS.Timeout | undefined;
-  mailboxId: Uint8Array;
-  packetId: Uint8Array;
-  /** Queued: the partition (expiry day) its drain reported, for the ack; live: 0. */
-  expiryDay: number;
-  /** Queued: the seq its drain reported, for the ack; live: 0n. */
-  seq: bigint;
 }
 
 /** What an idle connection reports as its unacked deliveries: one shared empty map. */
@@ -341,7 +338,7 @@ export class ClientConnection {
    * Settles an unacked delivery. Returns the queue reference to delete when it was a queued delivery
    * that the client acked, null when it was live or unknown.
    */
-  settle(key: string, acked: boolean): { mailboxId: Uint8Array; packetId: Uint8Array; expiryDay: number; seq: bigint } | null | undefined {
+  settle(key: string, acked: boolean): QueueAckRef | null | undefined {
     const p = this.unacked?.get(key);
     if (!p) return undefined;
     this.unacked!.delete(key);
@@ -353,7 +350,8 @@ export class ClientConnection {
       p.resolve(acked);
       return null;
     }
-    return acked ? { mailboxId: p.mailboxId, packetId: p.packetId, expiryDay: p.expiryDay, seq: p.seq } : null;
+    // The entry itself is the queue reference (ids, day, seq): no second object per acked packet.
+    return acked ? p : null;
   }
 
   /**

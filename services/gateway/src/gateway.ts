@@ -77,33 +77,17 @@ function _hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-/** A DELIVER frame around packet bytes (one copy; the local path reuses the SEND buffer instead). */
-function _deliverFrame(packet: Uint8Array): Uint8Array {
-  const out = new Uint8Array(packet.length + 1);
-  out[0] = ServerFrameType.DELIVER;
-  out.set(packet, 1);
-  return out;
-}
-
 /**
  * Hands a drained page to the connection and advances its cursor. The DELIVER frames are views of
- * one buffer for the page (one allocation, not one per packet).
+ * one buffer for the page ({@link deliverFrames}: one allocation, not one per packet).
  */
 function _deliverPage(conn: ClientConnection, packets: readonly DrainedPacket[]): void {
   const last = packets.at(-1);
   if (!last) return;
   // In seq order: the last one is the furthest.
   if (last.seq > conn.drainSeq) conn.drainSeq = last.seq;
-  let bytes = 0;
-  for (const p of packets) bytes += p.packet.length + 1;
-  const page = new Uint8Array(bytes);
-  let at = 0;
-  for (const p of packets) {
-    const frame = page.subarray(at, (at += p.packet.length + 1));
-    frame[0] = ServerFrameType.DELIVER;
-    frame.set(p.packet, 1);
-    conn.deliverQueued(frame, p.mailboxId, p.packetId, keyOf(p.packetId), p.expiryDay, p.seq);
-  }
+  const frames = deliverFrames(packets.map((p) => p.packet));
+  packets.forEach((p, i) => conn.deliverQueued(frames[i]!, p.mailboxId, p.packetId, keyOf(p.packetId), p.expiryDay, p.seq));
 }
 
 /**
@@ -165,12 +149,12 @@ export class Gateway {
       message: (ws, data, isBinary) => this.onMessage(ws.ctx, data, isBinary),
       close: (ws) => this.detach(ws.ctx),
     });
-    // One sweep for idle connections instead of a timer each: idle connections must stay cheap.
     Metrics.sample(mt.bufferedBytes, () => {
       let bytes = 0;
       for (const conn of this.connections) bytes += conn.ws.bufferedAmount;
       return bytes;
     });
+    // One sweep for idle connections instead of a timer each: idle connections must stay cheap.
     this.sweeper = setInterval(() => this.sweepIdle(), Math.min(5000, Math.max(250, cfg.GATEWAY_IDLE_TIMEOUT_MS / 4)));
     this.sweeper.unref();
   }
@@ -377,7 +361,7 @@ export class Gateway {
       for (const conn of this.local.get(mbxKey) ?? []) this.redrain(conn);
       status = Status.POKED;
     } else if (event.event.case === 'deliver') {
-      const acked = await this.deliverLocal(mbxKey, _deliverFrame(event.event.value));
+      const acked = await this.deliverLocal(mbxKey, deliverFrames([event.event.value])[0]!);
       status = acked ? Status.ACKED : Status.BUSY;
     } else if (event.event.case === 'deliverBatch') {
       const acked = await Promise.all(deliverFrames(event.event.value.packets).map((frame) => this.deliverLocal(mbxKey, frame)));

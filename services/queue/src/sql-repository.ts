@@ -290,8 +290,8 @@ export abstract class SqlQueueRepository implements QueueRepository {
       [
         this._bytes(mailboxes),
         _intArray(sorted.map((g) => g.day)),
-        `{${sorted.map((g) => g.first).join(',')}}`,
-        `{${sorted.map((g) => g.last).join(',')}}`,
+        _intArray(sorted.map((g) => g.first)),
+        _intArray(sorted.map((g) => g.last)),
         _intArray(sorted.map((g) => g.refs.length)),
         this._bytes(ids),
         this._bytes(restRefs),
