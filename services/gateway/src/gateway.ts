@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { blake3Keyed, ed25519 } from '@tacit/crypto';
-import { Metrics, NoRespondersError, type Bus } from '@tacit/kit';
+import { Metrics, NoRespondersError, type Bus, type BusSubscription } from '@tacit/kit';
 import { create, fromBinary, gatewayV1, toBinary } from '@tacit/proto';
 import {
   ServerFrameType,
@@ -22,7 +22,7 @@ import {
   type ErrorCodeValue,
 } from '@tacit/protocol';
 import { Claimants, ClientConnection, keyAt, keyOf, type ClientAddress, type ConnectionLimits } from './connection.js';
-import { deliverFrames, encodeDeliverEvent } from './mailbox-event.js';
+import { deliverFrames, encodeDeliverEvent, encodeReplicaBatch } from './mailbox-event.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { DrainedPacket, QueueAckRef, QueuePort } from './queue-port.js';
@@ -59,18 +59,61 @@ const _DRAIN_BATCH = 512;
 // draining at once).
 const _FIRST_DRAIN_BATCH = 64;
 const _MBX_SUBJECT = 'tacit.mbx.';
+/** Packets handed to a replica by its id: `tacit.gw.<replica id>`; their statuses: `tacit.gws.<replica id>`. */
+const _GW_SUBJECT = 'tacit.gw.';
+const _GW_STATUS_SUBJECT = 'tacit.gws.';
+const _REPLICA_ID = /^[0-9a-f]{16}$/;
 /** Largest batch of packets for one mailbox in one request to another replica (count, bytes). */
 const _REMOTE_BATCH = 64;
 const _REMOTE_BATCH_BYTES = 256 * 1024;
+/** Largest batch of packets for one replica (many mailboxes) in one request (count, bytes). */
+const _REPLICA_BATCH = 512;
+const _REPLICA_BATCH_BYTES = 512 * 1024;
+/** Mailboxes whose replica this one remembers (the oldest learned is forgotten first). */
+const _ROUTES_MAX = 65_536;
+/** A ReplicaBatch packet's mailbox id and packet id come at these offsets of its DELIVER frame. */
+const _FRAME_MAILBOX_AT = 35;
+const _FRAME_MIN = 67;
 
 /** What became of a packet handed to another replica. */
 type _RemoteOutcome = 'acked' | 'busy' | 'nobody' | 'failed';
+/** Settles a packet sent by replica: 'moved' sends it again by mailbox. */
+type _TicketOutcome = 'acked' | 'busy' | 'failed' | 'moved';
 
 interface _RemoteBatch {
+  key: string;
   mailboxId: Uint8Array;
   packets: Uint8Array[];
   waiters: Array<(outcome: _RemoteOutcome) => void>;
   bytes: number;
+}
+
+/** A packet handed (or about to be handed) to a replica by its id, until its status comes. */
+interface _Ticket {
+  key: string;
+  mailboxId: Uint8Array;
+  packet: Uint8Array;
+  resolve: (outcome: _RemoteOutcome) => void;
+  flight: _Flight | undefined;
+}
+
+/** One ReplicaBatch in flight: its replica, the tickets still unsettled and the timer that fails them. */
+interface _Flight {
+  replica: string;
+  left: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface _ReplicaBatch {
+  replica: string;
+  tickets: _Ticket[];
+  bytes: number;
+}
+
+/** Statuses of packets from one sending replica, settled this turn. */
+interface _StatusBatch {
+  acked: number[];
+  busy: number[];
 }
 
 function _hex(b: Uint8Array): string {
@@ -106,7 +149,21 @@ export class Gateway {
     this.onMailboxEvent(Buffer.from(subject.slice(_MBX_SUBJECT.length), 'hex').toString('latin1'), data);
   /** Packets for mailboxes on other replicas, collected this turn, by mailbox. */
   private readonly outbox = new Map<string, _RemoteBatch>();
+  /** Packets for mailboxes whose replica is known, collected this turn, by replica. */
+  private readonly replicaOutbox = new Map<string, _ReplicaBatch>();
   private outboxScheduled = false;
+  /** This replica's id: other replicas hand it packets on `tacit.gw.<id>`. */
+  readonly replicaId = randomBytes(8).toString('hex');
+  private readonly statusSubject = _GW_STATUS_SUBJECT + this.replicaId;
+  /** Mailbox → the replica that last answered for it (learned from MailboxEventReply.replica). */
+  private readonly routes = new Map<string, string>();
+  /** Packets handed to replicas by id, by ticket, until their status comes. */
+  private readonly tickets = new Map<number, _Ticket>();
+  private nextTicket = 0;
+  /** Statuses of packets other replicas handed us, settled this turn, by their status subject. */
+  private readonly statusOut = new Map<string, _StatusBatch>();
+  private statusScheduled = false;
+  private readonly replicaSubs: BusSubscription[];
   private ackBatch: QueueAckRef[] = [];
   private ackScheduled = false;
   private readonly sweeper: NodeJS.Timeout;
@@ -133,6 +190,9 @@ export class Gateway {
       acceptedLiveRemote: accepted('live_remote'),
       acceptedQueued: accepted('queued'),
       drained: Metrics.cell(mt.drained),
+      remoteByMailbox: Metrics.cell(mt.remoteRequests, { route: 'mailbox' }),
+      remoteByReplica: Metrics.cell(mt.remoteRequests, { route: 'replica' }),
+      rerouted: Metrics.cell(mt.rerouted),
     };
     this.limits = {
       maxBufferedBytes: cfg.GATEWAY_MAX_BUFFERED_BYTES,
@@ -154,6 +214,10 @@ export class Gateway {
       for (const conn of this.connections) bytes += conn.ws.bufferedAmount;
       return bytes;
     });
+    this.replicaSubs = [
+      deps.bus.serve(_GW_SUBJECT + this.replicaId, (data) => this.onReplicaBatch(data)),
+      deps.bus.subscribe(this.statusSubject, (data) => this.onReplicaStatuses(data)),
+    ];
     // One sweep for idle connections instead of a timer each: idle connections must stay cheap.
     this.sweeper = setInterval(() => this.sweepIdle(), Math.min(5000, Math.max(250, cfg.GATEWAY_IDLE_TIMEOUT_MS / 4)));
     this.sweeper.unref();
@@ -366,9 +430,15 @@ export class Gateway {
     } else if (event.event.case === 'deliverBatch') {
       const acked = await Promise.all(deliverFrames(event.event.value.packets).map((frame) => this.deliverLocal(mbxKey, frame)));
       const statuses = acked.map((a) => (a ? Status.ACKED : Status.BUSY));
-      return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { statuses }));
+      return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { statuses, replica: this.routeFor(mbxKey) }));
     }
-    return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { status }));
+    const replica = event.event.case === 'deliver' ? this.routeFor(mbxKey) : '';
+    return toBinary(gatewayV1.MailboxEventReplySchema, create(gatewayV1.MailboxEventReplySchema, { status, replica }));
+  }
+
+  /** The replica id a reply names for a mailbox: ours while a connection here claims it, else none. */
+  private routeFor(mbxKey: string): string {
+    return this.local.has(mbxKey) ? this.replicaId : '';
   }
 
   /** Offers a DELIVER frame to this replica's connections claiming the mailbox; true once one acked it. */
@@ -454,13 +524,25 @@ export class Gateway {
   }
 
   /**
-   * Hands a packet to the replica holding its mailbox. Packets for one mailbox in the same turn of the
-   * event loop travel as one request (a burst from a sender costs one NATS round trip, not one each).
+   * Hands a packet to the replica holding its mailbox: by the replica's id once a reply has named it
+   * (packets for all its mailboxes in one request per turn), else by the mailbox's subject.
    */
   private deliverRemote(mbxKey: string, mailboxId: Uint8Array, packet: Uint8Array): Promise<_RemoteOutcome> {
+    const replica = this.routes.get(mbxKey);
+    if (replica === undefined) return this.deliverByMailbox(mbxKey, mailboxId, packet);
+    return new Promise<_RemoteOutcome>((resolve) => {
+      this.deliverByReplica(replica, { key: mbxKey, mailboxId, packet, resolve, flight: undefined });
+    });
+  }
+
+  /**
+   * Packets for one mailbox in the same turn of the event loop travel as one request to its subject
+   * (a burst from a sender costs one NATS round trip, not one each).
+   */
+  private deliverByMailbox(mbxKey: string, mailboxId: Uint8Array, packet: Uint8Array): Promise<_RemoteOutcome> {
     let batch = this.outbox.get(mbxKey);
     if (!batch) {
-      batch = { mailboxId, packets: [], waiters: [], bytes: 0 };
+      batch = { key: mbxKey, mailboxId, packets: [], waiters: [], bytes: 0 };
       this.outbox.set(mbxKey, batch);
     }
     const b = batch;
@@ -471,15 +553,36 @@ export class Gateway {
       if (b.packets.length >= _REMOTE_BATCH || b.bytes >= _REMOTE_BATCH_BYTES) {
         this.outbox.delete(mbxKey);
         void this.sendRemote(b);
-      } else if (!this.outboxScheduled) {
-        this.outboxScheduled = true;
-        setImmediate(() => {
-          this.outboxScheduled = false;
-          const batches = [...this.outbox.values()];
-          this.outbox.clear();
-          for (const next of batches) void this.sendRemote(next);
-        });
-      }
+      } else this.scheduleOutbox();
+    });
+  }
+
+  /** Packets for the mailboxes of one replica in the same turn travel as one ReplicaBatch. */
+  private deliverByReplica(replica: string, ticket: _Ticket): void {
+    let batch = this.replicaOutbox.get(replica);
+    if (!batch) {
+      batch = { replica, tickets: [], bytes: 0 };
+      this.replicaOutbox.set(replica, batch);
+    }
+    batch.tickets.push(ticket);
+    batch.bytes += ticket.packet.length;
+    if (batch.tickets.length >= _REPLICA_BATCH || batch.bytes >= _REPLICA_BATCH_BYTES) {
+      this.replicaOutbox.delete(replica);
+      void this.sendReplica(batch);
+    } else this.scheduleOutbox();
+  }
+
+  private scheduleOutbox(): void {
+    if (this.outboxScheduled) return;
+    this.outboxScheduled = true;
+    setImmediate(() => {
+      this.outboxScheduled = false;
+      const batches = [...this.outbox.values()];
+      this.outbox.clear();
+      for (const next of batches) void this.sendRemote(next);
+      const byReplica = [...this.replicaOutbox.values()];
+      this.replicaOutbox.clear();
+      for (const next of byReplica) void this.sendReplica(next);
     });
   }
 
@@ -487,6 +590,7 @@ export class Gateway {
     const S = gatewayV1.MailboxEventReply_Status;
     const single = b.packets.length === 1;
     let statuses: gatewayV1.MailboxEventReply_Status[];
+    this.m.remoteByMailbox.inc();
     try {
       const reply = fromBinary(
         gatewayV1.MailboxEventReplySchema,
@@ -495,12 +599,124 @@ export class Gateway {
         }),
       );
       statuses = single ? [reply.status] : reply.statuses;
+      if (_REPLICA_ID.test(reply.replica) && reply.replica !== this.replicaId) this.learnRoute(b.key, reply.replica);
     } catch (err) {
       const outcome: _RemoteOutcome = err instanceof NoRespondersError ? 'nobody' : 'failed';
       for (const w of b.waiters) w(outcome);
       return;
     }
     b.waiters.forEach((w, i) => w(statuses[i] === S.ACKED ? 'acked' : 'busy'));
+  }
+
+  private learnRoute(mbxKey: string, replica: string): void {
+    if (this.routes.get(mbxKey) === replica) return;
+    this.routes.delete(mbxKey);
+    if (this.routes.size >= _ROUTES_MAX) this.routes.delete(this.routes.keys().next().value!);
+    this.routes.set(mbxKey, replica);
+  }
+
+  /** Forgets every mailbox routed to `replica` (it is gone, or failed to answer). */
+  private forgetReplica(replica: string): void {
+    for (const [key, r] of this.routes) if (r === replica) this.routes.delete(key);
+  }
+
+  /**
+   * Sends a ReplicaBatch: its tickets wait for their statuses (ReplicaStatuses on our status subject)
+   * or the live-ack timeout. Packets whose mailbox moved, or all of them when the replica is gone,
+   * are sent again by mailbox; on a timeout or failure they count as failed (queued, then poked).
+   */
+  private async sendReplica(b: _ReplicaBatch): Promise<void> {
+    const timeoutMs = this.deps.config.GATEWAY_LIVE_ACK_TIMEOUT_MS + 500;
+    const n = b.tickets.length;
+    const first = this.nextTicket;
+    this.nextTicket = (first + n) >>> 0;
+    const flight: _Flight = { replica: b.replica, left: n, timer: undefined };
+    const packets = new Array<Uint8Array>(n);
+    for (let i = 0; i < n; i++) {
+      const t = b.tickets[i]!;
+      t.flight = flight;
+      packets[i] = t.packet;
+      this.tickets.set((first + i) >>> 0, t);
+    }
+    flight.timer = setTimeout(() => this.settleTickets(first, n, 'failed'), timeoutMs);
+    this.m.remoteByReplica.inc();
+    try {
+      const reply = fromBinary(
+        gatewayV1.ReplicaBatchReplySchema,
+        await this.deps.bus.request(_GW_SUBJECT + b.replica, encodeReplicaBatch(first, this.statusSubject, packets), { timeoutMs }),
+      );
+      for (const i of reply.notHere) if (i < n) this.settleTicket((first + i) >>> 0, 'moved');
+    } catch (err) {
+      // Gone (nobody serves its subject) or not answering: route by mailbox until a reply names one.
+      this.forgetReplica(b.replica);
+      this.settleTickets(first, n, err instanceof NoRespondersError ? 'moved' : 'failed');
+    }
+  }
+
+  private settleTickets(first: number, n: number, outcome: _TicketOutcome): void {
+    for (let i = 0; i < n; i++) this.settleTicket((first + i) >>> 0, outcome);
+  }
+
+  private settleTicket(id: number, outcome: _TicketOutcome): void {
+    const t = this.tickets.get(id);
+    if (!t) return; // settled already (a late status, or one after the timeout)
+    this.tickets.delete(id);
+    const flight = t.flight!;
+    if (--flight.left === 0) clearTimeout(flight.timer);
+    if (outcome !== 'moved') return t.resolve(outcome);
+    if (this.routes.get(t.key) === flight.replica) this.routes.delete(t.key);
+    this.m.rerouted.inc();
+    void this.deliverByMailbox(t.key, t.mailboxId, t.packet).then(t.resolve);
+  }
+
+  /** Another replica hands us packets for mailboxes it believes are claimed here. */
+  private onReplicaBatch(data: Uint8Array): Uint8Array {
+    const batch = fromBinary(gatewayV1.ReplicaBatchSchema, data);
+    const frames = deliverFrames(batch.packets);
+    const notHere: number[] = [];
+    const first = batch.firstTicket;
+    const subject = batch.statusSubject;
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
+      const key = frame.length >= _FRAME_MIN ? keyAt(frame, _FRAME_MAILBOX_AT) : undefined;
+      if (key === undefined || !this.local.has(key)) {
+        notHere.push(i);
+        continue;
+      }
+      const ticket = (first + i) >>> 0;
+      void this.deliverLocal(key, frame).then((acked) => this.reportStatus(subject, ticket, acked));
+    }
+    return toBinary(gatewayV1.ReplicaBatchReplySchema, create(gatewayV1.ReplicaBatchReplySchema, { notHere }));
+  }
+
+  /** Statuses settled in one turn go back to each sending replica in one message. */
+  private reportStatus(subject: string, ticket: number, acked: boolean): void {
+    let out = this.statusOut.get(subject);
+    if (!out) {
+      out = { acked: [], busy: [] };
+      this.statusOut.set(subject, out);
+    }
+    (acked ? out.acked : out.busy).push(ticket);
+    if (this.statusScheduled) return;
+    this.statusScheduled = true;
+    setImmediate(() => {
+      this.statusScheduled = false;
+      for (const [to, statuses] of this.statusOut) {
+        try {
+          this.deps.bus.publish(to, toBinary(gatewayV1.ReplicaStatusesSchema, create(gatewayV1.ReplicaStatusesSchema, statuses)));
+        } catch (err) {
+          // A malformed status subject, or the bus closing: the sender's timeout settles those packets.
+          this.deps.log.warn('replica_status_failed', { packets: statuses.acked.length + statuses.busy.length, error: err instanceof Error ? err.name : 'unknown' });
+        }
+      }
+      this.statusOut.clear();
+    });
+  }
+
+  private onReplicaStatuses(data: Uint8Array): void {
+    const statuses = fromBinary(gatewayV1.ReplicaStatusesSchema, data);
+    for (const t of statuses.acked) this.settleTicket(t, 'acked');
+    for (const t of statuses.busy) this.settleTicket(t, 'busy');
   }
 
   private poke(mbxKey: string, mailboxId: Uint8Array): void {
@@ -612,5 +828,6 @@ export class Gateway {
     }
     for (const claimants of this.local.values()) claimants.sub.unsubscribe();
     this.local.clear();
+    for (const sub of this.replicaSubs) sub.unsubscribe();
   }
 }

@@ -15,6 +15,12 @@ export function gatewayMetrics(m: Metrics) {
     errors: m.counter({ name: 'errors_total', help: 'ERROR frames sent, by wire error code', labelNames: ['code'] as const }),
     claims: m.counter({ name: 'claims_total', help: 'Mailboxes claimed with a valid proof' }),
     drained: m.counter({ name: 'drained_total', help: 'Queued packets handed to clients' }),
+    remoteRequests: m.counter({
+      name: 'remote_requests_total',
+      help: 'Requests handing packets to other replicas, by route: mailbox (its subject) or replica (its id, many mailboxes at once)',
+      labelNames: ['route'] as const,
+    }),
+    rerouted: m.counter({ name: 'rerouted_total', help: 'Packets sent by replica that went again by mailbox (the mailbox moved, or the replica is gone)' }),
   };
 }
 

@@ -35,6 +35,17 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, what: s
   }
 }
 
+/** A counter of a gateway's /metrics (summed over the series whose labels include `labels`). */
+async function metric(port: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m && m[1] === name && (m[2] ?? '').includes(labels)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
 describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis', { timeout: 240_000 }, () => {
   let sut: Cluster;
   before(async () => {
@@ -64,6 +75,67 @@ describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis
     assert.equal(await sut.queuedRows(), queued);
     a.close();
     b.close();
+  });
+
+  it('packets follow the recipient: by its replica once known, by mailbox again when it leaves or its replica dies', async () => {
+    const [g1, g2] = sut.gateways;
+    const byReplica = () => metric(g1!.port, 'tacit_gateway_remote_requests_total', 'route="replica"');
+    const rerouted = () => metric(g1!.port, 'tacit_gateway_rerouted_total');
+    const inB: ReceivedMessage[] = [];
+    const a = client([g1!.url], newMailboxIdentity());
+    const bId = newMailboxIdentity();
+    let b = client([g2!.url], bId, inB);
+    await Promise.all([a.connect(), b.connect()]);
+    const sent: string[] = [];
+    const send = (n: number, tag: string) =>
+      Promise.all(Array.from({ length: n }, (_, i) => (sent.push(`${tag}${i}`), a.send(bId.publicKey, enc(`${tag}${i}`)))));
+
+    // The first packet goes by mailbox and its reply names replica 2; the next ones go to it by id.
+    const queued0 = await sut.queuedRows();
+    const replica0 = await byReplica();
+    await send(1, 'first');
+    await send(30, 'live');
+    await until(() => inB.length === 31, 10_000, 'live packets');
+    assert.ok((await byReplica()) > replica0, 'later packets went by replica');
+    assert.equal(await sut.queuedRows(), queued0, 'all delivered live');
+
+    // B leaves: replica 2 answers "not here" for its mailbox, replica 1 sends them by mailbox, nobody
+    // serves it, they are queued.
+    b.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const moved0 = await rerouted();
+    await send(5, 'left');
+    assert.equal((await rerouted()) - moved0, 5);
+    assert.equal(await sut.queuedRows(), queued0 + 5);
+
+    // B back on replica 2: it drains them; the route is learned again.
+    b = client([g2!.url], bId, inB);
+    await b.connect();
+    await until(() => inB.length === 36, 10_000, 'drained after moving');
+    await send(1, 'again');
+    const replica1 = await byReplica();
+    await send(10, 'again-live');
+    await until(() => inB.length === 47, 10_000, 'live again');
+    assert.ok((await byReplica()) > replica1, 'by replica again');
+
+    // B leaves and replica 2 dies: nobody serves its id, so replica 1 forgets it and queues them.
+    b.close();
+    await g2!.kill('SIGKILL');
+    const moved1 = await rerouted();
+    await send(5, 'gone');
+    assert.equal((await rerouted()) - moved1, 5);
+    await g2!.start();
+    b = client([g1!.url], bId, inB);
+    await b.connect();
+    await until(() => inB.length === 52, 10_000, 'drained after the replica died');
+    const got = inB.map((m) => dec(m.payload));
+    assert.equal(new Set(got).size, got.length, 'each once');
+    assert.deepEqual(new Set(got), new Set(sent));
+    // Each queued group drains in the order it was sent.
+    for (const tag of ['left', 'gone']) {
+      assert.deepEqual(got.filter((x) => x.startsWith(tag)), Array.from({ length: 5 }, (_, i) => `${tag}${i}`));
+    }
+    await until(async () => (await sut.queuedRows()) === queued0, 5_000, 'acked rows deleted');
   });
 
   it('a burst of 64 KiB packets to an online recipient on the other replica arrives live, each once', async () => {

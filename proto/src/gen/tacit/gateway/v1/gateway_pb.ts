@@ -2,8 +2,13 @@
 // @generated from file tacit/gateway/v1/gateway.proto (package tacit.gateway.v1, syntax proto3)
 /* eslint-disable */
 
-// Between gateway replicas: one NATS subject per claimed mailbox, served by each replica that holds a
-// connection claiming it (subject tacit.mbx.<hex mailbox id>).
+// Between gateway replicas. Two ways in:
+// - by mailbox: one NATS subject per claimed mailbox, served by each replica that holds a connection
+//   claiming it (subject tacit.mbx.<hex mailbox id>): MailboxEvent, answered by MailboxEventReply;
+// - by replica: once a reply has named the replica that holds a mailbox (MailboxEventReply.replica),
+//   the sender hands that mailbox's next packets to the replica itself (subject tacit.gw.<replica
+//   id>), packets of many mailboxes in one ReplicaBatch; statuses come back as ReplicaStatuses,
+//   published to the sender's status subject as each packet settles.
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
@@ -13,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tacit/gateway/v1/gateway.proto.
  */
 export const file_tacit_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("Ch50YWNpdC9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEHRhY2l0LmdhdGV3YXkudjEiiwEKDE1haWxib3hFdmVudBIRCgdkZWxpdmVyGAEgASgMSAASJgoEcG9rZRgCIAEoCzIWLnRhY2l0LmdhdGV3YXkudjEuUG9rZUgAEjcKDWRlbGl2ZXJfYmF0Y2gYAyABKAsyHi50YWNpdC5nYXRld2F5LnYxLkRlbGl2ZXJCYXRjaEgAQgcKBWV2ZW50IgYKBFBva2UiHwoMRGVsaXZlckJhdGNoEg8KB3BhY2tldHMYASADKAwi5AEKEU1haWxib3hFdmVudFJlcGx5EjoKBnN0YXR1cxgBIAEoDjIqLnRhY2l0LmdhdGV3YXkudjEuTWFpbGJveEV2ZW50UmVwbHkuU3RhdHVzEjwKCHN0YXR1c2VzGAIgAygOMioudGFjaXQuZ2F0ZXdheS52MS5NYWlsYm94RXZlbnRSZXBseS5TdGF0dXMiVQoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhAKDFNUQVRVU19BQ0tFRBABEg8KC1NUQVRVU19CVVNZEAISEAoMU1RBVFVTX1BPS0VEEANiBnByb3RvMw");
+  fileDesc("Ch50YWNpdC9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEHRhY2l0LmdhdGV3YXkudjEiiwEKDE1haWxib3hFdmVudBIRCgdkZWxpdmVyGAEgASgMSAASJgoEcG9rZRgCIAEoCzIWLnRhY2l0LmdhdGV3YXkudjEuUG9rZUgAEjcKDWRlbGl2ZXJfYmF0Y2gYAyABKAsyHi50YWNpdC5nYXRld2F5LnYxLkRlbGl2ZXJCYXRjaEgAQgcKBWV2ZW50IgYKBFBva2UiHwoMRGVsaXZlckJhdGNoEg8KB3BhY2tldHMYASADKAwi9QEKEU1haWxib3hFdmVudFJlcGx5EjoKBnN0YXR1cxgBIAEoDjIqLnRhY2l0LmdhdGV3YXkudjEuTWFpbGJveEV2ZW50UmVwbHkuU3RhdHVzEjwKCHN0YXR1c2VzGAIgAygOMioudGFjaXQuZ2F0ZXdheS52MS5NYWlsYm94RXZlbnRSZXBseS5TdGF0dXMSDwoHcmVwbGljYRgDIAEoCSJVCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEAoMU1RBVFVTX0FDS0VEEAESDwoLU1RBVFVTX0JVU1kQAhIQCgxTVEFUVVNfUE9LRUQQAyJNCgxSZXBsaWNhQmF0Y2gSFAoMZmlyc3RfdGlja2V0GAEgASgNEhYKDnN0YXR1c19zdWJqZWN0GAIgASgJEg8KB3BhY2tldHMYAyADKAwiJQoRUmVwbGljYUJhdGNoUmVwbHkSEAoIbm90X2hlcmUYASADKA0iLgoPUmVwbGljYVN0YXR1c2VzEg0KBWFja2VkGAEgAygNEgwKBGJ1c3kYAiADKA1iBnByb3RvMw");
 
 /**
  * One of: a packet (or several, sent to the same mailbox in the same turn of the sender's event loop)
@@ -106,6 +111,15 @@ export type MailboxEventReply = Message<"tacit.gateway.v1.MailboxEventReply"> & 
    * @generated from field: repeated tacit.gateway.v1.MailboxEventReply.Status statuses = 2;
    */
   statuses: MailboxEventReply_Status[];
+
+  /**
+   * For deliver and deliver_batch: the id of the answering replica (16 lowercase hex digits), whose
+   * subject tacit.gw.<replica> takes this mailbox's next packets. Empty from replicas that do not
+   * take ReplicaBatch.
+   *
+   * @generated from field: string replica = 3;
+   */
+  replica: string;
 };
 
 /**
@@ -151,4 +165,90 @@ export enum MailboxEventReply_Status {
  */
 export const MailboxEventReply_StatusSchema: GenEnum<MailboxEventReply_Status> = /*@__PURE__*/
   enumDesc(file_tacit_gateway_v1_gateway, 3, 0);
+
+/**
+ * Packets for mailboxes claimed on one replica, in the order they were sent (sent as a request to
+ * tacit.gw.<replica id>).
+ *
+ * @generated from message tacit.gateway.v1.ReplicaBatch
+ */
+export type ReplicaBatch = Message<"tacit.gateway.v1.ReplicaBatch"> & {
+  /**
+   * Ticket of packets[0]; packets[i] has ticket (first_ticket + i) mod 2^32. Statuses name tickets.
+   *
+   * @generated from field: uint32 first_ticket = 1;
+   */
+  firstTicket: number;
+
+  /**
+   * Where the receiving replica publishes the ReplicaStatuses of these packets.
+   *
+   * @generated from field: string status_subject = 2;
+   */
+  statusSubject: string;
+
+  /**
+   * Whole encoded packets (libs/protocol packet v1); each names its own mailbox.
+   *
+   * @generated from field: repeated bytes packets = 3;
+   */
+  packets: Uint8Array[];
+};
+
+/**
+ * Describes the message tacit.gateway.v1.ReplicaBatch.
+ * Use `create(ReplicaBatchSchema)` to create a new message.
+ */
+export const ReplicaBatchSchema: GenMessage<ReplicaBatch> = /*@__PURE__*/
+  messageDesc(file_tacit_gateway_v1_gateway, 4);
+
+/**
+ * The immediate answer to a ReplicaBatch: the packets whose mailbox no connection here claims now
+ * (indexes into ReplicaBatch.packets). The sender forgets the route and sends those by mailbox. Every
+ * other packet's status follows in a ReplicaStatuses.
+ *
+ * @generated from message tacit.gateway.v1.ReplicaBatchReply
+ */
+export type ReplicaBatchReply = Message<"tacit.gateway.v1.ReplicaBatchReply"> & {
+  /**
+   * @generated from field: repeated uint32 not_here = 1;
+   */
+  notHere: number[];
+};
+
+/**
+ * Describes the message tacit.gateway.v1.ReplicaBatchReply.
+ * Use `create(ReplicaBatchReplySchema)` to create a new message.
+ */
+export const ReplicaBatchReplySchema: GenMessage<ReplicaBatchReply> = /*@__PURE__*/
+  messageDesc(file_tacit_gateway_v1_gateway, 5);
+
+/**
+ * Settled packets of ReplicaBatches, by ticket: those settled in one turn of the receiving replica's
+ * event loop travel together.
+ *
+ * @generated from message tacit.gateway.v1.ReplicaStatuses
+ */
+export type ReplicaStatuses = Message<"tacit.gateway.v1.ReplicaStatuses"> & {
+  /**
+   * The recipient's connection acked the packet: it is safe.
+   *
+   * @generated from field: repeated uint32 acked = 1;
+   */
+  acked: number[];
+
+  /**
+   * The connection could not take it (slow reader, ack timeout, going away): queue it instead.
+   *
+   * @generated from field: repeated uint32 busy = 2;
+   */
+  busy: number[];
+};
+
+/**
+ * Describes the message tacit.gateway.v1.ReplicaStatuses.
+ * Use `create(ReplicaStatusesSchema)` to create a new message.
+ */
+export const ReplicaStatusesSchema: GenMessage<ReplicaStatuses> = /*@__PURE__*/
+  messageDesc(file_tacit_gateway_v1_gateway, 6);
 
