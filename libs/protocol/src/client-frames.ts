@@ -7,12 +7,17 @@ import {
   MAX_ACK,
   MAX_CLAIM,
   MAX_FRAME_BYTES,
+  MAX_HOP_LIMIT,
+  MAX_TTL_SECONDS,
   NONCE_LEN,
+  PACKET_HEADER_LEN,
+  PACKET_VERSION,
   PACKET_ID_LEN,
   PEER_KEY_LEN,
   SIGNATURE_LEN,
 } from './constants.js';
 import { _checkPacket, _packetSize, _readPacket, _writePacket, type Packet } from './packet.js';
+import { isBucket } from './padding.js';
 
 /** Type bytes of client frames. */
 export const ClientFrameType = Object.freeze({ HELLO: 0x01, CLAIM: 0x02, SEND: 0x03, ACK: 0x04, PING: 0x05, RESEND: 0x06 } as const);
@@ -204,4 +209,34 @@ export function decodeClientFrame(bytes: Uint8Array, opts?: DecodeOptions): Clie
   }
   r.end('frame');
   return frame;
+}
+
+// A SEND's packet starts after the type byte: its TTL and payload length sit at the end of its header.
+const _SEND_TTL_AT = 1 + PACKET_HEADER_LEN - 8;
+const _SEND_LEN_AT = 1 + PACKET_HEADER_LEN - 4;
+
+/**
+ * The TTL of a well-formed SEND or RESEND frame, read in place: the checks {@link decodeClientFrame}
+ * makes for those frames (size cap, type, packet version, hop limit, TTL range, payload length a size
+ * bucket, nothing after the payload), without the frame object or its views. `undefined` for
+ * anything else: decode it then, for the typed error (a relay's hot path reads only the TTL; the ids
+ * it forwards by are at fixed offsets).
+ */
+export function sendFrameTtl(bytes: Uint8Array, opts?: DecodeOptions): number | undefined {
+  const n = bytes.length;
+  if (n < 1 + PACKET_HEADER_LEN || n > _maxFrameBytes(opts)) return undefined;
+  const type = bytes[0];
+  if (type !== ClientFrameType.SEND && type !== ClientFrameType.RESEND) return undefined;
+  if (bytes[1] !== PACKET_VERSION) return undefined;
+  const hopLimit = bytes[2]!;
+  if (hopLimit < 1 || hopLimit > MAX_HOP_LIMIT) return undefined;
+  const ttl = _u32(bytes, _SEND_TTL_AT);
+  if (ttl < 1 || ttl > MAX_TTL_SECONDS) return undefined;
+  const payloadLen = _u32(bytes, _SEND_LEN_AT);
+  if (!isBucket(payloadLen) || n !== 1 + PACKET_HEADER_LEN + payloadLen) return undefined;
+  return ttl;
+}
+
+function _u32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }

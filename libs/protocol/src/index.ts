@@ -86,6 +86,7 @@ export {
   ClientFrameType,
   decodeClientFrame,
   encodeClientFrame,
+  sendFrameTtl,
   type AckFrame,
   type ClaimFrame,
   type ClientFrame,

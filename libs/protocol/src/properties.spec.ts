@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeClientFrame, encodeClientFrame, type ClientFrame } from './client-frames.js';
+import { ClientFrameType, decodeClientFrame, encodeClientFrame, sendFrameTtl, type ClientFrame } from './client-frames.js';
 import { SIZE_BUCKETS } from './constants.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { decodePacket, encodePacket, type Packet } from './packet.js';
@@ -178,5 +178,69 @@ describe('codec properties', () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe('sendFrameTtl: the SEND hot path agrees with decodeClientFrame', () => {
+  /** What decodeClientFrame says of `b`: the TTL of a SEND/RESEND it accepts, else undefined. */
+  const oracle = (b: Uint8Array, maxFrameBytes?: number): number | undefined => {
+    try {
+      const f = decodeClientFrame(b, maxFrameBytes === undefined ? undefined : { maxFrameBytes });
+      return f.type === 'send' ? f.packet.ttlSeconds : undefined;
+    } catch (err) {
+      assert.ok(err instanceof ProtocolError);
+      return undefined;
+    }
+  };
+  // Valid frames of every type (SEND also as RESEND), then mangled: a byte changed anywhere (the
+  // header's fields above all), cut short, grown, or the size cap lowered below the frame.
+  const mangled = fc
+    .tuple(clientFrame, fc.boolean())
+    .map(([f, resend]) => {
+      const b = encodeClientFrame(f);
+      if (resend && f.type === 'send') b[0] = ClientFrameType.RESEND;
+      return b;
+    })
+    .chain((b) =>
+      fc.oneof(
+        fc.constant({ b, cap: undefined as number | undefined }),
+        fc
+          .tuple(fc.integer({ min: 0, max: Math.min(b.length - 1, 80) }), fc.integer({ min: 0, max: 255 }))
+          .map(([i, v]) => {
+            const c = b.slice();
+            c[i] = v;
+            return { b: c, cap: undefined };
+          }),
+        fc.integer({ min: 0, max: b.length - 1 }).map((n) => ({ b: b.subarray(0, n), cap: undefined })),
+        fc.uint8Array({ minLength: 1, maxLength: 8 }).map((extra) => ({ b: Uint8Array.of(...b, ...extra), cap: undefined })),
+        fc.integer({ min: 1, max: b.length }).map((cap) => ({ b, cap })),
+      ),
+    );
+
+  it('returns the TTL exactly for the frames decodeClientFrame accepts as SEND or RESEND', () => {
+    fc.assert(
+      fc.property(mangled, ({ b, cap }) => {
+        assert.equal(sendFrameTtl(b, cap === undefined ? undefined : { maxFrameBytes: cap }), oracle(b, cap));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses the named bad SENDs: wrong version, hop limit 0 and 17, TTL 0 and past 30 days, a payload length off the buckets', () => {
+    const f = encodeClientFrame({
+      type: 'send',
+      packet: { version: 1, hopLimit: 4, destHash: new Uint8Array(32), mailboxId: new Uint8Array(16), packetId: new Uint8Array(16), ttlSeconds: 3600, payload: new Uint8Array(256) },
+    });
+    assert.equal(sendFrameTtl(f), 3600);
+    const set = (i: number, ...v: number[]) => {
+      const c = f.slice();
+      c.set(v, i);
+      return c;
+    };
+    for (const bad of [set(1, 2), set(2, 0), set(2, 17), set(67, 0, 0, 0, 0), set(67, 0, 0x27, 0x8d, 0x01), set(71, 0, 0, 1, 1)]) {
+      assert.equal(sendFrameTtl(bad), undefined);
+      assert.equal(oracle(bad), undefined);
+    }
+    assert.equal(sendFrameTtl(f, { maxFrameBytes: f.length - 1 }), undefined);
   });
 });

@@ -5,6 +5,7 @@ import { blake3Keyed, ed25519 } from '@tacit/crypto';
 import { Metrics, NoRespondersError, type Bus, type BusSubscription } from '@tacit/kit';
 import { create, fromBinary, gatewayV1, toBinary } from '@tacit/proto';
 import {
+  ClientFrameType,
   ServerFrameType,
   claimProofMessage,
   closeCodeFor,
@@ -17,6 +18,7 @@ import {
   ProtocolError,
   SUPPORTED_VERSIONS,
   MAX_CLAIM,
+  sendFrameTtl,
   type ClaimFrame,
   type ClientFrame,
   type ErrorCodeValue,
@@ -303,6 +305,15 @@ export class Gateway {
     }
     if (!conn.take() || !this.deps.limiter.allow(conn.frameKey, this.deps.config.GATEWAY_IP_RATE)) {
       return this.rateLimited(conn, bytes);
+    }
+    // A well-formed SEND (nearly every frame) is checked in place: only its TTL is read here, and the
+    // packet goes on as the frame's own bytes. Anything else is decoded whole, with its typed error.
+    if (conn.state === 'open') {
+      const ttl = sendFrameTtl(bytes, { maxFrameBytes: this.deps.config.GATEWAY_MAX_FRAME_BYTES });
+      if (ttl !== undefined) {
+        this.m.frames.send.inc();
+        return void this.onSend(conn, bytes, ttl, bytes[0] === ClientFrameType.RESEND);
+      }
     }
     let frame: ClientFrame;
     try {
