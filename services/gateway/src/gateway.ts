@@ -159,6 +159,8 @@ export class Gateway {
   private readonly statusSubject = _GW_STATUS_SUBJECT + this.replicaId;
   /** Mailbox → the replica that last answered for it (learned from MailboxEventReply.replica). */
   private readonly routes = new Map<string, string>();
+  /** How many of `routes` name each replica. */
+  private readonly routeCounts = new Map<string, number>();
   /** Packets handed to replicas by id, by ticket, until their status comes. */
   private readonly tickets = new Map<number, _Ticket>();
   private nextTicket = 0;
@@ -621,14 +623,28 @@ export class Gateway {
 
   private learnRoute(mbxKey: string, replica: string): void {
     if (this.routes.get(mbxKey) === replica) return;
-    this.routes.delete(mbxKey);
-    if (this.routes.size >= _ROUTES_MAX) this.routes.delete(this.routes.keys().next().value!);
+    this.dropRoute(mbxKey);
+    if (this.routes.size >= _ROUTES_MAX) this.dropRoute(this.routes.keys().next().value!);
     this.routes.set(mbxKey, replica);
+    this.routeCounts.set(replica, (this.routeCounts.get(replica) ?? 0) + 1);
   }
 
-  /** Forgets every mailbox routed to `replica` (it is gone, or failed to answer). */
+  private dropRoute(mbxKey: string): void {
+    const replica = this.routes.get(mbxKey);
+    if (replica === undefined) return;
+    this.routes.delete(mbxKey);
+    const left = this.routeCounts.get(replica)! - 1;
+    if (left === 0) this.routeCounts.delete(replica);
+    else this.routeCounts.set(replica, left);
+  }
+
+  /**
+   * Forgets every mailbox routed to `replica` (it is gone, or failed to answer). A replica with no
+   * routes left costs nothing: its other failing batches, arriving after the first, scan nothing.
+   */
   private forgetReplica(replica: string): void {
-    for (const [key, r] of this.routes) if (r === replica) this.routes.delete(key);
+    if (!this.routeCounts.has(replica)) return;
+    for (const [key, r] of this.routes) if (r === replica) this.dropRoute(key);
   }
 
   /**
@@ -675,7 +691,7 @@ export class Gateway {
     const flight = t.flight!;
     if (--flight.left === 0) clearTimeout(flight.timer);
     if (outcome !== 'moved') return t.resolve(outcome);
-    if (this.routes.get(t.key) === flight.replica) this.routes.delete(t.key);
+    if (this.routes.get(t.key) === flight.replica) this.dropRoute(t.key);
     this.m.rerouted.inc();
     void this.deliverByMailbox(t.key, t.mailboxId, t.packet).then(t.resolve);
   }

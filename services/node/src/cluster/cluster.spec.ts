@@ -138,6 +138,35 @@ describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis
     await until(async () => (await sut.queuedRows()) === queued0, 5_000, 'acked rows deleted');
   });
 
+  it('a replica that stops answering (SIGSTOP): the sender queues after the live-ack timeout; once it resumes, each packet arrives once', async () => {
+    const [g1, g2] = sut.gateways;
+    const inB: ReceivedMessage[] = [];
+    const a = client([g1!.url], newMailboxIdentity());
+    const bId = newMailboxIdentity();
+    const b = client([g2!.url], bId, inB);
+    await Promise.all([a.connect(), b.connect()]);
+    // Learn the route: from now on replica 1 hands B's packets to replica 2 by its id.
+    await a.send(bId.publicKey, enc('before'));
+    await until(() => inB.length === 1, 5_000, 'first packet');
+    const queued0 = await sut.queuedRows();
+    g2!.child!.kill('SIGSTOP');
+    let accepted = 0;
+    const started = Date.now();
+    try {
+      await Promise.all(Array.from({ length: 20 }, (_, i) => a.send(bId.publicKey, enc(`stalled${i}`)).then(() => void accepted++)));
+      // Nothing answered for the live-ack timeout (2 s) plus its margin: then each was queued.
+      assert.equal(accepted, 20);
+      assert.ok(Date.now() - started >= 2_000, 'ACCEPTED only after the timeout');
+      assert.equal(await sut.queuedRows(), queued0 + 20, 'queued while the replica stood still');
+    } finally {
+      g2!.child!.kill('SIGCONT');
+    }
+    await until(() => inB.length === 21, 15_000, 'every packet after the replica resumed');
+    const got = inB.map((m) => dec(m.payload));
+    assert.equal(new Set(got).size, got.length, 'each once');
+    await until(async () => (await sut.queuedRows()) === queued0, 10_000, 'queued copies acked and deleted');
+  });
+
   it('a burst of 64 KiB packets to an online recipient on the other replica arrives live, each once', async () => {
     const [g1, g2] = sut.gateways;
     const queued = await sut.queuedRows();
