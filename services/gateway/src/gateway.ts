@@ -92,11 +92,16 @@ interface _RemoteBatch {
 
 /** A packet handed (or about to be handed) to a replica by its id, until its status comes. */
 interface _Ticket {
+  /** Its mailbox's key. */
   key: string;
-  mailboxId: Uint8Array;
+  /** The SEND frame after its type byte: mailbox id at 34, packet id at 50. */
   packet: Uint8Array;
-  resolve: (outcome: _RemoteOutcome) => void;
   flight: _Flight | undefined;
+  /** A send on the fast path: the connection to answer, and the packet's queue TTL if it must queue. */
+  conn: ClientConnection | undefined;
+  ttl: number;
+  /** Otherwise: the waiter of deliverRemote. */
+  resolve: ((outcome: _RemoteOutcome) => void) | undefined;
 }
 
 /** One ReplicaBatch in flight: its replica, the tickets still unsettled and the timer that fails them. */
@@ -470,12 +475,29 @@ export class Gateway {
    * `frame` is the whole SEND message: ws hands each message its own bytes, so the packet, its ids and
    * (with the type byte turned into DELIVER) the frame to forward are views of it — no copies.
    */
-  private async onSend(conn: ClientConnection, frame: Buffer, ttl: number, resend: boolean): Promise<void> {
+  private onSend(conn: ClientConnection, frame: Buffer, ttl: number, resend: boolean): void {
+    if (this.deps.config.GATEWAY_QUEUE_TTL_SECONDS < ttl) ttl = this.deps.config.GATEWAY_QUEUE_TTL_SECONDS;
     conn.inflight++;
-    const ref = frame.subarray(51, 67);
+    // The common case in a cluster, a first attempt for a mailbox whose replica is known, goes without
+    // async functions or promises (allocations per packet are what the gateway's GC pauses scale
+    // with): the ticket is the whole send, and its status answers the sender (finishSend).
+    if (!resend) {
+      const mbxKey = keyAt(frame, 35);
+      if (!this.local.has(mbxKey)) {
+        const replica = this.routes.get(mbxKey);
+        if (replica !== undefined) {
+          this.deliverByReplica(replica, { key: mbxKey, packet: frame.subarray(1), flight: undefined, conn, ttl, resolve: undefined });
+          return;
+        }
+      }
+    }
+    void this.answer(conn, frame.subarray(51, 67), this.route(frame, ttl, resend));
+  }
+
+  /** Settles a send once `routed` tells whether its packet is safe: ACCEPTED, or a typed ERROR the SDK retries on. */
+  private async answer(conn: ClientConnection, ref: Uint8Array, routed: Promise<'ok' | 'full'>): Promise<void> {
     try {
-      if (this.deps.config.GATEWAY_QUEUE_TTL_SECONDS < ttl) ttl = this.deps.config.GATEWAY_QUEUE_TTL_SECONDS;
-      const outcome = await this.route(frame, ttl, resend);
+      const outcome = await routed;
       if (outcome === 'ok') conn.accept(ref);
       else {
         this.deps.metrics.errors.inc({ code: String(ErrorCode.MAILBOX_FULL) });
@@ -496,8 +518,6 @@ export class Gateway {
    */
   private async route(frame: Buffer, ttlSeconds: number, resend: boolean): Promise<'ok' | 'full'> {
     const packet = frame.subarray(1);
-    const mailboxId = frame.subarray(35, 51);
-    const packetId = frame.subarray(51, 67);
     const mbxKey = keyAt(frame, 35);
     const safeKey = mbxKey + keyAt(frame, 51);
     const m = this.m;
@@ -518,7 +538,7 @@ export class Gateway {
         return 'ok';
       }
     } else {
-      const remote = await this.deliverRemote(mbxKey, mailboxId, packet);
+      const remote = await this.deliverRemote(mbxKey, packet);
       if (remote === 'acked') {
         this.deps.safe.add(safeKey);
         m.acceptedLiveRemote.inc();
@@ -528,23 +548,47 @@ export class Gateway {
       // mid-delivery): the recipient may be online, so queue it and poke.
       online = remote !== 'nobody';
     }
-    const outcome = await this.deps.queue.enqueue({ mailboxId, packetId, packet, ttlSeconds });
+    return this.enqueue(mbxKey, safeKey, packet, ttlSeconds, online);
+  }
+
+  /**
+   * Queues a packet that live delivery did not make safe; pokes the recipient's replica when the
+   * recipient may be online. `packet` is the SEND frame after its type byte.
+   */
+  private async enqueue(mbxKey: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean): Promise<'ok' | 'full'> {
+    const mailboxId = packet.subarray(34, 50);
+    const outcome = await this.deps.queue.enqueue({ mailboxId, packetId: packet.subarray(50, 66), packet, ttlSeconds });
     if (outcome === 'mailbox_full') return 'full';
     this.deps.safe.add(safeKey);
-    m.acceptedQueued.inc();
+    this.m.acceptedQueued.inc();
     if (online) this.poke(mbxKey, mailboxId);
     return 'ok';
+  }
+
+  /** The end of a send that took the fast path (onSend): acked live, or queued now. */
+  private finishSend(t: _Ticket, outcome: _RemoteOutcome): void {
+    const conn = t.conn!;
+    const packet = t.packet;
+    const safeKey = t.key + keyAt(packet, 50);
+    if (outcome === 'acked') {
+      this.deps.safe.add(safeKey);
+      this.m.acceptedLiveRemote.inc();
+      conn.accept(packet.subarray(50, 66));
+      conn.inflight--;
+      return;
+    }
+    void this.answer(conn, packet.subarray(50, 66), this.enqueue(t.key, safeKey, packet, t.ttl, outcome !== 'nobody'));
   }
 
   /**
    * Hands a packet to the replica holding its mailbox: by the replica's id once a reply has named it
    * (packets for all its mailboxes in one request per turn), else by the mailbox's subject.
    */
-  private deliverRemote(mbxKey: string, mailboxId: Uint8Array, packet: Uint8Array): Promise<_RemoteOutcome> {
+  private deliverRemote(mbxKey: string, packet: Uint8Array): Promise<_RemoteOutcome> {
     const replica = this.routes.get(mbxKey);
-    if (replica === undefined) return this.deliverByMailbox(mbxKey, mailboxId, packet);
+    if (replica === undefined) return this.deliverByMailbox(mbxKey, packet.subarray(34, 50), packet);
     return new Promise<_RemoteOutcome>((resolve) => {
-      this.deliverByReplica(replica, { key: mbxKey, mailboxId, packet, resolve, flight: undefined });
+      this.deliverByReplica(replica, { key: mbxKey, packet, flight: undefined, conn: undefined, ttl: 0, resolve });
     });
   }
 
@@ -690,10 +734,15 @@ export class Gateway {
     this.tickets.delete(id);
     const flight = t.flight!;
     if (--flight.left === 0) clearTimeout(flight.timer);
-    if (outcome !== 'moved') return t.resolve(outcome);
+    if (outcome !== 'moved') return this.settled(t, outcome);
     if (this.routes.get(t.key) === flight.replica) this.dropRoute(t.key);
     this.m.rerouted.inc();
-    void this.deliverByMailbox(t.key, t.mailboxId, t.packet).then(t.resolve);
+    void this.deliverByMailbox(t.key, t.packet.subarray(34, 50), t.packet).then((o) => this.settled(t, o));
+  }
+
+  private settled(t: _Ticket, outcome: _RemoteOutcome): void {
+    if (t.conn) this.finishSend(t, outcome);
+    else t.resolve!(outcome);
   }
 
   /** Another replica hands us packets for mailboxes it believes are claimed here. */
