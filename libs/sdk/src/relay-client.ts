@@ -20,6 +20,7 @@ import {
   type Packet,
   type ServerFrame,
 } from '@tacit/protocol';
+import { DedupSet } from './dedup.js';
 
 /** The browser WebSocket shape; Node 24's global WebSocket and the `ws` package both fit. */
 export interface WebSocketLike {
@@ -159,7 +160,7 @@ export class RelayClient {
   private closed = false;
   private backoff: number;
   private readonly outbox = new Map<string, _Outgoing>();
-  private readonly seen = new Map<string, true>();
+  private readonly seen: DedupSet;
   private readonly addresses = new Map<string, { epoch: number; dest: Uint8Array; mailbox: Uint8Array }>();
   private corked = false;
   private lastAddress: { recipient: Uint8Array; epoch: number; dest: Uint8Array; mailbox: Uint8Array } | undefined;
@@ -182,6 +183,7 @@ export class RelayClient {
     this.random = opts.random ?? _pooledRandom();
     this.backoff = opts.minBackoffMs ?? 100;
     this.lastSeenMs = opts.lastSeenMs;
+    this.seen = new DedupSet(opts.dedupCapacity ?? 100_000);
   }
 
   /** The public key senders address this client by. */
@@ -350,8 +352,7 @@ export class RelayClient {
       this.ack(id);
       return;
     }
-    this.seen.set(key, true);
-    if (this.seen.size > (this.opts.dedupCapacity ?? 100_000)) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.add(key);
     this.stats.delivered++;
     // The handler failed: forget the packet so its redelivery is surfaced again.
     const failed = (): void => void this.seen.delete(key);
