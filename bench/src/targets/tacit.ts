@@ -21,13 +21,11 @@ const DRIVER = { module: new URL('../drivers/tacit.js', import.meta.url).href };
 export const TACIT_NODE_FLAGS = process.env.TACIT_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=16'];
 
 /**
- * Node flags of a gateway replica, as `npm run start:gateway` runs it (a spec checks the two agree):
- * the node's, plus GC on the main thread only. On this 2-core machine, shared by two replicas, NATS,
- * Redis and the load, V8's GC helper threads wait for a core while the replica stands still: young
- * collections took 5–18 ms (median ~7) with them and ~1.5–2.5 ms without (docs/benchmarks.md).
+ * Node flags of a gateway replica, as `npm run start:gateway` runs it (a spec checks the two agree).
+ * The node's: `--single-threaded-gc` was measured and not kept (docs/benchmarks.md): shorter young
+ * collections on this shared machine, but old-generation pauses of 30–150 ms instead of 10–15.
  */
-export const TACIT_GATEWAY_NODE_FLAGS =
-  process.env.TACIT_BENCH_GATEWAY_NODE_FLAGS?.split(' ').filter(Boolean) ?? [...TACIT_NODE_FLAGS, '--single-threaded-gc'];
+export const TACIT_GATEWAY_NODE_FLAGS = process.env.TACIT_BENCH_GATEWAY_NODE_FLAGS?.split(' ').filter(Boolean) ?? [...TACIT_NODE_FLAGS];
 
 // The bench drives every client from 127.0.0.x: lift the per-address limits meant for the internet.
 const BENCH_LIMITS = {
