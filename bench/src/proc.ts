@@ -35,6 +35,33 @@ export function readCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks();
 }
 
+/**
+ * The machine's idle time in /proc/stat's first line (idle + iowait, in clock ticks, summed over its
+ * CPUs) and its CPU count (the `cpuN` lines). Throws on text that is not /proc/stat.
+ */
+export function parseProcStat(text: string): { idleTicks: number; cpus: number } {
+  const lines = text.split('\n');
+  const all = (lines[0] ?? '').trim().split(/\s+/);
+  const idle = Number(all[4]) + Number(all[5]);
+  const cpus = lines.filter((l) => /^cpu\d+\s/.test(l)).length;
+  if (all[0] !== 'cpu' || !Number.isFinite(idle) || cpus === 0) throw new Error('"/proc/stat" expected a "cpu" line and "cpuN" lines');
+  return { idleTicks: idle, cpus };
+}
+
+/**
+ * Idle seconds of the whole machine so far (over all CPUs) and its CPU count; null where /proc/stat
+ * cannot be read. With a tickless kernel the idle time is measured, not sampled, so it shows what a
+ * per-process reading sampled at the tick cannot: how busy the machine was, whoever used it.
+ */
+export function readMachineIdle(): { idleSeconds: number; cpus: number } | null {
+  try {
+    const s = parseProcStat(readFileSync('/proc/stat', 'utf8'));
+    return { idleSeconds: s.idleTicks / clockTicks(), cpus: s.cpus };
+  } catch {
+    return null;
+  }
+}
+
 /** A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

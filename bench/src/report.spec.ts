@@ -6,6 +6,8 @@ import { liveFigures, pacedJob } from './scenarios/factories.js';
 import type { RowResult } from './runner.js';
 import { settingsFor } from './cli.js';
 import { FIXED_ROWS, pendingRows } from './rows.js';
+import { machineBusyPct } from './load/modes.js';
+import { parseProcStat, readMachineIdle } from './proc.js';
 
 const row = (name: string, figures: RowResult['figures'], extra: Partial<RowResult> = {}): RowResult => ({
   name,
@@ -142,6 +144,7 @@ const liveResult = (paced: LiveResult['paced']): LiveResult => ({
   maxMs: 90,
   serverCpuPct: 169.4,
   loadCpuPct: 22.2,
+  machineBusyPct: 93.6,
   paced,
 });
 
@@ -162,6 +165,7 @@ describe(liveFigures.name, () => {
     sendLagMaxMs: 4,
     serverCpuPct: 88.6,
     loadCpuPct: 11.4,
+    machineBusyPct: 87.4,
   };
 
   it('keeps the closed-loop figures as they were and adds the half-peak ones', () => {
@@ -182,6 +186,8 @@ describe(liveFigures.name, () => {
     assert.equal(f['halfPeakSendLagP99Ms'], 1.099);
     assert.equal(f['halfPeakServerCpuPct'], 89);
     assert.equal(f['halfPeakLoadCpuPct'], 11);
+    assert.equal(f['machineBusyPct'], 94);
+    assert.equal(f['halfPeakMachineBusyPct'], 87);
   });
 
   it('gives every half-peak key as null when the phase did not run, so live rows share one shape', () => {
@@ -211,7 +217,10 @@ describe(liveFigures.name, () => {
       results: [row('tacit-cross-replica', liveFigures(liveResult(paced)))],
       pending: [],
     });
-    assert.match(renderTable(report), /\| tacit-cross-replica .*p99@½peak 3\.14 ms \(p50 1\.24 ms; 4,860\/s offered, 4,852\/s delivered, 60 unsent, 3 lost\)/);
+    assert.match(
+      renderTable(report),
+      /\| tacit-cross-replica .*machine 94% busy, .*p99@½peak 3\.14 ms \(p50 1\.24 ms; 4,860\/s offered, 4,852\/s delivered, 60 unsent, 3 lost; machine 87% busy\)/,
+    );
   });
 });
 
@@ -234,5 +243,32 @@ describe(pacedJob.name, () => {
     assert.ok(full.warmupMs > 0 && full.maxInFlightPerPair >= 16 && full.graceMs > 0);
     assert.equal(pacedJob(settingsFor({ quick: true, durationSec: null }))!.durationMs, 1000);
     assert.equal(pacedJob({ ...settingsFor({ quick: true, durationSec: null }), pacedFraction: 0 }), null);
+  });
+});
+
+describe('machine busy time', () => {
+  it('reads idle + iowait and the CPU count from /proc/stat text, and refuses other text', () => {
+    const text = [
+      'cpu  2027967 85378 362315 4021889 45530 0 65734 7211 0 0',
+      'cpu0 1013983 42689 181157 2010944 22765 0 32867 3605 0 0',
+      'cpu1 1013984 42689 181158 2010945 22765 0 32867 3606 0 0',
+      'intr 123 4 5',
+    ].join('\n');
+    assert.deepEqual(parseProcStat(text), { idleTicks: 4021889 + 45530, cpus: 2 });
+    for (const bad of ['', 'intr 1 2 3', 'cpu  1 2 3 x y', 'cpu  1 2 3 4 5 6']) assert.throws(() => parseProcStat(bad), /\/proc\/stat/);
+  });
+
+  it('is the share of all cores not idle over the window, within 0..100', () => {
+    assert.equal(machineBusyPct(2, 2, 10_000), 90); // 2 idle s of 20 core-seconds
+    assert.equal(machineBusyPct(0, 2, 1000), 100);
+    assert.equal(machineBusyPct(20, 2, 10_000), 0);
+    assert.equal(machineBusyPct(25, 2, 10_000), 0); // idle counted past the window's edge
+    assert.equal(machineBusyPct(-1, 2, 10_000), 100);
+  });
+
+  it('reads this machine when it has /proc/stat', () => {
+    const m = readMachineIdle();
+    if (m === null) return; // not Linux
+    assert.ok(m.cpus >= 1 && m.idleSeconds > 0);
   });
 });

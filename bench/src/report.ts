@@ -156,6 +156,7 @@ function notes(r: ReportRow): string {
   }
   if (typeof r['serverCpuPct'] === 'number') parts.push(`server CPU ${r['serverCpuPct']}%`);
   if (typeof r['loadCpuPct'] === 'number') parts.push(`load CPU ${r['loadCpuPct']}%`);
+  if (typeof r['machineBusyPct'] === 'number') parts.push(`machine ${r['machineBusyPct']}% busy`);
   if (typeof r['lost'] === 'number' && r['lost'] > 0) parts.push(`lost ${r['lost']}`);
   const halfPeak = halfPeakNote(r);
   if (halfPeak) parts.push(halfPeak);
@@ -178,6 +179,8 @@ export function halfPeakNote(r: Record<string, unknown>): string {
   const lost = num(r['halfPeakLost']);
   if (unsent) note += `, ${fmtInt(unsent)} unsent`;
   if (lost) note += `, ${fmtInt(lost)} lost`;
+  const busy = num(r['halfPeakMachineBusyPct']);
+  if (busy !== null) note += `; machine ${busy}% busy`;
   return `${note})`;
 }
 

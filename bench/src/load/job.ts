@@ -89,6 +89,8 @@ export interface LiveResult {
   maxMs: number | null;
   serverCpuPct: number | null;
   loadCpuPct: number;
+  /** The whole machine's busy time over the window, % of all its cores (null without /proc/stat). */
+  machineBusyPct: number | null;
   /** The open-loop phase; null when the job had none or the closed loop delivered nothing. */
   paced: PacedResult | null;
 }
@@ -116,6 +118,8 @@ export interface PacedResult {
   sendLagMaxMs: number | null;
   serverCpuPct: number | null;
   loadCpuPct: number;
+  /** The whole machine's busy time over the window, % of all its cores (null without /proc/stat). */
+  machineBusyPct: number | null;
 }
 
 /** Figures of an enqueue-then-drain run. */

@@ -1,7 +1,7 @@
 // The three load patterns, run inside the load-generator child against one driver.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readCpuSeconds, readRssBytes } from '../proc.js';
+import { readCpuSeconds, readMachineIdle, readRssBytes } from '../proc.js';
 import { LatencyRecorder, median } from '../stats.js';
 import type { DriverClient, DriverSender, LoadDriver } from './driver.js';
 import type { IdleJob, IdleResult, JobBase, LiveJob, LiveResult, OfflineJob, OfflineResult, PacedJob, PacedResult } from './job.js';
@@ -55,17 +55,31 @@ async function openPairs(
   return { receivers, senders };
 }
 
-/** Server and load-generator CPU over a window of `ms`, in % of one core (server null without readings). */
+type _Idle = ReturnType<typeof readMachineIdle>;
+
+/**
+ * Server and load-generator CPU over a window of `ms`, in % of one core (server null without
+ * readings), and how busy the whole machine was, in % of all its cores (null without /proc/stat).
+ */
 function cpuPercent(
   server0: number | null,
   server1: number | null,
   load: NodeJS.CpuUsage,
   ms: number,
-): { serverCpuPct: number | null; loadCpuPct: number } {
+  idle0: _Idle,
+  idle1: _Idle,
+): { serverCpuPct: number | null; loadCpuPct: number; machineBusyPct: number | null } {
   return {
     serverCpuPct: server0 !== null && server1 !== null ? ((server1 - server0) / (ms / 1000)) * 100 : null,
     loadCpuPct: ((load.user + load.system) / 1000 / ms) * 100,
+    machineBusyPct: idle0 && idle1 ? machineBusyPct(idle1.idleSeconds - idle0.idleSeconds, idle1.cpus, ms) : null,
   };
+}
+
+/** % of all `cpus` busy over `ms` that had `idleSeconds` of idle time in all, clamped to 0..100. */
+export function machineBusyPct(idleSeconds: number, cpus: number, ms: number): number {
+  const capacity = (ms / 1000) * cpus;
+  return Math.min(100, Math.max(0, (1 - idleSeconds / capacity) * 100));
 }
 
 /** Sequence numbers of paced packets start here, so a closed-loop straggler is never taken for one. */
@@ -124,6 +138,7 @@ async function runPaced(
     // The tick that first finds the warm-up over opens the measured window, the one that finds
     // the schedule over closes it: the window always opens before it closes, however late ticks run.
     let cpu0: number | null = null;
+    let idle0: _Idle = null;
     let load0 = process.cpuUsage();
     let m0 = 0;
     let finish: () => void = () => {};
@@ -133,6 +148,7 @@ async function runPaced(
       const now = performance.now();
       if (!measuring && running && now - t0 >= p.warmupMs) {
         cpu0 = cpuOf(job.serverPids);
+        idle0 = readMachineIdle();
         load0 = process.cpuUsage();
         m0 = performance.now();
         measuring = true;
@@ -151,6 +167,7 @@ async function runPaced(
     await finished;
     const measuredMs = Math.max(performance.now() - m0, 1e-3);
     const cpu1 = cpuOf(job.serverPids);
+    const idle1 = readMachineIdle();
     const load1 = process.cpuUsage(load0);
 
     const graceEnd = Date.now() + p.graceMs;
@@ -171,7 +188,7 @@ async function runPaced(
       maxMs: lat.maxMs,
       sendLagP99Ms: lagged.p99Ms,
       sendLagMaxMs: lagged.maxMs,
-      ...cpuPercent(cpu0, cpu1, load1, measuredMs),
+      ...cpuPercent(cpu0, cpu1, load1, measuredMs, idle0, idle1),
     };
   } finally {
     running = false;
@@ -233,12 +250,14 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
     inWindow = 0;
     measuring = true;
     const cpu0 = cpuOf(job.serverPids);
+    const idle0 = readMachineIdle();
     const load0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(job.durationMs);
     measuring = false;
     const t1 = performance.now();
     const cpu1 = cpuOf(job.serverPids);
+    const idle1 = readMachineIdle();
     const load1 = process.cpuUsage(load0);
     sending = false;
 
@@ -262,7 +281,7 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
       p90Ms: lat.p90Ms,
       p99Ms: lat.p99Ms,
       maxMs: lat.maxMs,
-      ...cpuPercent(cpu0, cpu1, load1, measuredMs),
+      ...cpuPercent(cpu0, cpu1, load1, measuredMs, idle0, idle1),
       paced: paced && rate > 0 ? await runPaced({ ...job, paced }, senders, rate, (h) => (onPaced = h)) : null,
     };
   } finally {

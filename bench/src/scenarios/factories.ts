@@ -98,6 +98,7 @@ export function liveFigures(r: LiveResult): Figures {
     lost: r.lost,
     serverCpuPct: round(r.serverCpuPct, 0),
     loadCpuPct: round(r.loadCpuPct, 0),
+    machineBusyPct: round(r.machineBusyPct, 0),
     halfPeakRate: p ? p.ratePerSec : null,
     halfPeakAchievedRate: p ? Math.round(p.achievedMsgsPerSec) : null,
     p50AtHalfPeakMs: p ? round(p.p50Ms, 3) : null,
@@ -110,6 +111,7 @@ export function liveFigures(r: LiveResult): Figures {
     halfPeakSendLagP99Ms: p ? round(p.sendLagP99Ms, 3) : null,
     halfPeakServerCpuPct: p ? round(p.serverCpuPct, 0) : null,
     halfPeakLoadCpuPct: p ? round(p.loadCpuPct, 0) : null,
+    halfPeakMachineBusyPct: p ? round(p.machineBusyPct, 0) : null,
   };
 }
 
