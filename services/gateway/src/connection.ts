@@ -115,6 +115,12 @@ export class Claimants implements Iterable<ClientConnection> {
     return c instanceof Set ? c.size : c ? 1 : 0;
   }
 
+  /** The claimant when there is exactly one (the usual case), else undefined. */
+  get only(): ClientConnection | undefined {
+    const c = this.conns;
+    return c instanceof Set ? (c.size === 1 ? c.values().next().value : undefined) : c;
+  }
+
   add(conn: ClientConnection): void {
     const c = this.conns;
     if (c instanceof Set) c.add(conn);
@@ -315,13 +321,27 @@ export class ClientConnection {
    * then queues it) or the ack does not come in time (queued too; the SDK drops the duplicate).
    */
   deliverLive(frame: Uint8Array, key: string): Promise<boolean> {
-    if (!this.canTake() || this.pending.has(key)) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => this.settle(key, false), this.limits.liveAckTimeoutMs);
-      // A live delivery's ack resolves the sender's wait; the queue is not involved, so no ids.
-      (this.unacked ??= new Map()).set(key, { resolve, timer, mailboxId: _ZERO_REF, packetId: _ZERO_REF, expiryDay: 0, seq: 0n });
-      this.sendRaw(frame);
+      if (!this.offerLive(frame, key, resolve)) resolve(false);
     });
+  }
+
+  /**
+   * {@link deliverLive} without a promise, for the hot path: false at once when the client cannot
+   * take the packet now (`done` is then never called); otherwise the frame goes out and `done` hears
+   * whether the client acked it before the live-ack timeout.
+   */
+  offerLive(frame: Uint8Array, key: string, done: (acked: boolean) => void): boolean {
+    if (!this.canTake() || this.pending.has(key)) return false;
+    const timer = setTimeout(ClientConnection.liveTimeout, this.limits.liveAckTimeoutMs, this, key);
+    // A live delivery's ack answers the sender's wait; the queue is not involved, so no ids.
+    (this.unacked ??= new Map()).set(key, { resolve: done, timer, mailboxId: _ZERO_REF, packetId: _ZERO_REF, expiryDay: 0, seq: 0n });
+    this.sendRaw(frame);
+    return true;
+  }
+
+  private static liveTimeout(conn: ClientConnection, key: string): void {
+    conn.settle(key, false);
   }
 
   /**

@@ -460,15 +460,33 @@ export class Gateway {
   }
 
   /** Offers a DELIVER frame to this replica's connections claiming the mailbox; true once one acked it. */
-  private async deliverLocal(mbxKey: string, deliver: Uint8Array): Promise<boolean> {
+  private deliverLocal(mbxKey: string, deliver: Uint8Array): Promise<boolean> {
+    return new Promise<boolean>((resolve) => this.offerLocal(mbxKey, deliver, resolve));
+  }
+
+  /**
+   * {@link deliverLocal} without promises (the receiving replica's hot path): the claimants in turn,
+   * the next one only if the previous could not take it or did not ack in time; `done` hears once.
+   */
+  private offerLocal(mbxKey: string, deliver: Uint8Array, done: (acked: boolean) => void): void {
     const conns = this.local.get(mbxKey);
-    if (!conns) return false;
+    if (!conns) return done(false);
     // The DELIVER frame is the packet after one type byte: its packet id starts at byte 51.
     const key = keyAt(deliver, 51);
-    for (const conn of conns) {
-      if (await conn.deliverLive(deliver, key)) return true;
+    const only = conns.only;
+    if (only) {
+      if (!only.offerLive(deliver, key, done)) done(false);
+      return;
     }
-    return false;
+    this.offerFrom(conns[Symbol.iterator](), deliver, key, done);
+  }
+
+  private offerFrom(claimants: Iterator<ClientConnection>, deliver: Uint8Array, key: string, done: (acked: boolean) => void): void {
+    for (let next = claimants.next(); !next.done; next = claimants.next()) {
+      const settled = (acked: boolean): void => (acked ? done(true) : this.offerFrom(claimants, deliver, key, done));
+      if (next.value.offerLive(deliver, key, settled)) return;
+    }
+    done(false);
   }
 
   /**
@@ -760,7 +778,7 @@ export class Gateway {
         continue;
       }
       const ticket = (first + i) >>> 0;
-      void this.deliverLocal(key, frame).then((acked) => this.reportStatus(subject, ticket, acked));
+      this.offerLocal(key, frame, (acked) => this.reportStatus(subject, ticket, acked));
     }
     return toBinary(gatewayV1.ReplicaBatchReplySchema, create(gatewayV1.ReplicaBatchReplySchema, { notHere }));
   }

@@ -55,6 +55,27 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
     b.close();
   });
 
+  it('a mailbox claimed on two connections: a packet the first does not ack in time goes live to the other', async () => {
+    const owner = newMailboxIdentity();
+    const got: ReceivedMessage[] = [];
+    const stuck: ReceivedMessage[] = [];
+    // The first claimant receives but never finishes handling, so its SDK never acks.
+    const first = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: owner, onMessage: (m) => new Promise<void>(() => void stuck.push(m)) });
+    await first.connect();
+    const second = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: owner, onMessage: (m) => void got.push(m) });
+    await second.connect();
+    const a = client(sut, []);
+    await a.connect();
+    const started = Date.now();
+    await a.send(owner.publicKey, new TextEncoder().encode('to whichever acks'));
+    // ACCEPTED once the second claimant acked, after the first one's live-ack timeout (2 s).
+    assert.ok(Date.now() - started >= 1900, `accepted after ${Date.now() - started} ms`);
+    assert.equal(stuck.length, 1);
+    assert.equal(got.length, 1);
+    assert.equal(new TextDecoder().decode(got[0]!.payload), 'to whichever acks');
+    for (const c of [first, second, a]) c.close();
+  });
+
   it('queues for an offline recipient and drains in order on connect, then deletes', async () => {
     const a = client(sut, []);
     await a.connect();
