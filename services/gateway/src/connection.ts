@@ -29,9 +29,7 @@ const _FEW_CLAIMS = 16;
  */
 export function keyOf(b: Uint8Array): string {
   // Ids are 16 bytes: sixteen char codes spelled out cost 0.04 µs, a latin1 Buffer slice 0.2 µs.
-  if (b.length === 16) {
-    return String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!, b[8]!, b[9]!, b[10]!, b[11]!, b[12]!, b[13]!, b[14]!, b[15]!);
-  }
+  if (b.length === 16) return keyAt(b, 0);
   return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
 }
 
@@ -317,19 +315,10 @@ export class ClientConnection {
   }
 
   /**
-   * Hands a packet to the client now and waits for its ACK; false when it cannot take it (the sender
-   * then queues it) or the ack does not come in time (queued too; the SDK drops the duplicate).
-   */
-  deliverLive(frame: Uint8Array, key: string): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      if (!this.offerLive(frame, key, resolve)) resolve(false);
-    });
-  }
-
-  /**
-   * {@link deliverLive} without a promise, for the hot path: false at once when the client cannot
-   * take the packet now (`done` is then never called); otherwise the frame goes out and `done` hears
-   * whether the client acked it before the live-ack timeout.
+   * Hands a packet to the client now, unless it cannot take it (a slow reader, a full window, or the
+   * packet already unacked here): then false at once, and `done` is never called (the sender queues
+   * it). Otherwise the frame goes out and `done` hears whether the client acked it before the
+   * live-ack timeout (if not, it is queued too; the SDK drops the duplicate).
    */
   offerLive(frame: Uint8Array, key: string, done: (acked: boolean) => void): boolean {
     if (!this.canTake() || this.pending.has(key)) return false;

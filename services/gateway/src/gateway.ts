@@ -73,9 +73,25 @@ const _REPLICA_BATCH = 512;
 const _REPLICA_BATCH_BYTES = 512 * 1024;
 /** Mailboxes whose replica this one remembers (the oldest learned is forgotten first). */
 const _ROUTES_MAX = 65_536;
-/** A ReplicaBatch packet's mailbox id and packet id come at these offsets of its DELIVER frame. */
+/**
+ * In a SEND or DELIVER frame (a type byte, then the packet): where the mailbox id and the packet id
+ * (16 bytes each) start, and the shortest frame that holds both. In the packet itself, one less.
+ */
 const _FRAME_MAILBOX_AT = 35;
-const _FRAME_MIN = 67;
+const _FRAME_PACKET_ID_AT = 51;
+const _FRAME_MIN = _FRAME_PACKET_ID_AT + 16;
+const _PACKET_MAILBOX_AT = _FRAME_MAILBOX_AT - 1;
+const _PACKET_ID_AT = _FRAME_PACKET_ID_AT - 1;
+
+/** The mailbox id of a packet (a view). */
+function _mailboxIdOf(packet: Uint8Array): Uint8Array {
+  return packet.subarray(_PACKET_MAILBOX_AT, _PACKET_MAILBOX_AT + 16);
+}
+
+/** The packet id of a packet (a view). */
+function _packetIdOf(packet: Uint8Array): Uint8Array {
+  return packet.subarray(_PACKET_ID_AT, _PACKET_ID_AT + 16);
+}
 
 /** What became of a packet handed to another replica. */
 type _RemoteOutcome = 'acked' | 'busy' | 'nobody' | 'failed';
@@ -94,7 +110,7 @@ interface _RemoteBatch {
 interface _Ticket {
   /** Its mailbox's key. */
   key: string;
-  /** The SEND frame after its type byte: mailbox id at 34, packet id at 50. */
+  /** The SEND frame after its type byte (the packet). */
   packet: Uint8Array;
   flight: _Flight | undefined;
   /** A send on the fast path: the connection to answer, and the packet's queue TTL if it must queue. */
@@ -360,7 +376,8 @@ export class Gateway {
       conn.strikes = 0;
     }
     // A SEND's packet id sits at a fixed offset: echo it so the client knows which send to retry.
-    const ref = (bytes[0] === 0x03 || bytes[0] === 0x06) && bytes.length >= 67 ? bytes.subarray(51, 67) : undefined;
+    const sent = bytes[0] === ClientFrameType.SEND || bytes[0] === ClientFrameType.RESEND;
+    const ref = sent && bytes.length >= _FRAME_MIN ? bytes.subarray(_FRAME_PACKET_ID_AT, _FRAME_MIN) : undefined;
     conn.error(ErrorCode.RATE_LIMITED, 'rate limit exceeded; slow down', ref);
     if (++conn.strikes > _STRIKES_BEFORE_CLOSE) this.close(conn, CloseCode.RATE_LIMITED ?? 4429, 'rate limit exceeded');
   }
@@ -471,8 +488,7 @@ export class Gateway {
   private offerLocal(mbxKey: string, deliver: Uint8Array, done: (acked: boolean) => void): void {
     const conns = this.local.get(mbxKey);
     if (!conns) return done(false);
-    // The DELIVER frame is the packet after one type byte: its packet id starts at byte 51.
-    const key = keyAt(deliver, 51);
+    const key = keyAt(deliver, _FRAME_PACKET_ID_AT);
     const only = conns.only;
     if (only) {
       if (!only.offerLive(deliver, key, done)) done(false);
@@ -500,7 +516,7 @@ export class Gateway {
     // async functions or promises (allocations per packet are what the gateway's GC pauses scale
     // with): the ticket is the whole send, and its status answers the sender (finishSend).
     if (!resend) {
-      const mbxKey = keyAt(frame, 35);
+      const mbxKey = keyAt(frame, _FRAME_MAILBOX_AT);
       if (!this.local.has(mbxKey)) {
         const replica = this.routes.get(mbxKey);
         if (replica !== undefined) {
@@ -509,7 +525,7 @@ export class Gateway {
         }
       }
     }
-    void this.answer(conn, frame.subarray(51, 67), this.route(frame, ttl, resend));
+    void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_MIN), this.route(frame, ttl, resend));
   }
 
   /** Settles a send once `routed` tells whether its packet is safe: ACCEPTED, or a typed ERROR the SDK retries on. */
@@ -536,37 +552,35 @@ export class Gateway {
    */
   private async route(frame: Buffer, ttlSeconds: number, resend: boolean): Promise<'ok' | 'full'> {
     const packet = frame.subarray(1);
-    const mbxKey = keyAt(frame, 35);
-    const safeKey = mbxKey + keyAt(frame, 51);
-    const m = this.m;
+    const mbxKey = keyAt(frame, _FRAME_MAILBOX_AT);
+    const safeKey = mbxKey + keyAt(frame, _FRAME_PACKET_ID_AT);
     // Only a RESEND can repeat a packet already made safe: a first attempt skips the lookup (a client
     // lying about it only gets its own duplicate delivered, which the recipient's SDK drops).
     const seen = resend && this.deps.safe.has(safeKey);
     if (seen === true || (seen !== false && (await seen))) {
-      m.acceptedDuplicate.inc();
+      this.m.acceptedDuplicate.inc();
       return 'ok';
     }
-    let online = false;
-    if (this.local.has(mbxKey)) {
-      online = true;
-      frame[0] = ServerFrameType.DELIVER;
-      if (await this.deliverLocal(mbxKey, frame)) {
-        this.deps.safe.add(safeKey);
-        m.acceptedLiveLocal.inc();
-        return 'ok';
-      }
-    } else {
-      const remote = await this.deliverRemote(mbxKey, packet);
-      if (remote === 'acked') {
-        this.deps.safe.add(safeKey);
-        m.acceptedLiveRemote.inc();
-        return 'ok';
-      }
-      // Nobody holds the mailbox: queue it. Anything else (busy, timeout, a replica dying
-      // mid-delivery): the recipient may be online, so queue it and poke.
-      online = remote !== 'nobody';
+    if (!this.local.has(mbxKey)) return this.afterRemote(mbxKey, safeKey, packet, ttlSeconds, await this.deliverRemote(mbxKey, packet));
+    frame[0] = ServerFrameType.DELIVER;
+    if (await this.deliverLocal(mbxKey, frame)) {
+      this.deps.safe.add(safeKey);
+      this.m.acceptedLiveLocal.inc();
+      return 'ok';
     }
-    return this.enqueue(mbxKey, safeKey, packet, ttlSeconds, online);
+    return this.enqueue(mbxKey, safeKey, packet, ttlSeconds, true);
+  }
+
+  /**
+   * What a delivery to another replica made of a send: acked, it is safe now ('ok'). Otherwise it is
+   * queued: when nobody held the mailbox, simply; after anything else (busy, timeout, a replica dying
+   * mid-delivery) the recipient may be online, so its replica is poked too.
+   */
+  private afterRemote(mbxKey: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: _RemoteOutcome): 'ok' | Promise<'ok' | 'full'> {
+    if (outcome !== 'acked') return this.enqueue(mbxKey, safeKey, packet, ttlSeconds, outcome !== 'nobody');
+    this.deps.safe.add(safeKey);
+    this.m.acceptedLiveRemote.inc();
+    return 'ok';
   }
 
   /**
@@ -574,8 +588,8 @@ export class Gateway {
    * recipient may be online. `packet` is the SEND frame after its type byte.
    */
   private async enqueue(mbxKey: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean): Promise<'ok' | 'full'> {
-    const mailboxId = packet.subarray(34, 50);
-    const outcome = await this.deps.queue.enqueue({ mailboxId, packetId: packet.subarray(50, 66), packet, ttlSeconds });
+    const mailboxId = _mailboxIdOf(packet);
+    const outcome = await this.deps.queue.enqueue({ mailboxId, packetId: _packetIdOf(packet), packet, ttlSeconds });
     if (outcome === 'mailbox_full') return 'full';
     this.deps.safe.add(safeKey);
     this.m.acceptedQueued.inc();
@@ -586,16 +600,11 @@ export class Gateway {
   /** The end of a send that took the fast path (onSend): acked live, or queued now. */
   private finishSend(t: _Ticket, outcome: _RemoteOutcome): void {
     const conn = t.conn!;
-    const packet = t.packet;
-    const safeKey = t.key + keyAt(packet, 50);
-    if (outcome === 'acked') {
-      this.deps.safe.add(safeKey);
-      this.m.acceptedLiveRemote.inc();
-      conn.accept(packet.subarray(50, 66));
-      conn.inflight--;
-      return;
-    }
-    void this.answer(conn, packet.subarray(50, 66), this.enqueue(t.key, safeKey, packet, t.ttl, outcome !== 'nobody'));
+    const ref = _packetIdOf(t.packet);
+    const safe = this.afterRemote(t.key, t.key + keyAt(t.packet, _PACKET_ID_AT), t.packet, t.ttl, outcome);
+    if (safe !== 'ok') return void this.answer(conn, ref, safe);
+    conn.accept(ref);
+    conn.inflight--;
   }
 
   /**
@@ -604,7 +613,7 @@ export class Gateway {
    */
   private deliverRemote(mbxKey: string, packet: Uint8Array): Promise<_RemoteOutcome> {
     const replica = this.routes.get(mbxKey);
-    if (replica === undefined) return this.deliverByMailbox(mbxKey, packet.subarray(34, 50), packet);
+    if (replica === undefined) return this.deliverByMailbox(mbxKey, _mailboxIdOf(packet), packet);
     return new Promise<_RemoteOutcome>((resolve) => {
       this.deliverByReplica(replica, { key: mbxKey, packet, flight: undefined, conn: undefined, ttl: 0, resolve });
     });
@@ -755,7 +764,7 @@ export class Gateway {
     if (outcome !== 'moved') return this.settled(t, outcome);
     if (this.routes.get(t.key) === flight.replica) this.dropRoute(t.key);
     this.m.rerouted.inc();
-    void this.deliverByMailbox(t.key, t.packet.subarray(34, 50), t.packet).then((o) => this.settled(t, o));
+    void this.deliverByMailbox(t.key, _mailboxIdOf(t.packet), t.packet).then((o) => this.settled(t, o));
   }
 
   private settled(t: _Ticket, outcome: _RemoteOutcome): void {
