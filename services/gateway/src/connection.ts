@@ -335,10 +335,17 @@ export class ClientConnection {
 
   /**
    * Hands a queued packet to the client; its ACK deletes it from the queue (in partition `expiryDay`,
-   * by the range of seqs its drain reported).
+   * by the range of seqs its drain reported). A packet already out to the client and unacked is not
+   * sent again; if it went out live (a packet queued after a live delivery timed out, while that
+   * delivery still reached the client), the live entry takes the queue reference, so the one ACK
+   * answers the sender's wait and deletes the row too.
    */
   deliverQueued(frame: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string, expiryDay: number, seq: bigint): boolean {
-    if (this.pending.has(key)) return false;
+    const out = this.unacked?.get(key);
+    if (out) {
+      if (out.resolve && out.mailboxId === _ZERO_REF) Object.assign(out, { mailboxId, packetId, expiryDay, seq });
+      return false;
+    }
     (this.unacked ??= new Map()).set(key, { resolve: undefined, timer: undefined, mailboxId, packetId, expiryDay, seq });
     return this.sendRaw(frame);
   }
@@ -357,7 +364,8 @@ export class ClientConnection {
     if (this.waiters && this.pending.size < this.limits.deliveryWindow / 2) this.wake();
     if (p.resolve) {
       p.resolve(acked);
-      return null;
+      // A live entry names a queued row only when a drain found its packet queued too.
+      return acked && p.mailboxId !== _ZERO_REF ? p : null;
     }
     // The entry itself is the queue reference (ids, day, seq): no second object per acked packet.
     return acked ? p : null;
