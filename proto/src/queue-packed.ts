@@ -34,8 +34,8 @@ export interface PackedAckRef {
   packetId: Uint8Array;
   /** The expiry day its drain reported; absent or 0: unknown. */
   expiryDay?: number;
-  /** The seq its drain reported, for AckRequest.packed_seqs; absent or 0n: unknown. */
-  seq?: bigint;
+  /** The seq its drain reported, for AckRequest.packed_seqs; absent or 0: unknown. A number is exact below 2^53. */
+  seq?: bigint | number;
 }
 
 function _id(id: Uint8Array, what: string): Uint8Array {
@@ -100,6 +100,14 @@ export function packAckRefs(refs: readonly PackedAckRef[]): Uint8Array {
 export function packAckSeqs(refs: readonly PackedAckRef[]): Uint8Array {
   const out = new Uint8Array(refs.length * QUEUE_PACKED_SEQ_BYTES);
   const view = new DataView(out.buffer);
-  refs.forEach((r, i) => view.setBigUint64(i * QUEUE_PACKED_SEQ_BYTES, r.seq ?? 0n));
+  refs.forEach((r, i) => {
+    const seq = r.seq ?? 0;
+    const o = i * QUEUE_PACKED_SEQ_BYTES;
+    if (typeof seq === 'bigint') return view.setBigUint64(o, seq);
+    // A number without a BigInt made for it: high and low 32 bits (exact for integers below 2^53).
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`"seq" expected a safe non-negative integer, got ${seq}`);
+    view.setUint32(o, Math.floor(seq / 0x1_0000_0000));
+    view.setUint32(o + 4, seq >>> 0);
+  });
   return out;
 }

@@ -76,6 +76,14 @@ describe('tacit.queue.v1', () => {
     assert.equal(new DataView(req.packedSeqs.buffer, req.packedSeqs.byteOffset).getBigUint64(16), 2n ** 63n - 1n);
   });
 
+  it('packs number seqs as the same 8 bytes as their bigints, and refuses one that is not a safe non-negative integer', () => {
+    const ids = { mailboxId: new Uint8Array(16), packetId: new Uint8Array(16) };
+    for (const seq of [0, 1, 255, 2 ** 31 - 1, 2 ** 32, 2 ** 32 + 7, 0x0102030405, Number.MAX_SAFE_INTEGER]) {
+      assert.deepEqual(packAckSeqs([{ ...ids, seq }]), packAckSeqs([{ ...ids, seq: BigInt(seq) }]), String(seq));
+    }
+    for (const seq of [-1, 1.5, 2 ** 53, Number.NaN, Infinity]) assert.throws(() => packAckSeqs([{ ...ids, seq }]), RangeError, String(seq));
+  });
+
   it('pins the wire numbers of EnqueueStatus', () => {
     assert.equal(queueV1.EnqueueStatus.STORED, 1);
     assert.equal(queueV1.EnqueueStatus.DUPLICATE, 2);

@@ -237,6 +237,23 @@ export function sendFrameTtl(bytes: Uint8Array, opts?: DecodeOptions): number | 
   return ttl;
 }
 
+/** Where an ACK frame's packet ids start: after the type byte and the u16 count. */
+export const ACK_IDS_AT = 3;
+
+/**
+ * The number of packet ids in a well-formed ACK frame, read in place: the checks
+ * {@link decodeClientFrame} makes for it (size cap, type, count 1..MAX_ACK, exactly that many 16-byte
+ * ids and nothing after them), without the frame object or a view per id; id i is the 16 bytes at
+ * `ACK_IDS_AT + 16 * i`. `undefined` for anything else: decode it then, for the typed error.
+ */
+export function ackFrameCount(bytes: Uint8Array, opts?: DecodeOptions): number | undefined {
+  const n = bytes.length;
+  if (n < ACK_IDS_AT + PACKET_ID_LEN || n > _maxFrameBytes(opts) || bytes[0] !== ClientFrameType.ACK) return undefined;
+  const count = (bytes[1]! << 8) | bytes[2]!;
+  if (count < 1 || count > MAX_ACK || n !== ACK_IDS_AT + count * PACKET_ID_LEN) return undefined;
+  return count;
+}
+
 function _u32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }

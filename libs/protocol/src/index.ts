@@ -87,6 +87,8 @@ export {
   decodeClientFrame,
   encodeClientFrame,
   sendFrameTtl,
+  ackFrameCount,
+  ACK_IDS_AT,
   type AckFrame,
   type ClaimFrame,
   type ClientFrame,

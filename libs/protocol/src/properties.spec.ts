@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ClientFrameType, decodeClientFrame, encodeClientFrame, sendFrameTtl, type ClientFrame } from './client-frames.js';
+import { ACK_IDS_AT, ackFrameCount, ClientFrameType, decodeClientFrame, encodeClientFrame, sendFrameTtl, type ClientFrame } from './client-frames.js';
 import { SIZE_BUCKETS } from './constants.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { decodePacket, encodePacket, type Packet } from './packet.js';
@@ -242,5 +242,70 @@ describe('sendFrameTtl: the SEND hot path agrees with decodeClientFrame', () => 
       assert.equal(oracle(bad), undefined);
     }
     assert.equal(sendFrameTtl(f, { maxFrameBytes: f.length - 1 }), undefined);
+  });
+});
+
+describe('ackFrameCount: the ACK hot path agrees with decodeClientFrame', () => {
+  /** What decodeClientFrame says of `b`: the ids of an ACK it accepts, else undefined. */
+  const oracle = (b: Uint8Array, maxFrameBytes?: number): Uint8Array[] | undefined => {
+    try {
+      const f = decodeClientFrame(b, maxFrameBytes === undefined ? undefined : { maxFrameBytes });
+      return f.type === 'ack' ? f.packetIds : undefined;
+    } catch (err) {
+      assert.ok(err instanceof ProtocolError);
+      return undefined;
+    }
+  };
+  const inPlace = (b: Uint8Array, maxFrameBytes?: number): Uint8Array[] | undefined => {
+    const n = ackFrameCount(b, maxFrameBytes === undefined ? undefined : { maxFrameBytes });
+    return n === undefined ? undefined : Array.from({ length: n }, (_, i) => b.subarray(ACK_IDS_AT + 16 * i, ACK_IDS_AT + 16 * (i + 1)));
+  };
+  // ACKs above all (1..MAX_ACK ids), frames of every other type too, then mangled as for SENDs:
+  // a byte changed (the count's two bytes among them), cut short, grown, or the cap lowered.
+  const ack = fc.array(fc.uint8Array({ minLength: 16, maxLength: 16 }), { minLength: 1, maxLength: 300 }).map((ids) => {
+    const b = new Uint8Array(ACK_IDS_AT + 16 * ids.length);
+    b[0] = ClientFrameType.ACK;
+    b[1] = ids.length >> 8;
+    b[2] = ids.length & 0xff;
+    ids.forEach((id, i) => b.set(id, ACK_IDS_AT + 16 * i));
+    return b;
+  });
+  const mangled = fc.oneof(ack, ack, clientFrame.map((f) => encodeClientFrame(f))).chain((b) =>
+    fc.oneof(
+      fc.constant({ b, cap: undefined as number | undefined }),
+      fc.tuple(fc.integer({ min: 0, max: Math.min(b.length - 1, 40) }), fc.integer({ min: 0, max: 255 })).map(([i, v]) => {
+        const c = b.slice();
+        c[i] = v;
+        return { b: c, cap: undefined };
+      }),
+      fc.integer({ min: 0, max: b.length - 1 }).map((n) => ({ b: b.subarray(0, n), cap: undefined })),
+      fc.uint8Array({ minLength: 1, maxLength: 20 }).map((extra) => ({ b: Uint8Array.of(...b, ...extra), cap: undefined })),
+      fc.integer({ min: 1, max: b.length }).map((cap) => ({ b, cap })),
+    ),
+  );
+
+  it('counts exactly the ids of the frames decodeClientFrame accepts as ACK, at the offsets it reads them', () => {
+    fc.assert(
+      fc.property(mangled, ({ b, cap }) => {
+        assert.deepEqual(inPlace(b, cap), oracle(b, cap));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses the named bad ACKs: count 0, count past 256, fewer or more ids than counted, over the cap', () => {
+    const ids = (count: number, idBytes = 16 * count) => {
+      const b = new Uint8Array(ACK_IDS_AT + idBytes);
+      b[0] = ClientFrameType.ACK;
+      b[1] = count >> 8;
+      b[2] = count & 0xff;
+      return b;
+    };
+    assert.equal(ackFrameCount(ids(256)), 256);
+    for (const bad of [ids(0, 16), ids(257), ids(2, 16), ids(1, 17), ids(1, 15)]) {
+      assert.equal(ackFrameCount(bad), undefined);
+      assert.equal(oracle(bad), undefined);
+    }
+    assert.equal(ackFrameCount(ids(3), { maxFrameBytes: ACK_IDS_AT + 47 }), undefined);
   });
 });

@@ -7,13 +7,27 @@ const _ZERO_REF = new Uint8Array(16);
 /** Times on a connection are kept relative to this, so they stay small integers (not boxed doubles). */
 const _EPOCH = Date.now();
 
-/** A delivery handed to this connection and not yet acked by the client. */
-// Queued: the reference its ack hands to the queue (ids, the expiry day and seq its drain reported);
-// live: zero ids, day 0, seq 0n.
-interface _Pending extends Required<QueueAckRef> {
-  /** Live: resolves the sender's wait; queued: undefined (the ack deletes from the queue). */
-  resolve: ((acked: boolean) => void) | undefined;
-  timer: NodeJS.Timeout | undefined;
+/**
+ * A delivery handed to this connection and not yet acked by the client. Queued: the reference its
+ * ack hands to the queue (mailbox, expiry day and seq its drain reported; the packet id is made from
+ * the key when the ack is packed, so an unacked delivery holds no view of it); live: zero mailbox,
+ * day 0, seq 0. It lives until the client acks, often across collections: small on purpose.
+ */
+class _Pending implements QueueAckRef {
+  constructor(
+    readonly key: string,
+    /** Live: resolves the sender's wait; queued: undefined (the ack deletes from the queue). */
+    public resolve: ((acked: boolean) => void) | undefined,
+    public timer: NodeJS.Timeout | undefined,
+    public mailboxId: Uint8Array,
+    public expiryDay: number,
+    /** A hint for the queue's range delete (a number: exact below 2^53, and never trusted). */
+    public seq: number,
+  ) {}
+
+  get packetId(): Uint8Array {
+    return _bytes(this.key);
+  }
 }
 
 /** What an idle connection reports as its unacked deliveries: one shared empty map. */
@@ -324,7 +338,7 @@ export class ClientConnection {
     if (!this.canTake() || this.pending.has(key)) return false;
     const timer = setTimeout(ClientConnection.liveTimeout, this.limits.liveAckTimeoutMs, this, key);
     // A live delivery's ack answers the sender's wait; the queue is not involved, so no ids.
-    (this.unacked ??= new Map()).set(key, { resolve: done, timer, mailboxId: _ZERO_REF, packetId: _ZERO_REF, expiryDay: 0, seq: 0n });
+    (this.unacked ??= new Map()).set(key, new _Pending(key, done, timer, _ZERO_REF, 0, 0));
     this.sendRaw(frame);
     return true;
   }
@@ -334,20 +348,33 @@ export class ClientConnection {
   }
 
   /**
-   * Hands a queued packet to the client; its ACK deletes it from the queue (in partition `expiryDay`,
-   * by the range of seqs its drain reported). A packet already out to the client and unacked is not
-   * sent again; if it went out live (a packet queued after a live delivery timed out, while that
-   * delivery still reached the client), the live entry takes the queue reference, so the one ACK
-   * answers the sender's wait and deletes the row too.
+   * Takes a queued packet for delivery: true when the caller must send its frame (with the page's
+   * others, {@link sendFrames}); its ACK deletes it from the queue (in partition `expiryDay`, by the
+   * range of seqs its drain reported). A packet already out to the client and unacked is not sent
+   * again; if it went out live (a packet queued after a live delivery timed out, while that delivery
+   * still reached the client), the live entry takes the queue reference, so the one ACK answers the
+   * sender's wait and deletes the row too.
    */
-  deliverQueued(frame: Uint8Array, mailboxId: Uint8Array, packetId: Uint8Array, key: string, expiryDay: number, seq: bigint): boolean {
+  takeQueued(key: string, mailboxId: Uint8Array, expiryDay: number, seq: number): boolean {
     const out = this.unacked?.get(key);
     if (out) {
-      if (out.resolve && out.mailboxId === _ZERO_REF) Object.assign(out, { mailboxId, packetId, expiryDay, seq });
+      if (out.resolve && out.mailboxId === _ZERO_REF) {
+        out.mailboxId = mailboxId;
+        out.expiryDay = expiryDay;
+        out.seq = seq;
+      }
       return false;
     }
-    (this.unacked ??= new Map()).set(key, { resolve: undefined, timer: undefined, mailboxId, packetId, expiryDay, seq });
-    return this.sendRaw(frame);
+    if (this.ws.readyState !== ReadyState.OPEN) return false;
+    (this.unacked ??= new Map()).set(key, new _Pending(key, undefined, undefined, mailboxId, expiryDay, seq));
+    return true;
+  }
+
+  /** Writes whole WebSocket frames the caller encoded (a drained page's DELIVERs); false when the socket is no longer open. */
+  sendFrames(frames: Uint8Array): boolean {
+    if (this.ws.readyState !== ReadyState.OPEN) return false;
+    this.cork();
+    return this.ws.sendFrames(frames);
   }
 
   /**

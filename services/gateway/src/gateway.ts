@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { blake3Keyed, ed25519 } from '@tacit/crypto';
 import { Metrics, NoRespondersError, type Bus, type BusSubscription } from '@tacit/kit';
-import { create, fromBinary, gatewayV1, toBinary } from '@tacit/proto';
+import { create, fromBinary, gatewayV1, QUEUE_PACKED_HEAD, toBinary } from '@tacit/proto';
 import {
   ClientFrameType,
   ServerFrameType,
@@ -19,6 +19,8 @@ import {
   SUPPORTED_VERSIONS,
   MAX_CLAIM,
   sendFrameTtl,
+  ackFrameCount,
+  ACK_IDS_AT,
   type ClaimFrame,
   type ClientFrame,
   type ErrorCodeValue,
@@ -27,10 +29,10 @@ import { Claimants, ClientConnection, keyAt, keyOf, type ClientAddress, type Con
 import { deliverFrames, encodeDeliverEvent, encodeReplicaBatch } from './mailbox-event.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { DrainedPacket, QueueAckRef, QueuePort } from './queue-port.js';
+import type { QueueAckRef, QueuePort } from './queue-port.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { SafeSet } from './safe-set.js';
-import { ReadyState, refuseUpgrade, WsServer, type WsSocket } from './wsock/index.js';
+import { headerLength, Opcode, ReadyState, refuseUpgrade, writeHeader, WsServer, type WsSocket } from './wsock/index.js';
 
 /** The log calls the gateway makes: event name plus counts and codes, never hashes, keys, payloads or (by default) IPs. */
 export interface GatewayLog {
@@ -143,17 +145,76 @@ function _hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
+// Offsets in a drained page's record (DrainReply.packed): seq, expiry day, mailbox id, packet id,
+// length, then the packet.
+const _PAGE_DAY_AT = 8;
+const _PAGE_MAILBOX_AT = 12;
+const _PAGE_PACKET_ID_AT = 28;
+const _PAGE_LENGTH_AT = 44;
+
+/** True when the 16 bytes at `a` and at `b` of `page` are equal. */
+function _sameId(page: Uint8Array, a: number, b: number): boolean {
+  for (let i = 0; i < 16; i++) if (page[a + i] !== page[b + i]) return false;
+  return true;
+}
+
 /**
- * Hands a drained page to the connection and advances its cursor. The DELIVER frames are views of
- * one buffer for the page ({@link deliverFrames}: one allocation, not one per packet).
+ * Hands a drained page to the connection and advances its cursor; answers how many packets the page
+ * held. The page is read where it lies (no object or view per packet) and the DELIVER frames of the
+ * packets not already out on this connection go out as ONE buffer of whole WebSocket frames: per
+ * packet, an unacked entry, its key and one copy of its bytes. Packets of one mailbox share one copy
+ * of its id. Throws RangeError on a truncated page, before anything is taken.
  */
-function _deliverPage(conn: ClientConnection, packets: readonly DrainedPacket[]): void {
-  const last = packets.at(-1);
-  if (!last) return;
+export function deliverPage(conn: ClientConnection, page: Uint8Array): number {
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  let count = 0;
+  let last = -1;
+  for (let o = 0; o < page.length; ) {
+    if (o + QUEUE_PACKED_HEAD > page.length) throw new RangeError(`drained page truncated at byte ${o} of ${page.length}`);
+    const end = o + QUEUE_PACKED_HEAD + view.getUint32(o + _PAGE_LENGTH_AT);
+    if (end > page.length) throw new RangeError(`drained page truncated at byte ${o} of ${page.length}`);
+    last = o;
+    count++;
+    o = end;
+  }
+  if (last < 0) return 0;
   // In seq order: the last one is the furthest.
-  if (last.seq > conn.drainSeq) conn.drainSeq = last.seq;
-  const frames = deliverFrames(packets.map((p) => p.packet));
-  packets.forEach((p, i) => conn.deliverQueued(frames[i]!, p.mailboxId, p.packetId, keyOf(p.packetId), p.expiryDay, p.seq));
+  const lastSeq = view.getBigUint64(last);
+  if (lastSeq > conn.drainSeq) conn.drainSeq = lastSeq;
+  const send: number[] = [];
+  let size = 0;
+  let mailboxId!: Uint8Array;
+  let mailboxAt = -1;
+  for (let o = 0; o < page.length; ) {
+    const n = view.getUint32(o + _PAGE_LENGTH_AT);
+    if (mailboxAt < 0 || !_sameId(page, o + _PAGE_MAILBOX_AT, mailboxAt)) {
+      // A copy, not a view: an unacked entry must not keep the whole page alive.
+      mailboxId = new Uint8Array(16);
+      for (let i = 0; i < 16; i++) mailboxId[i] = page[o + _PAGE_MAILBOX_AT + i]!;
+      mailboxAt = o + _PAGE_MAILBOX_AT;
+    }
+    // The seq as a number (exact below 2^53; the queue takes it only as a hint): no BigInt per packet.
+    const seq = view.getUint32(o) * 0x1_0000_0000 + view.getUint32(o + 4);
+    if (conn.takeQueued(keyAt(page, o + _PAGE_PACKET_ID_AT), mailboxId, view.getUint32(o + _PAGE_DAY_AT), seq)) {
+      send.push(o);
+      size += headerLength(n + 1) + n + 1;
+    }
+    o += QUEUE_PACKED_HEAD + n;
+  }
+  if (send.length === 0) return count;
+  const frames = Buffer.allocUnsafe(size);
+  // Copied from a Buffer over the page: copy() takes offsets, where set() would need a view per packet.
+  const src = Buffer.isBuffer(page) ? page : Buffer.from(page.buffer, page.byteOffset, page.byteLength);
+  let at = 0;
+  for (let i = 0; i < send.length; i++) {
+    const o = send[i]!;
+    const n = view.getUint32(o + _PAGE_LENGTH_AT);
+    at += writeHeader(frames, Opcode.BINARY, n + 1, at);
+    frames[at++] = ServerFrameType.DELIVER;
+    at += src.copy(frames, at, o + QUEUE_PACKED_HEAD, o + QUEUE_PACKED_HEAD + n);
+  }
+  conn.sendFrames(frames);
+  return count;
 }
 
 /**
@@ -337,6 +398,12 @@ export class Gateway {
         this.m.frames.send.inc();
         return void this.onSend(conn, bytes, ttl, bytes[0] === ClientFrameType.RESEND);
       }
+      // So is a well-formed ACK (one per batch of deliveries): its ids are read where they lie.
+      const acks = ackFrameCount(bytes, { maxFrameBytes: this.deps.config.GATEWAY_MAX_FRAME_BYTES });
+      if (acks !== undefined) {
+        this.m.frames.ack.inc();
+        return this.onAck(conn, bytes, acks);
+      }
     }
     let frame: ClientFrame;
     try {
@@ -361,7 +428,8 @@ export class Gateway {
         // The packet's bytes are the frame minus its type byte: keep them to forward without re-encoding.
         return void this.onSend(conn, bytes, frame.packet.ttlSeconds, frame.resend === true);
       case 'ack':
-        return this.onAck(conn, frame.packetIds);
+        // Decoded whole (the connection is not open): a well-formed ACK all the same, its ids in place.
+        return this.onAck(conn, bytes, frame.packetIds.length);
       case 'ping':
         conn.send({ type: 'pong', nonce: frame.nonce });
         return;
@@ -832,16 +900,17 @@ export class Gateway {
     this.deps.bus.request(_MBX_SUBJECT + _hex(mailboxId), event, { timeoutMs: 2000 }).catch(() => undefined);
   }
 
-  private onAck(conn: ClientConnection, packetIds: Uint8Array[]): void {
-    let unknown: Uint8Array | undefined;
-    for (const id of packetIds) {
-      const settled = conn.settle(keyOf(id), true);
-      if (settled === undefined) unknown = id;
+  /** An ACK frame's `count` ids, read where they lie (no view or frame object per id). */
+  private onAck(conn: ClientConnection, frame: Uint8Array, count: number): void {
+    let unknown = -1;
+    for (let i = 0, at = ACK_IDS_AT; i < count; i++, at += 16) {
+      const settled = conn.settle(keyAt(frame, at), true);
+      if (settled === undefined) unknown = at;
       else if (settled) this.queueAck(settled);
     }
-    if (unknown) {
+    if (unknown >= 0) {
       this.deps.metrics.errors.inc({ code: String(ErrorCode.UNKNOWN_PACKET) });
-      conn.error(ErrorCode.UNKNOWN_PACKET, '"packetIds" names a packet not delivered on this connection', unknown);
+      conn.error(ErrorCode.UNKNOWN_PACKET, '"packetIds" names a packet not delivered on this connection', frame.subarray(unknown, unknown + 16));
     }
   }
 
@@ -888,9 +957,8 @@ export class Gateway {
           await conn.roomInWindow();
           if (conn.state !== 'open') return;
           const room = Math.max(1, Math.min(page === 0 ? _FIRST_DRAIN_BATCH : _DRAIN_BATCH, conn.limits.deliveryWindow - conn.pending.size));
-          const { packets, more } = await this.deps.queue.drain([...conn.claimed.values()], conn.drainSeq, room);
-          _deliverPage(conn, packets);
-          this.m.drained.inc(packets.length);
+          const { page: bytes, more } = await this.deps.queue.drain([...conn.claimed.values()], conn.drainSeq, room);
+          this.m.drained.inc(deliverPage(conn, bytes));
           if (!more) break;
         }
       } while (conn.drainAgain);

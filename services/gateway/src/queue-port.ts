@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Bus } from '@tacit/kit';
-import { create, fromBinary, packAckRefs, packAckSeqs, queueV1, toBinary, unpackPackets } from '@tacit/proto';
+import { create, fromBinary, packAckRefs, packAckSeqs, packPackets, queueV1, toBinary } from '@tacit/proto';
 
 /** One packet for the queue: its mailbox, dedup id, whole encoded bytes and TTL. */
 export interface QueueItem {
@@ -9,14 +9,14 @@ export interface QueueItem {
   ttlSeconds: number;
 }
 
-/** A queued packet handed back by a drain, in enqueue order. */
-export interface DrainedPacket {
-  seq: bigint;
-  /** The partition (UTC day of expiry) holding it: handed back in the ack, which then probes only that day. */
-  expiryDay: number;
-  mailboxId: Uint8Array;
-  packetId: Uint8Array;
-  packet: Uint8Array;
+/**
+ * A drained page: its packets in enqueue order as DrainReply.packed lays them out (per packet seq,
+ * expiry day, mailbox id, packet id, length, packet; see `unpackPackets` in @tacit/proto). The
+ * gateway reads the page where it lies instead of an object and three views per packet.
+ */
+export interface DrainedPage {
+  page: Uint8Array;
+  more: boolean;
 }
 
 /**
@@ -27,7 +27,8 @@ export interface QueueAckRef {
   mailboxId: Uint8Array;
   packetId: Uint8Array;
   expiryDay?: number;
-  seq?: bigint;
+  /** A number is exact below 2^53; the queue only takes the seq as a hint. */
+  seq?: bigint | number;
 }
 
 /** Most refs the queue takes in one ack request (its `maxAckRefs`); {@link BusQueuePort.ack} splits larger batches. */
@@ -38,7 +39,7 @@ export type EnqueueOutcome = 'stored' | 'duplicate' | 'mailbox_full';
 /** What the gateway needs of the queue service. */
 export interface QueuePort {
   enqueue(item: QueueItem): Promise<EnqueueOutcome>;
-  drain(mailboxIds: Uint8Array[], afterSeq: bigint, limit: number): Promise<{ packets: DrainedPacket[]; more: boolean }>;
+  drain(mailboxIds: Uint8Array[], afterSeq: bigint, limit: number): Promise<DrainedPage>;
   /** Deletes delivered packets, any number of them; resolves to how many were still queued. */
   ack(refs: readonly QueueAckRef[]): Promise<number>;
 }
@@ -113,15 +114,15 @@ export class BusQueuePort implements QueuePort {
       .catch((err: unknown) => batch.forEach((b) => b.reject(err)));
   }
 
-  async drain(mailboxIds: Uint8Array[], afterSeq: bigint, limit: number): Promise<{ packets: DrainedPacket[]; more: boolean }> {
+  async drain(mailboxIds: Uint8Array[], afterSeq: bigint, limit: number): Promise<DrainedPage> {
     const req = create(queueV1.DrainRequestSchema, { mailboxIds, afterSeq, limit, packed: true });
     const bytes = await this.bus.request(QUEUE_SUBJECTS.drain, toBinary(queueV1.DrainRequestSchema, req), {
       timeoutMs: this.opts.timeoutMs ?? 10_000,
     });
     const reply = fromBinary(queueV1.DrainReplySchema, bytes);
     // Packed: one field for the page instead of a message per packet. A queue that predates
-    // DrainRequest.packed answers in packets, whose messages have the fields a DrainedPacket needs.
-    return { packets: reply.packed.length > 0 ? unpackPackets(reply.packed) : reply.packets, more: reply.more };
+    // DrainRequest.packed answers in packets, packed here into the same layout.
+    return { page: reply.packed.length > 0 || reply.packets.length === 0 ? reply.packed : packPackets(reply.packets), more: reply.more };
   }
 
   async ack(refs: readonly QueueAckRef[]): Promise<number> {

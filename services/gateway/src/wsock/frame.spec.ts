@@ -16,6 +16,11 @@ describe('wsock frame helpers', () => {
       const n = writeHeader(out, 0x2, len);
       assert.equal(n, headerLength(len));
       assert.deepEqual([...out.subarray(0, n)], bytes, `length ${len}`);
+      // At an offset: the same bytes there, nothing written before or after them.
+      const at = new Uint8Array(16).fill(7);
+      assert.equal(writeHeader(at, 0x2, len, 3), n);
+      assert.deepEqual([...at.subarray(3, 3 + n)], bytes, `length ${len} at 3`);
+      assert.ok(at.subarray(0, 3).every((b) => b === 7) && at.subarray(3 + n).every((b) => b === 7));
     }
   });
 

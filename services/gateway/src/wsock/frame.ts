@@ -45,30 +45,33 @@ export function headerLength(length: number): number {
   return length < 126 ? 2 : length < 0x10000 ? 4 : 10;
 }
 
-/** Writes an unmasked, final frame header for `opcode` and `length` at `out[0..]`; returns its length. */
-export function writeHeader(out: Uint8Array, opcode: number, length: number): number {
-  out[0] = 0x80 | opcode;
+/**
+ * Writes an unmasked, final frame header for `opcode` and `length` at `out[at..]` (default 0);
+ * returns its length.
+ */
+export function writeHeader(out: Uint8Array, opcode: number, length: number, at = 0): number {
+  out[at] = 0x80 | opcode;
   if (length < 126) {
-    out[1] = length;
+    out[at + 1] = length;
     return 2;
   }
   if (length < 0x10000) {
-    out[1] = 126;
-    out[2] = length >>> 8;
-    out[3] = length & 0xff;
+    out[at + 1] = 126;
+    out[at + 2] = length >>> 8;
+    out[at + 3] = length & 0xff;
     return 4;
   }
-  out[1] = 127;
+  out[at + 1] = 127;
   const hi = Math.floor(length / 0x1_0000_0000);
   const lo = length >>> 0;
-  out[2] = hi >>> 24;
-  out[3] = (hi >>> 16) & 0xff;
-  out[4] = (hi >>> 8) & 0xff;
-  out[5] = hi & 0xff;
-  out[6] = lo >>> 24;
-  out[7] = (lo >>> 16) & 0xff;
-  out[8] = (lo >>> 8) & 0xff;
-  out[9] = lo & 0xff;
+  out[at + 2] = hi >>> 24;
+  out[at + 3] = (hi >>> 16) & 0xff;
+  out[at + 4] = (hi >>> 8) & 0xff;
+  out[at + 5] = hi & 0xff;
+  out[at + 6] = lo >>> 24;
+  out[at + 7] = (lo >>> 16) & 0xff;
+  out[at + 8] = (lo >>> 8) & 0xff;
+  out[at + 9] = lo & 0xff;
   return 10;
 }
 

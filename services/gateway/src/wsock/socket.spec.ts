@@ -5,6 +5,7 @@ import net, { type AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { headerLength, Opcode, writeHeader } from './frame.js';
 import { acceptKey } from './handshake.js';
 import { ReadyState, WsSocket, type WsOptions } from './socket.js';
 import { WsServer } from './server.js';
@@ -239,6 +240,37 @@ describe('wsock WsServer + WsSocket', () => {
       assert.deepEqual((await nextMessage(ws)).data, data, `${n} bytes`);
     }
     ws.close();
+  });
+
+  it('sendFrames writes frames encoded by the caller: each arrives as its own message, in order; refused once closed', async () => {
+    const payloads = [randomBytes(5), randomBytes(200), randomBytes(70_000), Buffer.alloc(0)];
+    const size = payloads.reduce((n, p) => n + headerLength(p.length) + p.length, 0);
+    const frames = Buffer.alloc(size);
+    let at = 0;
+    for (const p of payloads) {
+      at += writeHeader(frames, Opcode.BINARY, p.length, at);
+      frames.set(p, at);
+      at += p.length;
+    }
+    let server: WsSocket<number> | undefined;
+    h.onMessage = (ws) => {
+      server = ws;
+      assert.equal(ws.sendFrames(frames), true);
+    };
+    try {
+      const ws = await wsOpen(h.url);
+      const got: Buffer[] = [];
+      const all = new Promise<void>((r) => ws.on('message', (data) => got.push(data as Buffer) === payloads.length && r()));
+      ws.send('go');
+      await all;
+      assert.deepEqual(got, payloads);
+      const closed = wsClosed(ws);
+      server!.close();
+      await closed;
+      assert.equal(server!.sendFrames(frames), false);
+    } finally {
+      h.onMessage = (ws, data, isBinary) => void ws.send(data, isBinary);
+    }
   });
 
   it('answers a ping with a pong carrying the same payload, between fragments too', async () => {

@@ -153,6 +153,16 @@ export class WsSocket<T = unknown> {
     return true;
   }
 
+  /**
+   * Writes whole frames encoded by the caller (unmasked and final, headers by {@link writeHeader}):
+   * many messages in one buffer, one write; false when the connection is not open.
+   */
+  sendFrames(frames: Uint8Array): boolean {
+    if (this.readyState !== ReadyState.OPEN) return false;
+    this.socket.write(frames);
+    return true;
+  }
+
   /** Holds writes in the socket until {@link uncork}: frames written meanwhile go out in one syscall. */
   cork(): void {
     this.socket.cork();
