@@ -163,8 +163,22 @@ describe('gateway bad input (node shape)', () => {
   it('ack of a packet never delivered → UNKNOWN_PACKET, nothing deleted', async () => {
     const raw = await open(sut);
     raw.send(encodeClientFrame({ type: 'ack', packetIds: [new Uint8Array(16).fill(4)] }));
-    assert.equal((await raw.error()).code, ErrorCode.UNKNOWN_PACKET);
+    const err = await raw.error();
+    assert.equal(err.code, ErrorCode.UNKNOWN_PACKET);
+    assert.deepEqual([...err.ref], [...new Uint8Array(16).fill(4)], 'names the id');
+    raw.send(encodeClientFrame({ type: 'ping', nonce: new Uint8Array(8) }));
+    await raw.next('pong');
     raw.close();
+  });
+
+  it('ACK whose count does not match its ids → MALFORMED_FRAME naming the field, close 4400', async () => {
+    const raw = await open(sut);
+    const ack = encodeClientFrame({ type: 'ack', packetIds: [new Uint8Array(16).fill(4), new Uint8Array(16).fill(5)] });
+    raw.send(ack.subarray(0, ack.length - 16));
+    const err = await raw.error();
+    assert.equal(err.code, ErrorCode.MALFORMED_FRAME);
+    assert.match(err.message, /packetIds/);
+    assert.equal(await raw.closed, CloseCode.MALFORMED_FRAME);
   });
 
   it('flood past the rate limit → RATE_LIMITED, then close 4429; other clients unaffected', async () => {
