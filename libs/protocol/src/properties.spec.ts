@@ -181,6 +181,24 @@ describe('codec properties', () => {
   });
 });
 
+/**
+ * `b` as it is, or mangled: a byte changed among the first `head` (where the fields are), cut short,
+ * grown by up to `extra` bytes, or with the size cap lowered below it.
+ */
+function mangle(b: Uint8Array, head: number, extra: number): fc.Arbitrary<{ b: Uint8Array; cap: number | undefined }> {
+  return fc.oneof(
+    fc.constant({ b, cap: undefined as number | undefined }),
+    fc.tuple(fc.integer({ min: 0, max: Math.min(b.length - 1, head) }), fc.integer({ min: 0, max: 255 })).map(([i, v]) => {
+      const c = b.slice();
+      c[i] = v;
+      return { b: c, cap: undefined };
+    }),
+    fc.integer({ min: 0, max: b.length - 1 }).map((n) => ({ b: b.subarray(0, n), cap: undefined })),
+    fc.uint8Array({ minLength: 1, maxLength: extra }).map((more) => ({ b: Uint8Array.of(...b, ...more), cap: undefined })),
+    fc.integer({ min: 1, max: b.length }).map((cap) => ({ b, cap })),
+  );
+}
+
 describe('sendFrameTtl: the SEND hot path agrees with decodeClientFrame', () => {
   /** What decodeClientFrame says of `b`: the TTL of a SEND/RESEND it accepts, else undefined. */
   const oracle = (b: Uint8Array, maxFrameBytes?: number): number | undefined => {
@@ -201,21 +219,7 @@ describe('sendFrameTtl: the SEND hot path agrees with decodeClientFrame', () => 
       if (resend && f.type === 'send') b[0] = ClientFrameType.RESEND;
       return b;
     })
-    .chain((b) =>
-      fc.oneof(
-        fc.constant({ b, cap: undefined as number | undefined }),
-        fc
-          .tuple(fc.integer({ min: 0, max: Math.min(b.length - 1, 80) }), fc.integer({ min: 0, max: 255 }))
-          .map(([i, v]) => {
-            const c = b.slice();
-            c[i] = v;
-            return { b: c, cap: undefined };
-          }),
-        fc.integer({ min: 0, max: b.length - 1 }).map((n) => ({ b: b.subarray(0, n), cap: undefined })),
-        fc.uint8Array({ minLength: 1, maxLength: 8 }).map((extra) => ({ b: Uint8Array.of(...b, ...extra), cap: undefined })),
-        fc.integer({ min: 1, max: b.length }).map((cap) => ({ b, cap })),
-      ),
-    );
+    .chain((b) => mangle(b, 80, 8));
 
   it('returns the TTL exactly for the frames decodeClientFrame accepts as SEND or RESEND', () => {
     fc.assert(
@@ -270,19 +274,7 @@ describe('ackFrameCount: the ACK hot path agrees with decodeClientFrame', () => 
     ids.forEach((id, i) => b.set(id, ACK_IDS_AT + 16 * i));
     return b;
   });
-  const mangled = fc.oneof(ack, ack, clientFrame.map((f) => encodeClientFrame(f))).chain((b) =>
-    fc.oneof(
-      fc.constant({ b, cap: undefined as number | undefined }),
-      fc.tuple(fc.integer({ min: 0, max: Math.min(b.length - 1, 40) }), fc.integer({ min: 0, max: 255 })).map(([i, v]) => {
-        const c = b.slice();
-        c[i] = v;
-        return { b: c, cap: undefined };
-      }),
-      fc.integer({ min: 0, max: b.length - 1 }).map((n) => ({ b: b.subarray(0, n), cap: undefined })),
-      fc.uint8Array({ minLength: 1, maxLength: 20 }).map((extra) => ({ b: Uint8Array.of(...b, ...extra), cap: undefined })),
-      fc.integer({ min: 1, max: b.length }).map((cap) => ({ b, cap })),
-    ),
-  );
+  const mangled = fc.oneof(ack, ack, clientFrame.map((f) => encodeClientFrame(f))).chain((b) => mangle(b, 40, 20));
 
   it('counts exactly the ids of the frames decodeClientFrame accepts as ACK, at the offsets it reads them', () => {
     fc.assert(
