@@ -346,16 +346,15 @@ export class RelayClient {
   private onDeliver(packet: Packet): void {
     // The frame buffer is ours alone (one WebSocket message): its views need no copies.
     const id = packet.packetId;
-    const key = _key(id);
-    if (this.seen.has(key)) {
+    if (this.seen.has(id)) {
       this.stats.duplicates++;
       this.ack(id);
       return;
     }
-    this.seen.add(key);
+    this.seen.add(id);
     this.stats.delivered++;
     // The handler failed: forget the packet so its redelivery is surfaced again.
-    const failed = (): void => void this.seen.delete(key);
+    const failed = (): void => void this.seen.delete(id);
     let result: void | Promise<void>;
     try {
       result = this.opts.onMessage?.({ packetId: id, destHash: packet.destHash, payload: unpad(packet.payload) });
