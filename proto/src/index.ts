@@ -2,6 +2,8 @@
 // like AckRequest never collide across services, plus the runtime calls needed to use them.
 export * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
 export * as gatewayV1 from './gen/tacit/gateway/v1/gateway_pb.js';
+/** Bus subjects of tacit.queue.v1, shared by the queue and its callers. */
+export { QUEUE_GROUP, QUEUE_SUBJECTS } from './subjects.js';
 /** The packed forms of tacit.queue.v1 (DrainReply.packed, AckRequest.packed_refs and packed_seqs). */
 export {
   packAckRefs,

@@ -11,6 +11,8 @@ import {
   queueV1,
   QUEUE_PACKED_REF_BYTES,
   QUEUE_PACKED_SEQ_BYTES,
+  QUEUE_GROUP,
+  QUEUE_SUBJECTS,
 } from './index.js';
 
 describe('tacit.queue.v1', () => {
@@ -82,6 +84,12 @@ describe('tacit.queue.v1', () => {
       assert.deepEqual(packAckSeqs([{ ...ids, seq }]), packAckSeqs([{ ...ids, seq: BigInt(seq) }]), String(seq));
     }
     for (const seq of [-1, 1.5, 2 ** 53, Number.NaN, Infinity]) assert.throws(() => packAckSeqs([{ ...ids, seq }]), RangeError, String(seq));
+  });
+
+  it('pins the bus subjects and queue group of tacit.queue.v1 (a wire contract between gateway and queue)', () => {
+    assert.deepEqual({ ...QUEUE_SUBJECTS }, { enqueue: 'tacit.queue.v1.enqueue', drain: 'tacit.queue.v1.drain', ack: 'tacit.queue.v1.ack' });
+    assert.equal(QUEUE_GROUP, 'queue');
+    assert.ok(Object.isFrozen(QUEUE_SUBJECTS));
   });
 
   it('pins the wire numbers of EnqueueStatus', () => {

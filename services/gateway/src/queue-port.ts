@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Bus } from '@tacit/kit';
-import { create, fromBinary, packAckRefs, packAckSeqs, packPackets, queueV1, toBinary } from '@tacit/proto';
+import { create, fromBinary, packAckRefs, packAckSeqs, packPackets, QUEUE_SUBJECTS, queueV1, toBinary } from '@tacit/proto';
 
 /** One packet for the queue: its mailbox, dedup id, whole encoded bytes and TTL. */
 export interface QueueItem {
@@ -44,11 +44,8 @@ export interface QueuePort {
   ack(refs: readonly QueueAckRef[]): Promise<number>;
 }
 
-export const QUEUE_SUBJECTS = Object.freeze({
-  enqueue: 'tacit.queue.v1.enqueue',
-  drain: 'tacit.queue.v1.drain',
-  ack: 'tacit.queue.v1.ack',
-});
+/** The queue's subjects (defined in @tacit/proto, with the queue's own). */
+export { QUEUE_SUBJECTS };
 
 /**
  * The queue over any {@link Bus}. Enqueues issued in the same tick travel as one request, so a burst of

@@ -7,19 +7,12 @@
  */
 import type { Bus } from '@tacit/kit';
 import { InternalError } from '@tacit/kit';
-import { create, fromBinary, packPackets, toBinary, queueV1, unpackPackets } from '@tacit/proto';
+import { create, fromBinary, packPackets, QUEUE_GROUP, QUEUE_SUBJECTS, toBinary, queueV1, unpackPackets } from '@tacit/proto';
 import { plainBytes } from './sql-repository.js';
 import type { AckRef, DrainQuery, DrainResult, EnqueueInput, EnqueueStatus, PackedDrainResult } from './model.js';
 
-/** NATS subjects of the queue's request/reply API. */
-export const QUEUE_SUBJECTS = Object.freeze({
-  enqueue: 'tacit.queue.v1.enqueue',
-  drain: 'tacit.queue.v1.drain',
-  ack: 'tacit.queue.v1.ack',
-});
-
-/** Queue group the queue's replicas serve in: each request reaches one replica. */
-export const QUEUE_GROUP = 'queue';
+/** NATS subjects and queue group of the queue's request/reply API (defined in @tacit/proto). */
+export { QUEUE_GROUP, QUEUE_SUBJECTS };
 
 /** The queue as its callers see it. The caller has verified mailbox ownership for drain and ack. */
 export interface QueueClient {
