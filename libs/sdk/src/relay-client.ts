@@ -175,7 +175,7 @@ export class RelayClient {
   private readonly now: () => number;
   private readonly random: (n: number) => Uint8Array;
   /** Counts for tests and benchmarks. */
-  readonly stats = { connects: 0, delivered: 0, duplicates: 0, accepted: 0, resent: 0 };
+  readonly stats = { connects: 0, delivered: 0, duplicates: 0, accepted: 0, resent: 0, goaways: 0 };
 
   constructor(private readonly opts: RelayClientOptions) {
     if (opts.urls.length === 0) throw new RangeError('"urls" expected at least 1 gateway URL, got 0');
@@ -284,6 +284,7 @@ export class RelayClient {
         return this.onError(frame.code, frame.ref, frame.message);
       case 'goaway':
         // The gateway drains: reconnect (to the next URL) after its hint; unaccepted sends go again.
+        this.stats.goaways++;
         setTimeout(() => this.ws?.close(1000, 'goaway'), frame.retryAfterMs);
         return;
       case 'pong':

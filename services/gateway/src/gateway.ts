@@ -62,6 +62,8 @@ const _DRAIN_BATCH = 512;
 // builds the full pages after it (a 512-packet page takes it milliseconds, more with many clients
 // draining at once).
 const _FIRST_DRAIN_BATCH = 64;
+/** Shutdown waits at least this long for the last acks to reach the queue, even past the grace. */
+const _SHUTDOWN_ACK_WAIT_MS = 2000;
 const _MBX_SUBJECT = 'tacit.mbx.';
 /** Packets handed to a replica by its id: `tacit.gw.<replica id>`; their statuses: `tacit.gws.<replica id>`. */
 const _GW_SUBJECT = 'tacit.gw.';
@@ -252,6 +254,8 @@ export class Gateway {
   private readonly replicaSubs: BusSubscription[];
   private ackBatch: QueueAckRef[] = [];
   private ackScheduled = false;
+  /** Ack requests on their way to the queue. */
+  private readonly acking = new Set<Promise<unknown>>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly ipSalt = randomBytes(32);
   /** Client addresses seen lately, so connections from one address share their limit keys. */
@@ -922,15 +926,23 @@ export class Gateway {
     this.ackBatch.push(ref);
     if (this.ackScheduled) return;
     this.ackScheduled = true;
-    setImmediate(() => {
-      this.ackScheduled = false;
-      const batch = this.ackBatch;
-      this.ackBatch = [];
-      // A failed ack leaves the packet queued: it is delivered again later and the SDK drops it.
-      this.deps.queue.ack(batch).catch((err: unknown) => {
+    setImmediate(() => this.flushAcks());
+  }
+
+  /** Sends the acks batched so far to the queue; shutdown waits for those still on their way. */
+  private flushAcks(): void {
+    this.ackScheduled = false;
+    const batch = this.ackBatch;
+    if (batch.length === 0) return;
+    this.ackBatch = [];
+    // A failed ack leaves the packet queued: it is delivered again later and the SDK drops it.
+    const sent: Promise<unknown> = this.deps.queue
+      .ack(batch)
+      .catch((err: unknown) => {
         this.deps.log.warn('queue_ack_failed', { packets: batch.length, error: err instanceof Error ? err.name : 'unknown' });
-      });
-    });
+      })
+      .finally(() => this.acking.delete(sent));
+    this.acking.add(sent);
   }
 
   /**
@@ -981,7 +993,8 @@ export class Gateway {
 
   /**
    * Graceful drain for SIGTERM: stop taking connections, tell clients to reconnect elsewhere, let
-   * in-flight sends finish (bounded by the grace period), then close with 1012.
+   * in-flight sends finish (bounded by the grace period), close with 1012, then hand the queue the
+   * acks that arrived last and wait for them.
    */
   async shutdown(graceMs = this.deps.config.GATEWAY_DRAIN_GRACE_MS): Promise<void> {
     this.accepting = false;
@@ -996,6 +1009,15 @@ export class Gateway {
     for (const conn of [...this.connections]) {
       this.close(conn, 1012, 'going away');
       this.detach(conn);
+    }
+    // The clients' last acks go to the queue now and are waited for (within the grace, and at least
+    // a moment): a packet acked here is not delivered again after the client reconnects elsewhere.
+    this.flushAcks();
+    if (this.acking.size > 0) {
+      const wait = Math.max(deadline - this.now(), _SHUTDOWN_ACK_WAIT_MS);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.acking]), new Promise((r) => (timer = setTimeout(r, wait)))]);
+      clearTimeout(timer);
     }
     for (const claimants of this.local.values()) claimants.sub.unsubscribe();
     this.local.clear();
