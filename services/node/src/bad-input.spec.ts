@@ -12,6 +12,7 @@ import {
   destHash,
   encodeClientFrame,
   ErrorCode,
+  GoawayReason,
   mailboxId,
   pad,
   type ServerFrame,
@@ -265,5 +266,42 @@ describe('gateway bad input (node shape)', () => {
 
   it('the process is still serving after all of the above', async () => {
     assert.equal((await fetch(`${sut.httpUrl}/healthz`)).status, 200);
+  });
+});
+
+describe('gateway idle timeout (node shape)', () => {
+  let dir: string;
+  let sut: RunningNode;
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tacit-idle-'));
+    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, GATEWAY_IDLE_TIMEOUT_MS: '1000' }, quiet);
+  });
+  after(async () => {
+    await sut.stop(100);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a silent connection gets GOAWAY and IDLE_TIMEOUT, then close 4408, about the timeout after its last frame; one that pings stays', async () => {
+    const silent = await open(sut);
+    const silentSince = Date.now();
+    const unhelloed = await open(sut, false);
+    const pinging = await open(sut);
+    const ping = encodeClientFrame({ type: 'ping', nonce: new Uint8Array(8) });
+    const pinger = setInterval(() => pinging.send(ping), 300);
+    try {
+      assert.equal(await silent.closed, CloseCode.IDLE_TIMEOUT);
+      const waited = Date.now() - silentSince;
+      assert.ok(waited >= 950 && waited < 2500, `closed after ${waited} ms`);
+      assert.deepEqual(await silent.next('goaway'), { type: 'goaway', reason: GoawayReason.IDLE_TIMEOUT, retryAfterMs: 0 });
+      assert.equal((await silent.error()).code, ErrorCode.IDLE_TIMEOUT);
+      // A connection that never said HELLO is idle from its upgrade.
+      assert.equal(await unhelloed.closed, CloseCode.IDLE_TIMEOUT);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(pinging.closeCode, undefined, 'the pinging connection is still open');
+      assert.ok(pinging.frames.filter((f) => f.type === 'pong').length >= 5);
+    } finally {
+      clearInterval(pinger);
+      pinging.close();
+    }
   });
 });
