@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { newMailboxIdentity, RelayClient, type ReceivedMessage } from '@tacit/sdk';
+import { startNats, startPostgres, startRedis, type NatsServer, type PostgresServer, type RedisServer } from '@tacit/testing';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { startNode, type RunningNode } from './node.js';
 
@@ -147,5 +150,82 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
       await node.stop(100);
       rmSync(slowDir, { recursive: true, force: true });
     }
+  });
+});
+
+/** DBSIZE of a Redis server, over a bare socket (RESP). */
+function redisKeys(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write('*1\r\n$6\r\nDBSIZE\r\n'));
+    let text = '';
+    socket.on('data', (b) => {
+      text += b.toString();
+      const m = /^:(\d+)\r\n/.exec(text);
+      if (m) {
+        socket.destroy();
+        resolve(Number(m[1]));
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('startNode with NATS_URL, DATABASE_URL and REDIS_URL: each part on the real server', () => {
+  let dir: string;
+  let servers: [NatsServer, PostgresServer, RedisServer];
+  let sut: RunningNode;
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tacit-node-real-'));
+    servers = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
+    const [nats, postgres, redis] = servers;
+    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, NATS_URL: nats.url, DATABASE_URL: postgres.url, REDIS_URL: redis.url }, quiet);
+  });
+  after(async () => {
+    await sut?.stop(100);
+    await Promise.all((servers ?? []).map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('relays live through NATS, queues in PostgreSQL and keeps limits in Redis', async () => {
+    const [nats, postgres, redis] = servers;
+    assert.deepEqual(sut.shape, { bus: 'nats', database: 'postgres', limits: 'redis' });
+    assert.equal(existsSync(path.join(dir, 'queue')), false, 'no embedded database made');
+    const varz = async () => (await (await fetch(`http://127.0.0.1:${nats.monitorPort}/varz`)).json()) as { connections: number; in_msgs: number };
+    const msgsBefore = (await varz()).in_msgs;
+    const inboxA: ReceivedMessage[] = [];
+    const inboxB: ReceivedMessage[] = [];
+    const a = client(sut, inboxA);
+    const b = client(sut, inboxB);
+    await Promise.all([a.connect(), b.connect()]);
+    await a.send(b.peerKey, new TextEncoder().encode('live'));
+    await until(() => inboxB.length === 1);
+    // Offline: queued in PostgreSQL itself, then drained and deleted there.
+    const offlineId = newMailboxIdentity();
+    await a.send(offlineId.publicKey, new TextEncoder().encode('queued'));
+    const db = new pg.Client({ connectionString: postgres.url });
+    await db.connect();
+    const rows = async () => Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM queue_packets')).rows[0]!.n);
+    try {
+      assert.equal(await rows(), 1);
+      const inboxC: ReceivedMessage[] = [];
+      const c = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: offlineId, onMessage: (m) => void inboxC.push(m) });
+      await c.connect();
+      await until(() => inboxC.length === 1);
+      assert.equal(new TextDecoder().decode(inboxC[0]!.payload), 'queued');
+      const end = Date.now() + 5000;
+      while ((await rows()) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await rows(), 0);
+      c.close();
+    } finally {
+      await db.end();
+      a.close();
+      b.close();
+    }
+    const v = await varz();
+    assert.ok(v.connections >= 1, 'the node is connected to NATS');
+    assert.ok(v.in_msgs > msgsBefore, 'the queue was asked over NATS');
+    const end = Date.now() + 3000;
+    while ((await redisKeys(Number(new URL(redis.url).port))) === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await redisKeys(Number(new URL(redis.url).port))) > 0, 'limits and the safe set live in Redis');
   });
 });
