@@ -8,7 +8,9 @@ try {
   node = await startNode(process.env);
 } catch (err) {
   if (err instanceof ConfigError) {
-    log.error('config_invalid', { issues: err.issues });
+    // As `variable`, not `key`: the logger redacts every field named like a key, and an operator
+    // must see which variable to fix.
+    log.error('config_invalid', { issues: err.issues.map((i) => ({ variable: i.key, problem: i.problem })) });
     process.exit(78);
   }
   throw err;

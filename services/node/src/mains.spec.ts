@@ -1,0 +1,158 @@
+// Each service started alone, by its own `main`, as `npm start` and the cluster run them: the
+// processes, their environment, what they print, their exit codes.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { newMailboxIdentity, RelayClient, type MailboxIdentity, type ReceivedMessage, type WebSocketLike } from '@tacit/sdk';
+import { freePort, startNats, startPostgres, startRedis, waitFor } from '@tacit/testing';
+import WebSocket from 'ws';
+
+const main = (service: string) => fileURLToPath(new URL(`../../${service}/dist/main.js`, import.meta.url));
+const ns = new Uint8Array(32).fill(5);
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** A service's process; its output kept for the assertion messages. */
+class Proc {
+  readonly child: ChildProcess;
+  out = '';
+  constructor(script: string, env: Record<string, string>) {
+    this.child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (b: Buffer) => void (this.out = (this.out + b.toString()).slice(-8000));
+    this.child.stdout!.on('data', keep);
+    this.child.stderr!.on('data', keep);
+  }
+
+  async exit(signal?: NodeJS.Signals): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const done = once(this.child, 'exit');
+      if (signal) this.child.kill(signal);
+      await done;
+    }
+    return this.child.exitCode;
+  }
+}
+
+const procs: Proc[] = [];
+function start(service: string, env: Record<string, string>): Proc {
+  const p = new Proc(main(service), env);
+  procs.push(p);
+  return p;
+}
+
+async function ready(url: string, p: Proc): Promise<void> {
+  await waitFor(
+    async () => {
+      if (p.child.exitCode !== null) throw new Error(`exited ${p.child.exitCode}: ${p.out}`);
+      return (await fetch(url).catch(() => undefined))?.status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
+}
+
+function client(url: string, identity: MailboxIdentity, inbox?: ReceivedMessage[]): RelayClient {
+  return new RelayClient({
+    urls: [url],
+    namespaceId: ns,
+    identity,
+    webSocket: (u) => new WebSocket(u) as unknown as WebSocketLike,
+    onMessage: inbox ? (m) => void inbox.push(m) : undefined,
+    receive: inbox !== undefined,
+  });
+}
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('each service started by its own main', { timeout: 120_000 }, () => {
+  after(async () => {
+    await Promise.all(procs.map((p) => p.exit('SIGKILL')));
+  });
+
+  it('the node (`npm start`): prints its URL, relays, keeps a queued packet across a restart of its data folder, exits 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tacit-main-'));
+    try {
+      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: dir };
+      const first = start('node', env);
+      await waitFor(() => /Tacit node listening on (ws:\/\/\S+)/.exec(first.out), { timeoutMs: 30_000, intervalMs: 20 });
+      const url = /Tacit node listening on (ws:\/\/\S+)/.exec(first.out)![1]!;
+      assert.equal(url, `ws://127.0.0.1:${env.PORT}/v1`);
+      const inbox: ReceivedMessage[] = [];
+      const a = client(url, newMailboxIdentity());
+      const b = client(url, newMailboxIdentity(), inbox);
+      const away = newMailboxIdentity();
+      await Promise.all([a.connect(), b.connect()]);
+      await a.send(b.peerKey, enc('live'));
+      await a.send(away.publicKey, enc('kept'));
+      await until(() => inbox.length === 1, 5000, 'the live packet');
+      a.close();
+      b.close();
+      assert.equal(await first.exit('SIGTERM'), 0);
+      // The same data folder: the queued packet is still there.
+      const second = start('node', env);
+      await ready(`http://127.0.0.1:${env.PORT}/readyz`, second);
+      const got: ReceivedMessage[] = [];
+      const c = client(url, away, got);
+      await c.connect();
+      await until(() => got.length === 1, 5000, 'the packet queued before the restart');
+      assert.equal(dec(got[0]!.payload), 'kept');
+      c.close();
+      assert.equal(await second.exit('SIGTERM'), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the queue and the gateway as the cluster runs them: on NATS, PostgreSQL and Redis, a packet queued and drained; both exit 0 on SIGTERM', async () => {
+    const [nats, postgres, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
+    try {
+      const opsPort = await freePort();
+      const queue = start('queue', { NATS_URL: nats.url, DATABASE_URL: postgres.url, OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort) });
+      await ready(`http://127.0.0.1:${opsPort}/readyz`, queue);
+      const port = await freePort();
+      const gateway = start('gateway', { NATS_URL: nats.url, REDIS_URL: redis.url, HOST: '127.0.0.1', PORT: String(port) });
+      await ready(`http://127.0.0.1:${port}/readyz`, gateway);
+      const url = `ws://127.0.0.1:${port}/v1`;
+      const a = client(url, newMailboxIdentity());
+      const away = newMailboxIdentity();
+      await a.connect();
+      for (let i = 0; i < 20; i++) await a.send(away.publicKey, enc(`q${i}`));
+      a.close();
+      const got: ReceivedMessage[] = [];
+      const c = client(url, away, got);
+      await c.connect();
+      await until(() => got.length === 20, 10_000, 'the queued packets');
+      assert.deepEqual(got.map((m) => dec(m.payload)), Array.from({ length: 20 }, (_, i) => `q${i}`));
+      c.close();
+      const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+      assert.match(metrics, /^tacit_queue_\w+/m, 'the queue serves its metrics');
+      assert.equal(await gateway.exit('SIGTERM'), 0);
+      assert.equal(await queue.exit('SIGTERM'), 0);
+    } finally {
+      await Promise.all([nats.stop(), postgres.stop(), redis.stop()]);
+    }
+  });
+
+  it('a bad environment: the node and the queue exit 78 naming it, the gateway without NATS_URL or REDIS_URL too', async () => {
+    const node = start('node', { PORT: 'not-a-port' });
+    assert.equal(await node.exit(), 78);
+    assert.match(node.out, /config_invalid/);
+    assert.match(node.out, /"variable":"PORT"/, "names the variable (the logger redacts fields called key)");
+    const queue = start('queue', {});
+    assert.equal(await queue.exit(), 78);
+    assert.match(queue.out, /DATABASE_URL|NATS_URL/);
+    const gateway = start('gateway', {});
+    assert.equal(await gateway.exit(), 78);
+    assert.match(gateway.out, /NATS_URL/);
+  });
+});
