@@ -26,6 +26,12 @@ export interface Bus {
     handler: (data: Uint8Array, subject: string) => void,
     opts?: { queue?: string },
   ): BusSubscription;
+  /**
+   * Resolves once the subscriptions made so far are in effect: a request published after it reaches
+   * them (NATS: one round trip to the server, which has then processed every SUB sent before it;
+   * in-process: at once). Never rejects: while disconnected, subscriptions are sent again on reconnect.
+   */
+  settled(): Promise<void>;
   /** Resolves once all outstanding work is flushed (NATS: drain). */
   close(): Promise<void>;
 }

@@ -15,6 +15,14 @@ describe(InProcessBus.name, () => {
     await sut.close();
   });
 
+  it('settled() resolves at once: subscriptions here are in effect when made', async () => {
+    const sut = new InProcessBus();
+    sut.serve('kit.settled', () => new Uint8Array([1]));
+    await sut.settled();
+    assert.deepEqual([...(await sut.request('kit.settled', new Uint8Array()))], [1]);
+    await sut.close();
+  });
+
   it('rejects with NoRespondersError when nobody serves the subject', async () => {
     const sut = new InProcessBus();
     await assert.rejects(sut.request('nobody.home', bytes('x')), NoRespondersError);

@@ -131,6 +131,11 @@ export class InProcessBus implements Bus {
     return this.#add(new _Sub(subject, opts.queue, handler, false, this.#remove));
   }
 
+  /** Subscriptions here are in effect as soon as they are made. */
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     // Like a NATS drain: messages already handed out are still handled, and replies delivered.

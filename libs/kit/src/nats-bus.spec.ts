@@ -96,6 +96,19 @@ describe(NatsBus.name, () => {
     assert.equal(text(await sut.request('kit.echo', bytes('hi'))), 'kit.echo:hi');
   });
 
+  it('settled(): a subscription made on one connection serves a request sent from another right after; a closed bus resolves too', async () => {
+    const server = await connect('settle-server');
+    const client = await connect('settle-client');
+    for (let i = 0; i < 100; i++) {
+      server.serve(`kit.settle.${i}`, () => bytes(`ok${i}`));
+      await server.settled();
+      assert.equal(text(await client.request(`kit.settle.${i}`, bytes(''))), `ok${i}`, `round ${i}`);
+    }
+    const gone = await connect('settle-gone');
+    await gone.close();
+    await gone.settled();
+  });
+
   it('routes each of many concurrent replies, answered out of order, to its own request', async () => {
     const sut = await connect('many');
     // Replies come back in reverse order of arrival, after a late one timed out and was dropped.

@@ -132,6 +132,18 @@ export class NatsBus implements Bus {
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * A round trip to the server (flush): every SUB sent before it has been processed there, so a
+   * request published from anywhere now reaches those subscriptions. Gives up after `timeoutMs`
+   * (default 2000) or at once while disconnected; it never rejects.
+   */
+  async settled(timeoutMs = 2000): Promise<void> {
+    if (!this.ready) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#nc.flush().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
   /** Readiness check: a round trip to the server; throws {@link UnavailableError} while disconnected. */
   async check(): Promise<void> {
     if (!this.ready) throw new UnavailableError(`NATS ${this.#status}`);

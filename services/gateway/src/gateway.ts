@@ -475,7 +475,7 @@ export class Gateway {
     });
   }
 
-  private onClaim(conn: ClientConnection, frame: ClaimFrame): void {
+  private async onClaim(conn: ClientConnection, frame: ClaimFrame): Promise<void> {
     const fresh = frame.dests.length;
     if (conn.claimed.size + fresh > this.deps.config.GATEWAY_MAX_CLAIMS) {
       this.deps.metrics.errors.inc({ code: String(ErrorCode.TOO_MANY_CLAIMS) });
@@ -493,24 +493,34 @@ export class Gateway {
       return;
     }
     let count = 0;
+    let subscribed = false;
     for (const dest of frame.dests) {
       const id = deriveMailboxId(dest, frame.peerKey);
       const key = keyOf(id);
       if (!conn.claimed.has(key)) {
         conn.claimed.set(key);
-        this.claimLocal(key, id, conn);
+        subscribed = this.claimLocal(key, id, conn) || subscribed;
       }
       count++;
     }
     this.deps.metrics.claims.inc(count);
+    // Answered (and drained) only once the bus serves the new mailboxes here: a packet sent the
+    // moment the client hears CLAIMED would otherwise find no one serving its mailbox, be queued
+    // after this drain had run, and wait there until the client's next drain.
+    if (subscribed) await this.deps.bus.settled();
     conn.send({ type: 'claimed', requestId: frame.requestId, count });
     this.redrain(conn);
   }
 
-  private claimLocal(key: string, id: Uint8Array, conn: ClientConnection): void {
+  /** Adds `conn` to the mailbox's claimants here; true when that made a new bus subscription. */
+  private claimLocal(key: string, id: Uint8Array, conn: ClientConnection): boolean {
     const claimants = this.local.get(key);
-    if (claimants) claimants.add(conn);
-    else this.local.set(key, new Claimants(this.deps.bus.serve(_MBX_SUBJECT + _hex(id), this.mailboxHandler), conn));
+    if (claimants) {
+      claimants.add(conn);
+      return false;
+    }
+    this.local.set(key, new Claimants(this.deps.bus.serve(_MBX_SUBJECT + _hex(id), this.mailboxHandler), conn));
+    return true;
   }
 
   private unclaimLocal(key: string, conn: ClientConnection): void {

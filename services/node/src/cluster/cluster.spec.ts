@@ -138,6 +138,20 @@ describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis
     await until(async () => (await sut.queuedRows()) === queued0, 5_000, 'acked rows deleted');
   });
 
+  it('a packet sent the moment its recipient has claimed on the other replica arrives at once (the claim is answered only once the replica serves the mailbox)', async () => {
+    const [g1, g2] = sut.gateways;
+    const a = client([g1!.url], newMailboxIdentity());
+    await a.connect();
+    for (let i = 0; i < 40; i++) {
+      const inbox: ReceivedMessage[] = [];
+      const b = client([i % 2 ? g2!.url : g1!.url], newMailboxIdentity(), inbox);
+      await b.connect();
+      await a.send(b.peerKey, enc(`first${i}`));
+      await until(() => inbox.length === 1, 3_000, `the first packet of recipient ${i}`);
+      b.close();
+    }
+  });
+
   it('a replica that stops answering (SIGSTOP): the sender queues after the live-ack timeout; once it resumes, each packet arrives once', async () => {
     const [g1, g2] = sut.gateways;
     const inB: ReceivedMessage[] = [];
