@@ -113,6 +113,34 @@ describe('each service started by its own main', { timeout: 120_000 }, () => {
     }
   });
 
+  it('the node killed (SIGKILL) right after its ACCEPTED: every accepted packet is in its data folder at the restart', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tacit-kill-'));
+    try {
+      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: dir };
+      const url = `ws://127.0.0.1:${env.PORT}/v1`;
+      const first = start('node', env);
+      await ready(`http://127.0.0.1:${env.PORT}/readyz`, first);
+      const a = client(url, newMailboxIdentity());
+      const away = newMailboxIdentity();
+      await a.connect();
+      await Promise.all(Array.from({ length: 50 }, (_, i) => a.send(away.publicKey, enc(`k${i}`))));
+      // Every send above was ACCEPTED: durably queued. Killed now, with no chance to flush anything.
+      assert.equal(await first.exit('SIGKILL'), null);
+      a.close();
+      const second = start('node', env);
+      await ready(`http://127.0.0.1:${env.PORT}/readyz`, second);
+      const got: ReceivedMessage[] = [];
+      const c = client(url, away, got);
+      await c.connect();
+      await until(() => got.length === 50, 10_000, 'the 50 accepted packets');
+      assert.deepEqual(new Set(got.map((m) => dec(m.payload))), new Set(Array.from({ length: 50 }, (_, i) => `k${i}`)));
+      c.close();
+      assert.equal(await second.exit('SIGTERM'), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the queue and the gateway as the cluster runs them: on NATS, PostgreSQL and Redis, a packet queued and drained; both exit 0 on SIGTERM', async () => {
     const [nats, postgres, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
     try {
