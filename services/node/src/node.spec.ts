@@ -96,6 +96,31 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
     b.close();
   });
 
+  it('a client offline for 30 days claims every epoch it missed in one CLAIM and drains a packet sent to it 10 days ago', async () => {
+    const metric = async (name: string, labels = '') => {
+      const text = await (await fetch(`${sut.httpUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(labels) && !l.startsWith('#'));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const day = 24 * 3_600_000;
+    const bId = newMailboxIdentity();
+    // The sender's clock says ten days ago: the packet goes to B's mailbox of that hour.
+    const a = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: newMailboxIdentity(), receive: false, now: () => Date.now() - 10 * day });
+    await a.connect();
+    await a.send(bId.publicKey, new TextEncoder().encode('from ten days ago'));
+    a.close();
+    const claimFrames = await metric('tacit_gateway_frames_total', 'type="claim"');
+    const claimed = await metric('tacit_gateway_claims_total');
+    const inbox: ReceivedMessage[] = [];
+    const b = new RelayClient({ urls: [sut.url], namespaceId: ns, identity: bId, onMessage: (m) => void inbox.push(m), lastSeenMs: Date.now() - 30 * day });
+    await b.connect();
+    await until(() => inbox.length === 1);
+    assert.equal(new TextDecoder().decode(inbox[0]!.payload), 'from ten days ago');
+    assert.equal((await metric('tacit_gateway_frames_total', 'type="claim"')) - claimFrames, 1, 'one CLAIM frame');
+    assert.ok((await metric('tacit_gateway_claims_total')) - claimed >= 720, 'every missed hour claimed');
+    b.close();
+  });
+
   it('holds a slow reader\'s unsent bytes to about GATEWAY_MAX_BUFFERED_BYTES plus one page, then drains it whole', async () => {
     const limit = 262_144;
     const slowDir = mkdtempSync(path.join(tmpdir(), 'tacit-node-slow-'));
