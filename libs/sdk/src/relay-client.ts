@@ -63,7 +63,7 @@ export interface RelayClientOptions {
   receive?: boolean;
   /** When the client was last online (ms), to claim the epochs missed since; default: only the skew window. */
   lastSeenMs?: number;
-  /** Packet ids remembered for dedup (default 100,000). */
+  /** Packet ids remembered for dedup (default 100,000; 1..2^26, else RangeError): 16 bytes each plus an index, grown as ids arrive. */
   dedupCapacity?: number;
   /** Reconnect backoff bounds (ms). */
   minBackoffMs?: number;
