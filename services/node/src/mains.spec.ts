@@ -74,6 +74,21 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
+/** Starts the node again on `env` (its port and data folder) and drains `n` packets for `identity`. */
+async function restartAndDrain(env: { PORT: string }, identity: MailboxIdentity, n: number): Promise<{ proc: Proc; got: ReceivedMessage[] }> {
+  const proc = start('node', env as Record<string, string>);
+  await ready(`http://127.0.0.1:${env.PORT}/readyz`, proc);
+  const got: ReceivedMessage[] = [];
+  const c = client(`ws://127.0.0.1:${env.PORT}/v1`, identity, got);
+  await c.connect();
+  try {
+    await until(() => got.length === n, 10_000, `the ${n} packets queued before the restart`);
+  } finally {
+    c.close();
+  }
+  return { proc, got };
+}
+
 describe('each service started by its own main', { timeout: 120_000 }, () => {
   after(async () => {
     await Promise.all(procs.map((p) => p.exit('SIGKILL')));
@@ -99,14 +114,8 @@ describe('each service started by its own main', { timeout: 120_000 }, () => {
       b.close();
       assert.equal(await first.exit('SIGTERM'), 0);
       // The same data folder: the queued packet is still there.
-      const second = start('node', env);
-      await ready(`http://127.0.0.1:${env.PORT}/readyz`, second);
-      const got: ReceivedMessage[] = [];
-      const c = client(url, away, got);
-      await c.connect();
-      await until(() => got.length === 1, 5000, 'the packet queued before the restart');
+      const { proc: second, got } = await restartAndDrain(env, away, 1);
       assert.equal(dec(got[0]!.payload), 'kept');
-      c.close();
       assert.equal(await second.exit('SIGTERM'), 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -127,14 +136,8 @@ describe('each service started by its own main', { timeout: 120_000 }, () => {
       // Every send above was ACCEPTED: durably queued. Killed now, with no chance to flush anything.
       assert.equal(await first.exit('SIGKILL'), null);
       a.close();
-      const second = start('node', env);
-      await ready(`http://127.0.0.1:${env.PORT}/readyz`, second);
-      const got: ReceivedMessage[] = [];
-      const c = client(url, away, got);
-      await c.connect();
-      await until(() => got.length === 50, 10_000, 'the 50 accepted packets');
+      const { proc: second, got } = await restartAndDrain(env, away, 50);
       assert.deepEqual(new Set(got.map((m) => dec(m.payload))), new Set(Array.from({ length: 50 }, (_, i) => `k${i}`)));
-      c.close();
       assert.equal(await second.exit('SIGTERM'), 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

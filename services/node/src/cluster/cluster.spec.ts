@@ -46,6 +46,47 @@ async function metric(port: number, name: string, labels = ''): Promise<number> 
   return sum;
 }
 
+/** A pair's two clients and what went between them. */
+interface Pair {
+  sender: RelayClient;
+  receiver: RelayClient;
+  inbox: ReceivedMessage[];
+  sent: string[];
+}
+
+/** `n` sender → receiver pairs across the two replicas, half each way; every client fails over to the other. */
+function crossPairs(n: number, urls1: string[], urls2: string[]): Pair[] {
+  return Array.from({ length: n }, (_, i) => {
+    const inbox: ReceivedMessage[] = [];
+    const sender = client(i % 2 ? urls1 : urls2, newMailboxIdentity());
+    const receiver = client(i % 2 ? urls2 : urls1, newMailboxIdentity(), inbox);
+    return { sender, receiver, inbox, sent: [] };
+  });
+}
+
+/** `rounds` packets per pair, all sent at once; `accepted()` counts the ACCEPTED so far. */
+function sendRounds(pairs: Pair[], rounds: number): { sends: Promise<void>[]; accepted: () => number } {
+  let accepted = 0;
+  const sends: Promise<void>[] = [];
+  for (let k = 0; k < rounds; k++) {
+    for (const [i, p] of pairs.entries()) {
+      const body = `p${i}-${k}`;
+      p.sent.push(body);
+      sends.push(p.sender.send(p.receiver.peerKey, enc(body)).then(() => void accepted++));
+    }
+  }
+  return { sends, accepted: () => accepted };
+}
+
+/** Each receiver surfaced exactly what was sent to it, each packet once. */
+function assertEachOnce(pairs: ReadonlyArray<{ inbox: ReceivedMessage[]; sent: string[] }>): void {
+  for (const p of pairs) {
+    const got = p.inbox.map((m) => dec(m.payload));
+    assert.equal(new Set(got).size, got.length, 'no packet surfaced twice');
+    assert.deepEqual(new Set(got), new Set(p.sent));
+  }
+}
+
 describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis', { timeout: 240_000 }, () => {
   let sut: Cluster;
   before(async () => {
@@ -259,33 +300,15 @@ describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis
     const [g1, g2] = sut.gateways;
     const urls1 = [g1!.url, g2!.url];
     const urls2 = [g2!.url, g1!.url];
-    const pairs = Array.from({ length: 20 }, (_, i) => {
-      const inbox: ReceivedMessage[] = [];
-      // Half the pairs send from replica 1 to replica 2, half the other way; each client fails over.
-      const sender = client(i % 2 ? urls1 : urls2, newMailboxIdentity());
-      const receiver = client(i % 2 ? urls2 : urls1, newMailboxIdentity(), inbox);
-      return { sender, receiver, inbox, sent: [] as string[] };
-    });
+    const pairs = crossPairs(20, urls1, urls2);
     await Promise.all(pairs.flatMap((p) => [p.sender.connect(), p.receiver.connect()]));
-    let accepted = 0;
-    const sends: Promise<void>[] = [];
-    for (let k = 0; k < 50; k++) {
-      for (const [i, p] of pairs.entries()) {
-        const body = `p${i}-${k}`;
-        p.sent.push(body);
-        sends.push(p.sender.send(p.receiver.peerKey, enc(body)).then(() => void accepted++));
-      }
-    }
-    await until(() => accepted >= 150, 20_000, 'some packets accepted before the kill');
+    const { sends, accepted } = sendRounds(pairs, 50);
+    await until(() => accepted() >= 150, 20_000, 'some packets accepted before the kill');
     await g1!.kill('SIGKILL');
     await Promise.all(sends);
-    assert.equal(accepted, 1000);
+    assert.equal(accepted(), 1000);
     await until(() => pairs.every((p) => p.inbox.length >= p.sent.length), 60_000, 'every accepted packet delivered');
-    for (const p of pairs) {
-      const got = p.inbox.map((m) => dec(m.payload));
-      assert.equal(new Set(got).size, got.length, 'no packet surfaced twice');
-      assert.deepEqual(new Set(got), new Set(p.sent));
-    }
+    assertEachOnce(pairs);
     for (const p of pairs) {
       p.sender.close();
       p.receiver.close();
@@ -313,12 +336,7 @@ describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis
     );
     assert.equal(await sut.queuedRows(), rowsBefore + 1200);
     // Live pairs both ways between the replicas.
-    const pairs = Array.from({ length: 10 }, (_, i) => {
-      const inbox: ReceivedMessage[] = [];
-      const sender = client(i % 2 ? urls1 : urls2, newMailboxIdentity());
-      const receiver = client(i % 2 ? urls2 : urls1, newMailboxIdentity(), inbox);
-      return { sender, receiver, inbox, sent: [] as string[] };
-    });
+    const pairs = crossPairs(10, urls1, urls2);
     await Promise.all(pairs.flatMap((p) => [p.sender.connect(), p.receiver.connect()]));
     // Each drainer handles its packets one at a time, 2 ms apiece (the SDK acks a packet when its
     // handler resolves): the drains are still under way, with packets out and unacked, at SIGTERM.
@@ -341,30 +359,18 @@ describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis
       return c;
     });
     await Promise.all(drainers.map((c) => c.connect()));
-    let accepted = 0;
-    const sends: Promise<void>[] = [];
-    for (let k = 0; k < 40; k++) {
-      for (const [i, p] of pairs.entries()) {
-        const body = `p${i}-${k}`;
-        p.sent.push(body);
-        sends.push(p.sender.send(p.receiver.peerKey, enc(body)).then(() => void accepted++));
-      }
-    }
-    await until(() => accepted >= 50 && offline.every((r) => r.inbox.length > 0), 20_000, 'live packets accepted and every drain under way');
+    const { sends, accepted } = sendRounds(pairs, 40);
+    await until(() => accepted() >= 50 && offline.every((r) => r.inbox.length > 0), 20_000, 'live packets accepted and every drain under way');
     assert.ok(offline.every((r) => r.inbox.length < r.sent.length), 'drains not finished at SIGTERM');
     const t0 = Date.now();
     await g2!.kill('SIGTERM');
     assert.equal(g2!.child!.exitCode, 0, 'a drain, not a crash');
     assert.ok(Date.now() - t0 < 15_000, `drained within the grace (${Date.now() - t0} ms)`);
     await Promise.all(sends);
-    assert.equal(accepted, 400);
+    assert.equal(accepted(), 400);
     const all = [...pairs, ...offline];
     await until(() => all.every((p) => p.inbox.length >= p.sent.length), 60_000, 'every accepted and every queued packet delivered');
-    for (const p of all) {
-      const got = p.inbox.map((m) => dec(m.payload));
-      assert.equal(new Set(got).size, got.length, 'no packet surfaced twice');
-      assert.deepEqual(new Set(got), new Set(p.sent));
-    }
+    assertEachOnce(all);
     // Those on replica 2 were told to go and came back through replica 1.
     const moved = [...drainers, ...pairs.filter((_, i) => i % 2 === 1).map((p) => p.receiver)];
     assert.ok(moved.every((c) => c.stats.goaways === 1), 'each client of replica 2 was told to go (GOAWAY)');
