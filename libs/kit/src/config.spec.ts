@@ -146,8 +146,9 @@ describe(loadConfigOrExit.name, () => {
     const entry = JSON.parse(lines[0]!);
     assert.equal(entry.level, 'error');
     assert.equal(entry.service, 'queue');
-    assert.equal(entry.event, 'config.invalid');
-    assert.deepEqual(entry.issues.map((i: { key: string }) => i.key), ['PORT', 'NODE_NAME']);
+    assert.equal(entry.event, 'config_invalid');
+    assert.deepEqual(entry.issues.map((i: { variable: string }) => i.variable), ['PORT', 'NODE_NAME']);
+    assert.ok(entry.issues.every((i: { problem: unknown }) => typeof i.problem === 'string' && i.problem.length > 0));
   });
 
   it('returns the config when it is valid', () => {

@@ -281,8 +281,10 @@ export function loadConfigOrExit<S extends ConfigSchema>(schema: S, opts: LoadCo
       ts: new Date().toISOString(),
       level: 'error',
       service: opts.service ?? 'unknown',
-      event: 'config.invalid',
-      issues: err.issues,
+      // The event and fields every service logs a bad environment with (the node through its logger,
+      // which redacts fields named like keys: hence `variable`).
+      event: 'config_invalid',
+      issues: err.issues.map((i) => ({ variable: i.key, problem: i.problem })),
     });
     // Synchronous, so the line is out before the process exits.
     (opts.write ?? ((l: string) => writeSync(1, `${l}\n`)))(line);

@@ -181,7 +181,8 @@ describe('each service started by its own main', { timeout: 120_000 }, () => {
     assert.match(node.out, /"variable":"PORT"/, "names the variable (the logger redacts fields called key)");
     const queue = start('queue', {});
     assert.equal(await queue.exit(), 78);
-    assert.match(queue.out, /DATABASE_URL|NATS_URL/);
+    assert.match(queue.out, /"event":"config_invalid"/);
+    assert.match(queue.out, /"variable":"(DATABASE_URL|NATS_URL)"/);
     const gateway = start('gateway', {});
     assert.equal(await gateway.exit(), 78);
     assert.match(gateway.out, /NATS_URL/);
