@@ -5,8 +5,14 @@
 /** Bytes of a 16-byte id (mailbox or packet). */
 const _ID = 16;
 
+/** Offsets in a DrainReply.packed record: seq (8 bytes), expiry day (4), mailbox id, packet id, length (4). */
+export const QUEUE_PACKED_DAY_AT = 8;
+export const QUEUE_PACKED_MAILBOX_AT = QUEUE_PACKED_DAY_AT + 4;
+export const QUEUE_PACKED_PACKET_ID_AT = QUEUE_PACKED_MAILBOX_AT + _ID;
+export const QUEUE_PACKED_LENGTH_AT = QUEUE_PACKED_PACKET_ID_AT + _ID;
+
 /** Bytes before a packet's own bytes in DrainReply.packed: seq (8), expiry day (4), mailbox id, packet id, length (4). */
-export const QUEUE_PACKED_HEAD = 8 + 4 + _ID + _ID + 4;
+export const QUEUE_PACKED_HEAD = QUEUE_PACKED_LENGTH_AT + 4;
 
 /** Bytes of one ref in AckRequest.packed_refs: mailbox id, packet id, expiry day (4). */
 export const QUEUE_PACKED_REF_BYTES = _ID + _ID + 4;
@@ -52,10 +58,10 @@ export function packPackets(packets: readonly PackedPacket[]): Uint8Array {
   let o = 0;
   for (const p of packets) {
     view.setBigUint64(o, p.seq);
-    view.setUint32(o + 8, p.expiryDay);
-    out.set(_id(p.mailboxId, 'mailboxId'), o + 12);
-    out.set(_id(p.packetId, 'packetId'), o + 12 + _ID);
-    view.setUint32(o + 12 + 2 * _ID, p.packet.length);
+    view.setUint32(o + QUEUE_PACKED_DAY_AT, p.expiryDay);
+    out.set(_id(p.mailboxId, 'mailboxId'), o + QUEUE_PACKED_MAILBOX_AT);
+    out.set(_id(p.packetId, 'packetId'), o + QUEUE_PACKED_PACKET_ID_AT);
+    view.setUint32(o + QUEUE_PACKED_LENGTH_AT, p.packet.length);
     out.set(p.packet, o + QUEUE_PACKED_HEAD);
     o += QUEUE_PACKED_HEAD + p.packet.length;
   }
@@ -68,14 +74,14 @@ export function unpackPackets(bytes: Uint8Array): PackedPacket[] {
   const out: PackedPacket[] = [];
   for (let o = 0; o < bytes.length; ) {
     if (o + QUEUE_PACKED_HEAD > bytes.length) throw new RangeError(`packed packets truncated at byte ${o} of ${bytes.length}`);
-    const length = view.getUint32(o + 12 + 2 * _ID);
+    const length = view.getUint32(o + QUEUE_PACKED_LENGTH_AT);
     const end = o + QUEUE_PACKED_HEAD + length;
     if (end > bytes.length) throw new RangeError(`packed packets truncated at byte ${o} of ${bytes.length}`);
     out.push({
       seq: view.getBigUint64(o),
-      expiryDay: view.getUint32(o + 8),
-      mailboxId: bytes.subarray(o + 12, o + 12 + _ID),
-      packetId: bytes.subarray(o + 12 + _ID, o + 12 + 2 * _ID),
+      expiryDay: view.getUint32(o + QUEUE_PACKED_DAY_AT),
+      mailboxId: bytes.subarray(o + QUEUE_PACKED_MAILBOX_AT, o + QUEUE_PACKED_MAILBOX_AT + _ID),
+      packetId: bytes.subarray(o + QUEUE_PACKED_PACKET_ID_AT, o + QUEUE_PACKED_PACKET_ID_AT + _ID),
       packet: bytes.subarray(o + QUEUE_PACKED_HEAD, end),
     });
     o = end;

@@ -13,6 +13,11 @@ import {
   QUEUE_PACKED_SEQ_BYTES,
   QUEUE_GROUP,
   QUEUE_SUBJECTS,
+  QUEUE_PACKED_DAY_AT,
+  QUEUE_PACKED_HEAD,
+  QUEUE_PACKED_LENGTH_AT,
+  QUEUE_PACKED_MAILBOX_AT,
+  QUEUE_PACKED_PACKET_ID_AT,
 } from './index.js';
 
 describe('tacit.queue.v1', () => {
@@ -84,6 +89,13 @@ describe('tacit.queue.v1', () => {
       assert.deepEqual(packAckSeqs([{ ...ids, seq }]), packAckSeqs([{ ...ids, seq: BigInt(seq) }]), String(seq));
     }
     for (const seq of [-1, 1.5, 2 ** 53, Number.NaN, Infinity]) assert.throws(() => packAckSeqs([{ ...ids, seq }]), RangeError, String(seq));
+  });
+
+  it('names the offsets of a packed record: seq, day, mailbox id, packet id, length, then the packet', () => {
+    assert.deepEqual(
+      [QUEUE_PACKED_DAY_AT, QUEUE_PACKED_MAILBOX_AT, QUEUE_PACKED_PACKET_ID_AT, QUEUE_PACKED_LENGTH_AT, QUEUE_PACKED_HEAD],
+      [8, 12, 28, 44, 48],
+    );
   });
 
   it('pins the bus subjects and queue group of tacit.queue.v1 (a wire contract between gateway and queue)', () => {

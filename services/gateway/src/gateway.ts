@@ -3,7 +3,17 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { blake3Keyed, ed25519 } from '@tacit/crypto';
 import { Metrics, NoRespondersError, type Bus, type BusSubscription } from '@tacit/kit';
-import { create, fromBinary, gatewayV1, QUEUE_PACKED_HEAD, toBinary } from '@tacit/proto';
+import {
+  create,
+  fromBinary,
+  gatewayV1,
+  QUEUE_PACKED_DAY_AT,
+  QUEUE_PACKED_HEAD,
+  QUEUE_PACKED_LENGTH_AT,
+  QUEUE_PACKED_MAILBOX_AT,
+  QUEUE_PACKED_PACKET_ID_AT,
+  toBinary,
+} from '@tacit/proto';
 import {
   ClientFrameType,
   ServerFrameType,
@@ -147,13 +157,6 @@ function _hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-// Offsets in a drained page's record (DrainReply.packed): seq, expiry day, mailbox id, packet id,
-// length, then the packet.
-const _PAGE_DAY_AT = 8;
-const _PAGE_MAILBOX_AT = 12;
-const _PAGE_PACKET_ID_AT = 28;
-const _PAGE_LENGTH_AT = 44;
-
 /** True when the 16 bytes at `a` and at `b` of `page` are equal. */
 function _sameId(page: Uint8Array, a: number, b: number): boolean {
   for (let i = 0; i < 16; i++) if (page[a + i] !== page[b + i]) return false;
@@ -173,7 +176,7 @@ export function deliverPage(conn: ClientConnection, page: Uint8Array): number {
   let last = -1;
   for (let o = 0; o < page.length; ) {
     if (o + QUEUE_PACKED_HEAD > page.length) throw new RangeError(`drained page truncated at byte ${o} of ${page.length}`);
-    const end = o + QUEUE_PACKED_HEAD + view.getUint32(o + _PAGE_LENGTH_AT);
+    const end = o + QUEUE_PACKED_HEAD + view.getUint32(o + QUEUE_PACKED_LENGTH_AT);
     if (end > page.length) throw new RangeError(`drained page truncated at byte ${o} of ${page.length}`);
     last = o;
     count++;
@@ -188,16 +191,16 @@ export function deliverPage(conn: ClientConnection, page: Uint8Array): number {
   let mailboxId!: Uint8Array;
   let mailboxAt = -1;
   for (let o = 0; o < page.length; ) {
-    const n = view.getUint32(o + _PAGE_LENGTH_AT);
-    if (mailboxAt < 0 || !_sameId(page, o + _PAGE_MAILBOX_AT, mailboxAt)) {
+    const n = view.getUint32(o + QUEUE_PACKED_LENGTH_AT);
+    if (mailboxAt < 0 || !_sameId(page, o + QUEUE_PACKED_MAILBOX_AT, mailboxAt)) {
       // A copy, not a view: an unacked entry must not keep the whole page alive.
       mailboxId = new Uint8Array(16);
-      for (let i = 0; i < 16; i++) mailboxId[i] = page[o + _PAGE_MAILBOX_AT + i]!;
-      mailboxAt = o + _PAGE_MAILBOX_AT;
+      for (let i = 0; i < 16; i++) mailboxId[i] = page[o + QUEUE_PACKED_MAILBOX_AT + i]!;
+      mailboxAt = o + QUEUE_PACKED_MAILBOX_AT;
     }
     // The seq as a number (exact below 2^53; the queue takes it only as a hint): no BigInt per packet.
     const seq = view.getUint32(o) * 0x1_0000_0000 + view.getUint32(o + 4);
-    if (conn.takeQueued(keyAt(page, o + _PAGE_PACKET_ID_AT), mailboxId, view.getUint32(o + _PAGE_DAY_AT), seq)) {
+    if (conn.takeQueued(keyAt(page, o + QUEUE_PACKED_PACKET_ID_AT), mailboxId, view.getUint32(o + QUEUE_PACKED_DAY_AT), seq)) {
       send.push(o);
       size += headerLength(n + 1) + n + 1;
     }
@@ -210,7 +213,7 @@ export function deliverPage(conn: ClientConnection, page: Uint8Array): number {
   let at = 0;
   for (let i = 0; i < send.length; i++) {
     const o = send[i]!;
-    const n = view.getUint32(o + _PAGE_LENGTH_AT);
+    const n = view.getUint32(o + QUEUE_PACKED_LENGTH_AT);
     at += writeHeader(frames, Opcode.BINARY, n + 1, at);
     frames[at++] = ServerFrameType.DELIVER;
     at += src.copy(frames, at, o + QUEUE_PACKED_HEAD, o + QUEUE_PACKED_HEAD + n);

@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from '@tacit/kit';
-import { QUEUE_PACKED_HEAD, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES, unpackPackets } from '@tacit/proto';
+import { QUEUE_PACKED_HEAD, QUEUE_PACKED_LENGTH_AT, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES, unpackPackets } from '@tacit/proto';
 import type { QueueClient } from './client.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import {
@@ -270,7 +270,7 @@ export class QueueService implements QueueClient {
     let count = 0;
     let more = false;
     while (end < page.length) {
-      const size = QUEUE_PACKED_HEAD + view.getUint32(end + QUEUE_PACKED_HEAD - 4);
+      const size = QUEUE_PACKED_HEAD + view.getUint32(end + QUEUE_PACKED_LENGTH_AT);
       if (count === limit || (count > 0 && end + size > this.#limits.maxDrainBytes)) {
         more = true;
         break;
