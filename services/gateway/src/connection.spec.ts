@@ -28,27 +28,28 @@ describe('keyOf', () => {
   });
 });
 
+/**
+ * An open connection over a stand-in socket (what sendRaw, sendFrames and canTake read), with a
+ * delivery window of `deliveryWindow`; `sent` is what went out, one entry per write.
+ */
+function openConnection(deliveryWindow: number): { conn: ClientConnection; sent: Uint8Array[] } {
+  const sent: Uint8Array[] = [];
+  const ws = {
+    readyState: 1,
+    bufferedAmount: 0,
+    cork() {},
+    uncork() {},
+    send: (b: Uint8Array) => (sent.push(b), true),
+    sendFrames: (b: Uint8Array) => (sent.push(b), true),
+  };
+  const limits = { maxBufferedBytes: 1 << 20, deliveryWindow, liveAckTimeoutMs: 60_000, connRate: 100, connBurst: 100 };
+  const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f' }, limits, Date.now());
+  conn.state = 'open';
+  return { conn, sent };
+}
+
 describe('ClientConnection: a packet out live and then drained from the queue', () => {
-  // The socket side of a connection: what sendRaw and canTake read, and what went out.
-  const socket = () => {
-    const sent: Uint8Array[] = [];
-    const ws = {
-      readyState: 1,
-      bufferedAmount: 0,
-      cork() {},
-      uncork() {},
-      send: (b: Uint8Array) => (sent.push(b), true),
-      sendFrames: (b: Uint8Array) => (sent.push(b), true),
-    };
-    return { ws: ws as unknown as WsSocket<ClientConnection>, sent };
-  };
-  const limits = { maxBufferedBytes: 1 << 20, deliveryWindow: 16, liveAckTimeoutMs: 60_000, connRate: 100, connBurst: 100 };
-  const open = () => {
-    const { ws, sent } = socket();
-    const conn = new ClientConnection(ws, { ipKey: 'ip', frameKey: 'f' }, limits, Date.now());
-    conn.state = 'open';
-    return { conn, sent };
-  };
+  const open = () => openConnection(16);
   const ids = () => ({ mailboxId: new Uint8Array(randomBytes(16)), packetId: new Uint8Array(randomBytes(16)) });
 
   it('takes nothing once the socket is closed', () => {
@@ -102,14 +103,7 @@ describe('ClientConnection: a packet out live and then drained from the queue', 
 });
 
 describe('deliverPage: a drained page read where it lies', () => {
-  const limits = { maxBufferedBytes: 1 << 20, deliveryWindow: 64, liveAckTimeoutMs: 60_000, connRate: 100, connBurst: 100 };
-  const open = () => {
-    const sent: Uint8Array[] = [];
-    const ws = { readyState: 1, bufferedAmount: 0, cork() {}, uncork() {}, send: (b: Uint8Array) => (sent.push(b), true), sendFrames: (b: Uint8Array) => (sent.push(b), true) };
-    const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f' }, limits, Date.now());
-    conn.state = 'open';
-    return { conn, sent };
-  };
+  const open = () => openConnection(64);
   /** The binary messages of a buffer of unmasked server frames. */
   const messages = (buf: Uint8Array): Uint8Array[] => {
     const out: Uint8Array[] = [];
