@@ -66,14 +66,6 @@ function client(url: string, identity: MailboxIdentity, inbox?: ReceivedMessage[
   });
 }
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Starts the node again on `env` (its port and data folder) and drains `n` packets for `identity`. */
 async function restartAndDrain(env: { PORT: string }, identity: MailboxIdentity, n: number): Promise<{ proc: Proc; got: ReceivedMessage[] }> {
   const proc = start('node', env as Record<string, string>);
@@ -82,7 +74,7 @@ async function restartAndDrain(env: { PORT: string }, identity: MailboxIdentity,
   const c = client(`ws://127.0.0.1:${env.PORT}/v1`, identity, got);
   await c.connect();
   try {
-    await until(() => got.length === n, 10_000, `the ${n} packets queued before the restart`);
+    await waitFor(() => got.length === n, { timeoutMs: 10_000, intervalMs: 10, what: `the ${n} packets queued before the restart` });
   } finally {
     c.close();
   }
@@ -109,7 +101,7 @@ describe('each service started by its own main', { timeout: 120_000 }, () => {
       await Promise.all([a.connect(), b.connect()]);
       await a.send(b.peerKey, enc('live'));
       await a.send(away.publicKey, enc('kept'));
-      await until(() => inbox.length === 1, 5000, 'the live packet');
+      await waitFor(() => inbox.length === 1, { timeoutMs: 5000, intervalMs: 10, what: 'the live packet' });
       a.close();
       b.close();
       assert.equal(await first.exit('SIGTERM'), 0);
@@ -162,7 +154,7 @@ describe('each service started by its own main', { timeout: 120_000 }, () => {
       const got: ReceivedMessage[] = [];
       const c = client(url, away, got);
       await c.connect();
-      await until(() => got.length === 20, 10_000, 'the queued packets');
+      await waitFor(() => got.length === 20, { timeoutMs: 10_000, intervalMs: 10, what: 'the queued packets' });
       assert.deepEqual(got.map((m) => dec(m.payload)), Array.from({ length: 20 }, (_, i) => `q${i}`));
       c.close();
       const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();

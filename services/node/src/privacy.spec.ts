@@ -8,37 +8,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@tacit/kit';
-import { currentEpoch, decodeServerFrame, destHash, encodeClientFrame, mailboxId, type ServerFrame } from '@tacit/protocol';
+import { currentEpoch, destHash, encodeClientFrame, mailboxId } from '@tacit/protocol';
 import { newMailboxIdentity, RelayClient, type MailboxIdentity, type ReceivedMessage } from '@tacit/sdk';
+import { waitFor } from '@tacit/testing';
 import { startNode, type RunningNode } from './node.js';
+import { openRaw } from './raw-client.js';
 
 const ns = new Uint8Array(randomBytes(32));
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** The spellings an id could take in a log line or a metric label. */
 function spellings(b: Uint8Array): string[] {
   const buf = Buffer.from(b);
   return [buf.toString('hex'), buf.toString('hex').toUpperCase(), buf.toString('base64').replace(/=+$/, ''), buf.toString('base64url')];
-}
-
-/** A raw WebSocket that says HELLO and collects server frames. */
-async function raw(url: string): Promise<{ ws: WebSocket; frames: ServerFrame[]; challenge: Uint8Array }> {
-  const ws = new WebSocket(url);
-  ws.binaryType = 'arraybuffer';
-  const frames: ServerFrame[] = [];
-  ws.addEventListener('message', (ev) => frames.push(decodeServerFrame(new Uint8Array(ev.data as ArrayBuffer))));
-  await new Promise((r) => ws.addEventListener('open', r));
-  ws.send(encodeClientFrame({ type: 'hello', minVersion: 1, maxVersion: 1 }));
-  await until(() => frames.some((f) => f.type === 'welcome'));
-  const welcome = frames.find((f) => f.type === 'welcome') as Extract<ServerFrame, { type: 'welcome' }>;
-  return { ws, frames, challenge: welcome.challenge };
 }
 
 describe('what the relay keeps of its traffic: logs and metrics', () => {
@@ -82,22 +63,22 @@ describe('what the relay keeps of its traffic: logs and metrics', () => {
         }
       }
       await c.connect();
-      await until(() => inboxes.every((box) => box.length === 10));
+      await waitFor(() => inboxes.every((box) => box.length === 10), { timeoutMs: 5000, intervalMs: 10, what: 'every inbox' });
       for (const box of inboxes) for (const m of box) secrets.push(m.packetId);
       // Bad input: a claim with a bad proof, an ack of an unknown packet, a malformed frame, a flood.
-      const bad = await raw(sut.url);
+      const bad = await openRaw(sut.url);
       const dests = [destHash(ns, ids[0]!.publicKey, epoch)];
-      bad.ws.send(encodeClientFrame({ type: 'claim', requestId: 1, peerKey: ids[0]!.publicKey, signature: new Uint8Array(64), dests }));
+      bad.send(encodeClientFrame({ type: 'claim', requestId: 1, peerKey: ids[0]!.publicKey, signature: new Uint8Array(64), dests }));
       const unknown = new Uint8Array(randomBytes(16));
       secrets.push(unknown);
-      bad.ws.send(encodeClientFrame({ type: 'ack', packetIds: [unknown] }));
-      await until(() => bad.frames.filter((f) => f.type === 'error').length >= 2);
-      const flood = await raw(sut.url);
-      for (let i = 0; i < 60; i++) flood.ws.send(encodeClientFrame({ type: 'ping', nonce: new Uint8Array(8) }));
-      await until(() => flood.frames.some((f) => f.type === 'error'));
-      bad.ws.send(Uint8Array.of(0x7f, 1, 2, 3));
-      await until(() => bad.ws.readyState === WebSocket.CLOSED);
-      flood.ws.close();
+      bad.send(encodeClientFrame({ type: 'ack', packetIds: [unknown] }));
+      await waitFor(() => bad.frames.filter((f) => f.type === 'error').length >= 2, { timeoutMs: 5000, intervalMs: 10, what: 'two error frames' });
+      const flood = await openRaw(sut.url);
+      for (let i = 0; i < 60; i++) flood.send(encodeClientFrame({ type: 'ping', nonce: new Uint8Array(8) }));
+      await flood.error();
+      bad.send(Uint8Array.of(0x7f, 1, 2, 3));
+      await bad.closed;
+      flood.close();
       const metrics = await (await fetch(`${sut.httpUrl}/metrics`)).text();
       const text = `${lines.join('\n')}\n${metrics}`;
       assert.ok(lines.length > 0 && metrics.includes('tacit_gateway_'), 'there are logs and metrics to read');
