@@ -4,8 +4,28 @@
  * @module
  */
 
+/**
+ * Headers of one bus message, by lowercase name: W3C trace context (`traceparent`, `tracestate`)
+ * travels here, so a trace crosses NATS without touching payloads. Typed errors use their own.
+ */
+export type BusHeaders = Readonly<Record<string, string>>;
+
 /** Answers one request; a thrown {@link TacitError} reaches the requester as the same class. */
-export type BusHandler = (data: Uint8Array, subject: string) => Promise<Uint8Array> | Uint8Array;
+export type BusHandler = (data: Uint8Array, subject: string, headers: BusHeaders | undefined) => Promise<Uint8Array> | Uint8Array;
+
+/** Receives one event (or a copy of a request). */
+export type BusListener = (data: Uint8Array, subject: string, headers: BusHeaders | undefined) => void;
+
+/** Options of {@link Bus.request}. */
+export interface BusRequestOptions {
+  /** Give up after this long (default {@link DEFAULT_REQUEST_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /**
+   * Headers to send. Without them, the active trace context is sent when a sampled span is active
+   * (see tracing.ts); with them, exactly these.
+   */
+  headers?: BusHeaders;
+}
 
 /** Handle returned by `serve`/`subscribe`. */
 export interface BusSubscription {
@@ -15,17 +35,13 @@ export interface BusSubscription {
 /** Request/reply and events between services. */
 export interface Bus {
   /** Request/reply; rejects with the typed TacitError the responder threw, NoRespondersError when nobody serves the subject, TimeoutError after timeoutMs (default 5000). */
-  request(subject: string, data: Uint8Array, opts?: { timeoutMs?: number }): Promise<Uint8Array>;
+  request(subject: string, data: Uint8Array, opts?: BusRequestOptions): Promise<Uint8Array>;
   /** Serve requests; with `queue`, one member of the group answers each request. Handler errors travel back typed. */
   serve(subject: string, handler: BusHandler, opts?: { queue?: string }): BusSubscription;
-  /** Fire-and-forget event. */
-  publish(subject: string, data: Uint8Array): void;
+  /** Fire-and-forget event; headers as for {@link request}. */
+  publish(subject: string, data: Uint8Array, opts?: { headers?: BusHeaders }): void;
   /** Receive events (and copies of requests) on `subject`; with `queue`, one member of the group gets each. */
-  subscribe(
-    subject: string,
-    handler: (data: Uint8Array, subject: string) => void,
-    opts?: { queue?: string },
-  ): BusSubscription;
+  subscribe(subject: string, handler: BusListener, opts?: { queue?: string }): BusSubscription;
   /**
    * Resolves once the subscriptions made so far are in effect: a request published after it reaches
    * them (NATS: one round trip to the server, which has then processed every SUB sent before it;

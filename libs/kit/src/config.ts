@@ -144,6 +144,14 @@ export function port<const O extends FieldOptions<number> = Record<never, never>
   return _field('port', opts, (raw) => _inRange(_parseInt(raw), 0, 65_535));
 }
 
+/** A fraction from 0 to 1, like `0.25` or `1e-3`. */
+export function ratio<const O extends FieldOptions<number> = Record<never, never>>(opts?: O): ConfigField<FieldValue<number, O>> {
+  return _field('ratio', opts, (raw) => {
+    if (!/^(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(raw)) _bad('expected a ratio from 0 to 1, like 0.25');
+    return _inRange(Number(raw), 0, 1);
+  });
+}
+
 const _TRUE = new Set(['true', '1', 'yes', 'on']);
 const _FALSE = new Set(['false', '0', 'no', 'off']);
 

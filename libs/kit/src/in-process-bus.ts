@@ -11,8 +11,12 @@ import {
   type Bus,
   type BusErrorListener,
   type BusHandler,
+  type BusHeaders,
+  type BusListener,
+  type BusRequestOptions,
   type BusSubscription,
 } from './bus.js';
+import { traceHeaders, withTraceHeaders } from './tracing.js';
 import {
   errorFromHeaders,
   errorToHeaders,
@@ -42,7 +46,7 @@ class _Sub implements BusSubscription {
   constructor(
     readonly pattern: string,
     readonly queue: string | undefined,
-    readonly handler: BusHandler | ((data: Uint8Array, subject: string) => void),
+    readonly handler: BusHandler | BusListener,
     serves: boolean,
     /** The bus's removal function, shared by all its subscriptions. */
     private readonly remove: (sub: _Sub) => void,
@@ -87,7 +91,7 @@ export class InProcessBus implements Bus {
     this.#onError = opts.onError ?? (() => {});
   }
 
-  request(subject: string, data: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+  request(subject: string, data: Uint8Array, opts: BusRequestOptions = {}): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(new UnavailableError('bus closed'));
     try {
       assertSubject(subject);
@@ -99,6 +103,7 @@ export class InProcessBus implements Bus {
     // makes the request wait for its timeout, and so it does here.
     if (targets.length === 0) return Promise.reject(new NoRespondersError('no responders'));
     const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const headers = _copy(opts.headers ?? traceHeaders());
     return new Promise<Uint8Array>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => settle({ error: new TimeoutError(`request to ${subject} timed out after ${timeoutMs} ms`) }), timeoutMs);
@@ -109,7 +114,7 @@ export class InProcessBus implements Bus {
         if ('data' in result) resolve(result.data);
         else reject(result.error);
       };
-      for (const sub of targets) this.#deliver(sub, subject, data, settle);
+      for (const sub of targets) this.#deliver(sub, subject, data, settle, headers);
     });
   }
 
@@ -117,17 +122,14 @@ export class InProcessBus implements Bus {
     return this.#add(new _Sub(subject, opts.queue, handler, true, this.#remove));
   }
 
-  publish(subject: string, data: Uint8Array): void {
+  publish(subject: string, data: Uint8Array, opts: { headers?: BusHeaders } = {}): void {
     if (this.#closed) throw new UnavailableError('bus closed');
     assertSubject(subject);
-    for (const sub of this.#route(subject)) this.#deliver(sub, subject, data, undefined);
+    const headers = _copy(opts.headers ?? traceHeaders());
+    for (const sub of this.#route(subject)) this.#deliver(sub, subject, data, undefined, headers);
   }
 
-  subscribe(
-    subject: string,
-    handler: (data: Uint8Array, subject: string) => void,
-    opts: { queue?: string } = {},
-  ): BusSubscription {
+  subscribe(subject: string, handler: BusListener, opts: { queue?: string } = {}): BusSubscription {
     return this.#add(new _Sub(subject, opts.queue, handler, false, this.#remove));
   }
 
@@ -198,28 +200,28 @@ export class InProcessBus implements Bus {
     return out;
   }
 
-  #deliver(sub: _Sub, subject: string, data: Uint8Array, reply: _Reply | undefined): void {
+  #deliver(sub: _Sub, subject: string, data: Uint8Array, reply: _Reply | undefined, headers: BusHeaders | undefined): void {
     // Copy, so neither side can see the other mutate the buffer afterwards: over NATS it is a copy.
     const copy = data.slice();
     const run = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => (sub.active ? this.#run(sub, subject, copy, reply) : undefined))
+      .then(() => (sub.active ? withTraceHeaders(headers, () => this.#run(sub, subject, copy, reply, headers)) : undefined))
       .finally(() => this.#inflight.delete(run));
     this.#inflight.add(run);
   }
 
-  async #run(sub: _Sub, subject: string, data: Uint8Array, reply: _Reply | undefined): Promise<void> {
+  async #run(sub: _Sub, subject: string, data: Uint8Array, reply: _Reply | undefined, headers: BusHeaders | undefined): Promise<void> {
     if (!sub.serves) {
       try {
         // Typed as returning void, but an async listener returns a promise: its rejection must
         // reach onError, not crash the process as an unhandled rejection.
-        await sub.handler(data, subject);
+        await sub.handler(data, subject, headers);
       } catch (err) {
         this.#onError(err, subject);
       }
       return;
     }
     try {
-      const out = await (sub.handler as BusHandler)(data, subject);
+      const out = await (sub.handler as BusHandler)(data, subject, headers);
       if (!(out instanceof Uint8Array)) throw new InternalError('handler returned no bytes');
       reply?.({ data: out.slice() });
     } catch (err) {
@@ -229,6 +231,14 @@ export class InProcessBus implements Bus {
       reply?.({ error: errorFromHeaders((name) => headers[name])! });
     }
   }
+}
+
+/** A frozen copy of `headers` by lowercase name (as NATS delivers them), or undefined. */
+function _copy(headers: BusHeaders | undefined): BusHeaders | undefined {
+  if (headers === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return Object.freeze(out);
 }
 
 function _isWildcard(pattern: string): boolean {

@@ -9,13 +9,13 @@ const capture = (opts: Partial<LoggerOptions> = {}): { sut: Logger; lines: () =>
 };
 
 describe(Logger.name, () => {
-  it('writes one JSON line per event with ts, level, service, event first', () => {
+  it('writes one JSON line per event with level, ts, service, event first', () => {
     const { sut, raw, lines } = capture();
     sut.info('queue.started', { port: 8080 });
     assert.equal(raw.length, 1);
     assert.doesNotMatch(raw[0]!, /\n/);
     assert.deepEqual(lines()[0], { ts: '1970-01-01T00:00:00.000Z', level: 'info', service: 'queue', event: 'queue.started', port: 8080 });
-    assert.deepEqual(Object.keys(lines()[0]!).slice(0, 4), ['ts', 'level', 'service', 'event']);
+    assert.deepEqual(Object.keys(lines()[0]!).slice(0, 4), ['level', 'ts', 'service', 'event']);
   });
 
   it('filters by level', () => {

@@ -1,10 +1,13 @@
 /**
- * JSON logs, one line per event on stdout: `{ts, level, service, event, ...fields}`. Every field
- * passes a guard that keeps user data out: values under names like hash, dest, key, payload,
- * token, secret (and ip, unless the operator opts in) are redacted, and bytes are never printed.
- * Levels: `error` is for bugs only; an expected failure (bad input, a peer gone) is `warn` or less.
+ * JSON logs through pino, one line per event on stdout: `{level, ts, service, event, ...fields}`.
+ * Every field passes a guard that keeps user data out: values under names like hash, dest, key,
+ * payload, token, secret (and ip, unless the operator opts in) are redacted, and bytes are never
+ * printed. pino's own `redact` matches exact paths only, so the guard (by the words of a field's
+ * name, at any depth) runs as its log formatter and covers lines Nest writes through nestjs-pino
+ * too. Levels: `error` is for bugs only; an expected failure (bad input, a peer gone) is `warn` or less.
  * @module
  */
+import { pino, type Logger as PinoLogger } from 'pino';
 
 /** Log severity, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -17,8 +20,6 @@ export const REDACTED = '[redacted]';
 /** Replacement for byte values (Uint8Array, Buffer, ArrayBuffer, DataView), whatever their name. */
 export const REDACTED_BYTES = '[bytes]';
 
-const _RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const _RESERVED = new Set(['ts', 'level', 'service', 'event']);
 
 // Matched against the words of a field name (destHash -> dest, hash; api_key -> api, key), so a
 // field is caught however it is spelled. Erring towards redaction is the point.
@@ -118,65 +119,105 @@ export interface LoggerOptions extends ScrubOptions {
   now?: () => Date;
 }
 
+/** Paths pino redacts before the guard runs: request parts nestjs-pino's HTTP logs would carry. */
+export const REDACT_PATHS: readonly string[] = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-forwarded-for"]',
+  'req.remoteAddress',
+  'req.remotePort',
+  'res.headers["set-cookie"]',
+];
+
+// The envelope (level, ts, service, event) is written by the logger; bound or logged fields of
+// those names are dropped so they cannot spoof it.
+function _scrubBindings(obj: Record<string, unknown>, opts: ScrubOptions): Record<string, unknown> {
+  const out = scrubFields(obj, opts);
+  for (const k of ['ts', 'level', 'service', 'event']) delete out[k];
+  return out;
+}
+
+function _scrubLine(obj: Record<string, unknown>, opts: ScrubOptions): Record<string, unknown> {
+  const out = scrubFields(obj, opts);
+  for (const k of ['ts', 'level', 'service']) delete out[k];
+  return out;
+}
+
+/** `fields` with `event` first (and not overridden by a field of that name). */
+function _line(event: string, fields: LogFields | undefined): Record<string, unknown> {
+  const o: Record<string, unknown> = { event: undefined, ...fields };
+  o.event = event;
+  return o;
+}
+
+/** The pino instance behind a service's logs (also Nest's, through nestjs-pino). */
+export function createPino(opts: LoggerOptions): PinoLogger {
+  const now = opts.now ?? (() => new Date());
+  const scrub: ScrubOptions = { logClientIps: opts.logClientIps ?? false };
+  const write = opts.write;
+  const service = JSON.stringify(opts.service);
+  return pino(
+    {
+      level: opts.level ?? 'info',
+      // The service goes beside the time, not in pino's base bindings: bindings pass the guard
+      // below, which drops a bound `service` so a child cannot spoof it.
+      base: undefined,
+      timestamp: () => `,"ts":"${now().toISOString()}","service":${service}`,
+      messageKey: 'event',
+      redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+      // The guard already turned errors into {name, message, code, stack, cause}: keep that shape.
+      serializers: { err: (v: unknown) => v },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Child bindings and every logged object pass the guard; the envelope cannot be spoofed.
+        bindings: (b) => _scrubBindings(b ?? {}, scrub),
+        log: (o) => _scrubLine(o, scrub),
+      },
+    },
+    write ? { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line) } : pino.destination({ dest: 1, sync: true }),
+  );
+}
+
 /** A structured logger; {@link Logger.child} binds fields onto every later line. */
 export class Logger {
-  readonly #opts: Required<Omit<LoggerOptions, 'logClientIps'>> & ScrubOptions;
-  readonly #bound: Record<string, unknown>;
-  readonly #min: number;
+  /** The pino logger underneath (nestjs-pino writes Nest's own lines through it). */
+  readonly pino: PinoLogger;
+  readonly #scrub: ScrubOptions;
 
-  constructor(opts: LoggerOptions, bound: LogFields = {}) {
-    this.#opts = {
-      service: opts.service,
-      level: opts.level ?? 'info',
-      write: opts.write ?? ((line) => process.stdout.write(`${line}\n`)),
-      now: opts.now ?? (() => new Date()),
-      logClientIps: opts.logClientIps ?? false,
-    };
-    this.#min = _RANK[this.#opts.level];
-    this.#bound = scrubFields(bound, this.#opts);
+  constructor(opts: LoggerOptions, pinoLogger?: PinoLogger) {
+    this.#scrub = { logClientIps: opts.logClientIps ?? false };
+    this.pino = pinoLogger ?? createPino(opts);
   }
 
   /** Diagnostic detail, off by default. */
   debug(event: string, fields?: LogFields): void {
-    this.#log('debug', event, fields);
+    if (this.pino.isLevelEnabled('debug')) this.pino.debug(_line(event, fields));
   }
 
   /** Normal operation worth a line: started, connected, drained. */
   info(event: string, fields?: LogFields): void {
-    this.#log('info', event, fields);
+    if (this.pino.isLevelEnabled('info')) this.pino.info(_line(event, fields));
   }
 
   /** Something expected went wrong (dependency down, bad input at volume); the service copes. */
   warn(event: string, fields?: LogFields): void {
-    this.#log('warn', event, fields);
+    if (this.pino.isLevelEnabled('warn')) this.pino.warn(_line(event, fields));
   }
 
   /** A bug: something that should never happen did. */
   error(event: string, fields?: LogFields): void {
-    this.#log('error', event, fields);
+    this.pino.error(_line(event, fields));
   }
 
   /** A logger that adds `fields` to every line (after the guard). */
   child(fields: LogFields): Logger {
-    return new Logger(this.#opts, { ...this.#bound, ...fields });
+    // pino passes only the root's bindings through formatters.bindings, so a child's go through the guard here.
+    return new Logger({ service: '', ...this.#scrub }, this.pino.child(_scrubBindings({ ...fields }, this.#scrub)));
   }
 
   /** True when lines of `level` are written; lets callers skip building costly fields. */
   isLevelEnabled(level: LogLevel): boolean {
-    return _RANK[level] >= this.#min;
-  }
-
-  #log(level: LogLevel, event: string, fields: LogFields | undefined): void {
-    if (_RANK[level] < this.#min) return;
-    const line: Record<string, unknown> = {
-      ts: this.#opts.now().toISOString(),
-      level,
-      service: this.#opts.service,
-      event,
-    };
-    const extra = fields ? { ...this.#bound, ...scrubFields(fields, this.#opts) } : this.#bound;
-    for (const [k, v] of Object.entries(extra)) if (!_RESERVED.has(k)) line[k] = v;
-    this.#opts.write(JSON.stringify(line));
+    return this.pino.isLevelEnabled(level);
   }
 }
 

@@ -56,6 +56,8 @@ function _drainCells(this: Counter<string>): void {
 }
 
 const _samplers = new WeakMap<object, () => number>();
+// Per registry, so every Metrics made by forService() on it shares the hooks.
+const _collectHooks = new WeakMap<Registry, Array<() => void>>();
 
 // A gauge's `collect`: sets it from its sampler, if it has one.
 function _sampleGauge(this: Gauge<string>): void {
@@ -141,8 +143,20 @@ export class Metrics {
     return this.registry.contentType;
   }
 
+  /**
+   * Runs `collect` before every {@link text}: for figures a service keeps as plain counters and
+   * hands over when scraped (the queue's stats). Returns the function that removes it.
+   */
+  onCollect(collect: () => void): () => void {
+    const hooks = _collectHooks.get(this.registry) ?? [];
+    _collectHooks.set(this.registry, hooks);
+    hooks.push(collect);
+    return () => hooks.splice(hooks.indexOf(collect) >>> 0, 1);
+  }
+
   /** Every metric in Prometheus text exposition format. */
   text(): Promise<string> {
+    for (const hook of _collectHooks.get(this.registry) ?? []) hook();
     return this.registry.metrics();
   }
 

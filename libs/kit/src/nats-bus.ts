@@ -20,8 +20,12 @@ import {
   type Bus,
   type BusErrorListener,
   type BusHandler,
+  type BusHeaders,
+  type BusListener,
+  type BusRequestOptions,
   type BusSubscription,
 } from './bus.js';
+import { traceHeaders, withTraceHeaders } from './tracing.js';
 import {
   errorFromHeaders,
   errorToHeaders,
@@ -159,23 +163,24 @@ export class NatsBus implements Bus {
    * Error with a stack for every request, even a successful one (RequestOne.cancel): ~10 % of a
    * sending gateway's CPU when every packet is a request. Here a reply costs a map lookup.
    */
-  request(subject: string, data: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+  request(subject: string, data: Uint8Array, opts: BusRequestOptions = {}): Promise<Uint8Array> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     assertSubject(subject);
     if (this.#closing) return Promise.reject(new UnavailableError('bus closed'));
     const mux = this.#mux ?? this.#startMux();
     const token = (this.#nextToken++).toString(36);
+    const headers = _toNats(opts.headers ?? traceHeaders());
     return new Promise<Uint8Array>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (mux.pending.delete(token)) reject(new TimeoutError(`request to ${subject} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       mux.pending.set(token, { resolve, reject, timer });
       try {
-        this.#nc.publish(subject, data, { reply: mux.prefix + token });
+        this.#nc.publish(subject, data, headers ? { reply: mux.prefix + token, headers } : { reply: mux.prefix + token });
       } catch (err) {
         clearTimeout(timer);
         mux.pending.delete(token);
-        reject(_fromNats(err, subject, timeoutMs));
+        reject(_fromNatsError(err, subject, timeoutMs));
       }
     });
   }
@@ -211,27 +216,25 @@ export class NatsBus implements Bus {
     return this.#subscribe(subject, opts.queue, (msg) => this.#track(this.#answer(msg, handler)));
   }
 
-  publish(subject: string, data: Uint8Array): void {
+  publish(subject: string, data: Uint8Array, opts: { headers?: BusHeaders } = {}): void {
     assertSubject(subject);
+    const headers = _toNats(opts.headers ?? traceHeaders());
     try {
-      this.#nc.publish(subject, data);
+      this.#nc.publish(subject, data, headers ? { headers } : undefined);
     } catch (err) {
-      throw _fromNats(err, subject, 0);
+      throw _fromNatsError(err, subject, 0);
     }
   }
 
-  subscribe(
-    subject: string,
-    handler: (data: Uint8Array, subject: string) => void,
-    opts: { queue?: string } = {},
-  ): BusSubscription {
+  subscribe(subject: string, handler: BusListener, opts: { queue?: string } = {}): BusSubscription {
     return this.#subscribe(subject, opts.queue, (msg) => {
       // Typed as returning void, but an async listener returns a promise: its rejection must
       // reach onError, not crash the process as an unhandled rejection.
       this.#track(
         (async () => {
           try {
-            await handler(msg.data, msg.subject);
+            const headers = _fromNats(msg);
+            await withTraceHeaders(headers, () => handler(msg.data, msg.subject, headers));
           } catch (err) {
             this.#onError(err, msg.subject);
           }
@@ -279,7 +282,7 @@ export class NatsBus implements Bus {
         },
       });
     } catch (err) {
-      throw _fromNats(err, subject, 0);
+      throw _fromNatsError(err, subject, 0);
     }
     this.#subs.add(sub);
     return {
@@ -293,7 +296,8 @@ export class NatsBus implements Bus {
   async #answer(msg: Msg, handler: BusHandler): Promise<void> {
     let out: Uint8Array;
     try {
-      out = await handler(msg.data, msg.subject);
+      const headers = _fromNats(msg);
+      out = await withTraceHeaders(headers, () => handler(msg.data, msg.subject, headers));
       if (!(out instanceof Uint8Array)) throw new InternalError('handler returned no bytes');
     } catch (err) {
       if (!isTacitError(err) || err instanceof InternalError) this.#onError(err, msg.subject);
@@ -358,7 +362,24 @@ export class NatsBus implements Bus {
   }
 }
 
-function _fromNats(err: unknown, subject: string, timeoutMs: number): TacitError {
+/** nats.js headers of `headers`, or undefined for none (most messages: no header block is sent). */
+function _toNats(headers: BusHeaders | undefined): ReturnType<typeof natsHeaders> | undefined {
+  if (headers === undefined) return undefined;
+  let h: ReturnType<typeof natsHeaders> | undefined;
+  for (const [k, v] of Object.entries(headers)) (h ??= natsHeaders()).set(k, v);
+  return h;
+}
+
+/** The headers of a received message by lowercase name, or undefined when it has none. */
+function _fromNats(msg: Msg): BusHeaders | undefined {
+  const h = msg.headers;
+  if (!h) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of h.keys()) out[k.toLowerCase()] = h.get(k);
+  return out;
+}
+
+function _fromNatsError(err: unknown, subject: string, timeoutMs: number): TacitError {
   if (isTacitError(err)) return err;
   if (err instanceof natsErrors.TimeoutError) {
     return new TimeoutError(`request to ${subject} timed out after ${timeoutMs} ms`, { cause: err });
