@@ -1,5 +1,7 @@
-// Where the messages of tacit.queue.v1 travel on the bus: one definition for the queue that serves
-// them and the gateways that call it, so the two cannot drift apart.
+// Every bus subject of every service, defined once: the service that serves it and every caller
+// import it from here, so the two cannot drift apart.
+import { busRoute } from './routes.js';
+import * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
 
 /** Bus subjects of the queue's request/reply API (each carries the request of the same name). */
 export const QUEUE_SUBJECTS = Object.freeze({
@@ -10,3 +12,41 @@ export const QUEUE_SUBJECTS = Object.freeze({
 
 /** Queue group the queue's replicas serve in: each request reaches one replica. */
 export const QUEUE_GROUP = 'queue';
+
+/** The queue's API: subject, queue group and messages of each request. */
+export const QUEUE_ROUTES = Object.freeze({
+  enqueue: busRoute(QUEUE_SUBJECTS.enqueue, queueV1.EnqueueRequestSchema, queueV1.EnqueueReplySchema, QUEUE_GROUP),
+  drain: busRoute(QUEUE_SUBJECTS.drain, queueV1.DrainRequestSchema, queueV1.DrainReplySchema, QUEUE_GROUP),
+  ack: busRoute(QUEUE_SUBJECTS.ack, queueV1.AckRequestSchema, queueV1.AckReplySchema, QUEUE_GROUP),
+});
+
+/**
+ * What one queue request may carry: the queue refuses more with InvalidArgumentError, and its
+ * client splits larger work into requests within them.
+ */
+export const QUEUE_LIMITS = Object.freeze({
+  /** Packets in one EnqueueRequest. */
+  maxEnqueuePackets: 1000,
+  /** DrainRequest.limit at most. */
+  maxDrainLimit: 1000,
+  /** Mailboxes in one DrainRequest (ids rotate hourly: a device back after days drains many). */
+  maxDrainMailboxes: 4096,
+  /** Packet bytes in one DrainReply, so it fits a NATS message (default max 1 MiB). */
+  maxDrainBytes: 786_432,
+  /** Refs in one AckRequest. */
+  maxAckRefs: 1000,
+});
+
+/**
+ * Subjects between gateway replicas (tacit.gateway.v1): each is a prefix completed by an id.
+ * - `mailbox + <hex mailbox id>`: served by each replica holding a connection that claims the
+ *   mailbox (presence is NATS interest): MailboxEvent → MailboxEventReply.
+ * - `replica + <replica id>`: packets for many mailboxes claimed on one replica: ReplicaBatch →
+ *   ReplicaBatchReply.
+ * - `replicaStatus + <replica id>`: ReplicaStatuses published back to the replica that sent them.
+ */
+export const GATEWAY_SUBJECTS = Object.freeze({
+  mailbox: 'tacit.mbx.',
+  replica: 'tacit.gw.',
+  replicaStatus: 'tacit.gws.',
+} as const);

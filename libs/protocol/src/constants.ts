@@ -48,6 +48,12 @@ export const SIZE_BUCKETS: readonly number[] = Object.freeze([
 export const MAX_PAYLOAD_LEN = 65536;
 /** Packet header: version, hopLimit, destHash, mailboxId, packetId, ttlSeconds, payloadLen. */
 export const PACKET_HEADER_LEN = 1 + 1 + DEST_HASH_LEN + MAILBOX_ID_LEN + PACKET_ID_LEN + 4 + 4;
+/** Where an encoded packet's mailbox id starts: after version, hop limit and destination hash. */
+export const PACKET_MAILBOX_ID_AT = 2 + DEST_HASH_LEN;
+/** Where an encoded packet's packet id starts: after its mailbox id. */
+export const PACKET_ID_AT = PACKET_MAILBOX_ID_AT + MAILBOX_ID_LEN;
+/** Where the packet starts in a SEND, RESEND or DELIVER frame: after the type byte. */
+export const FRAME_PACKET_AT = 1;
 /** Largest valid v1 frame (SEND or DELIVER with a 64 KiB payload); the decoders' default cap. */
 export const MAX_FRAME_BYTES = 1 + PACKET_HEADER_LEN + MAX_PAYLOAD_LEN;
 

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PACKET_HEADER_LEN } from './constants.js';
+import { FRAME_PACKET_AT, PACKET_HEADER_LEN, PACKET_ID_AT, PACKET_MAILBOX_ID_AT } from './constants.js';
+import { ClientFrameType, encodeClientFrame } from './client-frames.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { decodePacket, encodePacket, type Packet } from './packet.js';
 
@@ -25,6 +26,17 @@ describe(encodePacket.name, () => {
     assert.ok(sut.subarray(34, 50).every((b) => b === 2));
     assert.ok(sut.subarray(50, 66).every((b) => b === 3));
     assert.deepEqual(sut.subarray(66, 74), Uint8Array.of(0, 0, 0x0e, 0x10, 0, 0, 1, 0));
+  });
+
+  it('puts the ids where PACKET_MAILBOX_ID_AT and PACKET_ID_AT say, and the packet at FRAME_PACKET_AT in a SEND', () => {
+    const p = packet({ mailboxId: new Uint8Array(16).map((_, i) => 100 + i), packetId: new Uint8Array(16).map((_, i) => 200 + i) });
+    const sut = encodePacket(p);
+    assert.deepEqual([PACKET_MAILBOX_ID_AT, PACKET_ID_AT, FRAME_PACKET_AT], [34, 50, 1]);
+    assert.deepEqual(sut.subarray(PACKET_MAILBOX_ID_AT, PACKET_MAILBOX_ID_AT + 16), p.mailboxId);
+    assert.deepEqual(sut.subarray(PACKET_ID_AT, PACKET_ID_AT + 16), p.packetId);
+    const frame = encodeClientFrame({ type: 'send', packet: p });
+    assert.equal(frame[0], ClientFrameType.SEND);
+    assert.deepEqual(frame.subarray(FRAME_PACKET_AT), sut);
   });
 
   it('rejects fields out of range, naming the field', () => {
