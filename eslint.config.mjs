@@ -23,9 +23,11 @@ export default tseslint.config(
             { sourceTag: 'type:kit', onlyDependOnLibsWithTags: ['type:core', 'type:kit'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:testing'] },
             { sourceTag: 'type:sdk', onlyDependOnLibsWithTags: ['type:core', 'type:sdk'] },
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:testing', 'type:sdk'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:service', 'type:testing', 'type:sdk'] },
-            { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:testing', 'type:sdk', 'type:service', 'type:app'] }
+            { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:testing'] },
+            { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:platform', 'type:testing'] },
+            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:platform', 'type:client', 'type:testing', 'type:sdk'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:platform', 'type:client', 'type:service', 'type:testing', 'type:sdk'] },
+            { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:platform', 'type:client', 'type:testing', 'type:sdk', 'type:service', 'type:app'] }
           ]
         }
       ]

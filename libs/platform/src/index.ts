@@ -1,0 +1,22 @@
+// @tacit/platform: the shell every Tacit service runs on. A service is a NestJS module; the shell
+// validates its settings, starts tracing, connects the bus, serves the module's @BusHandle
+// handlers over it through @nestjs/microservices, mounts /healthz, /readyz and /metrics on the ops
+// listener, and stops it gracefully. docs/architecture.md has the recipe for a new service.
+export { BUS, HEALTH, LOGGER, METRICS, SETTINGS } from './tokens.js';
+export { BusHandle, BusContext, type BusHandleExtras } from './bus-handle.js';
+export { BusServer, BUS_TRANSPORT, type BusServerOptions } from './bus-server.js';
+export { BusClientProxy, type BusClientProxyOptions } from './bus-client.js';
+export { BusErrorFilter } from './bus-errors.filter.js';
+export { OpsController } from './ops.controller.js';
+export { ShellModule, type ShellParts } from './shell.module.js';
+export { loadSettings, shellConfigSchema, type ShellConfig } from './settings.js';
+export { hasServiceStart, type OnServiceStart } from './lifecycle.js';
+export {
+  runService,
+  startService,
+  type RunningService,
+  type RunServiceOptions,
+  type ServiceDefinition,
+  type StartServiceOptions,
+} from './service.js';
+export { serveOnBus, type BusApp } from './serve.js';
