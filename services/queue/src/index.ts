@@ -24,8 +24,9 @@ export {
   type QueueServiceOptions,
   type QueueStats,
 } from './queue.service.js';
-export { BusQueueClient, QUEUE_GROUP, QUEUE_SUBJECTS, type BusQueueClientOptions, type QueueClient } from './client.js';
-export { registerQueueHandlers } from './handlers.js';
-export { queueConfig, queueConfigSchema, queueServiceOptions, type QueueConfig } from './config.js';
+export { QueueController, STATUS_TO_WIRE } from './queue.controller.js';
+export { QueueModule, QueueLifecycle, QUEUE_STORE, openQueueStore, type QueueStore } from './queue.module.js';
+export { queueConfigSchema, queueServiceConfigSchema, queueServiceOptions, type QueueConfig } from './config.js';
 export { bindQueueMetrics, type QueueMetricsOptions } from './metrics.js';
 export { runQueueBench, type QueueBenchOptions, type QueueBenchResult } from './bench.js';
+export { queueService } from './service.js';

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { InProcessBus, InvalidArgumentError, NatsBus, UnavailableError, type Bus } from '@tacit/kit';
 import { startNats, startPostgres, type PostgresServer } from '@tacit/testing';
-import { create, fromBinary, packAckRefs, packAckSeqs, toBinary, queueV1 } from '@tacit/proto';
-import { BusQueueClient, QUEUE_SUBJECTS } from './client.js';
-import { registerQueueHandlers } from './handlers.js';
+import { BusClientProxy, serveOnBus } from '@tacit/platform';
+import { create, fromBinary, packAckRefs, packAckSeqs, toBinary, queueV1, QUEUE_SUBJECTS, unpackPackets } from '@tacit/proto';
+import { BusQueueClient } from '@tacit/queue-client';
+import { QueueController } from './queue.controller.js';
 import { DAY_MS, dayOf, type AckRef, type Clock, type EnqueueInput } from './model.js';
 import { loadMigrations, QUEUE_MIGRATE_OPTIONS, QUEUE_MIGRATIONS_DIR, runMigrations } from './migrator.js';
 import { binaryCopyField, PgQueueRepository } from './pg-repository.js';
@@ -429,57 +430,53 @@ function sharedSpec(h: Harness): void {
   });
 }
 
-/** Enqueue, drain, ack and bad requests from `clientBus` to a service on `serverBus` (one bus in-process). */
+/** Enqueue, drain, ack and bad requests from `clientBus` to the queue's controller served on `serverBus` (one bus in-process). */
 async function busRoundTrip(serverBus: Bus, clientBus: Bus, service: () => QueueService): Promise<void> {
   const sut = service();
-  const client = new BusQueueClient(clientBus);
-  const subs = registerQueueHandlers(serverBus, sut);
-  // A round trip to nats-server: our subscriptions are registered before the other side asks.
-  if (serverBus instanceof NatsBus) await serverBus.check();
+  const client = new BusQueueClient(new BusClientProxy(clientBus));
+  class QueueOnBus {}
+  const served = await serveOnBus(serverBus, { module: QueueOnBus, controllers: [QueueController], providers: [{ provide: QueueService, useValue: sut }] });
+  const raw = (subject: string, bytes: Uint8Array) => clientBus.request(subject, bytes);
   try {
     const m = id();
     const p = packetFor(m, 3600);
-    assert.deepEqual(await client.enqueue([p, p]), ['stored', 'duplicate']);
-    const page = await client.drain({ mailboxIds: [m], limit: 5 });
+    const item = { ...p, ttlSeconds: 3600 };
+    // Two enqueues in one tick travel as one request, in order.
+    assert.deepEqual(await Promise.all([client.enqueue(item), client.enqueue(item)]), ['stored', 'duplicate']);
+    const page = await client.drain([m], 0n, 5);
     assert.equal(page.more, false);
-    assert.deepEqual(page.packets.map((x) => x.packet), [p.packet]);
-    assert.equal(typeof page.packets[0]!.seq, 'bigint');
-    assert.ok(Math.abs(page.packets[0]!.expiryDay - dayOf(Date.now() + 3_600_000)) <= 1);
+    const packets = unpackPackets(page.page);
+    assert.deepEqual(packets.map((x) => Buffer.from(x.packet)), [Buffer.from(p.packet)]);
+    assert.equal(typeof packets[0]!.seq, 'bigint');
+    assert.ok(Math.abs(packets[0]!.expiryDay - dayOf(Date.now() + 3_600_000)) <= 1);
     // A gateway that predates DrainRequest.packed gets the same page as messages.
     const unpacked = fromBinary(
       queueV1.DrainReplySchema,
-      await clientBus.request(QUEUE_SUBJECTS.drain, toBinary(queueV1.DrainRequestSchema, create(queueV1.DrainRequestSchema, { mailboxIds: [m], limit: 5 }))),
+      await raw(QUEUE_SUBJECTS.drain, toBinary(queueV1.DrainRequestSchema, create(queueV1.DrainRequestSchema, { mailboxIds: [m], limit: 5 }))),
     );
     assert.equal(unpacked.packed.length, 0);
-    assert.deepEqual(unpacked.packets.map((x) => [x.seq, x.expiryDay, Buffer.from(x.packet)]), page.packets.map((x) => [x.seq, x.expiryDay, Buffer.from(x.packet)]));
-    assert.equal(await client.ack([{ ...p, expiryDay: page.packets[0]!.expiryDay }]), 1);
-    // Packed refs: several at once, an unknown one counting 0.
+    assert.deepEqual(unpacked.packets.map((x) => [x.seq, x.expiryDay, Buffer.from(x.packet)]), packets.map((x) => [x.seq, x.expiryDay, Buffer.from(x.packet)]));
+    // Acks go as packed refs with their seqs (the range path); an unknown one counts 0.
+    assert.equal(await client.ack([{ ...p, expiryDay: packets[0]!.expiryDay, seq: packets[0]!.seq }]), 1);
     const [q1, q2] = [packetFor(m, 3600), packetFor(m, 3600)];
-    await client.enqueue([q1, q2]);
-    const two = await client.drain({ mailboxIds: [m], limit: 5 });
-    assert.equal(await client.ackPacked(packAckRefs([...two.packets, { mailboxId: m, packetId: id(), expiryDay: two.packets[0]!.expiryDay }])), 2);
-    await assert.rejects(client.ackPacked(new Uint8Array(35)), InvalidArgumentError);
-    // Packed refs with their seqs: the range path, over the wire.
-    const [q3, q4] = [packetFor(m, 3600), packetFor(m, 3600)];
-    await client.enqueue([q3, q4]);
-    const withSeqs = (await client.drain({ mailboxIds: [m], limit: 5 })).packets;
-    assert.equal(await client.ackPacked(packAckRefs(withSeqs), packAckSeqs(withSeqs)), 2);
-    await assert.rejects(client.ackPacked(packAckRefs(withSeqs), new Uint8Array(8)), InvalidArgumentError);
-    const seqsAlone = create(queueV1.AckRequestSchema, { refs: [{ mailboxId: m, packetId: id() }], packedSeqs: new Uint8Array(8) });
-    await assert.rejects(clientBus.request(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, seqsAlone)), InvalidArgumentError);
-    const both = create(queueV1.AckRequestSchema, { refs: [{ mailboxId: m, packetId: id() }], packedRefs: packAckRefs([{ mailboxId: m, packetId: id() }]) });
-    await assert.rejects(clientBus.request(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, both)), InvalidArgumentError);
-    await assert.rejects(client.drain({ mailboxIds: [m], limit: 0 }), InvalidArgumentError);
-    await assert.rejects(client.enqueue([{ ...p, mailboxId: new Uint8Array(4) }]), InvalidArgumentError);
+    await Promise.all([q1, q2].map((q) => client.enqueue({ ...q, ttlSeconds: 3600 })));
+    const two = unpackPackets((await client.drain([m], 0n, 5)).page);
+    assert.equal(await client.ack([...two, { mailboxId: m, packetId: id(), expiryDay: two[0]!.expiryDay }]), 2);
+    // More refs than one request may carry are split: 1,500 unknown refs, two requests, none deleted.
+    assert.equal(await client.ack(Array.from({ length: 1500 }, () => ({ mailboxId: m, packetId: id(), expiryDay: 1 }))), 0);
+    const ackReq = (init: Parameters<typeof create<typeof queueV1.AckRequestSchema>>[1]) =>
+      raw(QUEUE_SUBJECTS.ack, toBinary(queueV1.AckRequestSchema, create(queueV1.AckRequestSchema, init)));
+    await assert.rejects(ackReq({ packedRefs: new Uint8Array(35) }), InvalidArgumentError);
+    await assert.rejects(ackReq({ packedRefs: packAckRefs(two), packedSeqs: new Uint8Array(8) }), InvalidArgumentError);
+    await assert.rejects(ackReq({ refs: [{ mailboxId: m, packetId: id() }], packedSeqs: new Uint8Array(8) }), InvalidArgumentError);
+    await assert.rejects(ackReq({ refs: [{ mailboxId: m, packetId: id() }], packedRefs: packAckRefs([{ mailboxId: m, packetId: id() }]) }), InvalidArgumentError);
+    await assert.rejects(client.drain([m], 0n, 0), InvalidArgumentError);
+    await assert.rejects(client.enqueue({ ...item, mailboxId: new Uint8Array(4) }), InvalidArgumentError);
     // Garbage instead of a protobuf message is the caller's fault too.
-    await assert.rejects(
-      clientBus.request(QUEUE_SUBJECTS.ack, new Uint8Array([0xff, 0xff, 0xff])),
-      InvalidArgumentError,
-    );
-    const valid = toBinary(queueV1.AckRequestSchema, create(queueV1.AckRequestSchema, { refs: [] }));
-    await assert.rejects(clientBus.request(QUEUE_SUBJECTS.ack, valid), InvalidArgumentError);
+    await assert.rejects(raw(QUEUE_SUBJECTS.ack, new Uint8Array([0xff, 0xff, 0xff])), InvalidArgumentError);
+    await assert.rejects(ackReq({ refs: [] }), InvalidArgumentError);
   } finally {
-    for (const s of subs) s.unsubscribe();
+    await served.close();
     await sut.stop();
   }
 }

@@ -4,8 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from '@tacit/kit';
-import { QUEUE_PACKED_HEAD, QUEUE_PACKED_LENGTH_AT, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES, unpackPackets } from '@tacit/proto';
-import type { QueueClient } from './client.js';
+import { QUEUE_LIMITS, QUEUE_PACKED_HEAD, QUEUE_PACKED_LENGTH_AT, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES, unpackPackets } from '@tacit/proto';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import {
   dayOf,
@@ -48,11 +47,11 @@ export const DEFAULT_QUEUE_LIMITS: Readonly<QueueLimits> = Object.freeze({
   ttlSeconds: 2_592_000,
   mailboxCap: 10_000,
   maxPacketBytes: 131_072,
-  maxEnqueuePackets: 1000,
-  maxDrainLimit: 1000,
-  maxDrainMailboxes: 4096,
-  maxDrainBytes: 786_432,
-  maxAckRefs: 1000,
+  maxEnqueuePackets: QUEUE_LIMITS.maxEnqueuePackets,
+  maxDrainLimit: QUEUE_LIMITS.maxDrainLimit,
+  maxDrainMailboxes: QUEUE_LIMITS.maxDrainMailboxes,
+  maxDrainBytes: QUEUE_LIMITS.maxDrainBytes,
+  maxAckRefs: QUEUE_LIMITS.maxAckRefs,
 });
 
 /** Options of {@link QueueService}. */
@@ -118,7 +117,7 @@ function _count(value: unknown, field: string, max: number): readonly unknown[] 
 }
 
 /** Store-and-forward mailboxes over a {@link QueueRepository}. */
-export class QueueService implements QueueClient {
+export class QueueService {
   readonly #repo: QueueRepository;
   readonly #clock: Clock;
   readonly #limits: QueueLimits;
