@@ -1,11 +1,10 @@
-import { bool, defineConfig, int, loadConfig, oneOf, port, string, url, type Config } from '@tacit/kit';
+import { bool, defineConfig, int, port, string, url, type Config } from '@tacit/kit';
 
-/** Everything a gateway reads from the environment, validated once at boot. */
+/** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
-  HOST: string({ default: '0.0.0.0', description: 'address the WebSocket/HTTP listener binds' }),
-  PORT: port({ default: 8080, description: 'WebSocket (/v1) and HTTP (/healthz, /readyz, /metrics) port' }),
-  NATS_URL: url({ optional: true, description: 'NATS server; unset: in-process bus (single node only)' }),
-  REDIS_URL: url({ optional: true, description: 'Redis for shared rate limits and dedup; unset: in-memory' }),
+  HOST: string({ default: '0.0.0.0', description: 'address the client listener (WebSocket /v1) binds' }),
+  PORT: port({ default: 8080, description: 'client listener port: WebSocket /v1 only (ops endpoints are on OPS_PORT)' }),
+  REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas; unset (the node only): in memory' }),
   GATEWAY_MAX_FRAME_BYTES: int({ default: 65_611, min: 1024, max: 1_048_576, description: 'largest frame accepted' }),
   GATEWAY_IDLE_TIMEOUT_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'close after this long without a frame' }),
   GATEWAY_QUEUE_TTL_SECONDS: int({ default: 2_592_000, min: 60, max: 2_592_000, description: 'longest a packet waits in the queue' }),
@@ -19,12 +18,13 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_DELIVERY_WINDOW: int({ default: 2048, min: 1, max: 65_536, description: 'unacked deliveries per connection (their unsent bytes are bounded by GATEWAY_MAX_BUFFERED_BYTES)' }),
   GATEWAY_DRAIN_GRACE_MS: int({ default: 10_000, min: 0, max: 300_000, description: 'SIGTERM: time for in-flight sends before connections close' }),
   GATEWAY_LOG_CLIENT_IPS: bool({ default: false, description: 'operator opt-in: log client IPs' }),
-  LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error'] as const, { default: 'info', description: 'log level' }),
+});
+
+/** The gateway as the cluster runs it: NATS (the queue, other replicas) and Redis (shared limits) are required. */
+export const gatewayServiceConfigSchema = defineConfig({
+  ...gatewayConfigSchema,
+  NATS_URL: url({ protocols: ['nats:', 'tls:'], description: 'NATS server: the queue and the other replicas' }),
+  REDIS_URL: url({ protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas' }),
 });
 
 export type GatewayConfig = Config<typeof gatewayConfigSchema>;
-
-/** Config for tests and embedding: defaults plus overrides, validated the same way. */
-export function gatewayConfig(env: Record<string, string | undefined> = {}): GatewayConfig {
-  return loadConfig(gatewayConfigSchema, env);
-}

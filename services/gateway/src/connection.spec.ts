@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { packPackets } from '@tacit/proto';
 import { ServerFrameType } from '@tacit/protocol';
-import { ClientConnection, keyAt, keyOf } from './connection.js';
-import { deliverPage } from './gateway.js';
+import { ClientConnection } from './connection.js';
+import { keyAt, keyOf } from './keys.js';
+import { deliverPage } from './drainer.js';
 import type { WsSocket } from './wsock/index.js';
 
 describe('keyOf', () => {

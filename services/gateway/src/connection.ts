@@ -1,6 +1,7 @@
-import type { BusSubscription } from '@tacit/kit';
 import { encodeServerFrame, requestIdRef, type ErrorCodeValue, type ServerFrame } from '@tacit/protocol';
-import type { QueueAckRef } from './queue-port.js';
+import type { QueueAckRef } from '@tacit/queue-client';
+import { ClaimSet } from './claims.js';
+import { keyBytes, keyOf } from './keys.js';
 import { ReadyState, type WsSocket } from './wsock/index.js';
 
 const _ZERO_REF = new Uint8Array(16);
@@ -26,132 +27,12 @@ class _Pending implements QueueAckRef {
   ) {}
 
   get packetId(): Uint8Array {
-    return _bytes(this.key);
+    return keyBytes(this.key);
   }
 }
 
 /** What an idle connection reports as its unacked deliveries: one shared empty map. */
 const _NO_PENDING: ReadonlyMap<string, _Pending> = new Map();
-
-const _NO_KEYS: readonly string[] = Object.freeze([]);
-/** Claims held in an exact-size array up to this many; past it in a Set. */
-const _FEW_CLAIMS = 16;
-
-/**
- * The map key of an id: its bytes as a latin1 string, one char per byte (cheaper to make and hash
- * than hex). A Buffer (a view of a received frame) is read as it is, without a Buffer made first.
- */
-export function keyOf(b: Uint8Array): string {
-  // Ids are 16 bytes: sixteen char codes spelled out cost 0.04 µs, a latin1 Buffer slice 0.2 µs.
-  if (b.length === 16) return keyAt(b, 0);
-  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
-}
-
-/** {@link keyOf} of the 16 bytes of `b` at `at`, without a view made first. */
-export function keyAt(b: Uint8Array, at: number): string {
-  if (at < 0 || at + 16 > b.length) throw new RangeError(`"at" expected 0..${b.length - 16}, got ${at}`);
-  return String.fromCharCode(
-    b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!, b[at + 4]!, b[at + 5]!, b[at + 6]!, b[at + 7]!,
-    b[at + 8]!, b[at + 9]!, b[at + 10]!, b[at + 11]!, b[at + 12]!, b[at + 13]!, b[at + 14]!, b[at + 15]!,
-  );
-}
-
-/** The bytes of a {@link keyOf} key. */
-function _bytes(key: string): Uint8Array {
-  return Buffer.from(key, 'latin1');
-}
-
-/**
- * The mailboxes a connection claimed, by key (the id's bytes as a latin1 string; the bytes are made
- * again from it when needed). Map-like, without holding a Uint8Array per mailbox: a handful of keys
- * sit in one exact-size array, many in a Set.
- */
-export class ClaimSet {
-  private few: readonly string[] = _NO_KEYS;
-  private many: Set<string> | undefined;
-
-  get size(): number {
-    return this.many ? this.many.size : this.few.length;
-  }
-
-  has(key: string): boolean {
-    return this.many ? this.many.has(key) : this.few.includes(key);
-  }
-
-  /** Adds `key` (the mailbox id's bytes are implied by it and not kept). */
-  set(key: string): this {
-    if (this.has(key)) return this;
-    if (this.many) this.many.add(key);
-    else if (this.few.length < _FEW_CLAIMS) this.few = [...this.few, key];
-    else {
-      this.many = new Set(this.few).add(key);
-      this.few = _NO_KEYS;
-    }
-    return this;
-  }
-
-  delete(key: string): boolean {
-    if (this.many) return this.many.delete(key);
-    if (!this.few.includes(key)) return false;
-    this.few = this.few.filter((k) => k !== key);
-    return true;
-  }
-
-  keys(): IterableIterator<string> {
-    return (this.many ?? this.few).values();
-  }
-
-  /** The mailbox ids, made from the keys. */
-  *values(): IterableIterator<Uint8Array> {
-    for (const key of this.keys()) yield _bytes(key);
-  }
-}
-
-/**
- * This replica's hold on one claimed mailbox: its bus subscription and the connections claiming it —
- * nearly always one, held as is; a Set only when several connections claim the same mailbox.
- * Iterates over the connections.
- */
-export class Claimants implements Iterable<ClientConnection> {
-  private conns: ClientConnection | Set<ClientConnection> | undefined;
-
-  constructor(
-    readonly sub: BusSubscription,
-    first: ClientConnection,
-  ) {
-    this.conns = first;
-  }
-
-  get size(): number {
-    const c = this.conns;
-    return c instanceof Set ? c.size : c ? 1 : 0;
-  }
-
-  /** The claimant when there is exactly one (the usual case), else undefined. */
-  get only(): ClientConnection | undefined {
-    const c = this.conns;
-    return c instanceof Set ? (c.size === 1 ? c.values().next().value : undefined) : c;
-  }
-
-  add(conn: ClientConnection): void {
-    const c = this.conns;
-    if (c instanceof Set) c.add(conn);
-    else if (!c) this.conns = conn;
-    else if (c !== conn) this.conns = new Set([c, conn]);
-  }
-
-  delete(conn: ClientConnection): void {
-    const c = this.conns;
-    if (c instanceof Set) c.delete(conn);
-    else if (c === conn) this.conns = undefined;
-  }
-
-  *[Symbol.iterator](): Iterator<ClientConnection> {
-    const c = this.conns;
-    if (c instanceof Set) yield* c;
-    else if (c) yield c;
-  }
-}
 
 /** Per-connection limits, from the gateway config (one object shared by all connections). */
 export interface ConnectionLimits {
@@ -227,7 +108,7 @@ export class ClientConnection {
 
   /** The challenge sent in WELCOME that claims on this connection sign; undefined before HELLO. */
   get challenge(): Uint8Array | undefined {
-    return this.challengeKey === undefined ? undefined : _bytes(this.challengeKey);
+    return this.challengeKey === undefined ? undefined : keyBytes(this.challengeKey);
   }
 
   set challenge(bytes: Uint8Array | undefined) {

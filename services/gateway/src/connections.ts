@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { blake3Keyed } from '@tacit/crypto';
+import { Metrics } from '@tacit/kit';
+import { SETTINGS } from '@tacit/platform';
+import type { GatewayConfig } from './config.js';
+import { ClientConnection, type ClientAddress, type ConnectionLimits } from './connection.js';
+import { GatewayMeters } from './metrics.js';
+import { Presence } from './presence.js';
+import { GATEWAY_CLOCK, type Clock } from './tokens.js';
+import type { WsSocket } from './wsock/index.js';
+
+/** A client address with its connect-rate key. */
+export type AddressKeys = ClientAddress & { readonly connectKey: string };
+
+/** Client addresses remembered at most (then all are forgotten; connections keep what they hold). */
+const _ADDRESSES_MAX = 4096;
+
+/**
+ * The client connections of this replica: attached on upgrade, detached on close (their claims
+ * released, their live deliveries failed so senders queue them), and the per-address limit keys
+ * they share.
+ */
+@Injectable()
+export class Connections implements Iterable<ClientConnection> {
+  /** Per-connection limits: one object for all connections. */
+  readonly limits: ConnectionLimits;
+  private readonly all = new Set<ClientConnection>();
+  /** Client addresses seen lately, so connections from one address share their limit keys. */
+  private readonly addresses = new Map<string, AddressKeys>();
+  private readonly ipSalt = randomBytes(32);
+  private readonly logClientIps: boolean;
+
+  constructor(
+    @Inject(Presence) private readonly presence: Presence,
+    @Inject(GatewayMeters) private readonly meters: GatewayMeters,
+    @Inject(GATEWAY_CLOCK) private readonly clock: Clock,
+    @Inject(SETTINGS) config: GatewayConfig,
+  ) {
+    this.logClientIps = config.GATEWAY_LOG_CLIENT_IPS;
+    this.limits = {
+      maxBufferedBytes: config.GATEWAY_MAX_BUFFERED_BYTES,
+      deliveryWindow: config.GATEWAY_DELIVERY_WINDOW,
+      liveAckTimeoutMs: config.GATEWAY_LIVE_ACK_TIMEOUT_MS,
+      connRate: config.GATEWAY_CONN_RATE,
+      connBurst: config.GATEWAY_CONN_BURST,
+    };
+    Metrics.sample(meters.m.bufferedBytes, () => {
+      let bytes = 0;
+      for (const conn of this.all) bytes += conn.ws.bufferedAmount;
+      return bytes;
+    });
+  }
+
+  /** Open connections on this replica. */
+  get size(): number {
+    return this.all.size;
+  }
+
+  [Symbol.iterator](): Iterator<ClientConnection> {
+    return this.all.values();
+  }
+
+  /** The limit keys of a client address, made once per address seen lately (not once per connection). */
+  address(ip: string): AddressKeys {
+    let a = this.addresses.get(ip);
+    if (!a) {
+      if (this.addresses.size >= _ADDRESSES_MAX) this.addresses.clear();
+      // Limits need a stable key per address, not the address: a salted hash keeps IPs out of Redis.
+      const ipKey = this.logClientIps ? ip : Buffer.from(blake3Keyed(this.ipSalt, new TextEncoder().encode(ip), 12)).toString('base64url');
+      a = { ipKey, frameKey: `f:${ipKey}`, connectKey: `c:${ipKey}` };
+      this.addresses.set(ip, a);
+    }
+    return a;
+  }
+
+  /** A new client connection on `ws`. */
+  attach(ws: WsSocket<ClientConnection>, address: ClientAddress): ClientConnection {
+    const conn = new ClientConnection(ws, address, this.limits, this.clock.now());
+    this.all.add(conn);
+    this.meters.m.connections.inc();
+    return conn;
+  }
+
+  /** The connection closed: its claims go, and senders waiting on its live deliveries queue them. */
+  detach(conn: ClientConnection): void {
+    if (!this.all.delete(conn)) return;
+    conn.state = 'closing';
+    this.meters.m.connections.dec();
+    this.presence.releaseAll(conn);
+    conn.failPending();
+  }
+}

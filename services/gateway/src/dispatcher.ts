@@ -1,0 +1,123 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SETTINGS } from '@tacit/platform';
+import {
+  ackFrameCount,
+  ClientFrameType,
+  CloseCode,
+  decodeClientFrame,
+  ErrorCode,
+  FRAME_PACKET_AT,
+  PACKET_ID_AT,
+  ProtocolError,
+  sendFrameTtl,
+  type ClientFrame,
+} from '@tacit/protocol';
+import { AckBatcher } from './ack-batcher.js';
+import type { GatewayConfig } from './config.js';
+import type { ClientConnection } from './connection.js';
+import { GatewayMeters } from './metrics.js';
+import type { RateLimiter } from './rate-limit.js';
+import { Replies } from './replies.js';
+import { Router } from './router.js';
+import { Session } from './session.js';
+import { GATEWAY_CLOCK, RATE_LIMITER, type Clock } from './tokens.js';
+import { ReadyState } from './wsock/index.js';
+
+/** RATE_LIMITED errors in one second after which the connection is closed (4429). */
+const _STRIKES_BEFORE_CLOSE = 50;
+/** In a SEND frame, where the packet id starts and ends (a rate-limited SEND's ERROR echoes it). */
+const _FRAME_PACKET_ID_AT = FRAME_PACKET_AT + PACKET_ID_AT;
+const _FRAME_PACKET_ID_END = _FRAME_PACKET_ID_AT + 16;
+
+/**
+ * Every frame a client sends comes through here: counted against the size cap, the connection's
+ * token bucket and its address's budget (across replicas), then handed to the unit it is for —
+ * SEND to the router, ACK to the ack batcher, HELLO and CLAIM to the session. A well-formed SEND or
+ * ACK (nearly every frame) is checked in place; anything else is decoded whole, for its typed
+ * error. Owns the connection's rate-limit strikes.
+ */
+@Injectable()
+export class FrameDispatcher {
+  private readonly maxFrameBytes: number;
+  private readonly decodeOpts: { maxFrameBytes: number };
+  private readonly ipRate: number;
+
+  constructor(
+    @Inject(Session) private readonly session: Session,
+    @Inject(Router) private readonly router: Router,
+    @Inject(AckBatcher) private readonly acks: AckBatcher,
+    @Inject(Replies) private readonly replies: Replies,
+    @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
+    @Inject(GatewayMeters) private readonly meters: GatewayMeters,
+    @Inject(GATEWAY_CLOCK) private readonly clock: Clock,
+    @Inject(SETTINGS) config: GatewayConfig,
+  ) {
+    this.maxFrameBytes = config.GATEWAY_MAX_FRAME_BYTES;
+    this.decodeOpts = { maxFrameBytes: this.maxFrameBytes };
+    this.ipRate = config.GATEWAY_IP_RATE;
+  }
+
+  /** One whole WebSocket message; `bytes` is its own (the SEND path keeps views of it). */
+  onMessage(conn: ClientConnection, bytes: Buffer, isBinary: boolean): void {
+    if (conn.state === 'closing' && conn.ws.readyState !== ReadyState.OPEN) return;
+    conn.touch(this.clock.now());
+    if (!isBinary) return this.replies.fail(conn, ErrorCode.MALFORMED_FRAME, 'text messages are not frames; send binary');
+    if (bytes.length > this.maxFrameBytes) {
+      return this.replies.fail(conn, ErrorCode.FRAME_TOO_LARGE, `frame expected at most ${this.maxFrameBytes} bytes, got ${bytes.length}`);
+    }
+    if (!conn.take() || !this.limiter.allow(conn.frameKey, this.ipRate)) return this.rateLimited(conn, bytes);
+    if (conn.state === 'open') {
+      const ttl = sendFrameTtl(bytes, this.decodeOpts);
+      if (ttl !== undefined) {
+        this.meters.frames.send.inc();
+        return this.router.send(conn, bytes, ttl, bytes[0] === ClientFrameType.RESEND);
+      }
+      // So is a well-formed ACK (one per batch of deliveries): its ids are read where they lie.
+      const acks = ackFrameCount(bytes, this.decodeOpts);
+      if (acks !== undefined) {
+        this.meters.frames.ack.inc();
+        return this.acks.onAck(conn, bytes, acks);
+      }
+    }
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(bytes, this.decodeOpts);
+    } catch (err) {
+      if (err instanceof ProtocolError) return this.replies.fail(conn, err.code, err.message);
+      throw err;
+    }
+    this.meters.frames[frame.type].inc();
+    if (conn.state === 'hello') {
+      if (frame.type !== 'hello') return this.replies.fail(conn, ErrorCode.HELLO_REQUIRED, `expected HELLO first, got ${frame.type.toUpperCase()}`);
+      return this.session.hello(conn, frame.minVersion, frame.maxVersion);
+    }
+    switch (frame.type) {
+      case 'hello':
+        return this.replies.fail(conn, ErrorCode.MALFORMED_FRAME, 'HELLO may only be sent once');
+      case 'claim':
+        return void this.session.claim(conn, frame);
+      case 'send':
+        // The packet's bytes are the frame minus its type byte: kept to forward without re-encoding.
+        return this.router.send(conn, bytes, frame.packet.ttlSeconds, frame.resend === true);
+      case 'ack':
+        // Decoded whole (the connection is not open): a well-formed ACK all the same, its ids in place.
+        return this.acks.onAck(conn, bytes, frame.packetIds.length);
+      case 'ping':
+        conn.send({ type: 'pong', nonce: frame.nonce });
+        return;
+    }
+  }
+
+  private rateLimited(conn: ClientConnection, bytes: Uint8Array): void {
+    const second = Math.floor(this.clock.now() / 1000);
+    if (conn.strikeWindow !== second) {
+      conn.strikeWindow = second;
+      conn.strikes = 0;
+    }
+    // A SEND's packet id sits at a fixed offset: echo it so the client knows which send to retry.
+    const sent = bytes[0] === ClientFrameType.SEND || bytes[0] === ClientFrameType.RESEND;
+    const ref = sent && bytes.length >= _FRAME_PACKET_ID_END ? bytes.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END) : undefined;
+    this.replies.error(conn, ErrorCode.RATE_LIMITED, 'rate limit exceeded; slow down', ref);
+    if (++conn.strikes > _STRIKES_BEFORE_CLOSE) this.replies.close(conn, CloseCode.RATE_LIMITED, 'rate limit exceeded');
+  }
+}

@@ -1,0 +1,90 @@
+import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import type { HealthRegistry, Logger, Metrics } from '@tacit/kit';
+import { HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
+import { QueueClientModule } from '@tacit/queue-client';
+import { AckBatcher } from './ack-batcher.js';
+import type { GatewayConfig } from './config.js';
+import { Connections } from './connections.js';
+import { FrameDispatcher } from './dispatcher.js';
+import { Drainer } from './drainer.js';
+import { GatewayEdge } from './edge.js';
+import { IdleSweeper } from './idle-sweeper.js';
+import { GatewayMeters } from './metrics.js';
+import { Presence } from './presence.js';
+import { WindowRateLimiter, type RateLimiter } from './rate-limit.js';
+import { ReplicaLink } from './replica-link.js';
+import { Replies } from './replies.js';
+import { Router } from './router.js';
+import { MemorySafeSet, RedisSafeSet, type SafeSet } from './safe-set.js';
+import { Session } from './session.js';
+import { GatewayShutdown } from './shutdown.js';
+import { GATEWAY_CLOCK, RATE_LIMITER, REDIS, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
+
+/** Closes what the gateway opened besides its listener: limiter timers, the safe set, Redis. */
+@Injectable()
+export class GatewayResources implements OnApplicationShutdown {
+  constructor(
+    @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
+    @Inject(SAFE_SET) private readonly safe: SafeSet,
+    @Inject(REDIS) private readonly redis: Redis | undefined,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.limiter.close();
+    await this.safe.close();
+    this.redis?.disconnect();
+  }
+}
+
+/**
+ * The gateway: the client edge (WebSocket sessions, claims, send/deliver/ack, limits). With
+ * REDIS_URL, limits and dedup are shared by all replicas through Redis; without it (the node), they
+ * live in this process. Reaches the queue through its client library and other replicas on the bus.
+ */
+@Module({
+  imports: [QueueClientModule.register()],
+  providers: [
+    { provide: GATEWAY_CLOCK, useValue: { now: Date.now } satisfies Clock },
+    { provide: ReplicaIdentity, useFactory: () => new ReplicaIdentity() },
+    { provide: GatewayMeters, useFactory: (metrics: Metrics) => new GatewayMeters(metrics.forService('gateway')), inject: [METRICS] },
+    {
+      provide: REDIS,
+      useFactory: (config: GatewayConfig, health: HealthRegistry): Redis | undefined => {
+        if (!config.REDIS_URL) return undefined;
+        const redis = new Redis(config.REDIS_URL, {
+          enableAutoPipelining: true,
+          // Fail a command fast while Redis is down instead of queueing it: limits fall back to this
+          // replica's counts and dedup to "deliver again", both safe.
+          maxRetriesPerRequest: 1,
+          lazyConnect: false,
+        });
+        redis.on('error', () => undefined);
+        health.addReadiness('redis', () => redis.ping());
+        return redis;
+      },
+      inject: [SETTINGS, HEALTH],
+    },
+    {
+      provide: RATE_LIMITER,
+      useFactory: (redis: Redis | undefined, log: Logger) => new WindowRateLimiter({ redis, onError: () => log.warn('rate_limit_sync_failed') }),
+      inject: [REDIS, LOGGER],
+    },
+    { provide: SAFE_SET, useFactory: (redis: Redis | undefined) => (redis ? new RedisSafeSet(redis) : new MemorySafeSet()), inject: [REDIS] },
+    Replies,
+    Drainer,
+    Presence,
+    ReplicaLink,
+    Router,
+    AckBatcher,
+    Session,
+    Connections,
+    FrameDispatcher,
+    IdleSweeper,
+    GatewayShutdown,
+    GatewayEdge,
+    GatewayResources,
+  ],
+  exports: [GatewayEdge, Connections, ReplicaIdentity],
+})
+export class GatewayModule {}

@@ -1,0 +1,149 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from '@tacit/kit';
+import { LOGGER, SETTINGS } from '@tacit/platform';
+import { ErrorCode, FRAME_PACKET_AT, PACKET_ID_AT, PACKET_MAILBOX_ID_AT, ServerFrameType } from '@tacit/protocol';
+import { QUEUE_CLIENT, type QueueClient } from '@tacit/queue-client';
+import type { GatewayConfig } from './config.js';
+import type { ClientConnection } from './connection.js';
+import { keyAt } from './keys.js';
+import { GatewayMeters } from './metrics.js';
+import { Presence } from './presence.js';
+import { mailboxIdOf, ReplicaLink, type RemoteOutcome, type Ticket } from './replica-link.js';
+import { Replies } from './replies.js';
+import type { SafeSet } from './safe-set.js';
+import { SAFE_SET } from './tokens.js';
+
+/** In a SEND frame: where the mailbox id and the packet id start, and the end of the packet id. */
+const _FRAME_MAILBOX_AT = FRAME_PACKET_AT + PACKET_MAILBOX_ID_AT;
+const _FRAME_PACKET_ID_AT = FRAME_PACKET_AT + PACKET_ID_AT;
+const _FRAME_PACKET_ID_END = _FRAME_PACKET_ID_AT + 16;
+
+/** The packet id of a packet (a view). */
+function _packetIdOf(packet: Uint8Array): Uint8Array {
+  return packet.subarray(PACKET_ID_AT, PACKET_ID_AT + 16);
+}
+
+/**
+ * Makes each SEND's packet safe, then tells the sender: delivered live to a connection on this
+ * replica or another (acked by the recipient), or durably queued — only then ACCEPTED. A RESEND of a
+ * packet already made safe is answered from the safe set. When neither delivery nor the queue made
+ * it safe, the sender gets ERROR UNAVAILABLE (MAILBOX_FULL when the queue refused it) and retries.
+ */
+@Injectable()
+export class Router {
+  private readonly maxTtl: number;
+
+  constructor(
+    @Inject(Presence) private readonly presence: Presence,
+    @Inject(ReplicaLink) private readonly link: ReplicaLink,
+    @Inject(QUEUE_CLIENT) private readonly queue: QueueClient,
+    @Inject(SAFE_SET) private readonly safe: SafeSet,
+    @Inject(Replies) private readonly replies: Replies,
+    @Inject(GatewayMeters) private readonly meters: GatewayMeters,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(SETTINGS) config: GatewayConfig,
+  ) {
+    this.maxTtl = config.GATEWAY_QUEUE_TTL_SECONDS;
+    // Bound once: a fast-path ticket carries no closure of its own.
+    link.onTicketSettled = (t, outcome) => this.finishSend(t, outcome);
+  }
+
+  /**
+   * A SEND (or RESEND) from `conn`. `frame` is the whole message: ws hands each message its own
+   * bytes, so the packet, its ids and (with the type byte turned into DELIVER) the frame to forward
+   * are views of it — no copies.
+   */
+  send(conn: ClientConnection, frame: Buffer, ttl: number, resend: boolean): void {
+    if (this.maxTtl < ttl) ttl = this.maxTtl;
+    conn.inflight++;
+    // The common case in a cluster, a first attempt for a mailbox whose replica is known, goes without
+    // async functions or promises (allocations per packet are what the gateway's GC pauses scale
+    // with): the ticket is the whole send, and its status answers the sender (finishSend).
+    if (!resend) {
+      const key = keyAt(frame, _FRAME_MAILBOX_AT);
+      if (!this.presence.has(key)) {
+        const replica = this.link.routes.get(key);
+        if (replica !== undefined) {
+          this.link.byReplica(replica, { key, packet: frame.subarray(FRAME_PACKET_AT), flight: undefined, conn, ttl, resolve: undefined });
+          return;
+        }
+      }
+    }
+    void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), this.route(frame, ttl, resend));
+  }
+
+  /** Settles a send once `routed` tells whether its packet is safe: ACCEPTED, or a typed ERROR the SDK retries on. */
+  private async answer(conn: ClientConnection, ref: Uint8Array, routed: Promise<'ok' | 'full'> | 'ok' | 'full'): Promise<void> {
+    try {
+      const outcome = await routed;
+      if (outcome === 'ok') conn.accept(ref);
+      else this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
+    } catch (err) {
+      this.log.warn('send_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      this.replies.error(conn, ErrorCode.UNAVAILABLE, 'could not make the packet safe now; retry', ref);
+    } finally {
+      conn.inflight--;
+    }
+  }
+
+  /**
+   * Makes a packet safe: acked by the recipient live, or durably queued. Only then may the sender hear
+   * ACCEPTED. Throws when neither happened (the sender retries with the same packet id).
+   */
+  private async route(frame: Buffer, ttlSeconds: number, resend: boolean): Promise<'ok' | 'full'> {
+    const packet = frame.subarray(FRAME_PACKET_AT);
+    const key = keyAt(frame, _FRAME_MAILBOX_AT);
+    const safeKey = key + keyAt(frame, _FRAME_PACKET_ID_AT);
+    // Only a RESEND can repeat a packet already made safe: a first attempt skips the lookup (a client
+    // lying about it only gets its own duplicate delivered, which the recipient's SDK drops).
+    const seen = resend && this.safe.has(safeKey);
+    if (seen === true || (seen !== false && (await seen))) {
+      this.meters.acceptedDuplicate.inc();
+      return 'ok';
+    }
+    if (!this.presence.has(key)) return this.afterRemote(key, safeKey, packet, ttlSeconds, await this.link.deliver(key, packet));
+    frame[0] = ServerFrameType.DELIVER;
+    if (await this.presence.deliver(key, frame)) {
+      this.safe.add(safeKey);
+      this.meters.acceptedLiveLocal.inc();
+      return 'ok';
+    }
+    return this.enqueue(key, safeKey, packet, ttlSeconds, true);
+  }
+
+  /**
+   * What a delivery to another replica made of a send: acked, it is safe now ('ok'). Otherwise it is
+   * queued: when nobody held the mailbox, simply; after anything else (busy, timeout, a replica dying
+   * mid-delivery) the recipient may be online, so its replica is poked too.
+   */
+  private afterRemote(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: RemoteOutcome): 'ok' | Promise<'ok' | 'full'> {
+    if (outcome !== 'acked') return this.enqueue(key, safeKey, packet, ttlSeconds, outcome !== 'nobody');
+    this.safe.add(safeKey);
+    this.meters.acceptedLiveRemote.inc();
+    return 'ok';
+  }
+
+  /**
+   * Queues a packet that live delivery did not make safe; pokes the recipient's replica when the
+   * recipient may be online. `packet` is the SEND frame after its type byte.
+   */
+  private async enqueue(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean): Promise<'ok' | 'full'> {
+    const mailboxId = mailboxIdOf(packet);
+    const outcome = await this.queue.enqueue({ mailboxId, packetId: _packetIdOf(packet), packet, ttlSeconds });
+    if (outcome === 'mailbox_full') return 'full';
+    this.safe.add(safeKey);
+    this.meters.acceptedQueued.inc();
+    if (online && !this.presence.poke(key)) this.link.poke(mailboxId);
+    return 'ok';
+  }
+
+  /** The end of a send that took the fast path ({@link send}): acked live, or queued now. */
+  private finishSend(t: Ticket, outcome: RemoteOutcome): void {
+    const conn = t.conn!;
+    const ref = _packetIdOf(t.packet);
+    const safe = this.afterRemote(t.key, t.key + keyAt(t.packet, PACKET_ID_AT), t.packet, t.ttl, outcome);
+    if (safe !== 'ok') return void this.answer(conn, ref, safe);
+    conn.accept(ref);
+    conn.inflight--;
+  }
+}

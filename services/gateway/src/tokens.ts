@@ -1,0 +1,20 @@
+import { randomBytes } from 'node:crypto';
+
+/** The gateway's clock (ms since the epoch); specs pass a fake one. */
+export interface Clock {
+  now(): number;
+}
+
+/** Token of the gateway's {@link Clock}. */
+export const GATEWAY_CLOCK = Symbol('tacit.gateway.clock');
+/** Token of the gateway's RateLimiter (Redis-backed across replicas, or in memory). */
+export const RATE_LIMITER = Symbol('tacit.gateway.rate-limiter');
+/** Token of the gateway's SafeSet (packets already made safe, for RESENDs). */
+export const SAFE_SET = Symbol('tacit.gateway.safe-set');
+/** Token of the Redis client, or undefined without REDIS_URL. */
+export const REDIS = Symbol('tacit.gateway.redis');
+
+/** This replica's id: other replicas hand it packets on `tacit.gw.<id>` (16 lowercase hex digits). */
+export class ReplicaIdentity {
+  constructor(readonly id: string = randomBytes(8).toString('hex')) {}
+}
