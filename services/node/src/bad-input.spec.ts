@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createLogger } from '@tacit/kit';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,7 @@ import { newMailboxIdentity, RelayClient, type ReceivedMessage } from '@tacit/sd
 import { startNode, type RunningNode } from './node.js';
 import { openRaw, type Raw } from './raw-client.js';
 
-const quiet = { info() {}, warn() {}, error() {}, debug() {}, child() { return quiet; } } as never;
+const quiet = createLogger({ service: 'node', write: () => {} });
 
 const open = (node: RunningNode, sayHello = true): Promise<Raw> => openRaw(node.url, sayHello);
 
@@ -30,7 +31,7 @@ describe('gateway bad input (node shape)', () => {
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tacit-bad-'));
     sut = await startNode(
-      { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, GATEWAY_CONN_RATE: '50', GATEWAY_CONN_BURST: '50', GATEWAY_MAX_CLAIMS: '8' },
+      { PORT: '0', HOST: '127.0.0.1', OPS_PORT: '0', OPS_HOST: '127.0.0.1', DATA_DIR: dir, GATEWAY_CONN_RATE: '50', GATEWAY_CONN_BURST: '50', GATEWAY_MAX_CLAIMS: '8' },
       quiet,
     );
   });
@@ -217,7 +218,7 @@ describe('gateway bad input (node shape)', () => {
   });
 
   it('the process is still serving after all of the above', async () => {
-    assert.equal((await fetch(`${sut.httpUrl}/healthz`)).status, 200);
+    assert.equal((await fetch(`${sut.opsUrl}/healthz`)).status, 200);
   });
 });
 
@@ -226,7 +227,7 @@ describe('gateway idle timeout (node shape)', () => {
   let sut: RunningNode;
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tacit-idle-'));
-    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, GATEWAY_IDLE_TIMEOUT_MS: '1000' }, quiet);
+    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', OPS_PORT: '0', OPS_HOST: '127.0.0.1', DATA_DIR: dir, GATEWAY_IDLE_TIMEOUT_MS: '1000' }, quiet);
   });
   after(async () => {
     await sut.stop(100);

@@ -67,9 +67,9 @@ function client(url: string, identity: MailboxIdentity, inbox?: ReceivedMessage[
 }
 
 /** Starts the node again on `env` (its port and data folder) and drains `n` packets for `identity`. */
-async function restartAndDrain(env: { PORT: string }, identity: MailboxIdentity, n: number): Promise<{ proc: Proc; got: ReceivedMessage[] }> {
+async function restartAndDrain(env: { PORT: string; OPS_PORT: string }, identity: MailboxIdentity, n: number): Promise<{ proc: Proc; got: ReceivedMessage[] }> {
   const proc = start('node', env as Record<string, string>);
-  await ready(`http://127.0.0.1:${env.PORT}/readyz`, proc);
+  await ready(`http://127.0.0.1:${env.OPS_PORT}/readyz`, proc);
   const got: ReceivedMessage[] = [];
   const c = client(`ws://127.0.0.1:${env.PORT}/v1`, identity, got);
   await c.connect();
@@ -89,7 +89,7 @@ describe('each service started by its own main', { timeout: 120_000 }, () => {
   it('the node (`npm start`): prints its URL, relays, keeps a queued packet across a restart of its data folder, exits 0 on SIGTERM', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tacit-main-'));
     try {
-      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: dir };
+      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), OPS_HOST: '127.0.0.1', OPS_PORT: String(await freePort()), DATA_DIR: dir };
       const first = start('node', env);
       await waitFor(() => /Tacit node listening on (ws:\/\/\S+)/.exec(first.out), { timeoutMs: 30_000, intervalMs: 20 });
       const url = /Tacit node listening on (ws:\/\/\S+)/.exec(first.out)![1]!;
@@ -117,10 +117,10 @@ describe('each service started by its own main', { timeout: 120_000 }, () => {
   it('the node killed (SIGKILL) right after its ACCEPTED: every accepted packet is in its data folder at the restart', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tacit-kill-'));
     try {
-      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: dir };
+      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), OPS_HOST: '127.0.0.1', OPS_PORT: String(await freePort()), DATA_DIR: dir };
       const url = `ws://127.0.0.1:${env.PORT}/v1`;
       const first = start('node', env);
-      await ready(`http://127.0.0.1:${env.PORT}/readyz`, first);
+      await ready(`http://127.0.0.1:${env.OPS_PORT}/readyz`, first);
       const a = client(url, newMailboxIdentity());
       const away = newMailboxIdentity();
       await a.connect();
@@ -142,9 +142,9 @@ describe('each service started by its own main', { timeout: 120_000 }, () => {
       const opsPort = await freePort();
       const queue = start('queue', { NATS_URL: nats.url, DATABASE_URL: postgres.url, OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort) });
       await ready(`http://127.0.0.1:${opsPort}/readyz`, queue);
-      const port = await freePort();
-      const gateway = start('gateway', { NATS_URL: nats.url, REDIS_URL: redis.url, HOST: '127.0.0.1', PORT: String(port) });
-      await ready(`http://127.0.0.1:${port}/readyz`, gateway);
+      const [port, gatewayOps] = [await freePort(), await freePort()];
+      const gateway = start('gateway', { NATS_URL: nats.url, REDIS_URL: redis.url, HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOps) });
+      await ready(`http://127.0.0.1:${gatewayOps}/readyz`, gateway);
       const url = `ws://127.0.0.1:${port}/v1`;
       const a = client(url, newMailboxIdentity());
       const away = newMailboxIdentity();

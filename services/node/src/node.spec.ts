@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createLogger } from '@tacit/kit';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import WebSocket from 'ws';
 import { startNode, type RunningNode } from './node.js';
 
 const ns = new Uint8Array(32).fill(7);
-const quiet = { info() {}, warn() {}, error() {}, debug() {}, child() { return quiet; } } as never;
+const quiet = createLogger({ service: 'node', write: () => {} });
 
 function client(node: RunningNode, inbox: ReceivedMessage[], opts: { lastSeenMs?: number } = {}) {
   return new RelayClient({ urls: [node.url], namespaceId: ns, identity: newMailboxIdentity(), onMessage: (m) => void inbox.push(m), ...opts });
@@ -30,7 +31,7 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
   let sut: RunningNode;
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tacit-node-'));
-    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir }, quiet);
+    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', OPS_PORT: '0', OPS_HOST: '127.0.0.1', DATA_DIR: dir }, quiet);
   });
   after(async () => {
     await sut.stop(100);
@@ -39,8 +40,8 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
 
   it('runs embedded and answers /healthz and /readyz', async () => {
     assert.deepEqual(sut.shape, { bus: 'in-process', database: 'pglite', limits: 'memory' });
-    assert.equal((await fetch(`${sut.httpUrl}/healthz`)).status, 200);
-    assert.equal((await fetch(`${sut.httpUrl}/readyz`)).status, 200);
+    assert.equal((await fetch(`${sut.opsUrl}/healthz`)).status, 200);
+    assert.equal((await fetch(`${sut.opsUrl}/readyz`)).status, 200);
   });
 
   it('relays packets both ways between two online clients', async () => {
@@ -98,7 +99,7 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
 
   it('a client offline for 30 days claims every epoch it missed in one CLAIM and drains a packet sent to it 10 days ago', async () => {
     const metric = async (name: string, labels = '') => {
-      const text = await (await fetch(`${sut.httpUrl}/metrics`)).text();
+      const text = await (await fetch(`${sut.opsUrl}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(labels) && !l.startsWith('#'));
       return line ? Number(line.split(' ').at(-1)) : 0;
     };
@@ -124,7 +125,7 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
   it('holds a slow reader\'s unsent bytes to about GATEWAY_MAX_BUFFERED_BYTES plus one page, then drains it whole', async () => {
     const limit = 262_144;
     const slowDir = mkdtempSync(path.join(tmpdir(), 'tacit-node-slow-'));
-    const node = await startNode({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: slowDir, GATEWAY_MAX_BUFFERED_BYTES: String(limit) }, quiet);
+    const node = await startNode({ PORT: '0', HOST: '127.0.0.1', OPS_PORT: '0', OPS_HOST: '127.0.0.1', DATA_DIR: slowDir, GATEWAY_MAX_BUFFERED_BYTES: String(limit) }, quiet);
     const clients: RelayClient[] = [];
     try {
       const a = client(node, []);
@@ -148,7 +149,7 @@ describe('startNode (embedded: PGlite, in-process bus, memory limits)', () => {
       // The client stops reading: what the drain sends piles up in the kernel, then in the gateway.
       (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
       const buffered = async (): Promise<number> => {
-        const text = await (await fetch(`${node.httpUrl}/metrics`)).text();
+        const text = await (await fetch(`${node.opsUrl}/metrics`)).text();
         return Number(/^tacit_gateway_buffered_bytes\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? NaN);
       };
       let most = 0;
@@ -203,7 +204,7 @@ describe('startNode with NATS_URL, DATABASE_URL and REDIS_URL: each part on the 
     dir = mkdtempSync(path.join(tmpdir(), 'tacit-node-real-'));
     servers = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
     const [nats, postgres, redis] = servers;
-    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, NATS_URL: nats.url, DATABASE_URL: postgres.url, REDIS_URL: redis.url }, quiet);
+    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', OPS_PORT: '0', OPS_HOST: '127.0.0.1', DATA_DIR: dir, NATS_URL: nats.url, DATABASE_URL: postgres.url, REDIS_URL: redis.url }, quiet);
   });
   after(async () => {
     await sut?.stop(100);

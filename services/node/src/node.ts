@@ -1,42 +1,47 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { runGateway, gatewayConfigSchema, type RunningGateway } from '@tacit/gateway';
-import {
-  createLogger,
-  defineConfig,
-  HealthRegistry,
-  InProcessBus,
-  int,
-  loadConfig,
-  Metrics,
-  NatsBus,
-  string,
-  url,
-  type Bus,
-  type Config,
-  type Logger,
-} from '@tacit/kit';
-import { PgliteQueueRepository, PgQueueRepository, QueueService, registerQueueHandlers, type QueueRepository } from '@tacit/queue';
+import { Module } from '@nestjs/common';
+import { GatewayEdge, gatewayConfigSchema, GatewayModule, GatewayShutdown } from '@tacit/gateway';
+import { defineConfig, NatsBus, url, type Bus, type Config, type Logger } from '@tacit/kit';
+import { startService, type RunningService, type ServiceDefinition } from '@tacit/platform';
+import { queueConfigSchema, QueueModule, QueueService } from '@tacit/queue';
 
-/** The node's settings: the gateway's, plus where state lives. Unset URLs mean embedded defaults. */
+/**
+ * The node's settings: every setting of the services it contains (gateway, queue) and the shell's.
+ * Unset URLs mean embedded defaults; an unknown GATEWAY_*, QUEUE_*, OPS_* or TACIT_* variable stops
+ * it by name.
+ */
 export const nodeConfigSchema = defineConfig({
+  ...queueConfigSchema,
   ...gatewayConfigSchema,
-  DATA_DIR: string({ default: '.tacit/data', description: 'folder for the embedded database (PGlite)' }),
-  DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL; unset: PGlite in DATA_DIR' }),
-  QUEUE_MAILBOX_CAP: int({ default: 10_000, min: 1, max: 10_000_000, description: 'packets one mailbox may hold' }),
+  NATS_URL: url({ optional: true, protocols: ['nats:', 'tls:'], description: 'NATS server; unset: the in-process bus' }),
 });
 
 export type NodeConfig = Config<typeof nodeConfigSchema>;
 
-/** A running node: the gateway's URLs and one call to stop everything. */
+/** Every service in one process: the same Nest modules the cluster runs one per process. */
+@Module({ imports: [QueueModule, GatewayModule] })
+export class NodeModule {}
+
+/** The one-container node as a service definition. */
+export const nodeService: ServiceDefinition<typeof nodeConfigSchema> = {
+  name: 'node',
+  module: NodeModule,
+  config: nodeConfigSchema,
+  prefixes: ['GATEWAY_', 'QUEUE_'],
+};
+
+/** A running node: the gateway's URL, the ops URL and one call to stop everything. */
 export interface RunningNode {
+  /** ws://host:port/v1 */
   url: string;
-  httpUrl: string;
-  gateway: RunningGateway;
+  /** http://host:port of /healthz, /readyz, /metrics. */
+  opsUrl: string;
+  service: RunningService<NodeConfig>;
+  gateway: GatewayEdge;
   queue: QueueService;
   bus: Bus;
   /** Which part runs embedded and which on a real server. */
   shape: { bus: 'in-process' | 'nats'; database: 'pglite' | 'postgres'; limits: 'memory' | 'redis' };
+  /** Graceful stop; `graceMs` overrides GATEWAY_DRAIN_GRACE_MS for the gateway's drain. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -45,64 +50,27 @@ export interface RunningNode {
  * limits — and each switches to the real server when its URL is set. The services run the same code
  * as in the cluster; only this wiring differs.
  */
-export async function startNode(env: Record<string, string | undefined>, log?: Logger): Promise<RunningNode> {
-  const config = loadConfig(nodeConfigSchema, env);
-  log ??= createLogger({ service: 'node', level: config.LOG_LEVEL, logClientIps: config.GATEWAY_LOG_CLIENT_IPS });
-  const metrics = new Metrics({ service: 'node' });
-  const health = new HealthRegistry();
-
-  const bus: Bus = config.NATS_URL
-    ? await NatsBus.connect({ url: config.NATS_URL, name: 'tacit-node', waitOnFirstConnect: true })
-    : new InProcessBus();
-  if (bus instanceof NatsBus) health.addReadiness('nats', () => bus.check());
-
-  let repository: QueueRepository & { check(): Promise<void>; close(): Promise<void> };
-  if (config.DATABASE_URL) {
-    const pg = new PgQueueRepository({ url: config.DATABASE_URL, onError: () => log.warn('postgres_connection_lost') });
-    await pg.migrate();
-    repository = pg;
-  } else {
-    const dir = path.resolve(config.DATA_DIR);
-    mkdirSync(dir, { recursive: true });
-    repository = await PgliteQueueRepository.open(path.join(dir, 'queue'));
-  }
-  health.addReadiness('database', () => repository.check());
-  const queue = new QueueService({
-    repository,
-    limits: { mailboxCap: config.QUEUE_MAILBOX_CAP },
-    onExpireError: () => log.warn('queue_expiry_failed'),
-  });
-  await queue.start();
-  const queueSubs = registerQueueHandlers(bus, queue);
-
-  const gateway = await runGateway({ config, bus, log, metrics: metrics.forService('gateway'), health });
-  log.info('node_listening', {
-    url: gateway.url,
-    bus: config.NATS_URL ? 'nats' : 'in-process',
-    database: config.DATABASE_URL ? 'postgres' : 'pglite',
-    limits: config.REDIS_URL ? 'redis' : 'memory',
-  });
-  let stopping: Promise<void> | undefined;
+export async function startNode(env: Record<string, string | undefined>, logger?: Logger): Promise<RunningNode> {
+  const service = await startService(nodeService, { env, ...(logger ? { logger } : {}) });
+  const s = service.settings;
+  const gateway = service.get(GatewayEdge);
+  const shape = {
+    bus: service.bus instanceof NatsBus ? 'nats' : 'in-process',
+    database: s.DATABASE_URL ? 'postgres' : 'pglite',
+    limits: s.REDIS_URL ? 'redis' : 'memory',
+  } as const;
+  service.logger.info('node_listening', { url: gateway.url, ops: service.opsUrl, ...shape });
   return {
     url: gateway.url,
-    httpUrl: gateway.httpUrl,
+    opsUrl: service.opsUrl,
+    service,
     gateway,
-    queue,
-    bus,
-    shape: {
-      bus: config.NATS_URL ? 'nats' : 'in-process',
-      database: config.DATABASE_URL ? 'postgres' : 'pglite',
-      limits: config.REDIS_URL ? 'redis' : 'memory',
-    },
+    queue: service.get(QueueService),
+    bus: service.bus,
+    shape,
     stop(graceMs?: number) {
-      stopping ??= (async () => {
-        await gateway.stop(graceMs);
-        for (const s of queueSubs) s.unsubscribe();
-        await queue.stop();
-        await bus.close();
-        await repository.close();
-      })();
-      return stopping;
+      if (graceMs !== undefined) service.get(GatewayShutdown).graceMs = graceMs;
+      return service.close();
     },
   };
 }

@@ -29,7 +29,7 @@ describe('what the relay keeps of its traffic: logs and metrics', () => {
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tacit-privacy-'));
     const log = createLogger({ service: 'node', level: 'debug', write: (l) => void lines.push(l) });
-    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, GATEWAY_CONN_RATE: '20', GATEWAY_CONN_BURST: '20' }, log);
+    sut = await startNode({ PORT: '0', HOST: '127.0.0.1', OPS_PORT: '0', OPS_HOST: '127.0.0.1', DATA_DIR: dir, GATEWAY_CONN_RATE: '20', GATEWAY_CONN_BURST: '20' }, log);
   });
   after(async () => {
     await sut.stop(100);
@@ -79,7 +79,7 @@ describe('what the relay keeps of its traffic: logs and metrics', () => {
       bad.send(Uint8Array.of(0x7f, 1, 2, 3));
       await bad.closed;
       flood.close();
-      const metrics = await (await fetch(`${sut.httpUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${sut.opsUrl}/metrics`)).text();
       const text = `${lines.join('\n')}\n${metrics}`;
       assert.ok(lines.length > 0 && metrics.includes('tacit_gateway_'), 'there are logs and metrics to read');
       for (const s of secrets) {

@@ -36,8 +36,8 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, what: s
 }
 
 /** A counter of a gateway's /metrics (summed over the series whose labels include `labels`). */
-async function metric(port: number, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+async function metric(opsPort: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
   let sum = 0;
   for (const line of text.split('\n')) {
     const m = /^(\w+)(\{[^}]*\})? (\S+)$/.exec(line);
@@ -120,8 +120,8 @@ describe('cluster shape: two gateway replicas on real NATS, PostgreSQL and Redis
 
   it('packets follow the recipient: by its replica once known, by mailbox again when it leaves or its replica dies', async () => {
     const [g1, g2] = sut.gateways;
-    const byReplica = () => metric(g1!.port, 'tacit_gateway_remote_requests_total', 'route="replica"');
-    const rerouted = () => metric(g1!.port, 'tacit_gateway_rerouted_total');
+    const byReplica = () => metric(g1!.opsPort, 'tacit_gateway_remote_requests_total', 'route="replica"');
+    const rerouted = () => metric(g1!.opsPort, 'tacit_gateway_rerouted_total');
     const inB: ReceivedMessage[] = [];
     const a = client([g1!.url], newMailboxIdentity());
     const bId = newMailboxIdentity();

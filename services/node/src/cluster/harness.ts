@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { NatsBus, type BusSubscription } from '@tacit/kit';
-import { PgQueueRepository, QueueService, registerQueueHandlers } from '@tacit/queue';
+import { createLogger } from '@tacit/kit';
+import { startService, type RunningService } from '@tacit/platform';
+import { QueueService, queueService } from '@tacit/queue';
 import { freePort, startNats, startPostgres, startRedis, waitFor, type TestServer } from '@tacit/testing';
 
 const _gatewayMain = fileURLToPath(new URL('../../../gateway/dist/main.js', import.meta.url));
@@ -14,6 +15,8 @@ export class GatewayProcess {
   log = '';
   constructor(
     readonly port: number,
+    /** The ops listener's port (/readyz, /metrics). */
+    readonly opsPort: number,
     private readonly env: Record<string, string>,
   ) {}
 
@@ -23,7 +26,15 @@ export class GatewayProcess {
 
   async start(): Promise<void> {
     this.child = spawn(process.execPath, [_gatewayMain], {
-      env: { ...this.env, PORT: String(this.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PATH: process.env.PATH ?? '' },
+      env: {
+        ...this.env,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        OPS_PORT: String(this.opsPort),
+        OPS_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        PATH: process.env.PATH ?? '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => {
@@ -34,7 +45,7 @@ export class GatewayProcess {
     await waitFor(
       async () => {
         if (this.child?.exitCode !== null) throw new Error(`gateway exited: ${this.log}`);
-        const res = await fetch(`http://127.0.0.1:${this.port}/readyz`).catch(() => undefined);
+        const res = await fetch(`http://127.0.0.1:${this.opsPort}/readyz`).catch(() => undefined);
         return res?.status === 200;
       },
       { timeoutMs: 20_000, intervalMs: 50 },
@@ -53,31 +64,32 @@ export class GatewayProcess {
 
 /**
  * The cluster shape on real servers: nats-server, PostgreSQL and Redis from @tacit/testing, the queue
- * service on NATS (in the test process: nothing here kills it), and gateway replicas as processes.
+ * service on NATS (in the test process, as its main runs it: nothing here kills it), and gateway
+ * replicas as processes.
  */
 export class Cluster {
   readonly gateways: GatewayProcess[] = [];
-  private subs: BusSubscription[] = [];
   private constructor(
     readonly nats: TestServer & { url: string },
     readonly postgres: TestServer & { url: string },
     readonly redis: TestServer & { url: string },
-    readonly queue: QueueService,
-    readonly queueBus: NatsBus,
-    readonly repo: PgQueueRepository,
+    readonly queueService: RunningService,
   ) {}
+
+  /** The queue service's logic (its stats). */
+  get queue(): QueueService {
+    return this.queueService.get(QueueService);
+  }
 
   static async start(opts: { gateways?: number; env?: Record<string, string> } = {}): Promise<Cluster> {
     const [nats, postgres, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
-    const repo = new PgQueueRepository({ url: postgres.url, onError: () => undefined });
-    await repo.migrate();
-    const queue = new QueueService({ repository: repo });
-    await queue.start();
-    const queueBus = await NatsBus.connect({ url: nats.url, name: 'tacit-queue-test' });
-    const cluster = new Cluster(nats, postgres, redis, queue, queueBus, repo);
-    cluster.subs = registerQueueHandlers(queueBus, queue);
+    const queue = await startService(queueService, {
+      env: { DATABASE_URL: postgres.url, NATS_URL: nats.url, OPS_PORT: '0', OPS_HOST: '127.0.0.1' },
+      logger: createLogger({ service: 'queue', level: 'error', write: () => {} }),
+    });
+    const cluster = new Cluster(nats, postgres, redis, queue);
     for (let i = 0; i < (opts.gateways ?? 2); i++) {
-      const gw = new GatewayProcess(await freePort(), { NATS_URL: nats.url, REDIS_URL: redis.url, ...opts.env });
+      const gw = new GatewayProcess(await freePort(), await freePort(), { NATS_URL: nats.url, REDIS_URL: redis.url, ...opts.env });
       cluster.gateways.push(gw);
     }
     await Promise.all(cluster.gateways.map((g) => g.start()));
@@ -98,10 +110,7 @@ export class Cluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.gateways.map((g) => g.kill('SIGTERM')));
-    for (const s of this.subs) s.unsubscribe();
-    await this.queue.stop();
-    await this.queueBus.close().catch(() => undefined);
-    await this.repo.close();
+    await this.queueService.close().catch(() => undefined);
     await Promise.all([this.nats.stop(), this.postgres.stop(), this.redis.stop()]);
   }
 }
