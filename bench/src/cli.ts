@@ -7,20 +7,34 @@ export interface CliOptions {
   quick: boolean;
   only: string[] | null;
   durationSec: number | null;
+  /** Rounds (`--repeats`), or null for the default: {@link repeatsFor}. */
+  repeats: number | null;
+  /** `--compare`: the folder of another built checkout, as given. */
+  compare: string | null;
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--json] [--quick] [--only <row,row>] [--duration <s>]
+/** Most rounds `--repeats` accepts: a full round takes about 2.5 min, 20 of them nearly an hour. */
+export const MAX_REPEATS = 20;
+
+export const USAGE = `usage: npm run bench -- [--json] [--quick] [--only <row,row>] [--duration <s>] [--repeats <n>]
+                             [--compare <dir>]
   --json          print one JSON object on stdout (progress goes to stderr)
   --quick         short run (about a minute): 0.5 s warm-up, 2 s measured (paced phase 0.5 s + 1 s),
                   smaller K and idle counts
   --only a,b      run only these rows (ratios need their reference rows in the same run)
   --duration s    measured seconds of each live row's closed loop (default 10, quick 2); the paced
-                  phase at half the peak stays 5 s (quick 1 s)`;
+                  phase at half the peak stays 5 s (quick 1 s)
+  --repeats n     rounds, each running every row once, a row beside its reference, every other
+                  round in reverse order (default 3, quick 1; at most ${MAX_REPEATS}); figures and
+                  ratios are medians over the rounds, with min-max
+  --compare dir   another checkout of this repository, built there (npm ci && npm run build): each
+                  Tacit row also runs on its services as <row>@compare, beside the row in every
+                  round, and the report gives this build / that one`;
 
 /** Parses `argv` (without node and script); throws a RangeError naming the bad argument. */
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const opts: CliOptions = { json: false, quick: false, only: null, durationSec: null, help: false };
+  const opts: CliOptions = { json: false, quick: false, only: null, durationSec: null, repeats: null, compare: null, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -50,6 +64,16 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         opts.durationSec = n;
         break;
       }
+      case '--repeats': {
+        const v = value();
+        const n = Number(v);
+        if (!(/^\d+$/.test(v) && n >= 1 && n <= MAX_REPEATS)) throw new RangeError(`"--repeats" expected an integer 1..${MAX_REPEATS}, got ${v}`);
+        opts.repeats = n;
+        break;
+      }
+      case '--compare':
+        opts.compare = value();
+        break;
       case '--help':
       case '-h':
         opts.help = true;
@@ -59,6 +83,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
   }
   return opts;
+}
+
+/** Rounds of the run: `--repeats`, else 3 for a full run (a median needs three) and 1 for --quick. */
+export function repeatsFor(opts: Pick<CliOptions, 'quick' | 'repeats'>): number {
+  return opts.repeats ?? (opts.quick ? 1 : 3);
 }
 
 /** The settings of a full or quick run, with `--duration` applied. */

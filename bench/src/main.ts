@@ -3,11 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { USAGE, parseArgs, settingsFor } from './cli.js';
-import { allScenarios } from './registry.js';
+import { USAGE, parseArgs, repeatsFor, settingsFor } from './cli.js';
+import { THIS_ROOT, buildInfo, compareMains } from './compare.js';
+import { allScenarios, compareScenarios } from './registry.js';
 import { buildReport, commandLine, machineInfo, renderTable } from './report.js';
 import { pendingRows } from './rows.js';
-import { runScenarios } from './runner.js';
+import { estimateRunMs, runRounds } from './runner.js';
+import type { Scenario } from './scenario.js';
 
 async function main(): Promise<number> {
   let opts;
@@ -34,8 +36,26 @@ async function main(): Promise<number> {
       return 2;
     }
   }
-  const selected = opts.only ? all.filter((s) => opts.only!.includes(s.name)) : all;
+  let selected: Scenario[] = opts.only ? all.filter((s) => opts.only!.includes(s.name)) : all;
+  let compareRoot: string | null = null;
+  if (opts.compare !== null) {
+    let twins: Scenario[];
+    try {
+      const other = compareMains(opts.compare);
+      compareRoot = other.root;
+      twins = compareScenarios(other.mains, selected.map((s) => s.name));
+    } catch (err) {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+    if (twins.length === 0) {
+      process.stderr.write(`"--compare" expected at least one Tacit row in the run, got: ${selected.map((s) => s.name).join(', ')}\n`);
+      return 2;
+    }
+    selected = [...selected, ...twins];
+  }
   const settings = settingsFor(opts);
+  const repeats = repeatsFor(opts);
   const machine = machineInfo();
   const tmpRoot = mkdtempSync(join(os.tmpdir(), 'tacit-bench-'));
   // Ctrl-C or a kill must still stop every server we started (proc.ts kills them on 'exit',
@@ -44,10 +64,17 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
   const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+  const builds = { current: buildInfo(THIS_ROOT), compare: compareRoot === null ? null : buildInfo(compareRoot) };
+  if (compareRoot === THIS_ROOT) log('--compare names this checkout: an A/A run, whose spread is the noise of the method');
+  const estimateMin = estimateRunMs(selected, settings, repeats) / 60_000;
+  log(
+    `${repeats} round${repeats === 1 ? '' : 's'} of ${selected.length} row${selected.length === 1 ? '' : 's'}: ` +
+      `about ${estimateMin < 10 ? estimateMin.toFixed(1) : Math.round(estimateMin)} min (wall time grows with --repeats)`,
+  );
   const startedAt = new Date();
-  let results;
+  let rounds;
   try {
-    results = await runScenarios(selected, settings, tmpRoot, log);
+    rounds = (await runRounds(selected, settings, repeats, tmpRoot, log)).rounds;
   } finally {
     rmSync(tmpRoot, { recursive: true, force: true });
   }
@@ -57,11 +84,12 @@ async function main(): Promise<number> {
     finishedAt: new Date(),
     machine,
     settings,
-    results,
+    rounds,
     pending: opts.only ? [] : pendingRows(names),
+    builds,
   });
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
-  return results.every((r) => r.ok) ? 0 : 1;
+  return rounds.flat().every((r) => r.ok) ? 0 : 1;
 }
 
 main().then(

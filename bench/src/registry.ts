@@ -1,12 +1,12 @@
 // Which rows exist, in the order they are printed. Reference rows (baseline, MeshWhisper) are
 // measured in every full run so every ratio compares figures from the same machine and minute.
-import { REF } from './rows.js';
-import type { Scenario, System } from './scenario.js';
+import { REF, compareName } from './rows.js';
+import type { RunSettings, Scenario, System } from './scenario.js';
 import { idleRow, liveRow, offlineRow } from './scenarios/factories.js';
 import { baselineSystem } from './targets/baseline.js';
 import { meshWhisperSystem, startMeshWhisper } from './targets/meshwhisper.js';
 import { tacitScenarios } from './scenarios/tacit.js';
-import { tacitReplicasSystem, tacitSingleSystem } from './targets/tacit.js';
+import { tacitReplicasSystem, tacitSingleSystem, tacitSystemsOf, type TacitMains } from './targets/tacit.js';
 
 // Offline rows queue offlineMessages / offlinePairs packets per recipient; MeshWhisper drops the
 // oldest past MAX_BLOBS_PER_HASH (default 500), so the cap is raised to exactly that many.
@@ -51,4 +51,28 @@ export function allScenarios(): Scenario[] {
     }),
     ...tacitScenarios({ single: tacitSingleSystem, replicas: tacitReplicasSystem }),
   ];
+}
+
+/** `s` under another name and description; everything else is `s`'s own. */
+function renamed(s: Scenario, name: string, description: string): Scenario {
+  return {
+    name,
+    description,
+    ...(s.ratios ? { ratios: s.ratios } : {}),
+    budgetMs: (settings) => s.budgetMs(settings),
+    ...(s.estimateMs ? { estimateMs: (settings: RunSettings) => s.estimateMs!(settings) } : {}),
+    setup: (ctx) => s.setup(ctx),
+    run: (ctx) => s.run(ctx),
+    teardown: (ctx) => s.teardown(ctx),
+  };
+}
+
+/**
+ * The Tacit rows among `names`, on the services of another build (`--compare`), as
+ * `<row>@compare`: fresh instances, with the same references as the rows they stand beside.
+ */
+export function compareScenarios(mains: TacitMains, names: readonly string[]): Scenario[] {
+  return tacitScenarios(tacitSystemsOf(mains))
+    .filter((s) => names.includes(s.name))
+    .map((s) => renamed(s, compareName(s.name), `${s.description} (the --compare build)`));
 }

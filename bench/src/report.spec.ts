@@ -46,7 +46,7 @@ describe(buildReport.name, () => {
     finishedAt: new Date(90_500),
     machine: machineInfo(),
     settings: settingsFor({ quick: true, durationSec: null }),
-    results,
+    rounds: [results],
     pending: ['tacit-cross-replica'],
   });
   const json = JSON.parse(JSON.stringify(report)) as Record<string, unknown> & { rows: Record<string, unknown>[] };
@@ -93,6 +93,7 @@ describe(buildReport.name, () => {
     assert.deepEqual(by.get('tacit-enqueue')!['ratioBasis'], {
       toBaseline: null,
       toMeshWhisper: 'msgsPerSec / meshwhisper-offline-drain.enqueueMsgsPerSec',
+      toCompare: null,
     });
     assert.equal(by.get('tacit-idle-connections')!['ratioToBaseline'], 1.5);
     assert.equal(by.get('tacit-idle-connections')!['connections'], 100);
@@ -119,9 +120,10 @@ describe(buildReport.name, () => {
 
 describe(reportRows.name, () => {
   it('never lets an extra figure overwrite a fixed key', () => {
-    const [r] = reportRows([row('x', { msgsPerSec: 1, status: 'fake', name: 'y' })]);
+    const [r] = reportRows([[row('x', { msgsPerSec: 1, status: 'fake', name: 'y', spread: 'fake' })]]);
     assert.equal(r!.name, 'x');
     assert.equal(r!.status, 'ok');
+    assert.deepEqual(r!['spread'], { msgsPerSec: { min: 1, max: 1, n: 1 }, wallSec: { min: 1.2, max: 1.2, n: 1 } });
   });
 });
 
@@ -199,7 +201,7 @@ describe(liveFigures.name, () => {
   });
 
   it('reaches --json as row fields after the fixed keys, and the table as a note', () => {
-    const [r] = reportRows([row('tacit-cross-replica', liveFigures(liveResult(paced)))]);
+    const [r] = reportRows([[row('tacit-cross-replica', liveFigures(liveResult(paced)))]]);
     const json = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
     assert.equal(json['p99AtHalfPeakMs'], 3.142);
     assert.equal(json['p50AtHalfPeakMs'], 1.235);
@@ -214,7 +216,7 @@ describe(liveFigures.name, () => {
       finishedAt: new Date(1000),
       machine: machineInfo(),
       settings: settingsFor({ quick: true, durationSec: null }),
-      results: [row('tacit-cross-replica', liveFigures(liveResult(paced)))],
+      rounds: [[row('tacit-cross-replica', liveFigures(liveResult(paced)))]],
       pending: [],
     });
     assert.match(
@@ -270,5 +272,125 @@ describe('machine busy time', () => {
     const m = readMachineIdle();
     if (m === null) return; // not Linux
     assert.ok(m.cpus >= 1 && m.idleSeconds > 0);
+  });
+});
+
+describe('a report over rounds', () => {
+  const live = { toBaseline: { row: 'baseline-ws' } };
+  const idle = { toBaseline: { row: 'baseline-idle-connections', figure: 'bytesPerConnection' } };
+  // The machine halves its speed in round 2: every row slows, the ratios much less.
+  const round = (base: number, tacit: number | null, twin: number, bytes: [number, number, number]): RowResult[] => [
+    row('tacit-same-gateway', tacit === null ? {} : { msgsPerSec: tacit, p99Ms: tacit / 10_000 }, {
+      ratios: live,
+      ...(tacit === null ? { ok: false, error: 'boom' } : {}),
+    }),
+    row('baseline-ws', { msgsPerSec: base, p99Ms: 4 }),
+    row('tacit-same-gateway@compare', { msgsPerSec: twin }, { ratios: live }),
+    row('tacit-idle-connections', { connections: 100, bytesPerConnection: bytes[0] }, { ratios: idle }),
+    row('baseline-idle-connections', { connections: 100, bytesPerConnection: bytes[1] }),
+    row('tacit-idle-connections@compare', { connections: 100, bytesPerConnection: bytes[2] }, { ratios: idle }),
+  ];
+  const rounds = [round(100_000, 90_000, 100_000, [5000, 8000, 4000]), round(50_000, 49_000, 45_000, [5200, 8000, 5200]), round(80_000, 60_000, 80_000, [4800, 7000, 6000])];
+  const build = (rs: RowResult[][]) =>
+    buildReport({
+      command: 'spec',
+      startedAt: new Date(0),
+      finishedAt: new Date(1000),
+      machine: machineInfo(),
+      settings: settingsFor({ quick: true, durationSec: null }),
+      rounds: rs,
+      pending: [],
+      builds: { current: { root: '/work/a', commit: 'a'.repeat(40), dirty: true }, compare: { root: '/work/b', commit: 'b'.repeat(40), dirty: false } },
+    });
+  const by = (rs: RowResult[][]) => new Map(build(rs).rows.map((r) => [r.name, r]));
+
+  it('divides figures of the same round, then takes the median of those ratios, not the ratio of medians', () => {
+    const t = by(rounds).get('tacit-same-gateway')!;
+    // 0.9, 0.98, 0.75 round by round; the medians' ratio would be 60 000 / 80 000 = 0.75.
+    assert.equal(t.ratioToBaseline, 0.9);
+    assert.deepEqual((t['perRound'] as Record<string, unknown>)['ratioToBaseline'], [0.9, 0.98, 0.75]);
+    assert.deepEqual((t['spread'] as Record<string, unknown>)['ratioToBaseline'], { min: 0.75, max: 0.98, n: 3 });
+  });
+
+  it('reports each figure as the median of its rounds, with the per-round values and their spread', () => {
+    const m = by(rounds);
+    const t = m.get('tacit-same-gateway')!;
+    assert.equal(t.msgsPerSec, 60_000);
+    assert.equal(t.p99Ms, 6);
+    assert.equal(t.rounds, 3);
+    assert.deepEqual((t['perRound'] as Record<string, unknown>)['msgsPerSec'], [90_000, 49_000, 60_000]);
+    assert.deepEqual((t['spread'] as Record<string, unknown>)['msgsPerSec'], { min: 49_000, max: 90_000, n: 3 });
+    assert.equal(m.get('baseline-ws')!.msgsPerSec, 80_000);
+    assert.equal(m.get('tacit-idle-connections')!['bytesPerConnection'], 5000);
+    assert.equal(m.get('tacit-idle-connections')!['connections'], 100);
+  });
+
+  it('gives this build / the --compare build per round, on the figure the row is judged by', () => {
+    const m = by(rounds);
+    const t = m.get('tacit-same-gateway')!;
+    // 90 000 / 100 000, 49 000 / 45 000, 60 000 / 80 000.
+    assert.deepEqual((t['perRound'] as Record<string, unknown>)['ratioToCompare'], [0.9, 1.089, 0.75]);
+    assert.equal(t.ratioToCompare, 0.9);
+    assert.equal(t.ratioBasis.toCompare, 'msgsPerSec / tacit-same-gateway@compare.msgsPerSec');
+    const idleRow = m.get('tacit-idle-connections')!;
+    assert.equal(idleRow.ratioBasis.toCompare, 'bytesPerConnection / tacit-idle-connections@compare.bytesPerConnection');
+    assert.deepEqual((idleRow['perRound'] as Record<string, unknown>)['ratioToCompare'], [1.25, 1, 0.8]);
+    // The twin has its own ratios to the references of its rounds, and none to itself.
+    const twin = m.get('tacit-same-gateway@compare')!;
+    assert.equal(twin.ratioToBaseline, 1);
+    assert.equal(twin.ratioToCompare, null);
+    assert.equal(twin.ratioBasis.toCompare, null);
+  });
+
+  it('keeps a row that failed in one round, with the figures and ratios of the others', () => {
+    const rs = [rounds[0]!, round(50_000, null, 45_000, [5200, 8000, 5200]), rounds[2]!];
+    const t = by(rs).get('tacit-same-gateway')!;
+    assert.equal(t.status, 'error');
+    assert.equal(t.error, 'round 2: boom');
+    assert.deepEqual((t['perRound'] as Record<string, unknown>)['ratioToBaseline'], [0.9, null, 0.75]);
+    assert.equal(t.ratioToBaseline, 0.825);
+    assert.deepEqual((t['spread'] as Record<string, unknown>)['ratioToBaseline'], { min: 0.75, max: 0.9, n: 2 });
+    assert.equal(t.msgsPerSec, 75_000);
+    assert.match(renderTable(build(rs)), /\| tacit-same-gateway .*ERROR: round 2: boom/);
+  });
+
+  it('records the rounds, their order and both builds; JSON schema 2', () => {
+    const report = build(rounds);
+    assert.equal(report.schema, 2);
+    assert.equal(report.repeats, 3);
+    assert.deepEqual(report.roundOrder[0], rounds[0]!.map((r) => r.name));
+    assert.equal(report.builds.compare!.root, '/work/b');
+    assert.deepEqual(
+      report.rows.map((r) => r.name),
+      ['baseline-ws', 'tacit-same-gateway', 'tacit-same-gateway@compare', 'tacit-idle-connections', 'tacit-idle-connections@compare', 'baseline-idle-connections'],
+    );
+  });
+
+  it('prints medians with min–max, ratios with min–max and n, a vs compare column and how to read them', () => {
+    const table = renderTable(build(rounds));
+    const lines = table.split('\n');
+    assert.match(lines[0]!, /vs baseline \| +vs MeshWhisper \| +vs compare \| notes/);
+    const t = lines.find((l) => l.startsWith('| tacit-same-gateway '))!;
+    assert.match(t, /\| +60,000 \(49,000–90,000\) \| +— \| 6\.00 \(4\.90–9\.00\) \|/);
+    assert.match(t, /\| +0\.90× \(0\.75–0\.98, n=3\) \| +— \| +0\.90× \(0\.75–1\.09, n=3\) \|/);
+    assert.match(table, /\| tacit-idle-connections .*100 conns, 5,000 \(4,800–5,200\) B\/conn/);
+    assert.match(table, /rounds: 3, every other one in reverse order; figures: median of the rounds \(min–max\)/);
+    assert.match(table, /vs compare: this build \(\/work\/a at aaaaaaaaaa with uncommitted changes\) \/ the --compare build \(\/work\/b at bbbbbbbbbb\)/);
+  });
+
+  it('prints a single round as before: no spreads, no vs compare column', () => {
+    const table = renderTable(
+      buildReport({
+        command: 'spec',
+        startedAt: new Date(0),
+        finishedAt: new Date(1000),
+        machine: machineInfo(),
+        settings: settingsFor({ quick: true, durationSec: null }),
+        rounds: [rounds[0]!.filter((r) => !r.name.endsWith('@compare'))],
+        pending: [],
+      }),
+    );
+    assert.doesNotMatch(table, /vs compare|n=|rounds:/);
+    assert.match(table, /\| tacit-same-gateway +\| +90,000 \|.*\| +0\.90× \|/);
   });
 });

@@ -79,6 +79,11 @@ export interface Scenario {
   readonly ratios?: { toBaseline?: RatioRef; toMeshWhisper?: RatioRef };
   /** Wall-clock budget of setup + run + teardown; past it the row fails. */
   budgetMs(settings: RunSettings): number;
+  /**
+   * Rough wall time of setup + run + teardown on the reference machine (docs/benchmarks.md), for
+   * the estimate printed before a run starts; without it the runner guesses 20 s.
+   */
+  estimateMs?(settings: RunSettings): number;
   setup(ctx: RunContext): Promise<void>;
   run(ctx: RunContext): Promise<Figures>;
   teardown(ctx: RunContext): Promise<void>;

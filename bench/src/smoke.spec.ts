@@ -56,7 +56,7 @@ describe('bench smoke', { timeout: 60_000 }, () => {
       finishedAt: new Date(),
       machine: machineInfo(),
       settings: tiny,
-      results: [r!],
+      rounds: [[r!]],
       pending: [],
     });
     assert.equal(report.rows[0]!.name, 'baseline-ws');

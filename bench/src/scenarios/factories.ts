@@ -82,6 +82,10 @@ function liveLoadMs(s: RunSettings): number {
   return s.warmupMs + s.durationMs + paced;
 }
 
+// Starting and stopping a row's servers and load process, for the estimate, on average: ~0.5 s for
+// the baseline relay, ~4 s for a Tacit row (PostgreSQL; the cluster row NATS and Redis too).
+const START_STOP_MS = 2500;
+
 /**
  * A live row's figures from its load result: the closed loop's (unchanged), then the open-loop
  * phase's, all null when that phase did not run (so every live row has the same keys).
@@ -124,6 +128,11 @@ export function liveRow(opts: RowOptions & { topology?: Topology }): Scenario {
     budgetMs(s: RunSettings): number {
       return liveLoadMs(s) + 60_000;
     }
+    estimateMs(s: RunSettings): number {
+      // The grace periods are mostly not used up: every packet has arrived well before their end.
+      const paced = s.pacedFraction > 0 ? s.pacedWarmupMs + s.pacedDurationMs : 0;
+      return START_STOP_MS + s.warmupMs + s.durationMs + paced + 500;
+    }
     async run(ctx: RunContext): Promise<Figures> {
       const s = ctx.settings;
       const r = await runLoad(
@@ -153,6 +162,10 @@ export function offlineRow(opts: RowOptions & { primary: 'drain' | 'enqueue'; to
   return new (class extends TargetScenario {
     budgetMs(): number {
       return 200_000;
+    }
+    estimateMs(s: RunSettings): number {
+      // Bound by MeshWhisper's enqueue, the slowest here (~8 000/s), over the warm-up and measured rounds.
+      return START_STOP_MS + ((s.offlineWarmupMessages + s.offlineMessages) / 8000) * 1000;
     }
     async run(ctx: RunContext): Promise<Figures> {
       const s = ctx.settings;
@@ -195,6 +208,10 @@ export function idleRow(opts: RowOptions): Scenario {
   return new (class extends TargetScenario {
     budgetMs(s: RunSettings): number {
       return 60_000 + s.idleConnections * 10;
+    }
+    estimateMs(s: RunSettings): number {
+      // ~1 500 connects/s from 8 source addresses, then three RSS readings after a full GC.
+      return START_STOP_MS + (s.idleConnections / 1500) * 1000 + 3 * s.idleSettleMs;
     }
     async run(ctx: RunContext): Promise<Figures> {
       const s = ctx.settings;

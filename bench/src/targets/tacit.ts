@@ -3,14 +3,30 @@
 //   in-memory limits: one gateway process.
 // - replicas: the cluster shape: nats-server, PostgreSQL, Redis, the queue service and two gateway
 //   replicas, each its own process.
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startNats, startPostgres, startRedis, waitFor } from '@tacit/testing';
 import { startNodeProcess, type StartedProcess } from '../proc.js';
 import type { RunContext, RunningTarget, System } from '../scenario.js';
 
-const NODE_MAIN = fileURLToPath(new URL('../../../services/node/dist/main.js', import.meta.url));
-const GATEWAY_MAIN = fileURLToPath(new URL('../../../services/gateway/dist/main.js', import.meta.url));
-const QUEUE_MAIN = fileURLToPath(new URL('../../../services/queue/dist/main.js', import.meta.url));
+/** The built entry points of Tacit's services in a checkout of this repository. */
+export interface TacitMains {
+  node: string;
+  gateway: string;
+  queue: string;
+}
+
+/** The mains under `root`, a checkout where `npm run build` has run (`--compare` passes another). */
+export function tacitMains(root: string): TacitMains {
+  return {
+    node: join(root, 'services/node/dist/main.js'),
+    gateway: join(root, 'services/gateway/dist/main.js'),
+    queue: join(root, 'services/queue/dist/main.js'),
+  };
+}
+
+/** This checkout's mains. */
+export const THIS_BUILD = tacitMains(fileURLToPath(new URL('../../../', import.meta.url)));
 const DRIVER = { module: new URL('../drivers/tacit.js', import.meta.url).href };
 
 /**
@@ -22,8 +38,9 @@ export const TACIT_NODE_FLAGS = process.env.TACIT_BENCH_NODE_FLAGS?.split(' ').f
 
 /**
  * Node flags of a gateway replica, as `npm run start:gateway` runs it (a spec checks the two agree).
- * The node's: `--single-threaded-gc` was measured and not kept (docs/benchmarks.md): shorter young
- * collections on this shared machine, but old-generation pauses of 30–150 ms instead of 10–15.
+ * The node's: `--single-threaded-gc` was measured and not kept (docs/benchmarks-history.md):
+ * shorter young collections on this shared machine, but old-generation pauses of 30–150 ms instead
+ * of 10–15.
  */
 export const TACIT_GATEWAY_NODE_FLAGS = process.env.TACIT_BENCH_GATEWAY_NODE_FLAGS?.split(' ').filter(Boolean) ?? [...TACIT_NODE_FLAGS];
 
@@ -54,10 +71,10 @@ async function stopAll(procs: StartedProcess[], servers: Array<{ stop(): Promise
 }
 
 /** The single node, queue in PostgreSQL. */
-export async function startTacitSingle(ctx: RunContext): Promise<RunningTarget> {
+export async function startTacitSingle(ctx: RunContext, mains: TacitMains = THIS_BUILD): Promise<RunningTarget> {
   const pg = await startPostgres();
   const port = await freePort();
-  const node = startNodeProcess(NODE_MAIN, [], {
+  const node = startNodeProcess(mains.node, [], {
     nodeFlags: TACIT_NODE_FLAGS,
     env: { ...BENCH_LIMITS, HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: pg.url, DATA_DIR: ctx.tmpDir },
   });
@@ -77,12 +94,12 @@ export async function startTacitSingle(ctx: RunContext): Promise<RunningTarget> 
 }
 
 /** The cluster shape: NATS, PostgreSQL, Redis, the queue service and two gateway replicas. */
-export async function startTacitReplicas(): Promise<RunningTarget> {
+export async function startTacitReplicas(mains: TacitMains = THIS_BUILD): Promise<RunningTarget> {
   const [nats, pg, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
   const procs: StartedProcess[] = [];
   try {
     const opsPort = await freePort();
-    const queue = startNodeProcess(QUEUE_MAIN, [], {
+    const queue = startNodeProcess(mains.queue, [], {
       nodeFlags: TACIT_NODE_FLAGS,
       env: { DATABASE_URL: pg.url, NATS_URL: nats.url, OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort), LOG_LEVEL: 'warn' },
       gcHook: false,
@@ -91,7 +108,7 @@ export async function startTacitReplicas(): Promise<RunningTarget> {
     await ready(opsPort, queue);
     const ports = [await freePort(), await freePort()];
     for (const port of ports) {
-      const gw = startNodeProcess(GATEWAY_MAIN, [], {
+      const gw = startNodeProcess(mains.gateway, [], {
         nodeFlags: TACIT_GATEWAY_NODE_FLAGS,
         env: { ...BENCH_LIMITS, HOST: '127.0.0.1', PORT: String(port), NATS_URL: nats.url, REDIS_URL: redis.url },
       });
@@ -111,5 +128,13 @@ export async function startTacitReplicas(): Promise<RunningTarget> {
   }
 }
 
-export const tacitSingleSystem: System = { start: startTacitSingle, driver: DRIVER };
-export const tacitReplicasSystem: System = { start: startTacitReplicas, driver: DRIVER };
+export const tacitSingleSystem: System = { start: (ctx) => startTacitSingle(ctx), driver: DRIVER };
+export const tacitReplicasSystem: System = { start: () => startTacitReplicas(), driver: DRIVER };
+
+/** Both shapes on the services of the build `mains` (the client is always this checkout's SDK). */
+export function tacitSystemsOf(mains: TacitMains): { single: System; replicas: System } {
+  return {
+    single: { start: (ctx) => startTacitSingle(ctx, mains), driver: DRIVER },
+    replicas: { start: () => startTacitReplicas(mains), driver: DRIVER },
+  };
+}
