@@ -54,15 +54,25 @@ const BENCH_LIMITS = {
   LOG_LEVEL: 'warn',
 };
 
-async function ready(port: number, proc: StartedProcess): Promise<void> {
+/**
+ * Waits until the process answers /readyz on one of `ports`: its ops listener (OPS_PORT), or, for
+ * a build from before the ops listener (`--compare` against an older checkout), its public port.
+ */
+async function ready(ports: number[], proc: StartedProcess): Promise<void> {
+  const ok = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
   await waitFor(
     async () => {
       if (proc.child.exitCode !== null) throw new Error(`exited early: ${proc.output().slice(-2000)}`);
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-      return res?.status === 200;
+      return (await Promise.all(ports.map(ok))).some(Boolean);
     },
     { timeoutMs: 30_000, intervalMs: 50 },
   );
+}
+
+/** A public port and an ops port for one process, as its environment. */
+async function listeners(): Promise<{ port: number; opsPort: number; env: Record<string, string> }> {
+  const [port, opsPort] = [await freePort(), await freePort()];
+  return { port, opsPort, env: { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort) } };
 }
 
 async function stopAll(procs: StartedProcess[], servers: Array<{ stop(): Promise<void> }>): Promise<void> {
@@ -73,13 +83,13 @@ async function stopAll(procs: StartedProcess[], servers: Array<{ stop(): Promise
 /** The single node, queue in PostgreSQL. */
 export async function startTacitSingle(ctx: RunContext, mains: TacitMains = THIS_BUILD): Promise<RunningTarget> {
   const pg = await startPostgres();
-  const port = await freePort();
+  const { port, opsPort, env } = await listeners();
   const node = startNodeProcess(mains.node, [], {
     nodeFlags: TACIT_NODE_FLAGS,
-    env: { ...BENCH_LIMITS, HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: pg.url, DATA_DIR: ctx.tmpDir },
+    env: { ...BENCH_LIMITS, ...env, DATABASE_URL: pg.url, DATA_DIR: ctx.tmpDir },
   });
   try {
-    await ready(port, node);
+    await ready([opsPort, port], node);
   } catch (err) {
     await stopAll([node], [pg]);
     throw err;
@@ -105,15 +115,17 @@ export async function startTacitReplicas(mains: TacitMains = THIS_BUILD): Promis
       gcHook: false,
     });
     procs.push(queue);
-    await ready(opsPort, queue);
-    const ports = [await freePort(), await freePort()];
-    for (const port of ports) {
+    await ready([opsPort], queue);
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { port, opsPort: gwOps, env } = await listeners();
       const gw = startNodeProcess(mains.gateway, [], {
         nodeFlags: TACIT_GATEWAY_NODE_FLAGS,
-        env: { ...BENCH_LIMITS, HOST: '127.0.0.1', PORT: String(port), NATS_URL: nats.url, REDIS_URL: redis.url },
+        env: { ...BENCH_LIMITS, ...env, NATS_URL: nats.url, REDIS_URL: redis.url },
       });
       procs.push(gw);
-      await ready(port, gw);
+      ports.push(port);
+      await ready([gwOps, port], gw);
     }
     return {
       urls: ports.map((p) => `ws://127.0.0.1:${p}/v1`),
