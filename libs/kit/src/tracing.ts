@@ -228,6 +228,15 @@ export function withTraceHeaders<T>(headers: BusHeaders | undefined, fn: () => T
   return context.with(propagation.extract(ROOT_CONTEXT, headers, _getter), fn);
 }
 
+/**
+ * Starts a span (not made active) and returns it with the context that has it as parent, for work
+ * that outlives one call: a packet's way through a gateway, ended when the sender is answered.
+ */
+export function startSpan(name: string, kind: SpanKind, attributes: Attributes = {}, parent: Context = context.active()): { span: Span; ctx: Context } {
+  const span = trace.getTracer(_TRACER).startSpan(name, { kind, attributes }, parent);
+  return { span, ctx: trace.setSpan(parent, span) };
+}
+
 /** Runs `fn` with `ctx` as the active trace context (a sampled packet's, for the work done for it), or as it is without one. */
 export function withTraceContext<T>(ctx: Context | undefined, fn: () => T): T {
   return ctx === undefined || !_enabled ? fn() : context.with(ctx, fn);

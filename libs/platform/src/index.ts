@@ -12,6 +12,7 @@ export { ShellModule, type ShellParts } from './shell.module.js';
 export { loadSettings, shellConfigSchema, type ShellConfig } from './settings.js';
 export { hasServiceStart, type OnServiceStart } from './lifecycle.js';
 export {
+  loggableSubject,
   runService,
   startService,
   type RunningService,

@@ -85,7 +85,7 @@ export async function startService<S extends ConfigSchema>(
   const metrics = new Metrics({ service: def.name });
   const health = new HealthRegistry({ onFailure: (check) => logger.warn('readiness_check_failed', { check }) });
   const onError = (err: unknown, subject: string): void =>
-    logger.warn('bus_error', { subject: subject.startsWith('_INBOX') ? 'inbox' : subject.split('.', 3).join('.'), error: err instanceof Error ? err.name : 'unknown' });
+    logger.warn('bus_error', { subject: loggableSubject(subject), error: err instanceof Error ? err.name : 'unknown' });
   const bus: Bus =
     typeof s.NATS_URL === 'string'
       ? await NatsBus.connect({ url: s.NATS_URL, name: `tacit-${def.name}`, waitOnFirstConnect: true, onError })
@@ -140,6 +140,18 @@ export async function startService<S extends ConfigSchema>(
       return closing;
     },
   };
+}
+
+/**
+ * A subject as it may be logged: ids in it (a mailbox's `tacit.mbx.<hex id>`, a replica's, an
+ * inbox's token) become `*`, so a log line never carries a mailbox id.
+ */
+export function loggableSubject(subject: string): string {
+  if (subject.startsWith('_INBOX')) return '_INBOX.*';
+  return subject
+    .split('.')
+    .map((t) => (/^[0-9a-f]{16,}$/i.test(t) ? '*' : t))
+    .join('.');
 }
 
 /** Options of {@link runService}. */

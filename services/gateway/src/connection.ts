@@ -74,7 +74,8 @@ export class ClientConnection {
   /** Drain cursor and state for queued packets. */
   drainSeq = 0n;
   draining = false;
-  drainAgain = false;
+  /** A drain asked for while one ran: 0 none, 1 go on from the cursor, 2 from the start (the Drainer's). */
+  drainAgain: 0 | 1 | 2 = 0;
   /**
    * The connection's token bucket (GATEWAY_CONN_RATE frames per second, GATEWAY_CONN_BURST at most),
    * in thousandths of a frame: refills are rate × elapsed ms, so it stays an integer.

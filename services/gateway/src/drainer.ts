@@ -104,9 +104,15 @@ export class Drainer {
 
   /**
    * Drains from the start of the queue again: packets committed out of sequence order while a drain
-   * ran are picked up, and those already delivered and unacked are skipped by packet id.
+   * ran are picked up, and those already delivered and unacked are skipped by packet id. While a
+   * drain runs, the next run starts from the start (a page in flight would otherwise move the
+   * cursor back past a packet committed behind it).
    */
   redrain(conn: ClientConnection): void {
+    if (conn.draining) {
+      conn.drainAgain = 2;
+      return;
+    }
     conn.drainSeq = 0n;
     void this.drain(conn);
   }
@@ -114,13 +120,14 @@ export class Drainer {
   /** Streams a connection's queued packets in order, within its delivery window; re-runs when asked again meanwhile. */
   async drain(conn: ClientConnection): Promise<void> {
     if (conn.draining) {
-      conn.drainAgain = true;
+      if (conn.drainAgain === 0) conn.drainAgain = 1;
       return;
     }
     conn.draining = true;
     try {
       do {
-        conn.drainAgain = false;
+        if (conn.drainAgain === 2) conn.drainSeq = 0n;
+        conn.drainAgain = 0;
         for (let page = 0; ; page++) {
           if (conn.state !== 'open' || conn.claimed.size === 0) return;
           await conn.roomInWindow();
@@ -130,7 +137,7 @@ export class Drainer {
           this.meters.drained.inc(deliverPage(conn, bytes));
           if (!more) break;
         }
-      } while (conn.drainAgain);
+      } while (conn.drainAgain !== 0);
     } catch (err) {
       this.log.warn('drain_failed', { error: err instanceof Error ? err.name : 'unknown' });
     } finally {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Bus } from '@tacit/kit';
+import { activeTraceContext, SpanKind, withSpan, type Bus } from '@tacit/kit';
 import { BUS } from '@tacit/platform';
 import { create, fromBinary, GATEWAY_SUBJECTS, gatewayV1, toBinary } from '@tacit/proto';
 import { FRAME_PACKET_AT, PACKET_ID_AT } from '@tacit/protocol';
@@ -28,8 +28,13 @@ export class Presence {
   /** Claimed mailboxes here → the connections claiming them and the bus subscription. */
   private readonly local = new Map<string, Claimants>();
   /** Serves every claimed mailbox's subject: one handler, the mailbox read from the subject. */
-  private readonly handler = (data: Uint8Array, subject: string): Promise<Uint8Array> =>
-    this.onMailboxEvent(Buffer.from(subject.slice(GATEWAY_SUBJECTS.mailbox.length), 'hex').toString('latin1'), data);
+  private readonly handler = (data: Uint8Array, subject: string): Promise<Uint8Array> => {
+    const key = Buffer.from(subject.slice(GATEWAY_SUBJECTS.mailbox.length), 'hex').toString('latin1');
+    // A sampled packet's request carries its trace: this replica's part shows in it (the span is
+    // named for the subject's kind, never the subject: it holds a mailbox id).
+    if (activeTraceContext()) return withSpan('tacit.gateway.mailbox', () => this.onMailboxEvent(key, data), { kind: SpanKind.SERVER });
+    return this.onMailboxEvent(key, data);
+  };
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,

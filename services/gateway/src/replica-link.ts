@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NoRespondersError, type Bus, type BusSubscription, type Logger } from '@tacit/kit';
+import { NoRespondersError, withTraceContext, type Bus, type BusSubscription, type Context, type Logger } from '@tacit/kit';
 import { BUS, LOGGER, SETTINGS } from '@tacit/platform';
 import { create, fromBinary, GATEWAY_SUBJECTS, gatewayV1, toBinary } from '@tacit/proto';
 import { FRAME_PACKET_AT, PACKET_MAILBOX_ID_AT } from '@tacit/protocol';
@@ -63,6 +63,8 @@ interface _MailboxBatch {
   packets: Uint8Array[];
   waiters: Array<(outcome: RemoteOutcome) => void>;
   bytes: number;
+  /** A sampled packet's trace: the request continues it. */
+  trace: Context | undefined;
 }
 
 interface _ReplicaBatch {
@@ -121,10 +123,13 @@ export class ReplicaLink {
     ];
   }
 
-  /** Hands a packet to the replica holding its mailbox: by the replica's id once known, else by the mailbox's subject. */
-  deliver(key: string, packet: Uint8Array): Promise<RemoteOutcome> {
+  /**
+   * Hands a packet to the replica holding its mailbox: by the replica's id once known, else by the
+   * mailbox's subject. A sampled packet (`trace`) goes by mailbox, in a request that carries its trace.
+   */
+  deliver(key: string, packet: Uint8Array, trace?: Context): Promise<RemoteOutcome> {
     const replica = this.routes.get(key);
-    if (replica === undefined) return this.byMailbox(key, mailboxIdOf(packet), packet);
+    if (replica === undefined || trace) return this.byMailbox(key, mailboxIdOf(packet), packet, trace);
     return new Promise<RemoteOutcome>((resolve) => {
       this.byReplica(replica, { key, packet, flight: undefined, conn: undefined, ttl: 0, resolve });
     });
@@ -134,13 +139,14 @@ export class ReplicaLink {
    * Packets for one mailbox in the same turn of the event loop travel as one request to its subject
    * (a burst from a sender costs one NATS round trip, not one each).
    */
-  byMailbox(key: string, mailboxId: Uint8Array, packet: Uint8Array): Promise<RemoteOutcome> {
+  byMailbox(key: string, mailboxId: Uint8Array, packet: Uint8Array, trace?: Context): Promise<RemoteOutcome> {
     let batch = this.outbox.get(key);
     if (!batch) {
-      batch = { key, mailboxId, packets: [], waiters: [], bytes: 0 };
+      batch = { key, mailboxId, packets: [], waiters: [], bytes: 0, trace: undefined };
       this.outbox.set(key, batch);
     }
     const b = batch;
+    b.trace ??= trace;
     return new Promise<RemoteOutcome>((resolve) => {
       b.packets.push(packet);
       b.waiters.push(resolve);
@@ -200,7 +206,9 @@ export class ReplicaLink {
     try {
       const reply = fromBinary(
         gatewayV1.MailboxEventReplySchema,
-        await this.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(b.mailboxId), encodeDeliverEvent(b.packets), { timeoutMs: this.timeoutMs }),
+        await withTraceContext(b.trace, () =>
+          this.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(b.mailboxId), encodeDeliverEvent(b.packets), { timeoutMs: this.timeoutMs }),
+        ),
       );
       statuses = single ? [reply.status] : reply.statuses;
       if (_REPLICA_ID.test(reply.replica) && reply.replica !== this.replica.id) this.routes.learn(b.key, reply.replica);

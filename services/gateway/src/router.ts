@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Logger } from '@tacit/kit';
+import { failSpan, samplePacket, SpanKind, startSpan, withTraceContext, type Context, type Logger, type Span } from '@tacit/kit';
 import { LOGGER, SETTINGS } from '@tacit/platform';
 import { ErrorCode, FRAME_PACKET_AT, PACKET_ID_AT, PACKET_MAILBOX_ID_AT, ServerFrameType } from '@tacit/protocol';
 import { QUEUE_CLIENT, type QueueClient } from '@tacit/queue-client';
@@ -55,6 +55,9 @@ export class Router {
    */
   send(conn: ClientConnection, frame: Buffer, ttl: number, resend: boolean): void {
     if (this.maxTtl < ttl) ttl = this.maxTtl;
+    // One packet in 1 / TACIT_TRACE_PACKET_RATIO is traced (a counter's decrement; nothing while
+    // tracing is off): it takes the general path below, whose requests carry its trace context.
+    if (samplePacket()) return this.sendTraced(conn, frame, ttl, resend);
     conn.inflight++;
     // The common case in a cluster, a first attempt for a mailbox whose replica is known, goes without
     // async functions or promises (allocations per packet are what the gateway's GC pauses scale
@@ -72,17 +75,39 @@ export class Router {
     void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), this.route(frame, ttl, resend));
   }
 
+  /**
+   * A sampled packet's send, in a span from the SEND to the answer: the requests made for it (to
+   * another replica, to the queue) continue its trace there, and a last span marks the answer back
+   * here. The span carries sizes and outcomes only, never ids or bytes.
+   */
+  private sendTraced(conn: ClientConnection, frame: Buffer, ttl: number, resend: boolean): void {
+    const traced = startSpan('tacit.gateway.send', SpanKind.SERVER, { 'tacit.frame.bytes': frame.length, 'tacit.resend': resend });
+    conn.inflight++;
+    const routed = withTraceContext(traced.ctx, () => this.route(frame, ttl, resend, traced.ctx));
+    void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), routed, traced);
+  }
+
   /** Settles a send once `routed` tells whether its packet is safe: ACCEPTED, or a typed ERROR the SDK retries on. */
-  private async answer(conn: ClientConnection, ref: Uint8Array, routed: Promise<'ok' | 'full'> | 'ok' | 'full'): Promise<void> {
+  private async answer(
+    conn: ClientConnection,
+    ref: Uint8Array,
+    routed: Promise<'ok' | 'full'> | 'ok' | 'full',
+    traced?: { span: Span; ctx: Context },
+  ): Promise<void> {
+    const span = traced?.span;
     try {
       const outcome = await routed;
+      const answered = traced && startSpan('tacit.gateway.answer', SpanKind.INTERNAL, { 'tacit.outcome': outcome }, traced.ctx).span;
       if (outcome === 'ok') conn.accept(ref);
       else this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
+      answered?.end();
     } catch (err) {
+      if (span) failSpan(span, err);
       this.log.warn('send_failed', { error: err instanceof Error ? err.name : 'unknown' });
       this.replies.error(conn, ErrorCode.UNAVAILABLE, 'could not make the packet safe now; retry', ref);
     } finally {
       conn.inflight--;
+      span?.end();
     }
   }
 
@@ -90,7 +115,7 @@ export class Router {
    * Makes a packet safe: acked by the recipient live, or durably queued. Only then may the sender hear
    * ACCEPTED. Throws when neither happened (the sender retries with the same packet id).
    */
-  private async route(frame: Buffer, ttlSeconds: number, resend: boolean): Promise<'ok' | 'full'> {
+  private async route(frame: Buffer, ttlSeconds: number, resend: boolean, trace?: Context): Promise<'ok' | 'full'> {
     const packet = frame.subarray(FRAME_PACKET_AT);
     const key = keyAt(frame, _FRAME_MAILBOX_AT);
     const safeKey = key + keyAt(frame, _FRAME_PACKET_ID_AT);
@@ -101,14 +126,14 @@ export class Router {
       this.meters.acceptedDuplicate.inc();
       return 'ok';
     }
-    if (!this.presence.has(key)) return this.afterRemote(key, safeKey, packet, ttlSeconds, await this.link.deliver(key, packet));
+    if (!this.presence.has(key)) return this.afterRemote(key, safeKey, packet, ttlSeconds, await this.link.deliver(key, packet, trace), trace);
     frame[0] = ServerFrameType.DELIVER;
     if (await this.presence.deliver(key, frame)) {
       this.safe.add(safeKey);
       this.meters.acceptedLiveLocal.inc();
       return 'ok';
     }
-    return this.enqueue(key, safeKey, packet, ttlSeconds, true);
+    return this.enqueue(key, safeKey, packet, ttlSeconds, true, trace);
   }
 
   /**
@@ -116,8 +141,8 @@ export class Router {
    * queued: when nobody held the mailbox, simply; after anything else (busy, timeout, a replica dying
    * mid-delivery) the recipient may be online, so its replica is poked too.
    */
-  private afterRemote(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: RemoteOutcome): 'ok' | Promise<'ok' | 'full'> {
-    if (outcome !== 'acked') return this.enqueue(key, safeKey, packet, ttlSeconds, outcome !== 'nobody');
+  private afterRemote(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: RemoteOutcome, trace?: Context): 'ok' | Promise<'ok' | 'full'> {
+    if (outcome !== 'acked') return this.enqueue(key, safeKey, packet, ttlSeconds, outcome !== 'nobody', trace);
     this.safe.add(safeKey);
     this.meters.acceptedLiveRemote.inc();
     return 'ok';
@@ -127,9 +152,10 @@ export class Router {
    * Queues a packet that live delivery did not make safe; pokes the recipient's replica when the
    * recipient may be online. `packet` is the SEND frame after its type byte.
    */
-  private async enqueue(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean): Promise<'ok' | 'full'> {
+  private async enqueue(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean, trace?: Context): Promise<'ok' | 'full'> {
     const mailboxId = mailboxIdOf(packet);
-    const outcome = await this.queue.enqueue({ mailboxId, packetId: _packetIdOf(packet), packet, ttlSeconds });
+    const item = { mailboxId, packetId: _packetIdOf(packet), packet, ttlSeconds };
+    const outcome = await this.queue.enqueue(trace ? { ...item, trace } : item);
     if (outcome === 'mailbox_full') return 'full';
     this.safe.add(safeKey);
     this.meters.acceptedQueued.inc();

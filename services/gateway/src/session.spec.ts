@@ -1,0 +1,112 @@
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { NoRespondersError } from '@tacit/kit';
+import { create, GATEWAY_SUBJECTS, gatewayV1, toBinary } from '@tacit/proto';
+import { CloseCode, encodeClientFrame, encodePacket, ErrorCode, MAX_CLAIM, SUPPORTED_VERSIONS } from '@tacit/protocol';
+import { hexId } from './presence.js';
+import { Session } from './session.js';
+import { Owner, replica, until, type Replica } from './spec-fixtures.js';
+
+const hello = (min = 1, max = 1) => encodeClientFrame({ type: 'hello', minVersion: min, maxVersion: max });
+const poke = toBinary(gatewayV1.MailboxEventSchema, create(gatewayV1.MailboxEventSchema, { event: { case: 'poke', value: {} } }));
+
+describe(Session.name, () => {
+  let sut: Replica;
+  afterEach(async () => sut?.close());
+
+  it('answers HELLO with WELCOME: the version agreed, a fresh 32-byte challenge and the limits', () => {
+    sut = replica({ config: { GATEWAY_MAX_FRAME_BYTES: '4096', GATEWAY_IDLE_TIMEOUT_MS: '5000' } });
+    const a = sut.connect();
+    const b = sut.connect();
+    sut.receive(a.conn, hello(1, 9));
+    sut.receive(b.conn, hello());
+    const [wa] = a.ws.frames();
+    const [wb] = b.ws.frames();
+    assert.ok(wa?.type === 'welcome' && wb?.type === 'welcome');
+    assert.deepEqual([wa.version, wa.maxFrameBytes, wa.idleTimeoutMs, wa.maxClaim], [SUPPORTED_VERSIONS.at(-1), 4096, 5000, MAX_CLAIM]);
+    assert.equal(wa.challenge.length, 32);
+    assert.notDeepEqual(wa.challenge, wb.challenge, 'each connection its own challenge');
+    assert.equal(a.conn.state, 'open');
+  });
+
+  it('refuses a HELLO with no common version (UNSUPPORTED_VERSION, close 4426) and any frame before HELLO (HELLO_REQUIRED, 4401)', () => {
+    sut = replica();
+    const a = sut.connect();
+    sut.receive(a.conn, hello(2, 3));
+    assert.equal((a.ws.frames()[0] as { code: number }).code, ErrorCode.UNSUPPORTED_VERSION);
+    assert.equal(a.ws.closed?.code, CloseCode.UNSUPPORTED_VERSION);
+    const b = sut.connect();
+    sut.receive(b.conn, encodeClientFrame({ type: 'ping', nonce: new Uint8Array(8) }));
+    assert.equal((b.ws.frames()[0] as { code: number }).code, ErrorCode.HELLO_REQUIRED);
+    assert.equal(b.ws.closed?.code, CloseCode.HELLO_REQUIRED);
+  });
+
+  it('claims with a valid proof: CLAIMED with the count, the mailbox served on the bus here, its drain started', async () => {
+    sut = replica();
+    const owner = new Owner();
+    const queued = owner.packet();
+    sut.queue.stored.push({ seq: 1n, expiryDay: 20_000, mailboxId: owner.mailbox, packetId: queued.packetId, packet: encodePacket(queued) });
+    const { conn, ws, count } = await sut.claimed(owner, [owner.dest, new Uint8Array(32).fill(3)]);
+    assert.equal(count, 2);
+    assert.equal(conn.claimed.size, 2);
+    assert.ok(sut.presence.has([...conn.claimed.keys()][0]!));
+    // Served on the bus: a poke to its subject is answered (POKED), by this replica.
+    const reply = await sut.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(owner.mailbox), poke);
+    assert.equal(reply.length > 0, true);
+    await until(() => ws.written.length > 0, 3000, 'the queued packet');
+    const [deliver] = ws.frames();
+    assert.ok(deliver?.type === 'deliver');
+    assert.deepEqual(Buffer.from(deliver.packet.packetId), Buffer.from(queued.packetId));
+    assert.ok(sut.queue.drains[0]?.mailboxIds.some((m) => Buffer.from(m).equals(Buffer.from(owner.mailbox))));
+  });
+
+  it('refuses a proof that does not sign this connection\'s challenge, or by another key (BAD_PROOF), and claims nothing', async () => {
+    sut = replica();
+    const owner = new Owner();
+    const { conn, ws } = sut.connect();
+    sut.receive(conn, hello());
+    ws.frames();
+    // Replayed from another connection's challenge.
+    sut.receive(conn, encodeClientFrame(owner.claim(new Uint8Array(32).fill(1))));
+    // Signed by someone else for the owner's mailbox.
+    const thief = new Owner();
+    const stolen = { ...thief.claim(conn.challenge!, [owner.dest]), peerKey: owner.publicKey };
+    sut.receive(conn, encodeClientFrame(stolen));
+    await until(() => ws.written.length >= 2);
+    assert.deepEqual(ws.frames().map((f) => [f.type, (f as { code?: number }).code]), [['error', ErrorCode.BAD_PROOF], ['error', ErrorCode.BAD_PROOF]]);
+    assert.equal(conn.claimed.size, 0);
+    assert.equal(sut.presence.size, 0);
+    await assert.rejects(sut.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(owner.mailbox), poke), NoRespondersError);
+    assert.equal(ws.closed, undefined, 'the connection stays usable');
+  });
+
+  it('refuses claims past GATEWAY_MAX_CLAIMS on a connection (TOO_MANY_CLAIMS, the request id echoed)', async () => {
+    sut = replica({ config: { GATEWAY_MAX_CLAIMS: '2' } });
+    const owner = new Owner();
+    const dests = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2), new Uint8Array(32).fill(3)];
+    const { conn, ws } = sut.connect();
+    sut.receive(conn, hello());
+    ws.frames();
+    sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!, dests, 42)));
+    await until(() => ws.written.length > 0);
+    const [err] = ws.frames();
+    assert.ok(err?.type === 'error');
+    assert.equal(err.code, ErrorCode.TOO_MANY_CLAIMS);
+    assert.match(err.message, /would claim 3 mailboxes on this connection; at most 2/);
+    assert.equal(conn.claimed.size, 0);
+  });
+
+  it('two connections claiming one mailbox share one subscription; the last to close ends it', async () => {
+    sut = replica();
+    const owner = new Owner();
+    const a = await sut.claimed(owner);
+    const b = await sut.claimed(owner);
+    const key = [...a.conn.claimed.keys()][0]!;
+    assert.equal(sut.presence.claimants(key)?.size, 2);
+    sut.connections.detach(a.conn);
+    assert.equal(sut.presence.claimants(key)?.size, 1);
+    sut.connections.detach(b.conn);
+    assert.equal(sut.presence.has(key), false);
+    await assert.rejects(sut.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(owner.mailbox), poke), NoRespondersError);
+  });
+});
