@@ -8,7 +8,7 @@
 #   bash scripts/setup.sh --npm-ci   run npm ci even when node_modules matches the lockfile
 #   bash scripts/setup.sh --no-link  as root, leave /usr/local/bin alone
 #
-# TACIT_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/tacit) holds Node.js and the Go tools.
+# TACIT_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/tacit) holds Node.js, the Go tools, src/jaeger.
 # As root it also links node and the tools into /usr/local/bin; otherwise it prints the PATH line.
 set -euo pipefail
 
