@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Tacit needs to build and test, and caches it: Node.js 24, the Debian packages of
-# the test servers, nats-server/helm/minio built from the Go module proxy, and the npm
+# the test servers, nats-server/helm/minio/jaeger built from the Go module proxy, and the npm
 # dependencies from the lockfile. Safe to run again: it skips whatever is already there.
 #
 #   bash scripts/setup.sh            everything
@@ -8,7 +8,7 @@
 #   bash scripts/setup.sh --npm-ci   run npm ci even when node_modules matches the lockfile
 #   bash scripts/setup.sh --no-link  as root, leave /usr/local/bin alone
 #
-# TACIT_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/tacit) holds Node.js and the Go tools.
+# TACIT_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/tacit) holds Node.js, the Go tools, src/jaeger.
 # As root it also links node and the tools into /usr/local/bin; otherwise it prints the PATH line.
 set -euo pipefail
 
@@ -121,6 +121,66 @@ while read -r bin pkg version; do
   link_into_usr_local "$bin" "$target"
 done <<<"$TACIT_GO_TOOLS"
 
+# Version of the module that provides package $2 in the binary $1, as `go version -m` reports
+# it: the main module for a `go install` build, the longest matching dependency for a wrapper one.
+built_version() { # binary package
+  [ -x "$1" ] && command -v go >/dev/null 2>&1 || return 0
+  go version -m "$1" 2>/dev/null | awk -v p="$2" '
+    $1 == "path" { ok = ($2 == p) }
+    ok && ($1 == "mod" || $1 == "dep") && (p == $2 || index(p, $2 "/") == 1) && length($2) > best {
+      best = length($2); v = $3 }
+    END { print v }'
+}
+
+# Hundreds of "go: downloading/added" lines say nothing; errors still come through.
+go_quiet() { grep -v '^go: \(downloading \|added \|upgraded \|finding \|creating new go.mod\)' || true; }
+
+# Copies the `replace old [v] => new v` directives of go.mod $1 (single or in a block) into the
+# go.mod of the current folder. A local-path target could not be fetched, so it is left out.
+copy_replaces() { # go.mod
+  local -a r
+  while read -r -a r; do
+    if [ "${#r[@]}" = 4 ] && [ "${r[1]}" = "=>" ]; then
+      go mod edit -replace "${r[0]}=${r[2]}@${r[3]}"
+    elif [ "${#r[@]}" = 5 ] && [ "${r[2]}" = "=>" ]; then
+      go mod edit -replace "${r[0]}@${r[1]}=${r[3]}@${r[4]}"
+    fi
+  done < <(awk '/^replace[ \t]*\(/ { b = 1; next } b && /^\)/ { b = 0; next }
+                b || /^replace / { sub(/^replace[ \t]+/, ""); sub(/[ \t]*\/\/.*/, ""); print }' "$1")
+}
+
+# Go tools whose go.mod has replace directives, which `go install pkg@version` refuses: each is
+# built in a throwaway wrapper module that requires it as a tool, with upstream's replaces copied
+# in so it links the same dependencies as upstream's own build.
+while read -r bin pkg version; do
+  [ -n "$bin" ] || continue
+  target="$TACIT_CACHE/bin/$bin"
+  if [ "$(built_version "$target" "$pkg")" = "$version" ]; then
+    note "$bin $version: present"
+  else
+    command -v go >/dev/null 2>&1 || die "go is needed to build $bin (the polyglot machine has it in /usr/local/go/bin)"
+    note "$bin $version: building (go build of $pkg@$version in a wrapper module; minutes on a cold cache)"
+    t0=$(date +%s)
+    src="$TACIT_CACHE/src/$bin"
+    rm -rf "$src"
+    mkdir -p "$src"
+    # A subshell for the cd; set -e still stops it (and so setup) at the first failing step.
+    (
+      cd "$src"
+      go mod init "tacit.local/tools/$bin" 2>&1 | go_quiet
+      go get -tool "$pkg@$version" 2>&1 | go_quiet
+      copy_replaces "$(go list -f '{{.Module.GoMod}}' "$pkg")"
+      go mod tidy 2>&1 | go_quiet
+      CGO_ENABLED=0 go build -trimpath -o "$target.tmp" "$pkg" 2>&1 | go_quiet
+      mv -f "$target.tmp" "$target"
+    )
+    [ "$(built_version "$target" "$pkg")" = "$version" ] || die "$target does not report $pkg $version"
+    note "$bin built in $(($(date +%s) - t0)) s ($(du -m "$target" | cut -f1) MB)"
+    did+=("$bin $version")
+  fi
+  link_into_usr_local "$bin" "$target"
+done <<<"$TACIT_GO_WRAPPED_TOOLS"
+
 # --- npm dependencies ------------------------------------------------------------------------
 step "npm dependencies (npm ci from package-lock.json)"
 stamp=node_modules/.tacit-setup
@@ -143,7 +203,7 @@ fi
 step "Done in $(($(date +%s) - started)) s"
 if [ ${#did[@]} -eq 0 ]; then note "nothing to do: everything was in place"; else note "installed: ${did[*]}"; fi
 note "node $(node --version), npm $(npm --version)"
-for bin in nats-server helm minio; do note "$bin: $TACIT_CACHE/bin/$bin"; done
+for bin in nats-server helm minio jaeger; do note "$bin: $TACIT_CACHE/bin/$bin"; done
 note "postgres: $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || echo missing), redis-server: $(command -v redis-server || echo missing)"
 if ! $is_root; then
   printf '\nAdd this to your shell profile so node is Node %s:\n  export PATH="%s:%s/bin:$PATH"\n' \

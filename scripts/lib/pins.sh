@@ -7,5 +7,13 @@ nats-server github.com/nats-io/nats-server/v2 v2.15.2
 helm helm.sh/helm/v3/cmd/helm v3.22.0
 minio github.com/minio/minio v0.0.0-20260212201848-7aac2a2c5b7c"
 
+# Tools whose own go.mod has replace directives, which `go install pkg@version` refuses: setup.sh
+# builds each inside a small wrapper module ($TACIT_CACHE/src/<binary>) that requires it as a
+# tool (`go get -tool`), same line format. Jaeger's Go module keeps v1 tags; v1.75.0 is the
+# Jaeger v2 release built from the same source (cmd/jaeger, the OpenTelemetry-collector one).
+# Later versions are served by the proxy but are not approved releases: do not bump past it.
+TACIT_GO_WRAPPED_TOOLS="\
+jaeger github.com/jaegertracing/jaeger/cmd/jaeger v1.75.0"
+
 # Debian packages the tests and native builds need.
 TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux"

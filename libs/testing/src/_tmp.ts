@@ -17,3 +17,14 @@ export async function _httpOk(url: string): Promise<boolean> {
     return false;
   }
 }
+
+/** GET `url`; true on any HTTP answer, whatever its status (the listener is up). Never throws. */
+export async function _httpAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}

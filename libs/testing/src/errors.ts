@@ -27,3 +27,18 @@ export class ServerStartError extends Error {
     super(`${server}: ${reason}\n--- last lines of its log ---\n${logTail}`, options);
   }
 }
+
+/** Jaeger's query API answered a request with an error; the message quotes Jaeger's own. */
+export class JaegerQueryError extends Error {
+  override readonly name = 'JaegerQueryError';
+  constructor(
+    /** The query URL that failed. */
+    readonly url: string,
+    /** Its HTTP status. */
+    readonly status: number,
+    /** Jaeger's error messages (or the start of the body when it was not Jaeger's JSON). */
+    readonly messages: readonly string[],
+  ) {
+    super(`Jaeger query ${url} answered ${status}: ${messages.join('; ') || '(no message)'}`);
+  }
+}

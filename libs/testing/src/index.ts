@@ -1,6 +1,6 @@
-// @tacit/testing: real nats-server, PostgreSQL, Redis and MinIO on free loopback ports, each in
+// @tacit/testing: real nats-server, PostgreSQL, Redis, MinIO and Jaeger on free loopback ports, each in
 // a temporary folder, restartable on the same port and data, and gone when the test process is.
-export { MissingServerError, ServerStartError } from './errors.js';
+export { JaegerQueryError, MissingServerError, ServerStartError } from './errors.js';
 export { defaultSearchDirs, findBinary, findPostgresBinDir, tacitCacheDir } from './binaries.js';
 export { killAll, type StopOptions, type TestServer } from './server.js';
 export { freePort, waitFor, type Truthy, type WaitForOptions } from './wait.js';
@@ -8,3 +8,14 @@ export { startNats, type NatsOptions, type NatsServer } from './nats.js';
 export { startPostgres, type PostgresOptions, type PostgresServer } from './postgres.js';
 export { startRedis, type RedisOptions, type RedisServer } from './redis.js';
 export { startMinio, type MinioOptions, type MinioServer } from './minio.js';
+export {
+  startJaeger,
+  type JaegerKeyValue,
+  type JaegerOptions,
+  type JaegerReference,
+  type JaegerSearchOptions,
+  type JaegerServer,
+  type JaegerSpan,
+  type JaegerTrace,
+  type JaegerWaitOptions,
+} from './jaeger.js';
