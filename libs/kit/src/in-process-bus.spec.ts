@@ -15,6 +15,22 @@ describe(InProcessBus.name, () => {
     await sut.close();
   });
 
+  it('carries headers (lowercased, copied) to servers and listeners, and none when none are given', async () => {
+    const sut = new InProcessBus();
+    const seen: unknown[] = [];
+    sut.serve('kit.h', (d, _s, headers) => (seen.push(headers), d));
+    sut.subscribe('kit.h.ev', (_d, _s, headers) => void seen.push(headers));
+    const sent = { TraceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+    await sut.request('kit.h', bytes('x'), { headers: sent });
+    await sut.request('kit.h', bytes('y'));
+    sut.publish('kit.h.ev', bytes('z'), { headers: { tracestate: 'a=1' } });
+    await tick();
+    await tick();
+    assert.deepEqual(seen, [{ traceparent: sent.TraceParent }, undefined, { tracestate: 'a=1' }]);
+    assert.ok(Object.isFrozen(seen[0]));
+    await sut.close();
+  });
+
   it('settled() resolves at once: subscriptions here are in effect when made', async () => {
     const sut = new InProcessBus();
     sut.serve('kit.settled', () => new Uint8Array([1]));

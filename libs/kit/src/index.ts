@@ -7,4 +7,3 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './tracing.js';
 export * from './health.js';
-export * from './ops-server.js';

@@ -65,6 +65,14 @@ async function eventually<T>(fn: () => Promise<T>, ms = 10_000): Promise<T> {
   }
 }
 
+async function waitUntil(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(5);
+  }
+}
+
 describe(NatsBus.name, () => {
   let dir: string;
   let port: number;
@@ -86,6 +94,22 @@ describe(NatsBus.name, () => {
     await Promise.allSettled(buses.map((b) => b.close()));
     await stopNats(server);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('carries headers both ways across connections (lowercase names), and none when none are given', async () => {
+    const [server, client] = [await connect('hdr-server'), await connect('hdr-client')];
+    const seen: Array<Record<string, string> | undefined> = [];
+    server.serve('kit.headers', (data, _subject, headers) => {
+      seen.push(headers ? { ...headers } : undefined);
+      return data;
+    });
+    server.subscribe('kit.headers.event', (_d, _s, headers) => void seen.push(headers ? { ...headers } : undefined));
+    await server.settled();
+    await client.request('kit.headers', bytes('x'), { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'X-Mixed': 'v' } });
+    await client.request('kit.headers', bytes('y'));
+    client.publish('kit.headers.event', bytes('z'), { headers: { tracestate: 'a=1' } });
+    await waitUntil(() => seen.length === 3);
+    assert.deepEqual(seen, [{ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'x-mixed': 'v' }, undefined, { tracestate: 'a=1' }]);
   });
 
   it('answers a request and reports ready', async () => {

@@ -25,14 +25,16 @@ import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
+  SamplingDecision,
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
   type Sampler,
+  type SamplingResult,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { BusHeaders } from './bus.js';
-import { defineConfig, oneOf, ratio, string, url, type Config } from './config.js';
+import { defineConfig, int, oneOf, ratio, string, url, type Config } from './config.js';
 
 const _TRACER = '@tacit/kit';
 const _SAMPLERS = [
@@ -57,6 +59,7 @@ export const tracingConfigSchema = defineConfig({
   OTEL_TRACES_SAMPLER: oneOf(_SAMPLERS, { default: 'parentbased_traceidratio', description: 'sampler of root spans (OTel names)' }),
   OTEL_TRACES_SAMPLER_ARG: ratio({ default: 0.01, description: 'ratio for the traceidratio samplers (default 0.01, where the OTel SDK samples everything: every bus request would be exported)' }),
   OTEL_SERVICE_NAME: string({ optional: true, description: 'service.name of the spans (default tacit-<service>)' }),
+  OTEL_BSP_SCHEDULE_DELAY: int({ default: 5000, min: 1, max: 600_000, description: 'ms between two exports of finished spans' }),
   TACIT_TRACE_PACKET_RATIO: ratio({ default: 0.001, description: 'share of packets whose way through the gateway is traced (each then starts a sampled trace)' }),
 });
 
@@ -74,6 +77,26 @@ export interface TracingOptions {
   sampler?: Sampler;
   /** Share of packets the packet path traces (default 0: none). */
   packetRatio?: number;
+  /** Ms between two batch exports (default 5000). */
+  exportDelayMs?: number;
+}
+
+/** Attribute of a root span that {@link samplePacket} chose: sampled whatever the root sampler says. */
+export const PACKET_SAMPLED = 'tacit.packet.sampled';
+
+/**
+ * The configured sampler, except for a root span that carries {@link PACKET_SAMPLED}: that packet
+ * was already chosen (1 in 1 / TACIT_TRACE_PACKET_RATIO), so a second draw must not drop it.
+ */
+class _PacketAwareSampler implements Sampler {
+  constructor(private readonly inner: Sampler) {}
+  shouldSample(ctx: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: never[]): SamplingResult {
+    if (attributes[PACKET_SAMPLED] === true && !trace.getSpanContext(ctx)) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    return this.inner.shouldSample(ctx, traceId, name, kind, attributes, links);
+  }
+  toString(): string {
+    return `PacketAware{${this.inner.toString()}}`;
+  }
 }
 
 /** Handle returned by {@link initTracing}. */
@@ -96,12 +119,12 @@ export function tracingEnabled(): boolean {
 /** Registers a global tracer provider for the process; call once, at boot. */
 export function initTracing(opts: TracingOptions): Tracing {
   const spanProcessors = opts.exporter
-    ? [opts.simple ? new SimpleSpanProcessor(opts.exporter) : new BatchSpanProcessor(opts.exporter)]
+    ? [opts.simple ? new SimpleSpanProcessor(opts.exporter) : new BatchSpanProcessor(opts.exporter, { scheduledDelayMillis: opts.exportDelayMs ?? 5000 })]
     : [];
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName }),
     spanProcessors,
-    sampler: opts.sampler ?? new AlwaysOnSampler(),
+    sampler: new _PacketAwareSampler(opts.sampler ?? new AlwaysOnSampler()),
   });
   provider.register();
   _enabled = true;
@@ -165,6 +188,7 @@ export function startTracing(service: string, config: TracingConfig): Tracing | 
     exporter,
     sampler: samplerFor(config),
     packetRatio: config.TACIT_TRACE_PACKET_RATIO,
+    exportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
   });
 }
 

@@ -25,6 +25,12 @@ import { hasServiceStart } from './lifecycle.js';
 import { loadSettings, shellConfigSchema, type ShellConfig } from './settings.js';
 import { ShellModule } from './shell.module.js';
 
+/**
+ * Prefix of the shell's own settings: an unknown OPS_* variable is refused in every service. (Not
+ * TACIT_*: the scripts export TACIT_ROOT, TACIT_CACHE and others into the shell that runs services.)
+ */
+export const SHELL_PREFIXES: readonly string[] = ['OPS_'];
+
 /** What makes a service process: its name, its Nest module and every setting it reads. */
 export interface ServiceDefinition<S extends ConfigSchema = ConfigSchema> {
   /** Lowercase: logs' `service`, metric prefix `tacit_<name>_`, NATS client name `tacit-<name>`. */
@@ -78,7 +84,7 @@ export async function startService<S extends ConfigSchema>(
   opts: StartServiceOptions = {},
 ): Promise<RunningService<Config<S>>> {
   const schema = { ...shellConfigSchema, ...def.config };
-  const settings = loadSettings(schema, opts.env ?? process.env, def.prefixes) as Config<S> & ShellConfig;
+  const settings = loadSettings(schema, opts.env ?? process.env, [...SHELL_PREFIXES, ...(def.prefixes ?? [])]) as Config<S> & ShellConfig;
   const s = settings as unknown as Record<string, unknown>;
   const logger = opts.logger ?? createLogger({ service: def.name, level: settings.LOG_LEVEL, logClientIps: s.GATEWAY_LOG_CLIENT_IPS === true });
   const tracing = startTracing(def.name, settings);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { failSpan, samplePacket, SpanKind, startSpan, withTraceContext, type Context, type Logger, type Span } from '@tacit/kit';
+import { failSpan, PACKET_SAMPLED, samplePacket, SpanKind, startSpan, withTraceContext, type Context, type Logger, type Span } from '@tacit/kit';
 import { LOGGER, SETTINGS } from '@tacit/platform';
 import { ErrorCode, FRAME_PACKET_AT, PACKET_ID_AT, PACKET_MAILBOX_ID_AT, ServerFrameType } from '@tacit/protocol';
 import { QUEUE_CLIENT, type QueueClient } from '@tacit/queue-client';
@@ -81,7 +81,7 @@ export class Router {
    * here. The span carries sizes and outcomes only, never ids or bytes.
    */
   private sendTraced(conn: ClientConnection, frame: Buffer, ttl: number, resend: boolean): void {
-    const traced = startSpan('tacit.gateway.send', SpanKind.SERVER, { 'tacit.frame.bytes': frame.length, 'tacit.resend': resend });
+    const traced = startSpan('tacit.gateway.send', SpanKind.SERVER, { [PACKET_SAMPLED]: true, 'tacit.frame.bytes': frame.length, 'tacit.resend': resend });
     conn.inflight++;
     const routed = withTraceContext(traced.ctx, () => this.route(frame, ttl, resend, traced.ctx));
     void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), routed, traced);

@@ -1,70 +1,13 @@
 // Each service started alone, by its own `main`, as `npm start` and the cluster run them: the
 // processes, their environment, what they print, their exit codes.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { newMailboxIdentity, RelayClient, type MailboxIdentity, type ReceivedMessage, type WebSocketLike } from '@tacit/sdk';
+import { newMailboxIdentity, type MailboxIdentity, type ReceivedMessage } from '@tacit/sdk';
 import { freePort, startNats, startPostgres, startRedis, waitFor } from '@tacit/testing';
-import WebSocket from 'ws';
-
-const main = (service: string) => fileURLToPath(new URL(`../../${service}/dist/main.js`, import.meta.url));
-const ns = new Uint8Array(32).fill(5);
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-
-/** A service's process; its output kept for the assertion messages. */
-class Proc {
-  readonly child: ChildProcess;
-  out = '';
-  constructor(script: string, env: Record<string, string>) {
-    this.child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (b: Buffer) => void (this.out = (this.out + b.toString()).slice(-8000));
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-  }
-
-  async exit(signal?: NodeJS.Signals): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const done = once(this.child, 'exit');
-      if (signal) this.child.kill(signal);
-      await done;
-    }
-    return this.child.exitCode;
-  }
-}
-
-const procs: Proc[] = [];
-function start(service: string, env: Record<string, string>): Proc {
-  const p = new Proc(main(service), env);
-  procs.push(p);
-  return p;
-}
-
-async function ready(url: string, p: Proc): Promise<void> {
-  await waitFor(
-    async () => {
-      if (p.child.exitCode !== null) throw new Error(`exited ${p.child.exitCode}: ${p.out}`);
-      return (await fetch(url).catch(() => undefined))?.status === 200;
-    },
-    { timeoutMs: 30_000, intervalMs: 50 },
-  );
-}
-
-function client(url: string, identity: MailboxIdentity, inbox?: ReceivedMessage[]): RelayClient {
-  return new RelayClient({
-    urls: [url],
-    namespaceId: ns,
-    identity,
-    webSocket: (u) => new WebSocket(u) as unknown as WebSocketLike,
-    onMessage: inbox ? (m) => void inbox.push(m) : undefined,
-    receive: inbox !== undefined,
-  });
-}
+import { client, dec, enc, procs, start, ready, type Proc } from './procs.js';
 
 /** Starts the node again on `env` (its port and data folder) and drains `n` packets for `identity`. */
 async function restartAndDrain(env: { PORT: string; OPS_PORT: string }, identity: MailboxIdentity, n: number): Promise<{ proc: Proc; got: ReceivedMessage[] }> {
