@@ -131,7 +131,7 @@ export class FileStore implements SessionStore {
     return out.sort();
   }
 
-  commit(writes: readonly StoreWrite[]): Promise<void> {
+  async commit(writes: readonly StoreWrite[]): Promise<void> {
     for (const [key, value] of writes) {
       _checkKey(key);
       if (value !== undefined && !(value instanceof Uint8Array)) throw new TypeError(`"value" of ${key} expected Uint8Array`);

@@ -86,7 +86,7 @@ export class IndexedDbStore implements SessionStore {
     return (keys as string[]).filter((k) => k.startsWith(prefix)).sort();
   }
 
-  commit(writes: readonly StoreWrite[]): Promise<void> {
+  async commit(writes: readonly StoreWrite[]): Promise<void> {
     for (const [key, value] of writes) {
       _checkKey(key);
       if (value !== undefined && !(value instanceof Uint8Array)) throw new TypeError(`"value" of ${key} expected Uint8Array`);

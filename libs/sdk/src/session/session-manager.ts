@@ -246,7 +246,7 @@ export class SessionManager {
   }
 
   /** Makes `preKeys` one-time Curve25519 and `kyberPreKeys` one-time post-quantum prekeys (0..1000 each). */
-  generatePreKeys(preKeys: number, kyberPreKeys: number): Promise<PreKeyUpload> {
+  async generatePreKeys(preKeys: number, kyberPreKeys: number): Promise<PreKeyUpload> {
     for (const [n, v] of [['preKeys', preKeys], ['kyberPreKeys', kyberPreKeys]] as const)
       if (!Number.isInteger(v) || v < 0 || v > 1000)
         throw new SessionError('MALFORMED', n, `"${n}" expected an integer 0..1000, got ${String(v)}`);
@@ -382,7 +382,7 @@ export class SessionManager {
    * sends the session-starting message. Throws `SessionError` `BAD_KEY`, `MALFORMED` or
    * `BAD_SIGNATURE` for a bad bundle, `UNTRUSTED_IDENTITY` when the peer's identity key changed.
    */
-  startSession(peer: string, bundle: PreKeyBundle): Promise<void> {
+  async startSession(peer: string, bundle: PreKeyBundle): Promise<void> {
     _checkPeer(peer);
     return this.#run(async () => {
       const b = this.#backend;
@@ -411,13 +411,13 @@ export class SessionManager {
   }
 
   /** True when we have a session with `peer` to send on. */
-  hasSession(peer: string): Promise<boolean> {
+  async hasSession(peer: string): Promise<boolean> {
     _checkPeer(peer);
     return this.#run(async () => (await this.#record(peer)).current !== undefined);
   }
 
   /** The identity key (32 bytes) we trust for `peer`, if any. */
-  peerIdentity(peer: string): Promise<Uint8Array | undefined> {
+  async peerIdentity(peer: string): Promise<Uint8Array | undefined> {
     _checkPeer(peer);
     return this.#run(async () => (await this.#record(peer)).identity);
   }
@@ -426,7 +426,7 @@ export class SessionManager {
    * Accepts a new identity key for `peer` (after the user checked the new safety number). Existing
    * sessions with the old key are dropped: a new one starts from the peer's next bundle or message.
    */
-  trustIdentity(peer: string, identityKey: Uint8Array): Promise<void> {
+  async trustIdentity(peer: string, identityKey: Uint8Array): Promise<void> {
     _checkPeer(peer);
     if (!(identityKey instanceof Uint8Array) || identityKey.length !== 32)
       throw new SessionError('BAD_KEY', 'identityKey', `"identityKey" expected 32 bytes, got ${identityKey instanceof Uint8Array ? identityKey.length : typeof identityKey}`);
@@ -444,7 +444,7 @@ export class SessionManager {
    * then SignalMessages (type 2). The advanced chain is stored before this resolves. Throws
    * `SessionError` `NO_SESSION` without a session (or one never answered in 30 days).
    */
-  encrypt(peer: string, plaintext: Uint8Array): Promise<CiphertextMessage> {
+  async encrypt(peer: string, plaintext: Uint8Array): Promise<CiphertextMessage> {
     _checkPeer(peer);
     if (!(plaintext instanceof Uint8Array)) throw new SessionError('MALFORMED', 'plaintext', '"plaintext" expected Uint8Array');
     return this.#run(async () => {
@@ -462,7 +462,7 @@ export class SessionManager {
    * `UNTRUSTED_IDENTITY`, `UNKNOWN_PREKEY`, `PREKEY_REUSED`, `AUTH_FAILED`, `DUPLICATE_MESSAGE`,
    * `NO_SESSION`, `TOO_FAR_AHEAD`) and then nothing was stored: later valid messages still decrypt.
    */
-  decrypt(peer: string, message: CiphertextMessage): Promise<InboxMessage> {
+  async decrypt(peer: string, message: CiphertextMessage): Promise<InboxMessage> {
     _checkPeer(peer);
     if (typeof message !== 'object' || message === null || !(message.body instanceof Uint8Array))
       throw new SessionError('MALFORMED', 'message', '"message" expected { type, body: Uint8Array }');
@@ -593,7 +593,7 @@ export class SessionManager {
   }
 
   /** Removes an inbox entry once the app has it safely; unknown ids are ignored. */
-  acknowledge(id: string): Promise<void> {
+  async acknowledge(id: string): Promise<void> {
     if (typeof id !== 'string' || !/^[0-9a-f-]{1,40}$/.test(id)) throw new SessionError('MALFORMED', 'id', '"id" is not an inbox id');
     return this.#run(() => this.#store.commit([[`${this.#p}in/${id}`, undefined]]));
   }

@@ -18,7 +18,8 @@ export interface SessionStore {
   keys(prefix: string): Promise<string[]>;
   /**
    * Applies every write, atomically: once it resolves all are durable; if the process dies first,
-   * a reopened store shows all of them or none. A rejected commit applied none.
+   * a reopened store shows all of them or none. Rejects (`RangeError`, applying none) when a key
+   * is not valid.
    */
   commit(writes: readonly StoreWrite[]): Promise<void>;
 }
@@ -38,17 +39,16 @@ export function _checkKey(key: string): void {
 export class MemoryStore implements SessionStore {
   readonly #map = new Map<string, Uint8Array>();
 
-  get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string): Promise<Uint8Array | undefined> {
     _checkKey(key);
-    const v = this.#map.get(key);
-    return Promise.resolve(v === undefined ? undefined : v.slice());
+    return this.#map.get(key)?.slice();
   }
 
-  keys(prefix: string): Promise<string[]> {
-    return Promise.resolve([...this.#map.keys()].filter((k) => k.startsWith(prefix)).sort());
+  async keys(prefix: string): Promise<string[]> {
+    return [...this.#map.keys()].filter((k) => k.startsWith(prefix)).sort();
   }
 
-  commit(writes: readonly StoreWrite[]): Promise<void> {
+  async commit(writes: readonly StoreWrite[]): Promise<void> {
     // Checked before any write is applied: a bad key fails the whole commit.
     for (const [key, value] of writes) {
       _checkKey(key);
@@ -58,6 +58,5 @@ export class MemoryStore implements SessionStore {
       if (value === undefined) this.#map.delete(key);
       else this.#map.set(key, value.slice());
     }
-    return Promise.resolve();
   }
 }
