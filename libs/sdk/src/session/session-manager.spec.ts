@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 import { nobleBackend, nodeBackend, type CryptoBackend } from '@tacit/crypto';
 import type { PreKeyBundle } from './bundle.js';
 import { SessionError, type SessionErrorCode } from './errors.js';
-import { _decodeSignalMessage, type CiphertextMessage } from './messages.js';
-import { _ProtoWriter } from './proto.js';
+import { ed25519 as nobleEd } from '@noble/curves/ed25519.js';
+import { _decodePreKeySignalMessage, _decodeSignalMessage, _encodePreKeySignalMessage, type CiphertextMessage } from './messages.js';
+import { _decodeProto, _ProtoWriter } from './proto.js';
 import { MAX_SKIPPED_KEYS } from './ratchet.js';
 import { SessionManager } from './session-manager.js';
 import { MemoryStore } from './store.js';
@@ -52,6 +53,43 @@ async function pair(ba: CryptoBackend, bb: CryptoBackend, bundleOpts?: { oneTime
 async function roundTrip(from: SessionManager, fromName: string, to: SessionManager, toName: string, text: string) {
   const m = await from.encrypt(toName, enc.encode(text));
   assert.equal(dec.decode((await to.decrypt(fromName, m)).plaintext), text);
+}
+
+const P = 2n ** 255n - 19n;
+const le = (b: Uint8Array) => b.reduceRight((n, x) => (n << 8n) | BigInt(x), 0n);
+const le32 = (n: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
+const inv = (x: bigint) => {
+  let r = 1n;
+  for (let b = x % P, e = P - 2n; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P;
+  return r;
+};
+
+/** The Montgomery u of (the point of u) + (a point of order 8): y = (u-1)/(u+1), add on Edwards, u = (1+y)/(1-y). */
+function addTorsion(u: Uint8Array): Uint8Array {
+  const y = (((le(u) - 1n + P) % P) * inv((le(u) + 1n) % P)) % P;
+  const A = nobleEd.Point.fromBytes(le32(y));
+  const T = nobleEd.Point.fromBytes(Buffer.from('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', 'hex'));
+  const y2 = le(A.add(T).toBytes()) & ((1n << 255n) - 1n);
+  return le32(((1n + y2) * inv((1n - y2 + P) % P)) % P);
+}
+
+/** A PreKeySignalMessage re-encoded with another base key. */
+function withBaseKey(m: CiphertextMessage, baseKey: Uint8Array): CiphertextMessage {
+  const d = _decodePreKeySignalMessage(m.body);
+  const f = _decodeProto(m.body.subarray(1), 'm');
+  return {
+    type: 3,
+    body: _encodePreKeySignalMessage({
+      registrationId: d.registrationId,
+      preKeyId: d.preKeyId,
+      signedPreKeyId: d.signedPreKeyId,
+      kyberPreKeyId: d.kyberPreKeyId,
+      kyberCiphertext: f.bytes.get(8)!,
+      baseKey,
+      identityKey: d.identityKey,
+      message: f.bytes.get(4)!,
+    }),
+  };
 }
 
 /** A SignalMessage re-encoded with another counter (its MAC no longer matches). */
@@ -135,9 +173,16 @@ for (const [ba, bb] of [
       await roundTrip(bob, 'bob', alice, 'alice', 'still fine too');
     });
 
-    it('a session start on the last-resort key, replayed from another sender, is PREKEY_REUSED', async () => {
-      const { alice, bob, first } = await pair(ba, bb);
+    it('a session start on the last-resort key, replayed from another sender or with a twisted base key, is PREKEY_REUSED', async () => {
+      const { alice, bob, bobStore, first } = await pair(ba, bb);
+      const before = await snapshot(bobStore);
       await rejects(bob.decrypt('mallory', first), 'PREKEY_REUSED', 'message.base_key');
+      // The base key plus a point of order 8: other bytes, same X25519 results, same session keys.
+      const twisted = withBaseKey(first, addTorsion(_decodePreKeySignalMessage(first.body).baseKey));
+      await rejects(bob.decrypt('alice', twisted), 'PREKEY_REUSED', 'message.base_key');
+      // A base key at or above p has two encodings: refused outright.
+      await rejects(bob.decrypt('alice', withBaseKey(first, new Uint8Array(32).fill(0xff).fill(0x7f, 31))), 'BAD_KEY', 'message.base_key');
+      assert.deepEqual(await snapshot(bobStore), before);
       await roundTrip(alice, 'alice', bob, 'bob', 'still fine');
     });
 

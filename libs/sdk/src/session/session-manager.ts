@@ -552,13 +552,7 @@ export class SessionManager {
           throw new SessionError('UNKNOWN_PREKEY', 'message.pre_key_id', 'the message names a one-time prekey we do not hold (already used, or never ours)');
         writes.push([`${this.#p}opk/${opk.id}`, undefined]);
       }
-      if (kpk.lastResort) {
-        // A last-resort key serves many session starts; one base key may use it once.
-        const used = `${this.#p}kused/${kpk.id}/${_b64(m.baseKey).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
-        if ((await this.#store.get(used)) !== undefined)
-          throw new SessionError('PREKEY_REUSED', 'message.base_key', 'this base key already started a session with our last-resort post-quantum prekey');
-        writes.push([used, Uint8Array.of(1)]);
-      } else writes.push([`${this.#p}kpk/${kpk.id}`, undefined]);
+      if (!kpk.lastResort) writes.push([`${this.#p}kpk/${kpk.id}`, undefined]);
       state = _initBob(b, {
         identity: this.#identity.identityKey,
         registrationId: this.#identity.registrationId,
@@ -571,6 +565,16 @@ export class SessionManager {
         theirBaseKey: m.baseKey,
         kyberCiphertext: m.kyberCiphertext,
       });
+      if (kpk.lastResort) {
+        // A last-resort key serves many session starts, each only once. The start is named by
+        // its root key, not its base key bytes: a base key with a small-order point added
+        // (or the same key under another sender) derives the same keys, and is the same start.
+        const name = _b64(blake3(state.rootKey).subarray(0, 16)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        const used = `${this.#p}kused/${kpk.id}/${name}`;
+        if ((await this.#store.get(used)) !== undefined)
+          throw new SessionError('PREKEY_REUSED', 'message.base_key', 'this session start was already made with our last-resort post-quantum prekey');
+        writes.push([used, Uint8Array.of(1)]);
+      }
       _promote(rec, state);
     }
     const pt = _decrypt(b, state, m.message);
