@@ -7,5 +7,6 @@ nats-server github.com/nats-io/nats-server/v2 v2.15.2
 helm helm.sh/helm/v3/cmd/helm v3.22.0
 minio github.com/minio/minio v0.0.0-20260212201848-7aac2a2c5b7c"
 
-# Debian packages the tests and native builds need.
-TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux"
+# Debian packages the tests and native builds need (chromium: the SDK's browser-build spec, driven
+# by playwright-core).
+TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux chromium"
