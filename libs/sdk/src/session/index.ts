@@ -7,7 +7,7 @@ export { SessionError, type SessionErrorCode } from './errors.js';
 export { MemoryStore, type SessionStore, type StoreWrite } from './store.js';
 export { IndexedDbStore } from './indexeddb-store.js';
 export { decodeBundle, encodeBundle, type PreKeyBundle, type SignedPublicPreKey } from './bundle.js';
-export { DJB_KEY_TYPE, parseCurveKey, serializeCurveKey, type KemType } from './keys.js';
+export type { KemType } from './keys.js';
 export { MESSAGE_TYPE_PREKEY, MESSAGE_TYPE_WHISPER, MESSAGE_VERSION, type CiphertextMessage } from './messages.js';
 export { MAX_FORWARD_JUMP, MAX_RECEIVE_CHAINS, MAX_SKIPPED_KEYS } from './ratchet.js';
 export {
