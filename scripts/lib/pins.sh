@@ -15,5 +15,6 @@ minio github.com/minio/minio v0.0.0-20260212201848-7aac2a2c5b7c"
 TACIT_GO_WRAPPED_TOOLS="\
 jaeger github.com/jaegertracing/jaeger/cmd/jaeger v1.75.0"
 
-# Debian packages the tests and native builds need.
-TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux"
+# Debian packages the tests and native builds need (chromium: the SDK's browser-build spec, driven
+# by playwright-core).
+TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux chromium"
