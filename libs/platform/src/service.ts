@@ -107,8 +107,8 @@ export async function startService<S extends ConfigSchema>(
       forceCloseConnections: true,
     });
     app.useLogger(app.get(NestPinoLogger));
-    const transport = app.connectMicroservice({ strategy: new BusServer(bus) }, { inheritAppConfig: false });
-    transport.useGlobalFilters(new BusErrorFilter());
+    app.useGlobalFilters(new BusErrorFilter(app.getHttpAdapter()));
+    app.connectMicroservice({ strategy: new BusServer(bus) }, { inheritAppConfig: true });
     await app.init();
     await app.startAllMicroservices();
     // Subscriptions are in effect before anyone is told the service is up.
