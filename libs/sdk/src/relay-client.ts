@@ -11,6 +11,7 @@ import {
   mailboxId,
   MAX_ACK,
   MAX_CLAIM,
+  MAX_TTL_SECONDS,
   missedEpochs,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -391,7 +392,7 @@ export class RelayClient {
     const { dest, mailbox } = this.address(recipient);
     const packetId = opts.packetId ?? this.random(16);
     const frame = encodePaddedSend(
-      { hopLimit: 8, destHash: dest, mailboxId: mailbox, packetId, ttlSeconds: opts.ttlSeconds ?? 2_592_000 },
+      { hopLimit: 8, destHash: dest, mailboxId: mailbox, packetId, ttlSeconds: opts.ttlSeconds ?? MAX_TTL_SECONDS },
       payload,
     );
     const key = _key(packetId);

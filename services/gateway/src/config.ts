@@ -1,4 +1,5 @@
 import { bool, defineConfig, int, port, string, url, type Config } from '@tacit/kit';
+import { MAX_TTL_SECONDS } from '@tacit/protocol';
 
 /** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
@@ -7,7 +8,7 @@ export const gatewayConfigSchema = defineConfig({
   REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas; unset (the node only): in memory' }),
   GATEWAY_MAX_FRAME_BYTES: int({ default: 65_611, min: 1024, max: 1_048_576, description: 'largest frame accepted' }),
   GATEWAY_IDLE_TIMEOUT_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'close after this long without a frame' }),
-  GATEWAY_QUEUE_TTL_SECONDS: int({ default: 2_592_000, min: 60, max: 2_592_000, description: 'longest a packet waits in the queue' }),
+  GATEWAY_QUEUE_TTL_SECONDS: int({ default: MAX_TTL_SECONDS, min: 60, max: MAX_TTL_SECONDS, description: 'longest a packet waits in the queue' }),
   GATEWAY_LIVE_ACK_TIMEOUT_MS: int({ default: 2000, min: 50, max: 60_000, description: 'wait for a live recipient ack before queueing' }),
   GATEWAY_CONN_RATE: int({ default: 2000, min: 1, max: 1_000_000, description: 'frames per second per connection' }),
   GATEWAY_CONN_BURST: int({ default: 4000, min: 1, max: 1_000_000, description: 'frame burst per connection' }),

@@ -4,6 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from '@tacit/kit';
+import { MAX_TTL_SECONDS } from '@tacit/protocol';
 import { QUEUE_LIMITS, QUEUE_PACKED_HEAD, QUEUE_PACKED_LENGTH_AT, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES, unpackPackets } from '@tacit/proto';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import {
@@ -44,7 +45,7 @@ export interface QueueLimits {
 
 /** Defaults of {@link QueueLimits}. */
 export const DEFAULT_QUEUE_LIMITS: Readonly<QueueLimits> = Object.freeze({
-  ttlSeconds: 2_592_000,
+  ttlSeconds: MAX_TTL_SECONDS,
   mailboxCap: 10_000,
   maxPacketBytes: 131_072,
   maxEnqueuePackets: QUEUE_LIMITS.maxEnqueuePackets,
