@@ -1,0 +1,17 @@
+// Every fuzz target, for fuzz/run.mjs: the compiled module (it exports `fuzz(data)` and `seeds()`),
+// the paths jazzer.js instruments for coverage (the code under test, not the harness's
+// dependencies), the longest input, the per-input time bound, and whether the target is
+// asynchronous (returns a promise). docs/fuzzing.md says what each one checks.
+
+const protocol = ['libs/protocol/dist/'];
+const proto = ['proto/dist/', 'node_modules/@bufbuild/protobuf/dist/esm/'];
+
+/** @type {{ name: string, module: string, includes: string[], maxLen: number, timeoutMs?: number, async?: boolean }[]} */
+export const TARGETS = [
+  { name: 'protocol-client-frame', module: 'libs/protocol/dist/fuzz/client-frame.fuzz.js', includes: protocol, maxLen: 66_000 },
+  { name: 'protocol-server-frame', module: 'libs/protocol/dist/fuzz/server-frame.fuzz.js', includes: protocol, maxLen: 66_000 },
+  { name: 'protocol-packet', module: 'libs/protocol/dist/fuzz/packet.fuzz.js', includes: protocol, maxLen: 66_000 },
+  { name: 'protocol-padding', module: 'libs/protocol/dist/fuzz/padding.fuzz.js', includes: protocol, maxLen: 66_000 },
+  { name: 'proto-packed', module: 'proto/dist/fuzz/packed.fuzz.js', includes: proto, maxLen: 16_384 },
+  { name: 'proto-messages', module: 'proto/dist/fuzz/messages.fuzz.js', includes: proto, maxLen: 16_384 },
+];
