@@ -18,5 +18,7 @@ export const TARGETS = [
   { name: 'gateway-handshake', module: 'services/gateway/dist/fuzz/handshake.fuzz.js', includes: ['services/gateway/dist/wsock/'], maxLen: 4096 },
   { name: 'gateway-mailbox-event', module: 'services/gateway/dist/fuzz/mailbox-event.fuzz.js', includes: ['services/gateway/dist/mailbox-event.js', ...proto], maxLen: 16_384 },
   { name: 'gateway-drain-page', module: 'services/gateway/dist/fuzz/drain-page.fuzz.js', includes: ['services/gateway/dist/drainer.js', 'services/gateway/dist/keys.js', 'proto/dist/'], maxLen: 16_384 },
+  { name: 'sdk-messages', module: 'libs/sdk/dist/fuzz/messages.fuzz.js', includes: ['libs/sdk/dist/session/'], maxLen: 8192 },
+  { name: 'sdk-decrypt', module: 'libs/sdk/dist/fuzz/decrypt.fuzz.js', includes: ['libs/sdk/dist/session/'], maxLen: 8192, async: true },
   { name: 'queue-ack', module: 'services/queue/dist/fuzz/ack.fuzz.js', includes: ['services/queue/dist/', ...proto], maxLen: 16_384, async: true },
 ];
