@@ -19,6 +19,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TARGETS } from './targets.mjs';
 
@@ -157,7 +158,7 @@ async function runOne(t) {
       console.log(`     input kept: ${a}`);
       console.log(`     replay: node --require ./fuzz/native/preload.cjs node_modules/@jazzer.js/core/dist/cli.js ${t.module}${t.async ? '' : ' --sync'} ${a}`);
     }
-    const tail = text.split('\n').filter((l) => /Error|Exception|FuzzFinding|ERROR|SUMMARY|    at /.test(l)).slice(0, 12);
+    const tail = text.split('\n').filter((l) => /Error|Exception|FuzzFinding|ERROR|SUMMARY|^ +at /.test(l)).slice(0, 12);
     for (const l of tail) console.log(`     | ${l}`);
   }
   return result;

@@ -16,5 +16,6 @@ TACIT_GO_WRAPPED_TOOLS="\
 jaeger github.com/jaegertracing/jaeger/cmd/jaeger v1.75.0"
 
 # Debian packages the tests and native builds need (chromium: the SDK's browser-build spec, driven
-# by playwright-core).
-TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux chromium"
+# by playwright-core; libclang-rt-14-dev: libFuzzer, which fuzz/native/build.sh links into
+# jazzer.js's native addon).
+TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux chromium libclang-rt-14-dev"
