@@ -7,13 +7,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as decrypt from './decrypt.fuzz.js';
 import * as messages from './messages.fuzz.js';
+import * as relayClient from './relay-client.fuzz.js';
 
 interface Target {
   fuzz(data: Uint8Array): void | Promise<void>;
   seeds(): Uint8Array[] | Promise<Uint8Array[]>;
 }
 
-const TARGETS: Record<string, Target> = { decrypt, messages };
+const TARGETS: Record<string, Target> = { decrypt, messages, 'relay-client': relayClient };
 const MUTATIONS = 500;
 
 function rng(seed: number): () => number {
