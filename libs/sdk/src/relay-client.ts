@@ -98,6 +98,9 @@ interface _Outgoing {
   tries: number;
 }
 
+/** Longest delay Node's timers hold. */
+const _MAX_TIMER_MS = 0x7fff_ffff;
+
 const _HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Hex of `b`; portable (no Buffer). */
@@ -173,6 +176,7 @@ export class RelayClient {
   private ready = false;
   private lastSeenMs: number | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private goawayTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly now: () => number;
   private readonly random: (n: number) => Uint8Array;
   /** Counts for tests and benchmarks. */
@@ -283,11 +287,16 @@ export class RelayClient {
         return this.onDeliver(frame.packet);
       case 'error':
         return this.onError(frame.code, frame.ref, frame.message);
-      case 'goaway':
+      case 'goaway': {
         // The gateway drains: reconnect (to the next URL) after its hint; unaccepted sends go again.
+        // The socket that said so is closed, not whichever is current by then; Node's timers wait at
+        // most 2^31 - 1 ms (a longer delay would fire after 1 ms).
         this.stats.goaways++;
-        setTimeout(() => this.ws?.close(1000, 'goaway'), frame.retryAfterMs);
+        const ws = this.ws;
+        clearTimeout(this.goawayTimer);
+        this.goawayTimer = setTimeout(() => ws?.close(1000, 'goaway'), Math.min(frame.retryAfterMs, _MAX_TIMER_MS));
         return;
+      }
       case 'pong':
         return;
     }
@@ -451,6 +460,7 @@ export class RelayClient {
   close(): void {
     this.closed = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    clearTimeout(this.goawayTimer);
     this.flushAcks();
     this.ws?.close(1000, 'bye');
     this.ws = undefined;

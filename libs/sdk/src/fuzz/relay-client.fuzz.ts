@@ -4,7 +4,8 @@
 // frames can name it. Checks: handing a message to the client never throws (a frame that does not
 // decode closes the socket with 4400, and nothing else escapes to the socket's event handler, where
 // it would be an uncaught exception); each packet id surfaces to the app at most once, with its
-// padding removed; after close() the in-flight send is settled.
+// padding removed; no timer is armed for longer than Node can wait; after close() the in-flight
+// send is settled.
 import { encodePaddedSend, encodeServerFrame, pad } from '@tacit/protocol';
 import { RelayClient, type ReceivedMessage, type WebSocketLike } from '../relay-client.js';
 import { expect } from './_fuzz.js';
@@ -47,6 +48,8 @@ const ids = new Uint8Array(16);
 const armed = new Set<ReturnType<typeof setTimeout>>();
 const _setTimeout = globalThis.setTimeout;
 const tracking = ((fn: () => void, ms?: number) => {
+  // Node holds delays up to 2^31 - 1 ms; a longer one fires after 1 ms (with a warning).
+  expect(ms === undefined || ms <= 0x7fff_ffff, `a timer of ${ms} ms, which Node fires after 1 ms`);
   const t = _setTimeout(() => {
     armed.delete(t);
     fn();
