@@ -10,7 +10,9 @@
 // Options: --seconds=N per target (default 60), --runs=N inputs per target (whichever comes first;
 // default unbounded), --jobs=N targets at once (default 1), --only=a,b, --work=DIR (default
 // .tacit/fuzz; per target: corpus/ kept across runs, seeds/, artifacts/, log.txt), --fresh (empty
-// the corpora first), --rss-limit-mb=N (default 2048: above it an input counts as an OOM).
+// the corpora first), --rss-limit-mb=N (default 2048: above it an input counts as an OOM),
+// --replay (run each kept corpus input, seed and regression once, and report the coverage they
+// reach; no fuzzing).
 //
 // A target fails on a crash (an exception other than its documented error, or a property it
 // checks), a timeout (an input running past its bound, default 5 s), an OOM, or a run that does
@@ -31,7 +33,7 @@ const opts = Object.fromEntries(
     return [m[1], m[2] ?? 'true'];
   }),
 );
-const known = new Set(['seconds', 'runs', 'jobs', 'only', 'work', 'fresh', 'rss-limit-mb', 'list']);
+const known = new Set(['seconds', 'runs', 'jobs', 'only', 'work', 'fresh', 'rss-limit-mb', 'list', 'replay']);
 for (const k of Object.keys(opts)) if (!known.has(k)) throw new Error(`fuzz/run.mjs: unknown option --${k}`);
 const int = (name, dflt) => {
   if (opts[name] === undefined) return dflt;
@@ -82,11 +84,14 @@ function parse(log) {
   };
   const covs = [...log.matchAll(/cov: (\d+) ft: (\d+) corp: (\d+)\//g)];
   const last = covs.at(-1);
+  const edges = /instrumented edges: (\d+) in ES modules, (\d+) in the CommonJS map/.exec(log);
   return {
     inputs: num(/stat::number_of_executed_units: (\d+)/),
     inputsPerSecond: num(/stat::average_exec_per_sec: +(\d+)/),
     peakRssMb: num(/stat::peak_rss_mb: +(\d+)/),
     coverage: last ? Number(last[1]) : undefined,
+    // The CommonJS map starts at 512 counters whether or not CommonJS code is instrumented.
+    edges: edges ? Number(edges[1]) + (Number(edges[2]) > 512 ? Number(edges[2]) : 0) : undefined,
     features: last ? Number(last[2]) : undefined,
     corpus: last ? Number(last[3]) : undefined,
   };
@@ -109,10 +114,13 @@ async function runOne(t) {
     join(root, t.module),
     ...(t.async ? [] : ['--sync']),
     ...t.includes.flatMap((i) => ['--includes', join(root, i)]),
+    // The harness is not what is measured: coverage counts the code under test only.
+    '--excludes',
+    '/dist/fuzz/',
     `--timeout=${t.timeoutMs ?? 5000}`,
     '--',
     `-max_total_time=${seconds}`,
-    ...(runs ? [`-runs=${runs}`] : []),
+    ...(opts.replay ? ['-runs=0'] : runs ? [`-runs=${runs}`] : []),
     `-max_len=${t.maxLen}`,
     `-rss_limit_mb=${rssLimitMb}`,
     '-print_final_stats=1',
@@ -150,7 +158,7 @@ async function runOne(t) {
     artifacts: found.map((f) => relative(root, f)),
     log: relative(root, logFile),
   };
-  const line = `${result.ok ? 'ok  ' : 'FAIL'} ${t.name}: ${result.inputs ?? '?'} inputs in ${result.seconds} s (${result.inputsPerSecond ?? '?'}/s), cov ${result.coverage ?? '?'}, ft ${result.features ?? '?'}, corpus ${result.corpus ?? '?'}, peak RSS ${result.peakRssMb ?? '?'} MB`;
+  const line = `${result.ok ? 'ok  ' : 'FAIL'} ${t.name}: ${result.inputs ?? '?'} inputs in ${result.seconds} s (${result.inputsPerSecond ?? '?'}/s), cov ${result.coverage ?? '?'}${result.edges ? ` of ${result.edges} edges` : ''}, ft ${result.features ?? '?'}, corpus ${result.corpus ?? '?'}, peak RSS ${result.peakRssMb ?? '?'} MB`;
   console.log(line);
   if (!result.ok) {
     console.log(`     exit ${code}${overran ? ' (killed: ran past its bound)' : ''}; log: ${result.log}`);
@@ -165,7 +173,11 @@ async function runOne(t) {
 }
 
 mkdirSync(work, { recursive: true });
-console.log(`fuzzing ${targets.length} target(s), ${seconds} s${runs ? ` or ${runs} inputs` : ''} each, ${jobs} at a time; work folder ${relative(root, work) || '.'}`);
+console.log(
+  opts.replay
+    ? `replaying the corpora of ${targets.length} target(s); work folder ${relative(root, work) || '.'}`
+    : `fuzzing ${targets.length} target(s), ${seconds} s${runs ? ` or ${runs} inputs` : ''} each, ${jobs} at a time; work folder ${relative(root, work) || '.'}`,
+);
 const queue = [...targets];
 const results = [];
 await Promise.all(
