@@ -41,7 +41,19 @@ export interface ConnectionLimits {
   liveAckTimeoutMs: number;
   connRate: number;
   connBurst: number;
+  /** Bytes of frames per second, and the burst. */
+  byteRate: number;
+  byteBurst: number;
+  /** SENDs not yet answered, at most. */
+  maxInflight: number;
 }
+
+/**
+ * Past this many unsent bytes a connection is cut off, whatever it is sent: deliveries stop at
+ * `maxBufferedBytes` and a drain adds at most one page (768 KiB) past it, so only a client that
+ * does not read its replies (ERRORs, PONGs, ACCEPTEDs) gets here.
+ */
+export const UNSENT_SLACK_BYTES = 2 * 2 ** 20;
 
 /** A client address as the limits know it; one object shared by every connection from the address. */
 export interface ClientAddress {
@@ -49,6 +61,8 @@ export interface ClientAddress {
   readonly ipKey: string;
   /** The per-address frame budget's key. */
   readonly frameKey: string;
+  /** The per-address byte budget's key. */
+  readonly byteKey: string;
 }
 
 /**
@@ -68,8 +82,10 @@ export class ClientConnection {
   private challengeKey: string | undefined;
   /** SENDs not yet answered; the drain on SIGTERM waits for them. */
   inflight = 0;
-  /** Rate-limit strikes in the current second; too many close the connection. */
+  /** Rate-limit strikes in the current second; too many close the connection (the FrameDispatcher's). */
   strikes = 0;
+  /** CLAIMs with a bad proof so far (the Session's). */
+  badProofs = 0;
   strikeWindow = 0;
   /** Drain cursor and state for queued packets. */
   drainSeq = 0n;
@@ -81,6 +97,8 @@ export class ClientConnection {
    * in thousandths of a frame: refills are rate × elapsed ms, so it stays an integer.
    */
   private milliTokens: number;
+  /** The byte bucket (GATEWAY_CONN_BYTE_RATE per second, GATEWAY_CONN_BYTE_BURST at most). */
+  private byteTokens: number;
   /** Unacked deliveries, by packet key; undefined while there are none. */
   private unacked: Map<string, _Pending> | undefined;
   private waiters: Array<() => void> | undefined;
@@ -96,6 +114,7 @@ export class ClientConnection {
   ) {
     this.activeAt = now - _EPOCH;
     this.milliTokens = limits.connBurst * 1000;
+    this.byteTokens = limits.byteBurst;
   }
 
   /** When the last frame arrived (the gateway's clock, ms). */
@@ -131,17 +150,26 @@ export class ClientConnection {
     return this.unacked ?? _NO_PENDING;
   }
 
-  /** A frame arrived at `now`: records the activity and refills the bucket for the time since the last one. */
+  /** A frame arrived at `now`: records the activity and refills the buckets for the time since the last one. */
   touch(now: number): void {
     const elapsed = now - this.lastActivity;
-    if (elapsed > 0) this.milliTokens = Math.min(this.limits.connBurst * 1000, this.milliTokens + elapsed * this.limits.connRate);
+    if (elapsed > 0) {
+      this.milliTokens = Math.min(this.limits.connBurst * 1000, this.milliTokens + elapsed * this.limits.connRate);
+      this.byteTokens = Math.min(this.limits.byteBurst, this.byteTokens + (elapsed * this.limits.byteRate) / 1000);
+    }
     this.lastActivity = now;
   }
 
-  /** Takes one frame's token from the bucket; false when the client sends faster than its rate. */
-  take(): boolean {
-    if (this.milliTokens < 1000) return false;
-    this.milliTokens -= 1000;
+  /**
+   * Takes `frames` frames' tokens and `bytes` bytes from the buckets; false (nothing taken) when the
+   * client sends faster than its rates. A frame's work is charged as frames: a CLAIM costs one per
+   * destination it names, besides its own.
+   */
+  take(frames = 1, bytes = 0): boolean {
+    const milli = frames * 1000;
+    if (this.milliTokens < milli || this.byteTokens < bytes) return false;
+    this.milliTokens -= milli;
+    this.byteTokens -= bytes;
     return true;
   }
 
@@ -151,9 +179,20 @@ export class ClientConnection {
   }
 
   sendRaw(bytes: Uint8Array): boolean {
-    if (this.ws.readyState !== ReadyState.OPEN) return false;
+    if (this.ws.readyState !== ReadyState.OPEN || this.tooFarBehind()) return false;
     this.cork();
     return this.ws.send(bytes);
+  }
+
+  /**
+   * True (and the connection cut off) once the client left more than `maxBufferedBytes` plus
+   * {@link UNSENT_SLACK_BYTES} unsent: every kind of frame is bounded, not only deliveries.
+   */
+  private tooFarBehind(): boolean {
+    if (this.ws.bufferedAmount <= this.limits.maxBufferedBytes + UNSENT_SLACK_BYTES) return false;
+    this.state = 'closing';
+    this.ws.terminate();
+    return true;
   }
 
   /**
@@ -254,7 +293,7 @@ export class ClientConnection {
 
   /** Writes whole WebSocket frames the caller encoded (a drained page's DELIVERs); false when the socket is no longer open. */
   sendFrames(frames: Uint8Array): boolean {
-    if (this.ws.readyState !== ReadyState.OPEN) return false;
+    if (this.ws.readyState !== ReadyState.OPEN || this.tooFarBehind()) return false;
     this.cork();
     return this.ws.sendFrames(frames);
   }

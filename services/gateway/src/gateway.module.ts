@@ -4,6 +4,7 @@ import type { HealthRegistry, Logger, Metrics } from '@tacit/kit';
 import { HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
 import { QueueClientModule } from '@tacit/queue-client';
 import { AckBatcher } from './ack-batcher.js';
+import { ClientAddresses } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import { Connections } from './connections.js';
 import { FrameDispatcher } from './dispatcher.js';
@@ -79,6 +80,7 @@ export class GatewayResources implements OnApplicationShutdown {
     AckBatcher,
     Session,
     Connections,
+    ClientAddresses,
     FrameDispatcher,
     IdleSweeper,
     GatewayShutdown,

@@ -60,10 +60,15 @@ export class WindowRateLimiter implements RateLimiter {
       onError?: (err: unknown) => void;
     } = {},
   ) {
-    if (opts.redis) {
-      this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 100);
-      this.timer.unref();
-    }
+    // With Redis: share the counts every flush. Without: still drop past windows, or every address
+    // ever seen would keep an entry.
+    this.timer = setInterval(() => void this.flush(), opts.redis ? (opts.flushMs ?? 100) : 1000);
+    this.timer.unref();
+  }
+
+  /** Windows held (one per key active in the last two seconds). */
+  get size(): number {
+    return this.windows.size;
   }
 
   allow(key: string, limit: number, cost = 1): boolean {
@@ -81,7 +86,8 @@ export class WindowRateLimiter implements RateLimiter {
   /** Sends this replica's deltas to Redis and learns the shared totals; drops stale windows. */
   async flush(): Promise<void> {
     const redis = this.opts.redis;
-    if (!redis || this.flushing) return;
+    if (!redis) return this.evict();
+    if (this.flushing) return;
     this.flushing = true;
     try {
       const current = Math.floor((this.opts.now ?? Date.now)() / 1000);
@@ -121,6 +127,12 @@ export class WindowRateLimiter implements RateLimiter {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** Drops the windows of past seconds (without Redis nothing else would). */
+  private evict(): void {
+    const current = Math.floor((this.opts.now ?? Date.now)() / 1000);
+    for (const [key, w] of this.windows) if (w.window < current) this.windows.delete(key);
   }
 
   async close(): Promise<void> {
