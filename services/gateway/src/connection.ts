@@ -24,6 +24,8 @@ class _Pending implements QueueAckRef {
     public expiryDay: number,
     /** A hint for the queue's range delete (a number: exact below 2^53, and never trusted). */
     public seq: number,
+    /** When it was handed out (ms since _EPOCH). */
+    readonly at: number,
   ) {}
 
   get packetId(): Uint8Array {
@@ -46,6 +48,8 @@ export interface ConnectionLimits {
   byteBurst: number;
   /** SENDs not yet answered, at most. */
   maxInflight: number;
+  /** A queued delivery left unacked this long leaves the delivery window (the queue keeps it). */
+  deliveryAckTimeoutMs: number;
 }
 
 /**
@@ -259,7 +263,7 @@ export class ClientConnection {
     if (!this.canTake() || this.pending.has(key)) return false;
     const timer = setTimeout(ClientConnection.liveTimeout, this.limits.liveAckTimeoutMs, this, key);
     // A live delivery's ack answers the sender's wait; the queue is not involved, so no ids.
-    (this.unacked ??= new Map()).set(key, new _Pending(key, done, timer, _ZERO_REF, 0, 0));
+    (this.unacked ??= new Map()).set(key, new _Pending(key, done, timer, _ZERO_REF, 0, 0, Date.now() - _EPOCH));
     this.sendRaw(frame);
     return true;
   }
@@ -287,7 +291,7 @@ export class ClientConnection {
       return false;
     }
     if (this.ws.readyState !== ReadyState.OPEN) return false;
-    (this.unacked ??= new Map()).set(key, new _Pending(key, undefined, undefined, mailboxId, expiryDay, seq));
+    (this.unacked ??= new Map()).set(key, new _Pending(key, undefined, undefined, mailboxId, expiryDay, seq, Date.now() - _EPOCH));
     return true;
   }
 
@@ -329,7 +333,11 @@ export class ClientConnection {
     for (;;) {
       if (this.state === 'closing') return;
       if (this.pending.size >= this.limits.deliveryWindow / 2) {
+        // Unacked queued deliveries hold the window at most deliveryAckTimeoutMs: a client that
+        // never acks some packets (junk it cannot read) cannot stop the drain behind them.
+        const timer = setTimeout(ClientConnection.expireQueued, this.limits.deliveryAckTimeoutMs, this);
         await new Promise<void>((resolve) => (this.waiters ??= []).push(resolve));
+        clearTimeout(timer);
       } else if (this.ws.bufferedAmount >= this.limits.maxBufferedBytes) {
         await new Promise<void>((resolve) => {
           const socket = this.ws.socket;
@@ -343,6 +351,28 @@ export class ClientConnection {
         });
       } else return;
     }
+  }
+
+  /** Queued deliveries dropped from the window unacked, so far (they stay queued: a later drain hands them out again). */
+  expired = 0;
+
+  /**
+   * Drops from the window the queued deliveries unacked for deliveryAckTimeoutMs (not from the
+   * queue: the next drain from the start hands them out again), and wakes the drain.
+   */
+  private static expireQueued(conn: ClientConnection): void {
+    const cutoff = Date.now() - _EPOCH - conn.limits.deliveryAckTimeoutMs;
+    const unacked = conn.unacked;
+    if (unacked) {
+      for (const [key, p] of unacked) {
+        if (p.resolve === undefined && p.at <= cutoff) {
+          unacked.delete(key);
+          conn.expired++;
+        }
+      }
+      if (unacked.size === 0) conn.unacked = undefined;
+    }
+    conn.wake();
   }
 
   /** Wakes a drain waiting for room (acks arrived, socket drained, or the connection closed). */

@@ -66,6 +66,7 @@ export class Connections implements Iterable<ClientConnection> {
       byteRate: config.GATEWAY_CONN_BYTE_RATE,
       byteBurst: config.GATEWAY_CONN_BYTE_BURST,
       maxInflight: config.GATEWAY_MAX_INFLIGHT_SENDS,
+      deliveryAckTimeoutMs: config.GATEWAY_DELIVERY_ACK_TIMEOUT_MS,
     };
     Metrics.sample(meters.m.bufferedBytes, () => {
       let bytes = 0;
