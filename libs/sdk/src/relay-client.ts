@@ -117,6 +117,8 @@ interface _Outgoing {
   fullSince?: number;
   /** The wait before the next attempt at a full mailbox (ms). */
   fullBackoff?: number;
+  /** The wait before the next attempt after RATE_LIMITED or UNAVAILABLE (ms). */
+  retryBackoff?: number;
 }
 
 /** True for a URL the client may use without `allowInsecure`: `wss:`, or `ws:` to a loopback host. */
@@ -387,11 +389,13 @@ export class RelayClient {
           if (this.outbox.get(key) === o && !o.sent) this.transmit(o);
         }, o.fullBackoff * (0.5 + Math.random() / 2));
       } else {
-        // RATE_LIMITED, UNAVAILABLE: the packet is not safe yet; try again shortly with the same id.
+        // RATE_LIMITED, UNAVAILABLE (the relay may be out of storage): not safe yet; try again with
+        // the same id, backing off (50 ms doubling to 5 s) while it keeps being refused.
         o.sent = false;
+        o.retryBackoff = Math.min((o.retryBackoff ?? 25) * 2, 5000);
         setTimeout(() => {
           if (this.outbox.get(key) === o && !o.sent) this.transmit(o);
-        }, 50 + Math.random() * 200);
+        }, o.retryBackoff * (1 + Math.random() * 4) / 2);
       }
       return;
     }

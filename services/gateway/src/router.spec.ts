@@ -165,7 +165,7 @@ describe(Router.name, () => {
     assert.equal((await accepted(a!)).duplicate, 1);
   });
 
-  it('a full mailbox answers MAILBOX_FULL, a failing queue UNAVAILABLE, each naming the packet; the connection stays open', async () => {
+  it('a full mailbox answers MAILBOX_FULL, a relay out of storage or a failing queue UNAVAILABLE, each naming the packet; the connection stays open', async () => {
     const [a] = cluster(1);
     const bob = new Owner();
     const sender = a!.open();
@@ -175,6 +175,11 @@ describe(Router.name, () => {
     assert.ok(first.answer.type === 'error');
     assert.equal(first.answer.code, ErrorCode.MAILBOX_FULL);
     assert.deepEqual(Buffer.from(first.answer.ref), Buffer.from(full.packetId));
+    a!.queue.outcome = 'storage_full';
+    const refused = await send(a!, sendFrame(bob.packet()), sender);
+    assert.ok(refused.answer.type === 'error');
+    assert.equal(refused.answer.code, ErrorCode.UNAVAILABLE, 'the relay out of storage: v1 carries it as UNAVAILABLE');
+    assert.match(refused.answer.message, /STORAGE_FULL/);
     a!.queue.outcome = undefined;
     for (const err of [new UnavailableError('queue down'), new TimeoutError('slow')]) {
       a!.queue.failWith = err;

@@ -18,6 +18,9 @@ const _FRAME_MAILBOX_AT = FRAME_PACKET_AT + PACKET_MAILBOX_ID_AT;
 const _FRAME_PACKET_ID_AT = FRAME_PACKET_AT + PACKET_ID_AT;
 const _FRAME_PACKET_ID_END = _FRAME_PACKET_ID_AT + 16;
 
+/** What became of a send: safe ('ok'), or refused for the recipient's mailbox or the relay's storage. */
+type _Safe = 'ok' | 'full' | 'storage_full';
+
 /** The packet id of a packet (a view). */
 function _packetIdOf(packet: Uint8Array): Uint8Array {
   return packet.subarray(PACKET_ID_AT, PACKET_ID_AT + 16);
@@ -91,7 +94,7 @@ export class Router {
   private async answer(
     conn: ClientConnection,
     ref: Uint8Array,
-    routed: Promise<'ok' | 'full'> | 'ok' | 'full',
+    routed: Promise<_Safe> | _Safe,
     traced?: { span: Span; ctx: Context },
   ): Promise<void> {
     const span = traced?.span;
@@ -99,7 +102,9 @@ export class Router {
       const outcome = await routed;
       const answered = traced && startSpan('tacit.gateway.answer', SpanKind.INTERNAL, { 'tacit.outcome': outcome }, traced.ctx).span;
       if (outcome === 'ok') conn.accept(ref);
-      else this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
+      else if (outcome === 'full') this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
+      // Protocol v1 has no code of its own for it: UNAVAILABLE, which the SDK retries with backoff.
+      else this.replies.error(conn, ErrorCode.UNAVAILABLE, 'the relay is out of storage (STORAGE_FULL); retry later', ref);
       answered?.end();
     } catch (err) {
       if (span) failSpan(span, err);
@@ -115,7 +120,7 @@ export class Router {
    * Makes a packet safe: acked by the recipient live, or durably queued. Only then may the sender hear
    * ACCEPTED. Throws when neither happened (the sender retries with the same packet id).
    */
-  private async route(frame: Buffer, ttlSeconds: number, resend: boolean, trace?: Context): Promise<'ok' | 'full'> {
+  private async route(frame: Buffer, ttlSeconds: number, resend: boolean, trace?: Context): Promise<_Safe> {
     const packet = frame.subarray(FRAME_PACKET_AT);
     const key = keyAt(frame, _FRAME_MAILBOX_AT);
     const safeKey = key + keyAt(frame, _FRAME_PACKET_ID_AT);
@@ -141,7 +146,7 @@ export class Router {
    * queued: when nobody held the mailbox, simply; after anything else (busy, timeout, a replica dying
    * mid-delivery) the recipient may be online, so its replica is poked too.
    */
-  private afterRemote(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: RemoteOutcome, trace?: Context): 'ok' | Promise<'ok' | 'full'> {
+  private afterRemote(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: RemoteOutcome, trace?: Context): 'ok' | Promise<_Safe> {
     if (outcome !== 'acked') return this.enqueue(key, safeKey, packet, ttlSeconds, outcome !== 'nobody', trace);
     this.safe.add(safeKey);
     this.meters.acceptedLiveRemote.inc();
@@ -152,11 +157,12 @@ export class Router {
    * Queues a packet that live delivery did not make safe; pokes the recipient's replica when the
    * recipient may be online. `packet` is the SEND frame after its type byte.
    */
-  private async enqueue(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean, trace?: Context): Promise<'ok' | 'full'> {
+  private async enqueue(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean, trace?: Context): Promise<_Safe> {
     const mailboxId = mailboxIdOf(packet);
     const item = { mailboxId, packetId: _packetIdOf(packet), packet, ttlSeconds };
     const outcome = await this.queue.enqueue(trace ? { ...item, trace } : item);
     if (outcome === 'mailbox_full') return 'full';
+    if (outcome === 'storage_full') return 'storage_full';
     this.safe.add(safeKey);
     this.meters.acceptedQueued.inc();
     if (online && !this.presence.poke(key)) this.link.poke(mailboxId);
