@@ -193,6 +193,26 @@ describe(Router.name, () => {
     assert.equal(sender.conn.inflight, 0, 'every send answered');
   });
 
+  it('charges what an address makes the relay store against its hourly quota: past it, RATE_LIMITED and nothing queued; live deliveries are not charged', async () => {
+    const [a] = cluster(1, { GATEWAY_IP_QUEUE_BYTES_PER_HOUR: '64KiB' });
+    const bob = new Owner();
+    const sender = a!.open();
+    const big = (n: number) => bob.packet({ payload: new Uint8Array(16_384), packetId: new Uint8Array(16).fill(n) });
+    const answers = [];
+    for (let i = 1; i <= 5; i++) answers.push((await send(a!, sendFrame(big(i)), sender)).answer);
+    // 16 KiB payloads (~16.5 KB packets): three fit in 64 KiB, the fourth does not.
+    assert.deepEqual(answers.map((f) => (f.type === 'error' ? f.code : f.type)), ['accepted', 'accepted', 'accepted', ErrorCode.RATE_LIMITED, ErrorCode.RATE_LIMITED]);
+    assert.equal(a!.queue.enqueued.length, 3);
+    // The recipient online: live, not stored, not charged.
+    const rx = await a!.claimed(bob);
+    stops.push(autoAck(a!, rx));
+    assert.equal((await send(a!, sendFrame(big(9)), sender)).answer.type, 'accepted');
+    // The next hour: a new share.
+    a!.clock.advance(3_600_000);
+    a!.connections.detach(rx.conn);
+    assert.equal((await send(a!, sendFrame(big(10)), sender)).answer.type, 'accepted');
+  });
+
   it('caps a packet\'s queue TTL at GATEWAY_QUEUE_TTL_SECONDS', async () => {
     const [a] = cluster(1, { GATEWAY_QUEUE_TTL_SECONDS: '600' });
     await send(a!, sendFrame(new Owner().packet({ ttlSeconds: 86_400 })));

@@ -192,7 +192,8 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const presence = new Presence(bus, identity, drainer);
   const link = new ReplicaLink(bus, identity, presence, config, meters, log);
   const safe = new MemorySafeSet(10 * 60_000, 1_000_000, () => clock.now());
-  const router = new Router(presence, link, queue, safe, replies, meters, log, config);
+  const quota = new WindowRateLimiter({ now: () => clock.now(), windowMs: 3_600_000 });
+  const router = new Router(presence, link, queue, safe, quota, replies, meters, log, config);
   const acks = new AckBatcher(queue, replies, log);
   const connections = new Connections(presence, meters, clock, config);
   const session = new Session(presence, connections, drainer, bus, replies, meters, config);
@@ -231,6 +232,7 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
       link.close();
       presence.close();
       await limiter.close();
+      await quota.close();
       if (!opts.bus) await bus.close();
     },
   };
