@@ -11,12 +11,16 @@ import { Presence } from './presence.js';
 import { mailboxIdOf, ReplicaLink, type RemoteOutcome, type Ticket } from './replica-link.js';
 import { Replies } from './replies.js';
 import type { SafeSet } from './safe-set.js';
-import { SAFE_SET } from './tokens.js';
+import type { RateLimiter } from './rate-limit.js';
+import { QUEUE_QUOTA, SAFE_SET } from './tokens.js';
 
 /** In a SEND frame: where the mailbox id and the packet id start, and the end of the packet id. */
 const _FRAME_MAILBOX_AT = FRAME_PACKET_AT + PACKET_MAILBOX_ID_AT;
 const _FRAME_PACKET_ID_AT = FRAME_PACKET_AT + PACKET_ID_AT;
 const _FRAME_PACKET_ID_END = _FRAME_PACKET_ID_AT + 16;
+
+/** What became of a send: safe ('ok'), or refused for the recipient's mailbox or the relay's storage. */
+type _Safe = 'ok' | 'full' | 'storage_full' | 'quota';
 
 /** The packet id of a packet (a view). */
 function _packetIdOf(packet: Uint8Array): Uint8Array {
@@ -32,18 +36,21 @@ function _packetIdOf(packet: Uint8Array): Uint8Array {
 @Injectable()
 export class Router {
   private readonly maxTtl: number;
+  private readonly quotaBytes: number;
 
   constructor(
     @Inject(Presence) private readonly presence: Presence,
     @Inject(ReplicaLink) private readonly link: ReplicaLink,
     @Inject(QUEUE_CLIENT) private readonly queue: QueueClient,
     @Inject(SAFE_SET) private readonly safe: SafeSet,
+    @Inject(QUEUE_QUOTA) private readonly quota: RateLimiter,
     @Inject(Replies) private readonly replies: Replies,
     @Inject(GatewayMeters) private readonly meters: GatewayMeters,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(SETTINGS) config: GatewayConfig,
   ) {
     this.maxTtl = config.GATEWAY_QUEUE_TTL_SECONDS;
+    this.quotaBytes = config.GATEWAY_IP_QUEUE_BYTES_PER_HOUR;
     // Bound once: a fast-path ticket carries no closure of its own.
     link.onTicketSettled = (t, outcome) => this.finishSend(t, outcome);
   }
@@ -72,7 +79,7 @@ export class Router {
         }
       }
     }
-    void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), this.route(frame, ttl, resend));
+    void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), this.route(conn, frame, ttl, resend));
   }
 
   /**
@@ -83,7 +90,7 @@ export class Router {
   private sendTraced(conn: ClientConnection, frame: Buffer, ttl: number, resend: boolean): void {
     const traced = startSpan('tacit.gateway.send', SpanKind.SERVER, { [PACKET_SAMPLED]: true, 'tacit.frame.bytes': frame.length, 'tacit.resend': resend });
     conn.inflight++;
-    const routed = withTraceContext(traced.ctx, () => this.route(frame, ttl, resend, traced.ctx));
+    const routed = withTraceContext(traced.ctx, () => this.route(conn, frame, ttl, resend, traced.ctx));
     void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), routed, traced);
   }
 
@@ -91,7 +98,7 @@ export class Router {
   private async answer(
     conn: ClientConnection,
     ref: Uint8Array,
-    routed: Promise<'ok' | 'full'> | 'ok' | 'full',
+    routed: Promise<_Safe> | _Safe,
     traced?: { span: Span; ctx: Context },
   ): Promise<void> {
     const span = traced?.span;
@@ -99,7 +106,10 @@ export class Router {
       const outcome = await routed;
       const answered = traced && startSpan('tacit.gateway.answer', SpanKind.INTERNAL, { 'tacit.outcome': outcome }, traced.ctx).span;
       if (outcome === 'ok') conn.accept(ref);
-      else this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
+      else if (outcome === 'full') this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
+      else if (outcome === 'quota') this.replies.error(conn, ErrorCode.RATE_LIMITED, 'this address queued its hourly share of storage; retry later', ref);
+      // Protocol v1 has no code of its own for it: UNAVAILABLE, which the SDK retries with backoff.
+      else this.replies.error(conn, ErrorCode.UNAVAILABLE, 'the relay is out of storage (STORAGE_FULL); retry later', ref);
       answered?.end();
     } catch (err) {
       if (span) failSpan(span, err);
@@ -115,7 +125,7 @@ export class Router {
    * Makes a packet safe: acked by the recipient live, or durably queued. Only then may the sender hear
    * ACCEPTED. Throws when neither happened (the sender retries with the same packet id).
    */
-  private async route(frame: Buffer, ttlSeconds: number, resend: boolean, trace?: Context): Promise<'ok' | 'full'> {
+  private async route(conn: ClientConnection, frame: Buffer, ttlSeconds: number, resend: boolean, trace?: Context): Promise<_Safe> {
     const packet = frame.subarray(FRAME_PACKET_AT);
     const key = keyAt(frame, _FRAME_MAILBOX_AT);
     const safeKey = key + keyAt(frame, _FRAME_PACKET_ID_AT);
@@ -126,14 +136,14 @@ export class Router {
       this.meters.acceptedDuplicate.inc();
       return 'ok';
     }
-    if (!this.presence.has(key)) return this.afterRemote(key, safeKey, packet, ttlSeconds, await this.link.deliver(key, packet, trace), trace);
+    if (!this.presence.has(key)) return this.afterRemote(conn, key, safeKey, packet, ttlSeconds, await this.link.deliver(key, packet, trace), trace);
     frame[0] = ServerFrameType.DELIVER;
     if (await this.presence.deliver(key, frame)) {
       this.safe.add(safeKey);
       this.meters.acceptedLiveLocal.inc();
       return 'ok';
     }
-    return this.enqueue(key, safeKey, packet, ttlSeconds, true, trace);
+    return this.enqueue(conn, key, safeKey, packet, ttlSeconds, true, trace);
   }
 
   /**
@@ -141,8 +151,8 @@ export class Router {
    * queued: when nobody held the mailbox, simply; after anything else (busy, timeout, a replica dying
    * mid-delivery) the recipient may be online, so its replica is poked too.
    */
-  private afterRemote(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: RemoteOutcome, trace?: Context): 'ok' | Promise<'ok' | 'full'> {
-    if (outcome !== 'acked') return this.enqueue(key, safeKey, packet, ttlSeconds, outcome !== 'nobody', trace);
+  private afterRemote(conn: ClientConnection, key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: RemoteOutcome, trace?: Context): 'ok' | Promise<_Safe> {
+    if (outcome !== 'acked') return this.enqueue(conn, key, safeKey, packet, ttlSeconds, outcome !== 'nobody', trace);
     this.safe.add(safeKey);
     this.meters.acceptedLiveRemote.inc();
     return 'ok';
@@ -152,11 +162,14 @@ export class Router {
    * Queues a packet that live delivery did not make safe; pokes the recipient's replica when the
    * recipient may be online. `packet` is the SEND frame after its type byte.
    */
-  private async enqueue(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean, trace?: Context): Promise<'ok' | 'full'> {
+  private async enqueue(conn: ClientConnection, key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean, trace?: Context): Promise<_Safe> {
+    // What a sender may make the relay store: its address's bytes per hour, across replicas.
+    if (!this.quota.allow(conn.ipKey, this.quotaBytes, packet.length)) return 'quota';
     const mailboxId = mailboxIdOf(packet);
     const item = { mailboxId, packetId: _packetIdOf(packet), packet, ttlSeconds };
     const outcome = await this.queue.enqueue(trace ? { ...item, trace } : item);
     if (outcome === 'mailbox_full') return 'full';
+    if (outcome === 'storage_full') return 'storage_full';
     this.safe.add(safeKey);
     this.meters.acceptedQueued.inc();
     if (online && !this.presence.poke(key)) this.link.poke(mailboxId);
@@ -167,7 +180,7 @@ export class Router {
   private finishSend(t: Ticket, outcome: RemoteOutcome): void {
     const conn = t.conn!;
     const ref = _packetIdOf(t.packet);
-    const safe = this.afterRemote(t.key, t.key + keyAt(t.packet, PACKET_ID_AT), t.packet, t.ttl, outcome);
+    const safe = this.afterRemote(conn, t.key, t.key + keyAt(t.packet, PACKET_ID_AT), t.packet, t.ttl, outcome);
     if (safe !== 'ok') return void this.answer(conn, ref, safe);
     conn.accept(ref);
     conn.inflight--;

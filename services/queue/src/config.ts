@@ -16,6 +16,8 @@ export const queueConfigSchema = defineConfig({
   QUEUE_MAX_PACKET_BYTES: bytes({ default: 131_072, min: 1024, max: 1_048_576, description: 'largest packet accepted (the protocol allows 65 610 bytes)' }),
   QUEUE_GROUP_COMMIT_MAX_PACKETS: int({ default: 2000, min: 1, max: 100_000, description: 'packets per enqueue transaction, at most' }),
   QUEUE_GROUP_COMMIT_DELAY_MS: int({ default: 2, min: 0, max: 1000, description: 'wait for more enqueues before committing, when idle' }),
+  QUEUE_STORAGE_LIMIT: bytes({ default: 10 * 2 ** 30, min: 0, max: 2 ** 50, description: 'storage watermark: past this many bytes of packets on disk, new packets are refused (STORAGE_FULL) and readiness fails; 0: none' }),
+  QUEUE_MAX_WAITING_PACKETS: int({ default: 20_000, min: 1, max: 10_000_000, description: 'packets waiting for a group commit, at most; past it enqueues are refused (UNAVAILABLE) until the database catches up' }),
   QUEUE_DB_POOL_SIZE: int({ default: 10, min: 2, max: 200, description: 'PostgreSQL connections per replica' }),
 });
 
@@ -37,6 +39,7 @@ export function queueServiceOptions(config: QueueConfig): Omit<QueueServiceOptio
       mailboxCap: config.QUEUE_MAILBOX_CAP,
       maxPacketBytes: config.QUEUE_MAX_PACKET_BYTES,
     },
-    groupCommit: { maxItems: config.QUEUE_GROUP_COMMIT_MAX_PACKETS, maxDelayMs: config.QUEUE_GROUP_COMMIT_DELAY_MS },
+    groupCommit: { maxItems: config.QUEUE_GROUP_COMMIT_MAX_PACKETS, maxDelayMs: config.QUEUE_GROUP_COMMIT_DELAY_MS, maxWaiting: config.QUEUE_MAX_WAITING_PACKETS },
+    storageLimitBytes: config.QUEUE_STORAGE_LIMIT,
   };
 }

@@ -357,6 +357,15 @@ export abstract class SqlQueueRepository implements QueueRepository {
     return dropped;
   }
 
+  async storedBytes(): Promise<number> {
+    const [row] = await this._session((s) =>
+      s.query<{ n: string | null }>(
+        "SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::text AS n FROM pg_inherits i WHERE i.inhparent = 'queue_packets'::regclass",
+      ),
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async countStored(): Promise<number> {
     const [row] = await this._session((s) =>
       s.query<{ n: string | null }>('SELECT sum(stored)::text AS n FROM queue_mailboxes'),
