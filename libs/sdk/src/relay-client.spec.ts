@@ -260,7 +260,7 @@ describe(RelayClient.name, () => {
   // Node fire the close after 1 ms, and the timer outlived close().
   it('waits out a GOAWAY hint longer than a timer holds instead of leaving at once, and close() drops the wait', async () => {
     const gw = gateway();
-    const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory });
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory });
     await sut.connect();
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();

@@ -83,7 +83,7 @@ async function run(data: Uint8Array): Promise<void> {
   const socket = new FakeSocket();
   const surfaced = new Set<string>();
   const client = new RelayClient({
-    urls: ['ws://gateway.invalid/v1'],
+    urls: ['wss://gateway.invalid/v1'],
     namespaceId,
     identity,
     webSocket: () => socket,
