@@ -4,7 +4,8 @@
 // messages, the same bytes written back and the same end whether it arrives whole or cut; every
 // message is within maxPayload and a text message is valid UTF-8; what is written back is a run of
 // unmasked, final server frames (pongs, then at most one close, last, with a code a peer may send
-// and a UTF-8 reason); nothing is held once the connection is closed.
+// and a UTF-8 reason); between reads it holds at most 2 * maxPayload + 14 bytes, and nothing once
+// the connection is closed.
 import { isUtf8 } from 'node:buffer';
 import { isValidCloseCode, Opcode } from '../wsock/frame.js';
 import { ReadyState, WsSocket } from '../wsock/socket.js';
@@ -39,6 +40,8 @@ function run(stream: Buffer, cuts: number[]): Outcome {
   for (const cut of [...cuts, stream.length]) {
     // Each read in memory of its own, as the socket would hand it over (the parser unmasks in place).
     ws.receive(Buffer.from(stream.subarray(at, cut)));
+    // Between reads it holds at most a cut header, one frame's payload and one message's fragments.
+    expect(ws.receivingBytes <= 2 * MAX_PAYLOAD + 14, `${ws.receivingBytes} bytes held between reads (maxPayload ${MAX_PAYLOAD})`);
     at = cut;
   }
   const readyState = ws.readyState;
