@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import * as clientAddress from './client-address.fuzz.js';
 import * as drainPage from './drain-page.fuzz.js';
 import * as handshake from './handshake.fuzz.js';
 import * as mailboxEvent from './mailbox-event.fuzz.js';
@@ -15,7 +16,7 @@ interface Target {
   seeds(): Uint8Array[] | Promise<Uint8Array[]>;
 }
 
-const TARGETS: Record<string, Target> = { 'drain-page': drainPage, handshake, 'mailbox-event': mailboxEvent, wsock };
+const TARGETS: Record<string, Target> = { 'client-address': clientAddress, 'drain-page': drainPage, handshake, 'mailbox-event': mailboxEvent, wsock };
 const MUTATIONS = 2000;
 
 function rng(seed: number): () => number {
