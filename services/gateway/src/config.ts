@@ -30,6 +30,7 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_CONN_BYTE_BURST: bytes({ default: 16 * 2 ** 20, min: 131_072, max: 2 ** 40, description: 'byte burst per connection' }),
   GATEWAY_IP_BYTE_RATE: bytes({ default: 64 * 2 ** 20, min: 65_536, max: 2 ** 50, description: 'bytes of frames per second per client address, across replicas' }),
   GATEWAY_DELIVERY_ACK_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 3_600_000, description: 'a queued delivery unacked this long leaves the delivery window (it stays queued): junk a client never acks cannot stop its drain' }),
+  GATEWAY_HIDE_PRESENCE: bool({ default: true, description: 'hold ACCEPTED for a live delivery until a time drawn from what queued packets take, so its timing does not tell a sender whether the recipient is online' }),
   GATEWAY_IP_QUEUE_BYTES_PER_HOUR: bytes({ default: 256 * 2 ** 20, min: 65_536, max: 2 ** 50, description: 'bytes one client address may have queued (for recipients not online) per hour, across replicas; past it its sends are RATE_LIMITED' }),
   GATEWAY_MAX_INFLIGHT_SENDS: int({ default: 2048, min: 1, max: 1_000_000, description: 'SENDs of one connection not yet answered; past it, RATE_LIMITED' }),
   GATEWAY_MAX_BAD_PROOFS: int({ default: 8, min: 1, max: 1_000_000, description: 'CLAIMs with a bad proof one connection may send before it is closed (4429)' }),

@@ -50,7 +50,10 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
     this.wss = new WsServer<ClientConnection>({
       maxPayload: config.GATEWAY_MAX_FRAME_BYTES * 2,
       message: (ws, data, isBinary) => dispatcher.onMessage(ws.ctx, data, isBinary),
-      close: (ws) => connections.detach(ws.ctx),
+      close: (ws, code) => {
+        meters.m.closed.inc({ code: String(code) });
+        connections.detach(ws.ctx);
+      },
     });
   }
 
@@ -112,7 +115,10 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '').split('?')[0];
     if (path !== WS_PATH) return refuseUpgrade(socket, 404, `no WebSocket at ${JSON.stringify(path)}; use ${WS_PATH}`);
-    if (!this.shutdown.accepting) return refuseUpgrade(socket, 503, 'the gateway is draining; reconnect', { 'Retry-After': '1' });
+    if (!this.shutdown.accepting) {
+      this.meters.m.rejectedConnections.inc({ reason: 'draining' });
+      return refuseUpgrade(socket, 503, 'the gateway is draining; reconnect', { 'Retry-After': '1' });
+    }
     const peer = req.socket as IncomingMessage['socket'] & { _peername?: unknown };
     const address = this.connections.address(this.addresses.of(req));
     // net.Socket caches the peer's address in an object for the socket's life; the gateway reads it
@@ -120,11 +126,11 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
     peer._peername = undefined;
     const refused = this.connections.admit(address);
     if (refused === 'replica_full') {
-      this.meters.m.rejectedConnections.inc();
+      this.meters.m.rejectedConnections.inc({ reason: 'replica_full' });
       return refuseUpgrade(socket, 503, 'this relay holds as many connections as it takes; try another', { 'Retry-After': '5' });
     }
     if (refused === 'address_full' || !this.limiter.allow(address.connectKey, this.config.GATEWAY_IP_CONNECT_RATE)) {
-      this.meters.m.rejectedConnections.inc();
+      this.meters.m.rejectedConnections.inc({ reason: refused ?? 'connect_rate' });
       return refuseUpgrade(socket, 429, refused ? 'too many connections from this address' : 'too many new connections from this address', { 'Retry-After': '1' });
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connections.attach(ws, address));

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { HealthRegistry, Logger, Metrics } from '@tacit/kit';
 import { HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
 import { QueueClientModule } from '@tacit/queue-client';
+import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
 import { ClientAddresses } from './client-address.js';
 import type { GatewayConfig } from './config.js';
@@ -84,6 +85,7 @@ export class GatewayResources implements OnApplicationShutdown {
     Drainer,
     Presence,
     ReplicaLink,
+    AcceptTiming,
     Router,
     AckBatcher,
     Session,

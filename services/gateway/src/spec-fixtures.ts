@@ -16,6 +16,7 @@ import {
   type ServerFrame,
 } from '@tacit/protocol';
 import type { DrainedPage, EnqueueOutcome, QueueAckRef, QueueClient, QueueItem } from '@tacit/queue-client';
+import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
 import { ClientAddresses } from './client-address.js';
 import { gatewayConfigSchema, type GatewayConfig } from './config.js';
@@ -158,6 +159,7 @@ export interface Replica {
   readonly presence: Presence;
   readonly link: ReplicaLink;
   readonly router: Router;
+  readonly timing: AcceptTiming;
   readonly acks: AckBatcher;
   readonly session: Session;
   readonly connections: Connections;
@@ -193,7 +195,8 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const link = new ReplicaLink(bus, identity, presence, config, meters, log);
   const safe = new MemorySafeSet(10 * 60_000, 1_000_000, () => clock.now());
   const quota = new WindowRateLimiter({ now: () => clock.now(), windowMs: 3_600_000 });
-  const router = new Router(presence, link, queue, safe, quota, replies, meters, log, config);
+  const timing = new AcceptTiming(config);
+  const router = new Router(presence, link, queue, safe, quota, timing, replies, meters, log, config);
   const acks = new AckBatcher(queue, replies, log);
   const connections = new Connections(presence, meters, clock, config);
   const session = new Session(presence, connections, drainer, bus, replies, meters, config);
@@ -209,7 +212,7 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   };
   const receive = (conn: ClientConnection, frame: Uint8Array) => dispatcher.onMessage(conn, Buffer.from(frame), true);
   return {
-    bus, queue, clock, config, identity, meters, replies, drainer, presence, link, router, acks, session, connections, dispatcher, sweeper, shutdown, limiter, edge,
+    bus, queue, clock, config, identity, meters, replies, drainer, presence, link, router, acks, session, connections, dispatcher, sweeper, shutdown, limiter, edge, timing,
     connect,
     receive,
     open() {

@@ -267,13 +267,13 @@ export class QueueService {
     for (const p of packets) maxDay = Math.max(maxDay, dayOf(p.expiresAt));
     if (maxDay > this.#readyThrough) await this.#ensurePartitions(maxDay);
     try {
-      return await this.#repo.storeBatch(packets, this.#limits.mailboxCap);
+      return await this.#repo.storeBatch(packets, this.#limits.mailboxCap, this.#clock.now());
     } catch (err) {
       if (sqlState(err) !== _NO_PARTITION) throw err;
       // A partition we thought existed is gone (dropped by hand?): recreate and retry once.
       this.#readyThrough = -1;
       await this.#ensurePartitions(maxDay);
-      return this.#repo.storeBatch(packets, this.#limits.mailboxCap);
+      return this.#repo.storeBatch(packets, this.#limits.mailboxCap, this.#clock.now());
     }
   }
 
