@@ -17,3 +17,14 @@ jaeger github.com/jaegertracing/jaeger/cmd/jaeger v1.75.0"
 
 # Debian packages the tests and native builds need.
 TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux"
+
+# The local Kubernetes cluster (scripts/cluster-up.sh, scripts/kind-up.sh) and the images
+# (scripts/images.sh). Kubernetes' components build from the Go module proxy in a wrapper module
+# (scripts/lib/kube-build.sh); etcd, containerd, runc and the CNI plugins are Debian's.
+TACIT_KUBE_VERSION=v1.37.2
+TACIT_COREDNS_VERSION=v1.14.7
+TACIT_KIND_VERSION=v0.33.0
+# Debian release the image base is debootstrapped from (the machines' own).
+TACIT_IMAGE_SUITE=bookworm
+# Debian packages the images and the cluster need (scripts/setup.sh --cluster installs them).
+TACIT_CLUSTER_APT_PACKAGES="mmdebstrap etcd-server containerd containernetworking-plugins iptables conntrack busybox-static openssl"
