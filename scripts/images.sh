@@ -10,7 +10,8 @@
 #
 #   bash scripts/images.sh [--tag TAG] [--base IMAGE] [--no-deps] [--no-build] [--save FILE] [--smoke]
 #
-#   --tag TAG      tag of the app and dev-dependency images (default dev)
+#   --tag TAG      tag of the app and dev-dependency images (default: package.json's version, the
+#                  chart's appVersion)
 #   --base IMAGE   base of the app image instead of localhost/tacit/node-base (any image with Node 24
 #                  as `node` on PATH, e.g. docker.io/library/node:24-bookworm-slim where a registry is
 #                  reachable)
@@ -33,7 +34,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/lib/podman.sh"
 cd "$TACIT_ROOT"
 
-tag=dev
+tag="$(node -p 'require("./package.json").version')"
 base=""
 deps=true
 build=true
@@ -67,7 +68,7 @@ rootfs="$work/debian-$suite"
 # Debian's own sources (security updates included) when the machine has them in deb822 form.
 sources=/etc/apt/sources.list.d/debian.sources
 [ -f "$sources" ] || sources=""
-debian_inputs="$(printf '%s\n' "$suite" libc6 libstdc++6 libgcc-s1 v2 | sha256sum | cut -c1-16)"
+debian_inputs="$(printf '%s\n' "$suite" libc6 libstdc++6 libgcc-s1 v3 | sha256sum | cut -c1-16)"
 step "$debian"
 if [ "$(label_of "$debian" tacit.inputs)" = "$debian_inputs" ] && [ -d "$rootfs" ]; then
   note "present"
@@ -75,14 +76,19 @@ else
   t0=$SECONDS
   rm -rf "$rootfs"
   # extract: the packages' files only (no maintainer scripts, no dpkg, no shell). Node needs libc,
-  # libm, libstdc++ and libgcc_s; gconv (iconv modules; Node uses ICU) and docs go.
-  # shellcheck disable=SC2016
+  # libm, libstdc++ and libgcc_s.
   nice mmdebstrap --quiet --variant=extract --include=libc6,libstdc++6,libgcc-s1 --format=directory \
-    --customize-hook='rm -rf "$1"/usr/share/doc "$1"/usr/share/lintian "$1"/usr/lib/x86_64-linux-gnu/gconv "$1"/var/cache/apt "$1"/var/lib/apt "$1"/etc/apt "$1"/var/log/apt' \
-    --customize-hook='printf "root:x:0:0:root:/root:/usr/sbin/nologin\ntacit:x:10001:10001:tacit:/data:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n" >"$1"/etc/passwd' \
-    --customize-hook='printf "root:x:0:\ntacit:x:10001:\nnogroup:x:65534:\n" >"$1"/etc/group' \
-    --customize-hook='mkdir -p "$1"/tmp "$1"/data "$1"/usr/local/bin && chmod 1777 "$1"/tmp && chown 10001:10001 "$1"/data' \
     "$suite" "$rootfs" ${sources:+"$sources"}
+  # Packaging leftovers, docs, and gconv (iconv modules; Node uses ICU) go. The user the images
+  # run as: postgres and initdb refuse a uid without a name.
+  rm -rf "$rootfs"/usr/share/doc "$rootfs"/usr/share/lintian "$rootfs"/usr/lib/x86_64-linux-gnu/gconv \
+    "$rootfs"/var/cache/apt "$rootfs"/var/lib/apt "$rootfs"/etc/apt "$rootfs"/var/log/apt
+  printf 'root:x:0:0:root:/root:/usr/sbin/nologin\ntacit:x:10001:10001:tacit:/data:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\ntacit:x:10001:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
+  chmod 644 "$rootfs/etc/passwd" "$rootfs/etc/group"
+  mkdir -p "$rootfs/tmp" "$rootfs/data" "$rootfs/usr/local/bin"
+  chmod 1777 "$rootfs/tmp"
+  chown 10001:10001 "$rootfs/data"
   tar -C "$rootfs" -cf "$work/debian-$suite.tar" .
   pod import --quiet \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
