@@ -52,6 +52,10 @@ log() { printf '  %s (%s s)\n' "$*" "$((SECONDS - t_start))"; }
 ip link add "$NODE_BRIDGE" type bridge
 ip addr add "$NODE_IP/24" dev "$NODE_BRIDGE"
 ip link set "$NODE_BRIDGE" up
+# Whatever kube-proxy does not rewrite stays on this bridge: no address of the Service or pod ranges
+# is ever routed off the machine.
+ip route add "$SERVICE_CIDR" dev "$NODE_BRIDGE"
+ip route add "$POD_CIDR" dev "$NODE_BRIDGE"
 # Bridged pod traffic must pass iptables, or a pod reaching a Service whose endpoint is on the same
 # bridge gets the reply from the endpoint's address, not the Service's.
 echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || true
