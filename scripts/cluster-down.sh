@@ -36,7 +36,21 @@ if [ -d "$S" ]; then
       ctr --address "$CONTAINERD_SOCK" -n k8s.io tasks delete -f "$task" >/dev/null 2>&1
     done
   fi
-  for name in coredns kube-proxy kube-scheduler kube-controller-manager kube-apiserver etcd containerd; do stop_pid "$name"; done
+  # The rest at once: SIGTERM, up to 10 s together, then SIGKILL.
+  pids=()
+  for name in coredns kube-proxy kube-scheduler kube-controller-manager kube-apiserver etcd containerd; do
+    [ -f "$S/pids/$name" ] && pids+=("$(cat "$S/pids/$name")") && rm -f "$S/pids/$name"
+  done
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill -TERM "${pids[@]}" 2>/dev/null
+    for ((i = 0; i < 40; i++)); do
+      alive=false
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=true; done
+      $alive || break
+      sleep 0.25
+    done
+    kill -KILL "${pids[@]}" 2>/dev/null
+  fi
   # Anything still in the pods' cgroups (a shim that outlived containerd, its container) is ours.
   for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
     [ -d "$cg" ] || continue
