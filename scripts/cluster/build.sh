@@ -5,6 +5,8 @@
 #   $TACIT_CACHE/kube/<version>/pause the pause container's binary (Kubernetes' own pause.c)
 #   $TACIT_CACHE/bin/coredns          CoreDNS (go install)
 #   $TACIT_CACHE/bin/kind             kind, only with --kind (go install)
+#   $TACIT_CACHE/kube/etcd-<version>  etcd for kind's node image, only with --kind (a wrapper module
+#                                     calling etcdmain: Debian's 3.4 lacks the flags kubeadm 1.37 passes)
 # A second run with everything in place takes under a second.
 #
 #   bash scripts/cluster/build.sh [--kind]
@@ -121,4 +123,24 @@ go_tool() { # binary package version
   note "$1 built in $((SECONDS - t0)) s"
 }
 go_tool coredns github.com/coredns/coredns "$TACIT_COREDNS_VERSION"
-if $with_kind; then go_tool kind sigs.k8s.io/kind "$TACIT_KIND_VERSION"; fi
+if $with_kind; then
+  go_tool kind sigs.k8s.io/kind "$TACIT_KIND_VERSION"
+  etcd_bin="$TACIT_CACHE/kube/etcd-$TACIT_ETCD_VERSION"
+  if [ -x "$etcd_bin" ]; then
+    note "etcd $TACIT_ETCD_VERSION: present"
+  else
+    note "etcd $TACIT_ETCD_VERSION: building (etcdmain in a wrapper module)"
+    t0=$SECONDS
+    src="$TACIT_CACHE/src/etcd-$TACIT_ETCD_VERSION"
+    rm -rf "$src" && mkdir -p "$src"
+    (
+      cd "$src"
+      go mod init tacit.local/tools/etcd 2>&1 | go_quiet
+      printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >main.go
+      go get "go.etcd.io/etcd/server/v3@$TACIT_ETCD_VERSION" 2>&1 | go_quiet
+      lowprio go mod tidy 2>&1 | go_quiet
+      CGO_ENABLED=0 lowprio go build -trimpath -ldflags '-s -w' -o "$etcd_bin" . 2>&1 | go_quiet
+    )
+    note "etcd built in $((SECONDS - t0)) s"
+  fi
+fi

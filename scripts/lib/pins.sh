@@ -24,6 +24,8 @@ TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 
 TACIT_KUBE_VERSION=v1.37.2
 TACIT_COREDNS_VERSION=v1.14.7
 TACIT_KIND_VERSION=v0.33.0
+# etcd for kind's control plane (kubeadm runs it as a static pod); the bare cluster uses Debian's.
+TACIT_ETCD_VERSION=v3.7.3
 # Debian release the image base is debootstrapped from (the machines' own).
 TACIT_IMAGE_SUITE=bookworm
 # Debian packages the images and the cluster need (scripts/setup.sh --cluster installs them).
