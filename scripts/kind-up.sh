@@ -11,7 +11,7 @@
 #                  default: local when TACIT_NO_REGISTRY=1 or the local image already exists, else stock
 #   --port PORT    host port of the gateway (default 18080, on 127.0.0.1)
 #
-# Runs kind on docker when it is installed, else on podman (KIND_EXPERIMENTAL_PROVIDER=podman). The
+# Runs kind on docker when its daemon answers, else on podman (KIND_EXPERIMENTAL_PROVIDER=podman). The
 # cluster's kubeconfig: $TACIT_CACHE/kind/kubeconfig.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,7 +34,8 @@ t0=$SECONDS
 step() { printf '\n==> %s (%s s)\n' "$*" "$((SECONDS - t0))"; }
 
 bash scripts/cluster/build.sh --kind
-if ! command -v docker >/dev/null 2>&1; then export KIND_EXPERIMENTAL_PROVIDER=podman; fi
+# A docker client without a daemon does not count.
+if ! docker info >/dev/null 2>&1; then export KIND_EXPERIMENTAL_PROVIDER=podman; fi
 local_image="localhost/tacit/kind-node:$TACIT_KUBE_VERSION"
 if [ -z "$node" ]; then
   if [ "${TACIT_NO_REGISTRY:-}" = 1 ] || pod image exists "$local_image" 2>/dev/null; then node=local; else node=stock; fi
@@ -66,8 +67,10 @@ kind load image-archive "$archive" --name tacit
 
 step "helm install (dev mode)"
 kubectl create namespace tacit
+# kind's control plane runs in the node too: smaller CPU requests let everything fit on two cores.
 helm install tacit charts/tacit -n tacit -f charts/tacit/ci/dev-values.yaml \
-  --set gateway.service.type=NodePort --set gateway.service.nodePort=30080 --wait --timeout 5m
+  --set gateway.service.type=NodePort --set gateway.service.nodePort=30080 \
+  --set gateway.resources.requests.cpu=50m --set queue.resources.requests.cpu=50m --wait --timeout 5m
 helm test tacit -n tacit --timeout 2m
 step "ready"
 echo

@@ -32,14 +32,14 @@ kv="$TACIT_KUBE_VERSION"
 pause_tag="$(cat "$TACIT_CACHE/kube/$kv/pause.version")"
 etcd_tag="$("$KUBE_BIN/kubeadm" config images list --kubernetes-version "$kv" 2>/dev/null | sed -n 's|.*/etcd:||p')"
 coredns_tag="$("$KUBE_BIN/kubeadm" config images list --kubernetes-version "$kv" 2>/dev/null | sed -n 's|.*/coredns:||p')"
-scratch_image() { # name binary-path entrypoint...
-  local name="$1" bin="$2" ctx
-  shift 2
+scratch_image() { # name binary-path command-name entrypoint...
+  local name="$1" bin="$2" cmd="$3" ctx
+  shift 3
   ctx="$(mktemp -d)"
   cp "$bin" "$ctx/bin"
   {
     echo 'FROM scratch'
-    echo "COPY bin /usr/local/bin/$(basename "$bin")"
+    echo "COPY bin /usr/local/bin/$cmd"
     echo 'ENV PATH=/usr/local/bin'
     [ $# -gt 0 ] && printf 'ENTRYPOINT [%s]\n' "$(printf '"%s",' "$@" | sed 's/,$//')"
   } >"$ctx/Containerfile"
@@ -49,11 +49,11 @@ scratch_image() { # name binary-path entrypoint...
 note "control-plane images"
 cp_images=()
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
-  scratch_image "registry.k8s.io/$c:$kv" "$KUBE_BIN/$c"
+  scratch_image "registry.k8s.io/$c:$kv" "$KUBE_BIN/$c" "$c"
   cp_images+=("registry.k8s.io/$c:$kv")
 done
-scratch_image "registry.k8s.io/etcd:$etcd_tag" "$TACIT_CACHE/kube/etcd-$TACIT_ETCD_VERSION"
-scratch_image "registry.k8s.io/coredns/coredns:$coredns_tag" "$TACIT_CACHE/bin/coredns" /usr/local/bin/coredns
+scratch_image "registry.k8s.io/etcd:$etcd_tag" "$TACIT_CACHE/kube/etcd-$TACIT_ETCD_VERSION" etcd
+scratch_image "registry.k8s.io/coredns/coredns:$coredns_tag" "$TACIT_CACHE/bin/coredns" coredns /usr/local/bin/coredns
 ctx="$(mktemp -d)"
 cp "$TACIT_CACHE/kube/$kv/pause" "$ctx/pause"
 printf 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' >"$ctx/Containerfile"
