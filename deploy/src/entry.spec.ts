@@ -76,11 +76,15 @@ describe('tacit entry point (the image\'s command)', { timeout: 90_000 }, () => 
     const server = createServer((s) => s.destroy());
     const port = await freePort();
     const closed = await freePort();
-    setTimeout(() => server.listen(port, '127.0.0.1'), 700);
     try {
-      const ok = await exit(['wait'], { WAIT_FOR: `127.0.0.1:${port}`, WAIT_TIMEOUT_SECONDS: '10' });
-      assert.equal(ok.code, 0, JSON.stringify(ok.lines));
-      assert.ok(ok.lines.some((l) => l.event === 'waiting'), 'it waited for the late listener');
+      // The listener opens only once the waiter has said it is waiting: the test shows the wait,
+      // however slowly the child starts.
+      const waiter = run(['wait'], { WAIT_FOR: `127.0.0.1:${port}`, WAIT_TIMEOUT_SECONDS: '20' });
+      await waitFor(() => waiter.out().includes('"event":"waiting"'), { timeoutMs: 15_000, intervalMs: 50 });
+      server.listen(port, '127.0.0.1');
+      const [code] = (await once(waiter.child, 'exit')) as [number | null];
+      assert.equal(code, 0, waiter.out());
+      assert.match(waiter.out(), /"event":"endpoints_open"/);
       const bad = await exit(['wait'], { WAIT_FOR: `127.0.0.1:${port},127.0.0.1:${closed}`, WAIT_TIMEOUT_SECONDS: '1' });
       assert.equal(bad.code, 1);
       assert.match(String(bad.lines.at(-1)?.message), new RegExp(`still closed after 1000 ms: 127\\.0\\.0\\.1:${closed}$`));
