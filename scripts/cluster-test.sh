@@ -29,7 +29,7 @@ report() {
 
 archive="$TACIT_CACHE/images/tacit-images.tar"
 part "Kubernetes, CoreDNS, pause (cached build)" bash scripts/cluster/build.sh
-part "images (podman; bases cached)" bash scripts/images.sh --no-build --save "$archive"
+part "images (podman; bases cached), podman run smoke test" bash scripts/images.sh --no-build --save "$archive" --smoke
 part "chart dependencies (k8s/dev)" helm dependency build charts/tacit
 down() {
   if [ "${TACIT_CLUSTER_KEEP:-}" = 1 ]; then

@@ -77,27 +77,32 @@ export class Load {
   }
 
   /**
-   * Every pair sends `rounds` packets, one round every `intervalMs`, without waiting for the
-   * previous ones; resolves when every packet was ACCEPTED (the SDK resends until then). `during`
-   * starts once `afterRounds` rounds have gone out, while the rest follow; the result says whether
-   * it ended before the last round went out (the disruption happened under load, not after it).
+   * Every pair sends a packet each `intervalMs`, without waiting for the previous ones, for at least
+   * `rounds` rounds; resolves when every packet was ACCEPTED (the SDK resends until then). `during`
+   * starts once `afterRounds` rounds have gone out, and sending goes on until 10 rounds after it ended
+   * (at most 4 × `rounds`): the disruption happens under load, not after it. Returns the packets sent
+   * and whether `during` ended while packets still flowed.
    */
-  async send(tag: string, rounds: number, intervalMs: number, during?: { afterRounds: number; action: () => Promise<void> }): Promise<{ actionEndedUnderLoad: boolean }> {
+  async send(tag: string, rounds: number, intervalMs: number, during?: { afterRounds: number; action: () => Promise<void> }): Promise<{ sent: number; actionEndedUnderLoad: boolean }> {
     const sends: Promise<void>[] = [];
     let action: Promise<void> | undefined;
-    let actionEnded = false;
-    let endedUnderLoad = false;
-    for (let k = 0; k < rounds; k++) {
-      if (actionEnded && !endedUnderLoad) endedUnderLoad = true;
+    let endedAt: number | undefined;
+    let k = 0;
+    for (; k < rounds * 4; k++) {
+      if (k >= rounds && (!during || (endedAt !== undefined && k >= endedAt + 10))) break;
       for (const [i, p] of this.pairs.entries()) {
         const body = `${tag}-${i}-${k}`;
         sends.push(p.sender.send(p.receiver.peerKey, enc(body)).then(() => void p.accepted.push(body)));
       }
-      if (during && k + 1 === during.afterRounds) action = during.action().then(() => void (actionEnded = true));
+      if (during && k + 1 === during.afterRounds) {
+        action = during.action().then(() => {
+          endedAt = k;
+        });
+      }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
     await Promise.all([...sends, action]);
-    return { actionEndedUnderLoad: endedUnderLoad };
+    return { sent: k * this.pairs.length, actionEndedUnderLoad: endedAt !== undefined && k >= endedAt + 10 };
   }
 
   /**
