@@ -15,12 +15,13 @@ minio github.com/minio/minio v0.0.0-20260212201848-7aac2a2c5b7c"
 TACIT_GO_WRAPPED_TOOLS="\
 jaeger github.com/jaegertracing/jaeger/cmd/jaeger v1.75.0"
 
-# Debian packages the tests and native builds need.
-TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux"
+# Debian packages the tests and native builds need (chromium: the SDK's browser-build spec, driven
+# by playwright-core).
+TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux chromium"
 
 # The local Kubernetes cluster (scripts/cluster-up.sh, scripts/kind-up.sh) and the images
 # (scripts/images.sh). Kubernetes' components build from the Go module proxy in a wrapper module
-# (scripts/lib/kube-build.sh); etcd, containerd, runc and the CNI plugins are Debian's.
+# (scripts/cluster/build.sh); etcd, containerd, runc and the CNI plugins are Debian's.
 TACIT_KUBE_VERSION=v1.37.2
 TACIT_COREDNS_VERSION=v1.14.7
 TACIT_KIND_VERSION=v0.33.0

@@ -64,6 +64,30 @@ const cases: [string, _Case][] = [
       return () => b.ed25519.verify(k.publicKey, small, sig);
     },
   ],
+  [
+    'xeddsa sign 64 B',
+    (b) => {
+      const k = b.x25519.keygen();
+      return () => b.xeddsa.sign(k.secretKey, small);
+    },
+  ],
+  [
+    'xeddsa verify 64 B',
+    (b) => {
+      const k = b.x25519.keygen();
+      const sig = b.xeddsa.sign(k.secretKey, small);
+      return () => b.xeddsa.verify(k.publicKey, small, sig);
+    },
+  ],
+  ['sha-512 1 KiB', (b) => () => b.sha512(KiB)],
+  ['aes-256-cbc encrypt 1 KiB', (b) => () => b.aes256cbc.encrypt(KiB.subarray(0, 32), KiB.subarray(0, 16), KiB)],
+  [
+    'aes-256-cbc decrypt 1 KiB',
+    (b) => {
+      const ct = b.aes256cbc.encrypt(KiB.subarray(0, 32), KiB.subarray(0, 16), KiB);
+      return () => b.aes256cbc.decrypt(KiB.subarray(0, 32), KiB.subarray(0, 16), ct);
+    },
+  ],
   ['aes-256-gcm encrypt 64 B', (b) => () => b.aes256gcm.encrypt(KiB.subarray(0, 32), KiB.subarray(0, 12), small)],
   ['aes-256-gcm encrypt 16 KiB', (b) => () => b.aes256gcm.encrypt(KiB.subarray(0, 32), KiB.subarray(0, 12), big)],
   [
@@ -104,6 +128,21 @@ const cases: [string, _Case][] = [
       const k = b.mlkem1024.keygen();
       const { ciphertext } = b.mlkem1024.encapsulate(k.publicKey);
       return () => b.mlkem1024.decapsulate(k.secretKey, ciphertext);
+    },
+  ],
+  [
+    'kyber-1024 encapsulate',
+    (b) => {
+      const k = b.kyber1024.keygen();
+      return () => b.kyber1024.encapsulate(k.publicKey);
+    },
+  ],
+  [
+    'kyber-1024 decapsulate',
+    (b) => {
+      const k = b.kyber1024.keygen();
+      const { ciphertext } = b.kyber1024.encapsulate(k.publicKey);
+      return () => b.kyber1024.decapsulate(k.secretKey, ciphertext);
     },
   ],
   [

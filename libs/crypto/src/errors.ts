@@ -17,7 +17,9 @@ export type CryptoErrorCode =
   /** X25519 gave the all-zero shared secret: the peer's public key is a low-order point. */
   | 'LOW_ORDER_POINT'
   /** A well-sized public key is not a valid key (ML-KEM coefficient not below q). */
-  | 'INVALID_KEY';
+  | 'INVALID_KEY'
+  /** AES-CBC plaintext does not end in valid PKCS#7 padding (wrong key or forged ciphertext). */
+  | 'BAD_PADDING';
 
 // Brand shared by the three classes so that one `instanceof CryptoError` catches all of them,
 // while length and type problems still satisfy `instanceof RangeError` / `TypeError`.

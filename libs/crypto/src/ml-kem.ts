@@ -8,10 +8,10 @@ import { _bytes } from './_bytes.js';
 import { CryptoError } from './errors.js';
 import type { KeyPair } from './x25519.js';
 
-/** One ML-KEM parameter set. */
+/** One ML-KEM parameter set (or Kyber-1024, its round-3 predecessor: `src/kyber.ts`). */
 export interface MlKem {
-  /** FIPS 203 name of the parameter set. */
-  readonly name: 'ML-KEM-768' | 'ML-KEM-1024';
+  /** FIPS 203 name of the parameter set, or `Kyber-1024`. */
+  readonly name: 'ML-KEM-768' | 'ML-KEM-1024' | 'Kyber-1024';
   /** Lengths in bytes; `secretKey` is the seed. */
   readonly lengths: {
     readonly seed: 64;

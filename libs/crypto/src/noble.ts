@@ -3,11 +3,12 @@
  * backend is checked against. Imports nothing from node:*.
  * @module
  */
-import { gcm } from '@noble/ciphers/aes.js';
+import { cbc, gcm } from '@noble/ciphers/aes.js';
 import { ed25519 as _ed, x25519 as _x } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
 import { randomBytes as _random } from '@noble/hashes/utils.js';
 import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { _IdentityCache, _wipe } from './_bytes.js';
@@ -122,6 +123,12 @@ const _core: _BackendCore = {
       }
     },
   },
+  aesCbc: {
+    encrypt: (key, iv, blocks) => cbc(key, iv, { disablePadding: true }).encrypt(blocks),
+    decrypt: (key, iv, blocks) => cbc(key, iv, { disablePadding: true }).decrypt(blocks),
+  },
+  sha2: { sha256: (data) => sha256(data), sha512: (data) => sha512(data) },
+  sha3: { sha3_256: (data) => sha3_256(data), shake256_32: (data) => shake256(data, { dkLen: 32 }) },
   hkdf: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
   hmac: (key, data) => hmac(sha256, key, data),
   mlkem: _mlkem,

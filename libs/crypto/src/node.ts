@@ -106,6 +106,14 @@ function _derive(privateKey: nc.KeyObject, publicKey: nc.KeyObject): Uint8Array 
   }
 }
 
+// Whole blocks through a CBC cipher with padding off (padding is shared code: src/aes-cbc.ts).
+function _cbc(c: nc.Cipheriv | nc.Decipheriv, blocks: Uint8Array): Uint8Array {
+  c.setAutoPadding(false);
+  const out = c.update(blocks);
+  c.final();
+  return _u8(out);
+}
+
 function _mlkem(p: _MlKemParams) {
   const oid = _hex(p.k === 3 ? '0609608648016503040402' : '0609608648016503040403');
   const alg = _der(0x30, oid);
@@ -198,6 +206,18 @@ const _core: _BackendCore = {
       }
       return _u8(pt);
     },
+  },
+  aesCbc: {
+    encrypt: (key, iv, blocks) => _cbc(nc.createCipheriv('aes-256-cbc', key, iv), blocks),
+    decrypt: (key, iv, blocks) => _cbc(nc.createDecipheriv('aes-256-cbc', key, iv), blocks),
+  },
+  sha2: {
+    sha256: (data) => _u8(nc.hash('sha256', data, 'buffer')),
+    sha512: (data) => _u8(nc.hash('sha512', data, 'buffer')),
+  },
+  sha3: {
+    sha3_256: (data) => _u8(nc.hash('sha3-256', data, 'buffer')),
+    shake256_32: (data) => _u8(nc.createHash('shake256', { outputLength: 32 }).update(data).digest()),
   },
   hkdf: (ikm, salt, info, length) => new Uint8Array(nc.hkdfSync('sha256', ikm, salt, info, length)),
   hmac: (key, data) => _u8(nc.createHmac('sha256', key).update(data).digest()),

@@ -3,7 +3,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Controller, Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigError, createLogger, defineConfig, HealthRegistry, int, type Bus } from '@tacit/kit';
+import { ConfigError, createLogger, defineConfig, HealthRegistry, int, ResourceExhaustedError, type Bus } from '@tacit/kit';
 import { busRoute, queueV1 } from '@tacit/proto';
 import { BusClientProxy } from './bus-client.js';
 import { BusHandle } from './bus-handle.js';
@@ -13,6 +13,7 @@ import { loggableSubject, startService, type RunningService } from './service.js
 import { BUS, HEALTH, SETTINGS } from './tokens.js';
 
 const PING = busRoute('tacit.test.v1.ping', queueV1.AckRequestSchema, queueV1.AckReplySchema);
+const FULL = busRoute('tacit.test.v1.full', queueV1.AckRequestSchema, queueV1.AckReplySchema);
 const events: string[] = [];
 
 @Controller()
@@ -20,6 +21,11 @@ class PingController {
   @BusHandle(PING)
   ping(): queueV1.AckReply {
     return { $typeName: 'tacit.queue.v1.AckReply', deleted: 1 };
+  }
+
+  @BusHandle(FULL)
+  full(): queueV1.AckReply {
+    throw new ResourceExhaustedError('the test is full');
   }
 }
 
@@ -84,6 +90,10 @@ describe(startService.name, () => {
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
     assert.match(await metrics.text(), /^process_cpu_user_seconds_total/m);
     assert.equal((await fetch(`${sut.opsUrl}/elsewhere`)).status, 404);
+  });
+
+  it('carries a typed error from a handler to its caller as the same class, through the service\'s own transport', async () => {
+    await assert.rejects(new BusClientProxy(sut!.bus).call(FULL, {}), (err: unknown) => err instanceof ResourceExhaustedError && err.message === 'the test is full');
   });
 
   it('answers /readyz 503 naming a failing check, without its error, and once shutting down', async () => {

@@ -1,1 +1,2 @@
 export * from './relay-client.js';
+export * from './session/index.js';

@@ -19,3 +19,4 @@ export {
   type JaegerTrace,
   type JaegerWaitOptions,
 } from './jaeger.js';
+export { httpGet, type HttpAnswer } from './http.js';

@@ -18,6 +18,7 @@ import {
   type ServerFrame,
 } from '@tacit/protocol';
 import { newMailboxIdentity, RelayClient, type ReceivedMessage } from '@tacit/sdk';
+import { httpGet } from '@tacit/testing';
 import { startNode, type RunningNode } from './node.js';
 import { openRaw, type Raw } from './raw-client.js';
 
@@ -218,7 +219,7 @@ describe('gateway bad input (node shape)', () => {
   });
 
   it('the process is still serving after all of the above', async () => {
-    assert.equal((await fetch(`${sut.opsUrl}/healthz`)).status, 200);
+    assert.equal((await httpGet(`${sut.opsUrl}/healthz`)).status, 200);
   });
 });
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@tacit/kit';
 import { currentEpoch, destHash, encodeClientFrame, mailboxId } from '@tacit/protocol';
 import { newMailboxIdentity, RelayClient, type MailboxIdentity, type ReceivedMessage } from '@tacit/sdk';
-import { waitFor } from '@tacit/testing';
+import { httpGet, waitFor } from '@tacit/testing';
 import { startNode, type RunningNode } from './node.js';
 import { openRaw } from './raw-client.js';
 
@@ -79,7 +79,7 @@ describe('what the relay keeps of its traffic: logs and metrics', () => {
       bad.send(Uint8Array.of(0x7f, 1, 2, 3));
       await bad.closed;
       flood.close();
-      const metrics = await (await fetch(`${sut.opsUrl}/metrics`)).text();
+      const metrics = (await httpGet(`${sut.opsUrl}/metrics`)).text;
       const text = `${lines.join('\n')}\n${metrics}`;
       assert.ok(lines.length > 0 && metrics.includes('tacit_gateway_'), 'there are logs and metrics to read');
       for (const s of secrets) {

@@ -346,6 +346,35 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('past the storage watermark refuses new packets (storage_full) and stores nothing; below it again, stores', async () => {
+    const m = id();
+    const probe = service();
+    await probe.start();
+    const before = await probe.checkStorage();
+    assert.ok(before > 0, 'the partitions take some bytes');
+    await probe.stop();
+    const sut = service({ storageLimitBytes: before + 1, storageCheckMs: 60_000 });
+    await sut.start();
+    assert.equal(sut.storageFull, false);
+    // Enough packets to grow the table past the watermark, then measured.
+    const filler = Array.from({ length: 100 }, () => ({ ...packetFor(m), packet: payload(4096) }));
+    assert.ok((await sut.enqueue(filler)).every((x) => x === 'stored'));
+    assert.ok((await sut.checkStorage()) > before + 1);
+    assert.equal(sut.storageFull, true);
+    const refused = packetFor(m);
+    assert.deepEqual(await sut.enqueue([refused, packetFor(id())]), ['storage_full', 'storage_full']);
+    assert.equal(sut.stats().storageFull, 2);
+    const page = await sut.drain({ mailboxIds: [m], limit: 1000 });
+    assert.equal(page.packets.length, 100, "the refused packet was not stored");
+    // Drained and acked: the bytes go (partitions shrink as rows go; a check below the mark lets packets in).
+    await sut.ack(page.packets);
+    const sutNoLimit = service({ storageLimitBytes: Number.MAX_SAFE_INTEGER });
+    await sutNoLimit.start();
+    assert.deepEqual(await sutNoLimit.enqueue([refused]), ['stored']);
+    await sutNoLimit.stop();
+    await sut.stop();
+  });
+
   it('recreates a partition that disappeared behind its back and stores the packet', async () => {
     const sut = service();
     const m = id();

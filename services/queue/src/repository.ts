@@ -36,6 +36,8 @@ export interface QueueRepository {
   dropPartitionsBefore(day: number): Promise<number>;
   /** Packets stored in total (expired ones count until their partition is dropped). */
   countStored(): Promise<number>;
+  /** Bytes the stored packets take on disk: every partition of the packets table, its indexes and TOAST. */
+  storedBytes(): Promise<number>;
   /**
    * Optional: readies connections before traffic (opens them and has the database plan the
    * queue's statements on each), so the first requests do not pay for it.

@@ -7,6 +7,7 @@
 import { packAckRefs, packAckSeqs, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES } from '@tacit/proto';
 import type { QueueRepository } from './repository.js';
 import { dayOf, ID_BYTES, type AckRef, type EnqueueStatus, type NewPacket } from './model.js';
+import { _intArray, _key, _mailboxKey, _packIds, _sameId, _SEQ_HIGH_LIMIT } from './sql-bytes.js';
 
 /** One connection (or transaction) that runs parameterised SQL. */
 export interface SqlExecutor {
@@ -54,39 +55,6 @@ export function plainBytes(b: Uint8Array): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-// Map key of a (mailbox, packet) pair; latin1 keeps one char per byte, cheaper than hex.
-function _key(mailboxId: Uint8Array, packetId: Uint8Array): string {
-  return Buffer.from(mailboxId.buffer, mailboxId.byteOffset, mailboxId.byteLength).toString('latin1') +
-    Buffer.from(packetId.buffer, packetId.byteOffset, packetId.byteLength).toString('latin1');
-}
-
-function _mailboxKey(mailboxId: Uint8Array): string {
-  return Buffer.from(mailboxId.buffer, mailboxId.byteOffset, mailboxId.byteLength).toString('latin1');
-}
-
-/** Concatenation of ids, which must be {@link ID_BYTES} long each or the packing would shift. */
-function _packIds(ids: readonly Uint8Array[]): Uint8Array {
-  const out = Buffer.allocUnsafe(ids.length * ID_BYTES);
-  ids.forEach((id, i) => {
-    if (id.length !== ID_BYTES) throw new RangeError(`"id" expected ${ID_BYTES} bytes, got ${id.length}`);
-    out.set(id, i * ID_BYTES);
-  });
-  return out;
-}
-
-/** Seqs whose high 32 bits reach this (2^53 and up) are not exact as numbers: acked as unknown. */
-const _SEQ_HIGH_LIMIT = 2 ** 21;
-
-/** Whether the 16-byte ids at offsets `a` and `b` of `v` are equal. */
-function _sameId(v: DataView, a: number, b: number): boolean {
-  return (
-    v.getUint32(a) === v.getUint32(b) &&
-    v.getUint32(a + 4) === v.getUint32(b + 4) &&
-    v.getUint32(a + 8) === v.getUint32(b + 8) &&
-    v.getUint32(a + 12) === v.getUint32(b + 12)
-  );
-}
-
 /** Refs of one mailbox and expiry day in an ack with seqs (offsets of their records in the packed refs). */
 interface _AckGroup {
   /** Offset of the first ref, whose mailbox id is the group's. */
@@ -95,11 +63,6 @@ interface _AckGroup {
   first: number;
   last: number;
   refs: number[];
-}
-
-/** A PostgreSQL array literal of integers. */
-function _intArray(values: readonly number[]): string {
-  return `{${values.join(',')}}`;
 }
 
 /** The queue's SQL over an abstract connection; subclasses supply sessions and byte passing. */
@@ -392,6 +355,15 @@ export abstract class SqlQueueRepository implements QueueRepository {
       dropped++;
     }
     return dropped;
+  }
+
+  async storedBytes(): Promise<number> {
+    const [row] = await this._session((s) =>
+      s.query<{ n: string | null }>(
+        "SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::text AS n FROM pg_inherits i WHERE i.inhparent = 'queue_packets'::regclass",
+      ),
+    );
+    return Number(row?.n ?? 0);
   }
 
   async countStored(): Promise<number> {

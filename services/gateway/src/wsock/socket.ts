@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { closePayload, headerLength, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, unmask, writeHeader, WsCloseCode } from './frame.js';
+import { _append, _own, _Partial } from './partial.js';
 
 /** `readyState` values, numbered as in the WHATWG WebSocket and `ws`. */
 export const ReadyState = Object.freeze({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const);
@@ -59,50 +60,6 @@ function _destroy(socket: Duplex): void {
   socket.destroy();
 }
 
-/** A copy of `buf[from..]` in its own memory (not a view that keeps a whole read chunk alive, nor the shared pool). */
-function _own(buf: Buffer, from: number): Buffer {
-  const out = Buffer.allocUnsafeSlow(buf.length - from);
-  buf.copy(out, 0, from);
-  return out;
-}
-
-/**
- * Copies `src` to `dst[used..]`, first growing `dst` (doubling, at most `cap` bytes) when it lacks
- * room. Input that arrives in many small pieces costs about twice its bytes and no object per piece
- * (a peer trickling a frame byte by byte cannot make the server hold one Buffer per byte).
- */
-function _append(dst: Buffer | undefined, used: number, src: Buffer, cap: number): Buffer {
-  const need = used + src.length;
-  if (!dst || dst.length < need) {
-    const grown = Buffer.allocUnsafeSlow(Math.min(cap, Math.max(need, 2 * (dst?.length ?? 0), 256)));
-    if (dst) dst.copy(grown, 0, 0, used);
-    dst = grown;
-  }
-  src.copy(dst, used);
-  return dst;
-}
-
-/** Parser state that only exists between reads: a cut header, a payload still arriving, a fragmented message. */
-class _Partial {
-  /** Bytes of a frame header cut off by the end of a read (at most 13), until the rest arrives. */
-  head: Buffer | undefined = undefined;
-  /** The frame whose payload is still arriving: opcode, FIN, mask, length, and the (masked) bytes so far. */
-  op = 0;
-  fin = false;
-  mask = 0;
-  need = 0;
-  got = 0;
-  payload: Buffer | undefined = undefined;
-  /** A fragmented message in progress: its opcode and the (unmasked) bytes of its fragments so far. */
-  fragOp = 0;
-  fragBytes = 0;
-  frags: Buffer | undefined = undefined;
-
-  get empty(): boolean {
-    return this.head === undefined && this.payload === undefined && this.frags === undefined;
-  }
-}
-
 /**
  * A server-side WebSocket (RFC 6455) on an upgraded socket; made by {@link WsServer}. No extensions,
  * no subprotocols. Sends binary frames unmasked. Bad input closes the connection with the code RFC
@@ -144,6 +101,11 @@ export class WsSocket<T = unknown> {
   /** True while input is held between reads: a cut frame or an unfinished fragmented message. */
   get receiving(): boolean {
     return this.partial !== undefined;
+  }
+
+  /** Bytes of memory held for input between reads (0 while no frame is cut across reads). */
+  get receivingBytes(): number {
+    return this.partial?.bytes ?? 0;
   }
 
   /** Sends one binary message (text when `binary` is false); false when the connection is not open. */

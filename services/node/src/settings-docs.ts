@@ -1,0 +1,66 @@
+// The configuration tables of the operator docs, made from the settings schemas themselves (each
+// field's default and description), so the docs cannot drift from the code: `node
+// services/node/dist/settings-docs.js --write` rewrites them between their markers in docs/, and a
+// spec fails when they differ.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gatewayServiceConfigSchema } from '@tacit/gateway';
+import { isSecretKey, tracingConfigSchema, type ConfigSchema } from '@tacit/kit';
+import { shellConfigSchema } from '@tacit/platform';
+import { queueServiceConfigSchema } from '@tacit/queue';
+import { nodeConfigSchema } from './node.js';
+
+const _shellOnly = Object.fromEntries(Object.entries(shellConfigSchema).filter(([k]) => !(k in tracingConfigSchema))) as ConfigSchema;
+
+/** Each table: the doc it lives in, and the schema it lists. */
+export const SETTINGS_TABLES: Record<string, { doc: string; schema: ConfigSchema }> = {
+  gateway: { doc: 'docs/gateway.md', schema: gatewayServiceConfigSchema },
+  queue: { doc: 'docs/queue.md', schema: queueServiceConfigSchema },
+  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !k.startsWith('GATEWAY_') && !k.startsWith('QUEUE_'))) as ConfigSchema },
+  shell: { doc: 'docs/architecture.md', schema: _shellOnly },
+  tracing: { doc: 'docs/architecture.md', schema: tracingConfigSchema },
+};
+
+function _default(v: unknown, key: string): string {
+  if (v === undefined) return '—';
+  if (isSecretKey(key)) return '(secret)';
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) >= 10_000 ? v.toLocaleString('en-US').replace(/,/g, '\u202f') : String(v);
+  return `\`${String(v)}\``;
+}
+
+/** The markdown table of `schema`: variable, default (— when required or unset), meaning. */
+export function settingsTable(schema: ConfigSchema): string {
+  const rows = Object.entries(schema).map(([key, f]) => {
+    const def = f.default === undefined && !f.optional ? 'required' : _default(f.default, key);
+    return `| \`${key}\` | ${def} | ${(f.description ?? '').replace(/\|/g, '\\|')} |`;
+  });
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+const _root = fileURLToPath(new URL('../../../', import.meta.url));
+const _marker = (name: string) => [`<!-- settings:${name} (made by services/node/src/settings-docs.ts) -->`, `<!-- /settings:${name} -->`] as const;
+
+/** `text` with the table `name` between its markers made anew; throws when the markers are missing. */
+export function withTable(text: string, name: string): string {
+  const [open, close] = _marker(name);
+  const a = text.indexOf(open);
+  const b = text.indexOf(close);
+  if (a < 0 || b < a) throw new Error(`no ${open} … ${close} markers`);
+  return `${text.slice(0, a + open.length)}\n${settingsTable(SETTINGS_TABLES[name]!.schema)}\n${text.slice(b)}`;
+}
+
+/** Every doc as it should read, by path. */
+export function expectedDocs(): Map<string, { actual: string; expected: string }> {
+  const out = new Map<string, { actual: string; expected: string }>();
+  for (const [name, { doc }] of Object.entries(SETTINGS_TABLES)) {
+    const path = `${_root}${doc}`;
+    const entry = out.get(path) ?? { actual: readFileSync(path, 'utf8'), expected: readFileSync(path, 'utf8') };
+    entry.expected = withTable(entry.expected, name);
+    out.set(path, entry);
+  }
+  return out;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--write')) {
+  for (const [path, { expected }] of expectedDocs()) writeFileSync(path, expected);
+}
