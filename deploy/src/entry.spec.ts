@@ -66,6 +66,14 @@ describe('tacit entry point (the image\'s command)', { timeout: 90_000 }, () => 
     assert.match(String(res.lines.at(-1)?.message), /incomplete after 1500 ms: A received 0\/5, B 0\/5/);
   });
 
+  it('`roundtrip` refuses ws:// to a host other than loopback unless ROUNDTRIP_ALLOW_INSECURE is set', async () => {
+    // The client refuses the URL before opening any connection (and .invalid never resolves).
+    const res = await exit(['roundtrip'], { ROUNDTRIP_URL: 'ws://tacit-gateway.invalid:8080/v1', ROUNDTRIP_TIMEOUT_MS: '1000' });
+    assert.equal(res.code, 1);
+    assert.equal(res.lines.at(-1)?.error, 'RangeError');
+    assert.match(String(res.lines.at(-1)?.message), /expected wss:\/\/ \(or ws:\/\/ to loopback\)/);
+  });
+
   it('`roundtrip` without a URL exits 78 naming ROUNDTRIP_URL', async () => {
     const res = await exit(['roundtrip'], { ROUNDTRIP_URL: 'http://x/v1' });
     assert.equal(res.code, 78);

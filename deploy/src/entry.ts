@@ -7,7 +7,7 @@
 //
 // Exit 64 for an unknown command, 78 for a bad setting (one JSON line, as the services print).
 import { writeSync } from 'node:fs';
-import { ConfigError, defineConfig, EXIT_CONFIG, int, loadConfig, string, url, type ConfigSchema, type Config } from '@tacit/kit';
+import { bool, ConfigError, defineConfig, EXIT_CONFIG, int, loadConfig, string, url, type ConfigSchema, type Config } from '@tacit/kit';
 import { roundTrip } from './roundtrip.js';
 import { parseEndpoints, waitForEndpoints } from './wait-for.js';
 
@@ -25,6 +25,7 @@ const roundTripSchema = defineConfig({
   ROUNDTRIP_URL: url({ protocols: ['ws:', 'wss:'], description: 'gateway URL, ws://host:port/v1' }),
   ROUNDTRIP_PACKETS: int({ default: 5, min: 1, max: 10_000, description: 'packets each way' }),
   ROUNDTRIP_TIMEOUT_MS: int({ default: 60_000, min: 1000, max: 600_000, description: 'give up after this long' }),
+  ROUNDTRIP_ALLOW_INSECURE: bool({ default: false, description: 'allow ws:// to a host other than loopback (in-cluster Services)' }),
 });
 const waitSchema = defineConfig({
   WAIT_FOR: string({ description: 'host:port[,host:port…] that must accept TCP connections' }),
@@ -51,7 +52,7 @@ if (_MAINS[command]) {
 } else if (command === 'roundtrip') {
   const s = settings(roundTripSchema);
   try {
-    const res = await roundTrip({ url: s.ROUNDTRIP_URL, packets: s.ROUNDTRIP_PACKETS, timeoutMs: s.ROUNDTRIP_TIMEOUT_MS });
+    const res = await roundTrip({ url: s.ROUNDTRIP_URL, packets: s.ROUNDTRIP_PACKETS, timeoutMs: s.ROUNDTRIP_TIMEOUT_MS, allowInsecure: s.ROUNDTRIP_ALLOW_INSECURE });
     line('info', 'roundtrip_ok', { ...res });
     process.exit(0);
   } catch (err) {

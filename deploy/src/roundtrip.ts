@@ -16,6 +16,12 @@ export interface RoundTripOptions {
   packets?: number;
   /** Give up after this long (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Allow `ws://` to a host other than loopback (the SDK refuses it by default: a relay on a plain
+   * connection can be impersonated). `helm test` sets it: it reaches the gateway's Service inside
+   * the cluster, where TLS, if any, ends at the Ingress.
+   */
+  allowInsecure?: boolean;
 }
 
 /** What a round trip measured (no key, hash or payload). */
@@ -47,6 +53,7 @@ export async function roundTrip(opts: RoundTripOptions): Promise<RoundTripResult
       // Node 24's global WebSocket: nothing else to install in the image.
       webSocket: (u) => new WebSocket(u) as unknown as WebSocketLike,
       onMessage: (m) => void inbox.push(m),
+      allowInsecure: opts.allowInsecure ?? false,
       minBackoffMs: 100,
       maxBackoffMs: 1000,
     });
