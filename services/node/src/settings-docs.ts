@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gatewayServiceConfigSchema } from '@tacit/gateway';
 import { isSecretKey, tracingConfigSchema, type ConfigSchema } from '@tacit/kit';
 import { shellConfigSchema } from '@tacit/platform';
+import { prekeyServiceConfigSchema } from '@tacit/prekey';
 import { queueServiceConfigSchema } from '@tacit/queue';
 import { nodeConfigSchema } from './node.js';
 
@@ -16,7 +17,8 @@ const _shellOnly = Object.fromEntries(Object.entries(shellConfigSchema).filter((
 export const SETTINGS_TABLES: Record<string, { doc: string; schema: ConfigSchema }> = {
   gateway: { doc: 'docs/gateway.md', schema: gatewayServiceConfigSchema },
   queue: { doc: 'docs/queue.md', schema: queueServiceConfigSchema },
-  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !k.startsWith('GATEWAY_') && !k.startsWith('QUEUE_'))) as ConfigSchema },
+  prekey: { doc: 'docs/prekey.md', schema: prekeyServiceConfigSchema },
+  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY)_/.test(k))) as ConfigSchema },
   shell: { doc: 'docs/architecture.md', schema: _shellOnly },
   tracing: { doc: 'docs/architecture.md', schema: tracingConfigSchema },
 };

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createLogger } from '@tacit/kit';
 import { startService, type RunningService } from '@tacit/platform';
+import { PrekeyService, prekeyService } from '@tacit/prekey';
 import { QueueService, queueService } from '@tacit/queue';
 import { freePort, startNats, startPostgres, startRedis, waitFor, type TestServer } from '@tacit/testing';
 
@@ -64,8 +65,8 @@ export class GatewayProcess {
 
 /**
  * The cluster shape on real servers: nats-server, PostgreSQL and Redis from @tacit/testing, the queue
- * service on NATS (in the test process, as its main runs it: nothing here kills it), and gateway
- * replicas as processes.
+ * and prekey services on NATS (in the test process, as their mains run them: nothing here kills
+ * them), and gateway replicas as processes.
  */
 export class Cluster {
   readonly gateways: GatewayProcess[] = [];
@@ -74,6 +75,7 @@ export class Cluster {
     readonly postgres: TestServer & { url: string },
     readonly redis: TestServer & { url: string },
     readonly queueService: RunningService,
+    readonly prekeyService: RunningService,
   ) {}
 
   /** The queue service's logic (its stats). */
@@ -81,13 +83,22 @@ export class Cluster {
     return this.queueService.get(QueueService);
   }
 
-  static async start(opts: { gateways?: number; env?: Record<string, string> } = {}): Promise<Cluster> {
+  /** The prekey service's logic (its stats). */
+  get prekeys(): PrekeyService {
+    return this.prekeyService.get(PrekeyService);
+  }
+
+  static async start(opts: { gateways?: number; env?: Record<string, string>; prekeyEnv?: Record<string, string> } = {}): Promise<Cluster> {
     const [nats, postgres, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
     const queue = await startService(queueService, {
       env: { DATABASE_URL: postgres.url, NATS_URL: nats.url, OPS_PORT: '0', OPS_HOST: '127.0.0.1' },
       logger: createLogger({ service: 'queue', level: 'error', write: () => {} }),
     });
-    const cluster = new Cluster(nats, postgres, redis, queue);
+    const prekey = await startService(prekeyService, {
+      env: { DATABASE_URL: postgres.url, NATS_URL: nats.url, OPS_PORT: '0', OPS_HOST: '127.0.0.1', ...opts.prekeyEnv },
+      logger: createLogger({ service: 'prekey', level: 'error', write: () => {} }),
+    });
+    const cluster = new Cluster(nats, postgres, redis, queue, prekey);
     for (let i = 0; i < (opts.gateways ?? 2); i++) {
       const gw = new GatewayProcess(await freePort(), await freePort(), { NATS_URL: nats.url, REDIS_URL: redis.url, ...opts.env });
       cluster.gateways.push(gw);
@@ -111,6 +122,7 @@ export class Cluster {
   async stop(): Promise<void> {
     await Promise.all(this.gateways.map((g) => g.kill('SIGTERM')));
     await this.queueService.close().catch(() => undefined);
+    await this.prekeyService.close().catch(() => undefined);
     await Promise.all([this.nats.stop(), this.postgres.stop(), this.redis.stop()]);
   }
 }
