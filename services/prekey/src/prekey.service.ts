@@ -162,8 +162,11 @@ export class PrekeyService {
     }
   }
 
-  async #upload(bytes: Uint8Array): Promise<PrekeyUploadReply> {
+  async #upload(input: Uint8Array): Promise<PrekeyUploadReply> {
     const challenges = this.#started();
+    // The decoded fields are views of the body, kept across the database call below: they must not
+    // be views of a buffer the transport may fill again meanwhile.
+    const bytes = input.slice();
     const u = decodePrekeyUpload(bytes);
     const stamp = challenges.check(u.challenge);
     const identity = u.identityKey.subarray(1);
