@@ -3,6 +3,7 @@
 // failures as kit's typed errors; a real PostgreSQL going away is UnavailableError, not a bug.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { xeddsa } from '@tacit/crypto';
 import { InProcessBus, InvalidArgumentError, NatsBus, UnavailableError, type Bus } from '@tacit/kit';
 import { BusClientProxy, serveOnBus } from '@tacit/platform';
 import { BusPrekeyClient } from '@tacit/prekey-client';
@@ -40,6 +41,17 @@ async function roundTrip(serverBus: Bus, clientBus: Bus, sut: PrekeyService): Pr
     const b = decodePrekeyBundle(await client.fetch(alice.address));
     assert.deepEqual(new Uint8Array(b.identityKey), alice.identityKey);
     assert.ok(b.preKey);
+    // What comes back still verifies: the signatures crossed the bus (as Buffers, over NATS) and
+    // the database unchanged (a verify that cleared the sign bit in place once broke half of them).
+    for (const [k, what] of [[b.signedPreKey, 'signed'], [b.kyberPreKey, 'kyber']] as const) {
+      assert.ok(xeddsa.verify(alice.identity.publicKey, k.publicKey, k.signature), `${what} prekey signature`);
+    }
+    for (let i = 0; i < 6; i++) {
+      const more = new TestIdentity();
+      await client.upload(more.full(await client.challenge(), 1));
+      const m = decodePrekeyBundle(await client.fetch(more.address));
+      assert.ok(xeddsa.verify(more.identity.publicKey, m.signedPreKey.publicKey, m.signedPreKey.signature), `identity ${i}`);
+    }
     const mallory = new TestIdentity();
     await refused(client.upload(alice.upload(await client.challenge(), { signedPreKey: alice.signed(alice.signedPreKey().publicKey, mallory.identity) })), 'BAD_SIGNATURE', 'signedPreKey.signature');
     await refused(client.upload(alice.upload(await client.challenge(), {}, mallory.identity)), 'BAD_PROOF', 'signature');

@@ -166,7 +166,7 @@ export class PrekeyService {
     const challenges = this.#started();
     // The decoded fields are views of the body, kept across the database call below: they must not
     // be views of a buffer the transport may fill again meanwhile.
-    const bytes = input.slice();
+    const bytes = Uint8Array.from(input);
     const u = decodePrekeyUpload(bytes);
     const stamp = challenges.check(u.challenge);
     const identity = u.identityKey.subarray(1);
