@@ -37,7 +37,8 @@ export class PrekeyHttpClient {
 
   constructor(relay: string, opts: { fetch?: FetchLike; timeoutMs?: number } = {}) {
     this.#base = prekeyBaseUrl(relay);
-    this.#fetch = opts.fetch ?? (globalThis.fetch as unknown as FetchLike);
+    // Called through a closure: a browser's fetch called as a method of another object throws "Illegal invocation".
+    this.#fetch = opts.fetch ?? ((url, init) => (globalThis.fetch as unknown as FetchLike)(url, init));
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
   }
 
