@@ -14,7 +14,7 @@ export const prekeyConfigSchema = defineConfig({
   PREKEY_ONE_TIME_PER_HOUR: int({ default: 60, min: 0, max: 1_000_000, description: 'fetches per identity per hour that hand out one-time prekeys; past it they get the last-resort key (bounds harvesting)' }),
   PREKEY_CHALLENGE_TTL_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'how long an upload challenge stays good' }),
   PREKEY_BUNDLE_TTL_DAYS: int({ default: 90, min: 1, max: 3650, description: 'a bundle whose owner has not uploaded (or asked its counts) for this long is deleted' }),
-  PREKEY_DB_POOL_SIZE: int({ default: 5, min: 2, max: 200, description: 'PostgreSQL connections per replica' }),
+  PREKEY_DB_POOL_SIZE: int({ default: 10, min: 2, max: 200, description: 'PostgreSQL connections per replica' }),
 });
 
 /** The prekey service as the cluster runs it: PostgreSQL and NATS are required. */

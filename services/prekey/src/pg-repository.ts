@@ -11,7 +11,7 @@ import { PREKEY_MIGRATION_LOCK, PREKEY_MIGRATIONS_DIR, PREKEY_MIGRATIONS_TABLE, 
 export interface PgPrekeyRepositoryOptions {
   /** `postgres://…` connection string. */
   url: string;
-  /** Pool size (default 5). */
+  /** Pool size (default 10). */
   maxConnections?: number;
   /** Told about errors of idle pooled connections (e.g. the server restarted); they are otherwise harmless. */
   onError?: (err: Error) => void;
@@ -40,7 +40,7 @@ export class PgPrekeyRepository extends SqlPrekeyRepository {
 
   constructor(opts: PgPrekeyRepositoryOptions) {
     super();
-    this.#pool = new pg.Pool({ connectionString: opts.url, max: opts.maxConnections ?? 5, connectionTimeoutMillis: 5000 });
+    this.#pool = new pg.Pool({ connectionString: opts.url, max: opts.maxConnections ?? 10, connectionTimeoutMillis: 5000 });
     // Without a listener, an idle connection dropped by a server restart would crash the process.
     this.#pool.on('error', (err) => opts.onError?.(err));
   }
