@@ -177,9 +177,26 @@ DECLARE
   k_key bytea;
   k_sig bytea;
 BEGIN
-  SELECT * INTO r FROM prekey_identities WHERE address = p_address FOR UPDATE;
+  -- First without a lock: when there is nothing to hand out (both pools empty, or this hour's
+  -- budget spent) the last-resort bundle is answered by a read alone, no lock, no write, no commit
+  -- to flush, so a harvester past the budget costs a read. Counts read here may be stale; a fetch
+  -- that finds keys just uploaded a moment late still gets the last-resort key, which is harmless.
+  SELECT * INTO r FROM prekey_identities WHERE address = p_address;
   IF NOT FOUND OR r.spk_key IS NULL OR r.lr_key IS NULL THEN
     ok := false;
+    RETURN;
+  END IF;
+  IF (r.pre_keys > 0 OR r.kyber_pre_keys > 0) AND NOT (r.budget_hour = cur_hour AND r.budget_used >= p_budget) THEN
+    SELECT * INTO r FROM prekey_identities WHERE address = p_address FOR UPDATE;
+    IF NOT FOUND OR r.spk_key IS NULL OR r.lr_key IS NULL THEN
+      ok := false;
+      RETURN;
+    END IF;
+  ELSE
+    ok := true;
+    identity_key := r.identity_key; registration_id := r.registration_id;
+    spk_id := r.spk_id; spk_key := r.spk_key; spk_sig := r.spk_sig;
+    kyber_id := r.lr_id; kyber_key := r.lr_key; kyber_sig := r.lr_sig; last_resort := true;
     RETURN;
   END IF;
   ok := true;
@@ -201,11 +218,13 @@ BEGIN
       used := used + 1;
     END IF;
   END IF;
-  UPDATE prekey_identities AS x SET
-    pre_keys = x.pre_keys - (opk_id IS NOT NULL)::int4,
-    kyber_pre_keys = x.kyber_pre_keys - (NOT last_resort)::int4,
-    budget_hour = cur_hour,
-    budget_used = used
-  WHERE x.address = p_address;
+  IF opk_id IS NOT NULL OR NOT last_resort THEN
+    UPDATE prekey_identities AS x SET
+      pre_keys = x.pre_keys - (opk_id IS NOT NULL)::int4,
+      kyber_pre_keys = x.kyber_pre_keys - (NOT last_resort)::int4,
+      budget_hour = cur_hour,
+      budget_used = used
+    WHERE x.address = p_address;
+  END IF;
 END
 $$;
