@@ -340,7 +340,7 @@ export class RelayClient {
       const sorted = [...epochs].sort((a, b) => a - b);
       const dests = sorted.map((e) => destHash(this.opts.namespaceId, this.peerKey, e));
       for (let i = 0; i < dests.length; i += MAX_CLAIM) await this.claim(challenge, dests.slice(i, i + MAX_CLAIM));
-      this.challenge = challenge.slice();
+      this.challenge = Uint8Array.from(challenge);
       for (const e of sorted) this.claimedEpochs.add(e);
     }
     this.lastSeenMs = now;

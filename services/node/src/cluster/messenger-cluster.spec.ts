@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { EPOCH_MS } from '@tacit/protocol';
+import { EPOCH_MS, prekeyAddressOf, prekeyTag } from '@tacit/protocol';
 import { MemoryStore, Messenger, type IncomingMessage, type SessionStore } from '@tacit/sdk';
 import { httpGet, waitFor } from '@tacit/testing';
 import { Cluster } from './harness.js';
@@ -128,6 +128,17 @@ describe('messenger on the cluster: two gateway replicas, real servers', { timeo
       .join('\n');
     assert.match(metrics, /tacit_gateway_prekey_requests_total/);
     assert.equal(found(metrics), undefined, 'metrics');
+    // Nor does any log or metric name a mailbox key, an identity key or a prekey address.
+    const ids: Uint8Array[] = [];
+    for (const m of [alice, bob]) {
+      const ik = Uint8Array.of(5, ...m.identityKey);
+      ids.push(m.relay.peerKey, m.identityKey, prekeyAddressOf(ns, ik), prekeyTag(ns, ik));
+    }
+    for (const id of ids) {
+      const b = Buffer.from(id);
+      for (const spelled of [b.toString('hex'), b.toString('base64').replace(/=+$/, ''), b.toString('base64url')])
+        assert.ok(!logs.includes(spelled) && !metrics.includes(spelled), 'a key or address in the logs or metrics');
+    }
   });
 });
 
