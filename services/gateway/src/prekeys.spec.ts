@@ -185,6 +185,18 @@ describe(PrekeyEndpoint.name, () => {
     assert.ok(Date.now() - t0 < 2000);
   });
 
+  it('frees the slot of a client that goes away before its body ended, at once rather than at the body timeout', async () => {
+    await restart({ GATEWAY_PREKEY_BODY_TIMEOUT_MS: '60000' });
+    const s = connect(port, '127.0.0.1', () => s.write('POST /v1/prekeys/upload HTTP/1.1\r\nhost: x\r\ncontent-length: 5000\r\n\r\nabc'));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sut.inflight, 1);
+    s.destroy();
+    const t0 = Date.now();
+    while (sut.inflight > 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(sut.inflight, 0, 'the slot is free');
+    assert.equal(client.calls.length, 0, 'nothing reached the service');
+  });
+
   it('serves at most GATEWAY_PREKEY_MAX_INFLIGHT requests at once; the rest get 503 at once', async () => {
     await restart({ GATEWAY_PREKEY_MAX_INFLIGHT: '2' });
     client.held = [];

@@ -126,6 +126,7 @@ export class PrekeyEndpoint {
         out = await this.client.fetch(decodePrekeyFetch(body));
     }
     this.#requests.inc({ endpoint: name, outcome: 'ok' });
+    if (res.destroyed) return;
     res.writeHead(200, { ..._CORS, 'content-type': 'application/octet-stream', 'content-length': String(out.length), 'cache-control': 'no-store' });
     res.end(out);
   }
@@ -140,6 +141,7 @@ export class PrekeyEndpoint {
         req.off('data', onData);
         req.off('end', onEnd);
         req.off('error', onError);
+        req.off('close', onClose);
         if (err) reject(err);
         else resolve(size === 0 ? new Uint8Array(0) : new Uint8Array(Buffer.concat(chunks, size)));
       };
@@ -150,10 +152,15 @@ export class PrekeyEndpoint {
       };
       const onEnd = (): void => done(undefined);
       const onError = (): void => done(new PrekeyError('MALFORMED', 'body', '"body" was cut off'));
+      // A client gone before its body ended frees its slot at once, not at the body timeout.
+      const onClose = (): void => {
+        if (!req.complete) onError();
+      };
       const timer = setTimeout(() => done(new PrekeyError('TIMEOUT', 'body', `"body" did not arrive within ${this.#bodyTimeoutMs} ms`)), this.#bodyTimeoutMs);
       req.on('data', onData);
       req.on('end', onEnd);
       req.on('error', onError);
+      req.on('close', onClose);
     });
   }
 

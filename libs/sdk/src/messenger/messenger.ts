@@ -160,7 +160,7 @@ export class Messenger {
    * connects to the relays. Throws `MessengerError`, `SessionError` or `PrekeyError`.
    */
   static async create(o: MessengerOptions): Promise<Messenger> {
-    if (!Array.isArray(o.relays) || o.relays.length === 0) throw new MessengerError('BAD_INVITE', 'relays', '"relays" expected at least one ws:// or wss:// URL');
+    if (!Array.isArray(o.relays) || o.relays.length === 0) throw new RangeError('"relays" expected at least one ws:// or wss:// URL');
     const sessions = await SessionManager.open({
       store: o.store,
       namespaceId: o.namespaceId,
@@ -254,7 +254,7 @@ export class Messenger {
   async send(to: string | Contact, data: string | Uint8Array): Promise<void> {
     if (this.#closed) throw new MessengerError('CLOSED', 'messenger', 'the messenger is closed');
     const bytes = typeof data === 'string' ? _enc.encode(data) : data;
-    if (!(bytes instanceof Uint8Array)) throw new MessengerError('TOO_LARGE', 'data', '"data" expected a string or Uint8Array');
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('"data" expected a string or Uint8Array');
     if (bytes.length > MAX_MESSAGE_BYTES) throw new MessengerError('TOO_LARGE', 'data', `"data" expected at most ${MAX_MESSAGE_BYTES} bytes, got ${bytes.length}`);
     const contact = await this.#resolve(to);
     await this.#ensureSession(contact);
