@@ -43,15 +43,21 @@ export class PrekeyHttpClient {
   }
 
   async #post(endpoint: string, body: Uint8Array | undefined): Promise<Uint8Array> {
-    let res: Awaited<ReturnType<FetchLike>>;
-    try {
-      res = await this.#fetch(`${this.#base}/${endpoint}`, {
-        method: 'POST',
-        ...(body ? { body, headers: { 'content-type': 'application/octet-stream' } } : {}),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (cause) {
-      throw new PrekeyError('UNAVAILABLE', 'relay', `the relay's prekey endpoint could not be reached (${cause instanceof Error ? cause.name : 'error'})`, { cause });
+    let res: Awaited<ReturnType<FetchLike>> | undefined;
+    // Tried twice: a kept-alive connection the server closed just as it was reused fails without an
+    // answer, and a second request on a new connection then goes through. Safe for every endpoint:
+    // a second upload with the same challenge is refused (STALE_CHALLENGE) if the first arrived.
+    for (let attempt = 0; res === undefined; attempt++) {
+      try {
+        res = await this.#fetch(`${this.#base}/${endpoint}`, {
+          method: 'POST',
+          ...(body ? { body, headers: { 'content-type': 'application/octet-stream' } } : {}),
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        });
+      } catch (cause) {
+        if (attempt === 0 && !(cause instanceof Error && cause.name === 'TimeoutError')) continue;
+        throw new PrekeyError('UNAVAILABLE', 'relay', `the relay's prekey endpoint could not be reached (${cause instanceof Error ? cause.name : 'error'})`, { cause });
+      }
     }
     if (res.status !== 200) throw decodePrekeyErrorBody(res.status, await res.text().catch(() => ''));
     return new Uint8Array(await res.arrayBuffer());
