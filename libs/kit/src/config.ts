@@ -1,11 +1,14 @@
 /**
- * Config is read once, at boot, from the environment, and validated into one typed object.
+ * Config is read once, at boot, from the environment, and validated into one typed object; each
+ * field is a zod schema of its raw string (zod does the checking and converting; the messages name
+ * the limit and the variable, never a secret's value).
  * This module is the only place in the codebase that reads `process.env`: services declare a
  * schema with {@link defineConfig}, call {@link loadConfigOrExit} in `main`, and pass the result
  * down. A bad value stops the process with the list of everything that is wrong.
  * @module
  */
 import { writeSync } from 'node:fs';
+import { z } from 'zod';
 
 /** One key of a config schema: how to parse its raw string, and what to do when it is unset. */
 export interface ConfigField<T> {
@@ -16,6 +19,8 @@ export interface ConfigField<T> {
   /** Value used when unset; `undefined` with `optional` means the key may stay unset. */
   readonly default: T | undefined;
   readonly optional: boolean;
+  /** The zod schema a set, non-empty value is checked and converted with. */
+  readonly schema: z.ZodType<T, string>;
   /** Parses a set, non-empty value; throws {@link ConfigValueError} saying what is wrong. */
   parse(raw: string): T;
 }
@@ -79,28 +84,34 @@ export function isSecretKey(key: string): boolean {
   return key.toUpperCase().split(/[^A-Z0-9]+/).some((s) => _SECRET_SEGMENTS.has(s));
 }
 
-function _field<T, O extends FieldOptions<T>>(
-  kind: string,
-  opts: O | undefined,
-  parse: (raw: string) => T,
-): ConfigField<FieldValue<T, O>> {
+/**
+ * A field over a zod schema of the raw string. The schemas are zod's; the messages are ours (they
+ * name the limit, and never quote a value: the loader decides whether a value may be echoed).
+ */
+function _field<T, O extends FieldOptions<T>>(kind: string, opts: O | undefined, schema: z.ZodType<T, string>): ConfigField<FieldValue<T, O>> {
   return {
     kind,
     secret: opts?.secret ?? false,
     description: opts?.description,
     default: opts?.default as FieldValue<T, O> | undefined,
     optional: opts?.optional ?? false,
-    parse: parse as (raw: string) => FieldValue<T, O>,
+    schema: schema as z.ZodType<FieldValue<T, O>, string>,
+    parse(raw: string): FieldValue<T, O> {
+      const out = schema.safeParse(raw);
+      if (!out.success) throw new ConfigValueError(out.error.issues[0]?.message ?? 'invalid value');
+      return out.data as FieldValue<T, O>;
+    },
   };
 }
 
-function _bad(problem: string): never {
-  throw new ConfigValueError(problem);
-}
+const _atLeast = (min: number, unit = '') => `must be at least ${min}${unit}`;
+const _atMost = (max: number, unit = '') => `must be at most ${max}${unit}`;
 
-function _inRange(n: number, min: number | undefined, max: number | undefined, unit = ''): number {
-  if (min !== undefined && n < min) _bad(`must be at least ${min}${unit}`);
-  if (max !== undefined && n > max) _bad(`must be at most ${max}${unit}`);
+/** A number within [min, max], with our messages. */
+function _range(min: number | undefined, max: number | undefined, unit = ''): z.ZodNumber {
+  let n = z.number();
+  if (min !== undefined) n = n.min(min, _atLeast(min, unit));
+  if (max !== undefined) n = n.max(max, _atMost(max, unit));
   return n;
 }
 
@@ -113,12 +124,11 @@ export interface StringOptions extends FieldOptions<string> {
 
 /** A string, optionally length-bounded or matched against `pattern`. */
 export function string<const O extends StringOptions = Record<never, never>>(opts?: O): ConfigField<FieldValue<string, O>> {
-  return _field('string', opts, (raw) => {
-    if (opts?.minLength !== undefined && raw.length < opts.minLength) _bad(`must be at least ${opts.minLength} characters`);
-    if (opts?.maxLength !== undefined && raw.length > opts.maxLength) _bad(`must be at most ${opts.maxLength} characters`);
-    if (opts?.pattern && !opts.pattern.test(raw)) _bad(`must match ${opts.pattern}`);
-    return raw;
-  });
+  let s = z.string();
+  if (opts?.minLength !== undefined) s = s.min(opts.minLength, `must be at least ${opts.minLength} characters`);
+  if (opts?.maxLength !== undefined) s = s.max(opts.maxLength, `must be at most ${opts.maxLength} characters`);
+  if (opts?.pattern) s = s.regex(opts.pattern, `must match ${opts.pattern}`);
+  return _field('string', opts, s);
 }
 
 /** Options of {@link int}. */
@@ -127,42 +137,43 @@ export interface IntOptions extends FieldOptions<number> {
   max?: number;
 }
 
-function _parseInt(raw: string): number {
-  if (!/^[+-]?\d+$/.test(raw)) _bad('expected an integer');
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n)) _bad('integer out of range');
-  return n;
-}
+const _INT = z
+  .string()
+  .regex(/^[+-]?\d+$/, 'expected an integer')
+  .transform(Number)
+  .pipe(z.number().refine(Number.isSafeInteger, 'integer out of range'));
 
 /** A decimal integer within `[min, max]`. */
 export function int<const O extends IntOptions = Record<never, never>>(opts?: O): ConfigField<FieldValue<number, O>> {
-  return _field('int', opts, (raw) => _inRange(_parseInt(raw), opts?.min, opts?.max));
+  return _field('int', opts, _INT.pipe(_range(opts?.min, opts?.max)));
 }
 
 /** A TCP port, 0 to 65535 (0 lets the OS pick, which tests use). */
 export function port<const O extends FieldOptions<number> = Record<never, never>>(opts?: O): ConfigField<FieldValue<number, O>> {
-  return _field('port', opts, (raw) => _inRange(_parseInt(raw), 0, 65_535));
+  return _field('port', opts, _INT.pipe(_range(0, 65_535)));
 }
 
 /** A fraction from 0 to 1, like `0.25` or `1e-3`. */
 export function ratio<const O extends FieldOptions<number> = Record<never, never>>(opts?: O): ConfigField<FieldValue<number, O>> {
-  return _field('ratio', opts, (raw) => {
-    if (!/^(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(raw)) _bad('expected a ratio from 0 to 1, like 0.25');
-    return _inRange(Number(raw), 0, 1);
-  });
+  const s = z
+    .string()
+    .regex(/^(\d+\.?\d*|\.\d+)(e-?\d+)?$/i, 'expected a ratio from 0 to 1, like 0.25')
+    .transform(Number)
+    .pipe(_range(0, 1));
+  return _field('ratio', opts, s);
 }
 
-const _TRUE = new Set(['true', '1', 'yes', 'on']);
-const _FALSE = new Set(['false', '0', 'no', 'off']);
+const _TRUE = ['true', '1', 'yes', 'on'];
+const _FALSE = ['false', '0', 'no', 'off'];
 
 /** A boolean: true/false, 1/0, yes/no, on/off (any case). */
 export function bool<const O extends FieldOptions<boolean> = Record<never, never>>(opts?: O): ConfigField<FieldValue<boolean, O>> {
-  return _field('bool', opts, (raw) => {
-    const v = raw.toLowerCase();
-    if (_TRUE.has(v)) return true;
-    if (_FALSE.has(v)) return false;
-    return _bad('expected true/false, 1/0, yes/no or on/off');
-  });
+  const s = z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum([..._TRUE, ..._FALSE] as [string, ...string[]], { error: 'expected true/false, 1/0, yes/no or on/off' }))
+    .transform((v) => _TRUE.includes(v));
+  return _field('bool', opts, s);
 }
 
 /** Options of {@link url}. */
@@ -173,18 +184,12 @@ export interface UrlOptions extends FieldOptions<string> {
 
 /** An absolute URL, returned as given; its value is never echoed (it may carry a password). */
 export function url<const O extends UrlOptions = Record<never, never>>(opts?: O): ConfigField<FieldValue<string, O>> {
-  return _field('url', opts, (raw) => {
-    let parsed: URL;
-    try {
-      parsed = new URL(raw);
-    } catch {
-      return _bad('expected an absolute URL');
-    }
-    if (opts?.protocols && !opts.protocols.includes(parsed.protocol)) {
-      _bad(`scheme must be one of ${opts.protocols.join(', ')}`);
-    }
-    return raw;
-  });
+  const protocols = opts?.protocols;
+  const s = z
+    .string()
+    .refine((raw) => URL.canParse(raw), { error: 'expected an absolute URL', abort: true })
+    .refine((raw) => !protocols || protocols.includes(new URL(raw).protocol), `scheme must be one of ${protocols?.join(', ')}`);
+  return _field('url', opts, s);
 }
 
 /** One of `values`, matched exactly. */
@@ -192,10 +197,8 @@ export function oneOf<const V extends readonly string[], const O extends FieldOp
   values: V,
   opts?: O,
 ): ConfigField<FieldValue<V[number], O>> {
-  return _field('enum', opts, (raw) => {
-    if (!values.includes(raw)) _bad(`must be one of ${values.join(', ')}`);
-    return raw as V[number];
-  });
+  const s = z.string().refine((raw): raw is V[number] => values.includes(raw), `must be one of ${values.join(', ')}`) as unknown as z.ZodType<V[number], string>;
+  return _field('enum', opts, s);
 }
 
 const _DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -208,13 +211,13 @@ export interface DurationOptions extends FieldOptions<number> {
 
 /** A duration like `1500ms`, `30s`, `5m`, `2h`, `30d` or `1h30m`, parsed to milliseconds; a unit is required. */
 export function duration<const O extends DurationOptions = Record<never, never>>(opts?: O): ConfigField<FieldValue<number, O>> {
-  return _field('duration', opts, (raw) => {
-    if (!/^(\d+(ms|s|m|h|d))+$/.test(raw)) _bad('expected a duration like 30s, 5m, 2h, 30d or 1h30m');
-    let ms = 0;
-    for (const [, n, unit] of raw.matchAll(/(\d+)(ms|s|m|h|d)/g)) ms += Number(n) * _DURATION_UNITS[unit!]!;
-    if (!Number.isSafeInteger(ms)) _bad('duration out of range');
-    return _inRange(ms, opts?.min, opts?.max, ' ms');
-  });
+  const s = z
+    .string()
+    .regex(/^(\d+(ms|s|m|h|d))+$/, 'expected a duration like 30s, 5m, 2h, 30d or 1h30m')
+    .transform((raw) => [...raw.matchAll(/(\d+)(ms|s|m|h|d)/g)].reduce((ms, [, n, unit]) => ms + Number(n) * _DURATION_UNITS[unit!]!, 0))
+    .pipe(z.number().refine(Number.isSafeInteger, 'duration out of range'))
+    .pipe(_range(opts?.min, opts?.max, ' ms'));
+  return _field('duration', opts, s);
 }
 
 const _BYTE_UNITS: Record<string, number> = {
@@ -229,14 +232,20 @@ export interface BytesOptions extends FieldOptions<number> {
 
 /** A size like `512`, `64KiB`, `10MB` or `1GiB` (KB = 1000, KiB = 1024), parsed to bytes. */
 export function bytes<const O extends BytesOptions = Record<never, never>>(opts?: O): ConfigField<FieldValue<number, O>> {
-  return _field('bytes', opts, (raw) => {
-    const m = /^(\d+)\s*([a-z]*)$/i.exec(raw);
-    const mult = m ? _BYTE_UNITS[(m[2] || 'b').toLowerCase()] : undefined;
-    if (!m || mult === undefined) return _bad('expected a size like 512, 64KiB, 10MB or 1GiB');
-    const n = Number(m[1]) * mult;
-    if (!Number.isSafeInteger(n)) _bad('size out of range');
-    return _inRange(n, opts?.min, opts?.max, ' bytes');
-  });
+  const shape = /^(\d+)\s*([a-z]*)$/i;
+  const s = z
+    .string()
+    .refine((raw) => _BYTE_UNITS[(shape.exec(raw)?.[2] || 'b').toLowerCase()] !== undefined && shape.test(raw), {
+      error: 'expected a size like 512, 64KiB, 10MB or 1GiB',
+      abort: true,
+    })
+    .transform((raw) => {
+      const m = shape.exec(raw)!;
+      return Number(m[1]) * _BYTE_UNITS[(m[2] || 'b').toLowerCase()]!;
+    })
+    .pipe(z.number().refine(Number.isSafeInteger, 'size out of range'))
+    .pipe(_range(opts?.min, opts?.max, ' bytes'));
+  return _field('bytes', opts, s);
 }
 
 /**

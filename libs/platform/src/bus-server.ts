@@ -15,12 +15,6 @@ import { BusContext, type BusHandleExtras } from './bus-handle.js';
 /** Transport id of {@link BusServer} (for `@MessagePattern(pattern, BUS_TRANSPORT)` if ever needed). */
 export const BUS_TRANSPORT = Symbol('tacit.bus-transport');
 
-/** Options of {@link BusServer}. */
-export interface BusServerOptions {
-  /** Told about an untyped handler failure (a bug), for the log. */
-  onError?: (err: unknown, subject: string) => void;
-}
-
 /**
  * The `@nestjs/microservices` server strategy on the kit Bus: each `@MessagePattern` (through
  * {@link BusHandle}) is served on its subject and queue group, over NATS in the cluster and in
@@ -34,7 +28,8 @@ export class BusServer extends Server implements CustomTransportStrategy {
   readonly #subs: BusSubscription[] = [];
   readonly #inflight = new Set<Promise<unknown>>();
 
-  constructor(bus: Bus, _opts: BusServerOptions = {}) {
+  /** Untyped handler failures (bugs) reach the bus's own onError, which the shell logs. */
+  constructor(bus: Bus) {
     super();
     this.#bus = bus;
   }
@@ -43,8 +38,9 @@ export class BusServer extends Server implements CustomTransportStrategy {
   listen(callback: (err?: unknown) => void): void {
     try {
       for (const [pattern, handler] of this.messageHandlers) {
+        // A @BusHandle leaves its route and queue group; a plain @MessagePattern(subject, { queue }) its queue.
         const extras = handler.extras as Partial<BusHandleExtras> | undefined;
-        const queue = extras?.queue ?? (extras as { queue?: string } | undefined)?.queue;
+        const queue = extras?.queue;
         if (handler.isEventHandler) {
           this.#subs.push(
             this.#bus.subscribe(pattern, (data, subject, headers) => {

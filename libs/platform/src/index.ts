@@ -4,7 +4,7 @@
 // listener, and stops it gracefully. docs/architecture.md has the recipe for a new service.
 export { BUS, HEALTH, LOGGER, METRICS, SETTINGS } from './tokens.js';
 export { BusHandle, BusContext, type BusHandleExtras } from './bus-handle.js';
-export { BusServer, BUS_TRANSPORT, type BusServerOptions } from './bus-server.js';
+export { BusServer, BUS_TRANSPORT } from './bus-server.js';
 export { BusClientProxy, type BusClientProxyOptions } from './bus-client.js';
 export { BusErrorFilter } from './bus-errors.filter.js';
 export { OpsController } from './ops.controller.js';

@@ -44,6 +44,8 @@ export interface ServiceDefinition<S extends ConfigSchema = ConfigSchema> {
    * stops it by name instead of leaving a default silently in force.
    */
   readonly prefixes?: readonly string[];
+  /** Whether the operator opted in to client IPs in logs (the gateway's GATEWAY_LOG_CLIENT_IPS); default no. */
+  readonly logClientIps?: (settings: Config<S>) => boolean;
 }
 
 /** Options of {@link startService}; the defaults are the real process, tests and the bench pass their own. */
@@ -86,7 +88,7 @@ export async function startService<S extends ConfigSchema>(
   const schema = { ...shellConfigSchema, ...def.config };
   const settings = loadSettings(schema, opts.env ?? process.env, [...SHELL_PREFIXES, ...(def.prefixes ?? [])]) as Config<S> & ShellConfig;
   const s = settings as unknown as Record<string, unknown>;
-  const logger = opts.logger ?? createLogger({ service: def.name, level: settings.LOG_LEVEL, logClientIps: s.GATEWAY_LOG_CLIENT_IPS === true });
+  const logger = opts.logger ?? createLogger({ service: def.name, level: settings.LOG_LEVEL, logClientIps: def.logClientIps?.(settings) ?? false });
   const tracing = startTracing(def.name, settings);
   const metrics = new Metrics({ service: def.name });
   const health = new HealthRegistry({ onFailure: (check) => logger.warn('readiness_check_failed', { check }) });

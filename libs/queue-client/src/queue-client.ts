@@ -20,7 +20,7 @@ export interface QueueItem {
 }
 
 /** What became of an enqueued packet. */
-export type EnqueueOutcome = 'stored' | 'duplicate' | 'mailbox_full';
+export type EnqueueOutcome = 'stored' | 'duplicate' | 'mailbox_full' | 'storage_full';
 
 /**
  * A drained page: its packets in seq order as DrainReply.packed lays them out (per packet seq,
@@ -72,6 +72,7 @@ const _OUTCOME: Partial<Record<queueV1.EnqueueStatus, EnqueueOutcome>> = {
   [queueV1.EnqueueStatus.STORED]: 'stored',
   [queueV1.EnqueueStatus.DUPLICATE]: 'duplicate',
   [queueV1.EnqueueStatus.MAILBOX_FULL]: 'mailbox_full',
+  [queueV1.EnqueueStatus.STORAGE_FULL]: 'storage_full',
 };
 
 /**

@@ -86,7 +86,7 @@ describe(RelayClient.name, () => {
   it('claims its skew window with a proof the gateway can verify', async () => {
     const gw = gateway();
     const identity = newMailboxIdentity();
-    const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity, webSocket: gw.factory });
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity, webSocket: gw.factory });
     await sut.connect();
     const claim = gw.sockets[0]!.sent.find((f) => f.type === 'claim');
     assert.ok(claim && claim.type === 'claim');
@@ -99,7 +99,7 @@ describe(RelayClient.name, () => {
   it('after being offline, also claims every epoch missed since it was last seen', async () => {
     const gw = gateway();
     const sut = new RelayClient({
-      urls: ['ws://a/v1'],
+      urls: ['wss://a/v1'],
       namespaceId: ns,
       identity: newMailboxIdentity(),
       webSocket: gw.factory,
@@ -114,7 +114,7 @@ describe(RelayClient.name, () => {
   it('surfaces each packet id once, and acks duplicates without surfacing them', async () => {
     const gw = gateway();
     const got: Uint8Array[] = [];
-    const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, onMessage: (m) => void got.push(m.packetId) });
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, onMessage: (m) => void got.push(m.packetId) });
     await sut.connect();
     const s = gw.sockets[0]!;
     const body = new Uint8Array(256);
@@ -130,33 +130,72 @@ describe(RelayClient.name, () => {
     sut.close();
   });
 
-  it('does not ack a packet whose handler threw, and surfaces its redelivery', async () => {
+  it('acks and drops what it cannot read or handle (a contact\'s junk must not hold the mailbox up), and says so', async () => {
     const gw = gateway();
-    let calls = 0;
+    const dropped: Array<[number, string]> = [];
+    const got: number[] = [];
     const sut = new RelayClient({
-      urls: ['ws://a/v1'],
+      urls: ['wss://a/v1'],
       namespaceId: ns,
       identity: newMailboxIdentity(),
       webSocket: gw.factory,
-      onMessage: () => {
-        if (++calls === 1) throw new Error('app not ready');
+      onMessage: (m) => {
+        if (m.packetId[0] === 7) throw new Error('junk');
+        if (m.packetId[0] === 8) return Promise.reject(new Error('junk, later'));
+        got.push(m.packetId[0]!);
       },
+      onDropped: (id, reason) => void dropped.push([id[0]!, reason]),
     });
     await sut.connect();
     const s = gw.sockets[0]!;
+    const unpaddable = new Uint8Array(256).fill(0xff); // a padding length past the payload
+    s.push({ type: 'deliver', packet: packet(6, unpaddable) });
     s.push({ type: 'deliver', packet: packet(7) });
+    s.push({ type: 'deliver', packet: packet(8) });
+    s.push({ type: 'deliver', packet: packet(9) });
     await tick();
-    assert.equal(s.sent.filter((f) => f.type === 'ack').length, 0);
-    s.push({ type: 'deliver', packet: packet(7) });
+    assert.deepEqual(got, [9]);
+    assert.deepEqual(dropped, [[6, 'undecodable'], [7, 'handler_failed'], [8, 'handler_failed']]);
+    const acked = s.sent.filter((f) => f.type === 'ack').flatMap((f) => (f.type === 'ack' ? f.packetIds.map((id) => id[0]) : []));
+    assert.deepEqual(acked.sort(), [6, 7, 8, 9], 'every one acked');
+    assert.equal(sut.stats.dropped, 3);
+    sut.close();
+  });
+
+  it('refuses ws:// to anything but loopback unless allowInsecure: a plain connection\'s relay can be impersonated', () => {
+    const identity = newMailboxIdentity();
+    for (const url of ['ws://relay.example/v1', 'http://x/v1', 'not a url']) {
+      assert.throws(() => new RelayClient({ urls: [url], namespaceId: ns, identity }), RangeError, url);
+    }
+    for (const url of ['wss://relay.example/v1', 'ws://127.0.0.1:8080/v1', 'ws://localhost/v1', 'ws://[::1]:1/v1']) {
+      new RelayClient({ urls: [url], namespaceId: ns, identity }).close();
+    }
+    new RelayClient({ urls: ['ws://relay.example/v1'], namespaceId: ns, identity, allowInsecure: true }).close();
+  });
+
+  it('with separateSender, sends on a second connection that claims nothing', async () => {
+    const gw = gateway();
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, separateSender: true });
+    await sut.connect();
+    assert.equal(gw.sockets.length, 2);
+    const sending = sut.send(newMailboxIdentity().publicKey, new Uint8Array([1]));
     await tick();
-    assert.equal(calls, 2);
-    assert.equal(s.sent.filter((f) => f.type === 'ack').length, 1);
+    const claimsOn = gw.sockets.map((s) => s.sent.filter((f) => f.type === 'claim').length);
+    const sendsOn = gw.sockets.map((s) => s.sent.filter((f) => f.type === 'send').length);
+    // One connection claims and never sends; the other sends and never claims.
+    assert.deepEqual([...claimsOn].sort(), [0, claimsOn.find((n) => n > 0)]);
+    assert.equal(claimsOn.findIndex((n) => n > 0) !== sendsOn.findIndex((n) => n > 0), true);
+    const sender = gw.sockets[sendsOn.findIndex((n) => n > 0)]!;
+    const id = sender.sent.find((f) => f.type === 'send');
+    assert.ok(id?.type === 'send');
+    sender.push({ type: 'accepted', packetIds: [id.packet.packetId] });
+    await sending;
     sut.close();
   });
 
   it('resends a send that was not accepted after a reconnect, as RESEND with the same packet id, to the next URL', async () => {
     const gw = gateway();
-    const sut = new RelayClient({ urls: ['ws://a/v1', 'ws://b/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, minBackoffMs: 1, maxBackoffMs: 5 });
+    const sut = new RelayClient({ urls: ['wss://a/v1', 'wss://b/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, minBackoffMs: 1, maxBackoffMs: 5 });
     await sut.connect();
     const recipient = newMailboxIdentity().publicKey;
     let accepted = false;
@@ -168,7 +207,7 @@ describe(RelayClient.name, () => {
     for (let i = 0; i < 100 && gw.sockets.length < 2; i++) await tick();
     for (let i = 0; i < 100 && !gw.sockets[1]!.sent.some((f) => f.type === 'send'); i++) await tick();
     const again = gw.sockets[1]!.sent.find((f) => f.type === 'send');
-    assert.equal(gw.sockets[1]!.url, 'ws://b/v1');
+    assert.equal(gw.sockets[1]!.url, 'wss://b/v1');
     assert.ok(again && again.type === 'send');
     assert.deepEqual(again.packet.packetId, first.packet.packetId);
     // The first attempt is a SEND, the second a RESEND: only that one costs the gateway a dedup lookup.
@@ -181,9 +220,10 @@ describe(RelayClient.name, () => {
     sut.close();
   });
 
-  it('rejects a send with SendRejectedError when the mailbox is full, and retries one rate-limited', async () => {
+  it('retries a send refused with MAILBOX_FULL with backoff, then gives up with SendRejectedError; retries one rate-limited', async () => {
     const gw = gateway();
-    const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory });
+    let now = 1_000_000;
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, fullRetryMs: 5000, now: () => now });
     await sut.connect();
     const s = gw.sockets[0]!;
     const recipient = newMailboxIdentity().publicKey;
@@ -193,6 +233,10 @@ describe(RelayClient.name, () => {
     const [a, b] = s.sent.filter((f) => f.type === 'send').map((f) => (f.type === 'send' ? f.packet.packetId : new Uint8Array()));
     s.push({ type: 'error', code: ErrorCode.MAILBOX_FULL, ref: a!, message: 'full' });
     s.push({ type: 'error', code: ErrorCode.RATE_LIMITED, ref: b!, message: 'slow down' });
+    assert.equal(sut.stats.fullRetries, 1, 'the full one will be tried again');
+    // Still full past fullRetryMs: given up.
+    now += 5000;
+    s.push({ type: 'error', code: ErrorCode.MAILBOX_FULL, ref: a!, message: 'full' });
     await assert.rejects(full, (e: unknown) => e instanceof SendRejectedError && e.code === ErrorCode.MAILBOX_FULL);
     for (let i = 0; i < 100 && s.sent.filter((f) => f.type === 'send').length < 3; i++) await tick();
     const resent = s.sent.filter((f) => f.type === 'send')[2];
@@ -205,7 +249,7 @@ describe(RelayClient.name, () => {
 
   it('stops and tells connect() why when the gateway refuses its claim', async () => {
     const { sockets, factory } = gateway((f) => ({ type: 'error', code: ErrorCode.BAD_PROOF, ref: requestIdRef(f.requestId), message: 'bad proof' }));
-    const sut = new RelayClient({ urls: ['ws://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: factory, minBackoffMs: 1 });
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: factory, minBackoffMs: 1 });
     await assert.rejects(sut.connect(), (e: unknown) => e instanceof SendRejectedError && e.code === ErrorCode.BAD_PROOF);
     assert.equal(sockets[0]!.readyState, 3);
     await tick();

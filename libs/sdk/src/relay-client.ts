@@ -11,6 +11,7 @@ import {
   mailboxId,
   MAX_ACK,
   MAX_CLAIM,
+  MAX_TTL_SECONDS,
   missedEpochs,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -57,8 +58,25 @@ export interface RelayClientOptions {
   identity: MailboxIdentity;
   /** Opens a socket; default: the global WebSocket. */
   webSocket?: WebSocketFactory;
-  /** Called once per new packet; the ACK is sent after it resolves, so a crash mid-handler means redelivery. */
+  /**
+   * Called once per new packet; the ACK is sent after it settles, so a process that dies mid-handler
+   * gets the packet again. A handler that throws or rejects does not: the packet is acked and
+   * dropped (reported to `onDropped`), so a packet the app cannot handle — a contact's junk — never
+   * holds the mailbox's delivery up.
+   */
   onMessage?: (msg: ReceivedMessage) => void | Promise<void>;
+  /** Told about each packet acked without reaching the app: not padded as the protocol says, or its handler failed. */
+  onDropped?: (packetId: Uint8Array, reason: 'undecodable' | 'handler_failed', err?: unknown) => void;
+  /**
+   * Send on a second connection that claims nothing (default false): the relay then cannot link
+   * this client's sends to the mailboxes it receives on by their connection (it may still by timing
+   * and address: docs/protocol.md §11.1). Costs one more connection.
+   */
+  separateSender?: boolean;
+  /** Allow `ws://` URLs to hosts other than loopback (default false: only `wss://`, or `ws://` to 127.0.0.0/8, ::1, localhost). */
+  allowInsecure?: boolean;
+  /** How long a send refused with MAILBOX_FULL keeps being retried, with backoff, before it is rejected (default 600 000 ms). */
+  fullRetryMs?: number;
   /** Claim this connection's mailboxes (default true); a send-only client may skip it. */
   receive?: boolean;
   /** When the client was last online (ms), to claim the epochs missed since; default: only the skew window. */
@@ -103,6 +121,26 @@ interface _Outgoing {
   sent: boolean;
   /** Times written to a socket: every attempt after the first goes as RESEND (the gateway checks its dedup set). */
   tries: number;
+  /** When the mailbox was first found full (ms), while it stays full. */
+  fullSince?: number;
+  /** The wait before the next attempt at a full mailbox (ms). */
+  fullBackoff?: number;
+  /** The wait before the next attempt after RATE_LIMITED or UNAVAILABLE (ms). */
+  retryBackoff?: number;
+}
+
+/** True for a URL the client may use without `allowInsecure`: `wss:`, or `ws:` to a loopback host. */
+export function isSecureRelayUrl(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol === 'wss:') return true;
+  if (u.protocol !== 'ws:') return false;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 const _HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -187,10 +225,20 @@ export class RelayClient {
   private readonly now: () => number;
   private readonly random: (n: number) => Uint8Array;
   /** Counts for tests and benchmarks. */
-  readonly stats = { connects: 0, delivered: 0, duplicates: 0, accepted: 0, resent: 0, goaways: 0 };
+  readonly stats = { connects: 0, delivered: 0, duplicates: 0, dropped: 0, accepted: 0, resent: 0, goaways: 0, fullRetries: 0 };
+
+  /** The send-only connection, with `separateSender`. */
+  private readonly sender: RelayClient | undefined;
 
   constructor(private readonly opts: RelayClientOptions) {
     if (opts.urls.length === 0) throw new RangeError('"urls" expected at least 1 gateway URL, got 0');
+    for (const url of opts.urls) {
+      if (!opts.allowInsecure && !isSecureRelayUrl(url)) {
+        throw new RangeError(`"urls" expected wss:// (or ws:// to loopback), got ${JSON.stringify(url)}: a relay on a plain connection can be impersonated (allowInsecure overrides)`);
+      }
+    }
+    // The send-only connection claims nothing, so it has no hour to re-claim and no "last seen" to report.
+    if (opts.separateSender) this.sender = new RelayClient({ ...opts, separateSender: false, receive: false, onMessage: undefined, onReady: undefined });
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? _pooledRandom();
     this.backoff = opts.minBackoffMs ?? 100;
@@ -205,10 +253,10 @@ export class RelayClient {
 
   /** Sends not yet accepted. */
   get pendingSends(): number {
-    return this.outbox.size;
+    return this.sender ? this.sender.pendingSends : this.outbox.size;
   }
 
-  /** Opens the connection (HELLO, claims); resolves once ready to send and receive. */
+  /** Opens the connection (HELLO, claims; and the send-only one); resolves once ready to send and receive. */
   connect(): Promise<void> {
     this.closed = false;
     const p = this.waitReady();
@@ -218,7 +266,7 @@ export class RelayClient {
       this.claimTimer = setInterval(() => void this.refreshClaims().catch(() => undefined), every);
       (this.claimTimer as { unref?: () => void }).unref?.();
     }
-    return p;
+    return this.sender ? Promise.all([p, this.sender.connect()]).then(() => undefined) : p;
   }
 
   /**
@@ -369,14 +417,28 @@ export class RelayClient {
     const o = this.outbox.get(key);
     if (o) {
       if (code === ErrorCode.MAILBOX_FULL) {
-        this.outbox.delete(key);
-        o.reject(new SendRejectedError(code, message));
-      } else {
-        // RATE_LIMITED, UNAVAILABLE: the packet is not safe yet; try again shortly with the same id.
+        // The recipient has not drained yet: back off (doubling, 1 s to 60 s) and try again, for
+        // fullRetryMs in all, then give up.
+        const now = this.now();
+        o.fullSince ??= now;
+        if (now - o.fullSince >= (this.opts.fullRetryMs ?? 600_000)) {
+          this.outbox.delete(key);
+          return o.reject(new SendRejectedError(code, message));
+        }
         o.sent = false;
+        o.fullBackoff = Math.min((o.fullBackoff ?? 500) * 2, 60_000);
+        this.stats.fullRetries++;
         setTimeout(() => {
           if (this.outbox.get(key) === o && !o.sent) this.transmit(o);
-        }, 50 + Math.random() * 200);
+        }, o.fullBackoff * (0.5 + Math.random() / 2));
+      } else {
+        // RATE_LIMITED, UNAVAILABLE (the relay may be out of storage): not safe yet; try again with
+        // the same id, backing off (50 ms doubling to 5 s) while it keeps being refused.
+        o.sent = false;
+        o.retryBackoff = Math.min((o.retryBackoff ?? 25) * 2, 5000);
+        setTimeout(() => {
+          if (this.outbox.get(key) === o && !o.sent) this.transmit(o);
+        }, o.retryBackoff * (1 + Math.random() * 4) / 2);
       }
       return;
     }
@@ -395,16 +457,26 @@ export class RelayClient {
       return;
     }
     this.seen.add(id);
+    // Acked whatever becomes of it: what the app cannot read or handle must not hold the mailbox up.
+    const dropped = (reason: 'undecodable' | 'handler_failed', err?: unknown): void => {
+      this.stats.dropped++;
+      this.ack(id);
+      this.opts.onDropped?.(id, reason, err);
+    };
+    let payload: Uint8Array;
+    try {
+      payload = unpad(packet.payload);
+    } catch (err) {
+      return dropped('undecodable', err);
+    }
     this.stats.delivered++;
-    // The handler failed: forget the packet so its redelivery is surfaced again.
-    const failed = (): void => void this.seen.delete(id);
     let result: void | Promise<void>;
     try {
-      result = this.opts.onMessage?.({ packetId: id, destHash: packet.destHash, payload: unpad(packet.payload) });
-    } catch {
-      return failed();
+      result = this.opts.onMessage?.({ packetId: id, destHash: packet.destHash, payload });
+    } catch (err) {
+      return dropped('handler_failed', err);
     }
-    if (result instanceof Promise) result.then(() => this.ack(id), failed);
+    if (result instanceof Promise) result.then(() => this.ack(id), (err: unknown) => dropped('handler_failed', err));
     else this.ack(id);
   }
 
@@ -430,10 +502,11 @@ export class RelayClient {
    */
   send(recipient: Uint8Array, payload: Uint8Array, opts: { ttlSeconds?: number; packetId?: Uint8Array } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new ClientClosedError('client closed'));
+    if (this.sender) return this.sender.send(recipient, payload, opts);
     const { dest, mailbox } = this.address(recipient);
     const packetId = opts.packetId ?? this.random(16);
     const frame = encodePaddedSend(
-      { hopLimit: 8, destHash: dest, mailboxId: mailbox, packetId, ttlSeconds: opts.ttlSeconds ?? 2_592_000 },
+      { hopLimit: 8, destHash: dest, mailboxId: mailbox, packetId, ttlSeconds: opts.ttlSeconds ?? MAX_TTL_SECONDS },
       payload,
     );
     const key = _key(packetId);
@@ -491,6 +564,7 @@ export class RelayClient {
   /** Closes for good; unaccepted sends reject with ClientClosedError. */
   close(): void {
     this.closed = true;
+    this.sender?.close();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.claimTimer) clearInterval(this.claimTimer);
     this.claimTimer = undefined;

@@ -1,4 +1,5 @@
-import { bool, defineConfig, int, port, string, url, type Config } from '@tacit/kit';
+import { bool, bytes, defineConfig, int, oneOf, port, string, url, type Config } from '@tacit/kit';
+import { MAX_TTL_SECONDS } from '@tacit/protocol';
 
 /** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
@@ -7,7 +8,7 @@ export const gatewayConfigSchema = defineConfig({
   REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas; unset (the node only): in memory' }),
   GATEWAY_MAX_FRAME_BYTES: int({ default: 65_611, min: 1024, max: 1_048_576, description: 'largest frame accepted' }),
   GATEWAY_IDLE_TIMEOUT_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'close after this long without a frame' }),
-  GATEWAY_QUEUE_TTL_SECONDS: int({ default: 2_592_000, min: 60, max: 2_592_000, description: 'longest a packet waits in the queue' }),
+  GATEWAY_QUEUE_TTL_SECONDS: int({ default: MAX_TTL_SECONDS, min: 60, max: MAX_TTL_SECONDS, description: 'longest a packet waits in the queue' }),
   GATEWAY_LIVE_ACK_TIMEOUT_MS: int({ default: 2000, min: 50, max: 60_000, description: 'wait for a live recipient ack before queueing' }),
   GATEWAY_CONN_RATE: int({ default: 2000, min: 1, max: 1_000_000, description: 'frames per second per connection' }),
   GATEWAY_CONN_BURST: int({ default: 4000, min: 1, max: 1_000_000, description: 'frame burst per connection' }),
@@ -18,6 +19,23 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_DELIVERY_WINDOW: int({ default: 2048, min: 1, max: 65_536, description: 'unacked deliveries per connection (their unsent bytes are bounded by GATEWAY_MAX_BUFFERED_BYTES)' }),
   GATEWAY_DRAIN_GRACE_MS: int({ default: 10_000, min: 0, max: 300_000, description: 'SIGTERM: time for in-flight sends before connections close' }),
   GATEWAY_LOG_CLIENT_IPS: bool({ default: false, description: 'operator opt-in: log client IPs' }),
+  GATEWAY_MAX_CONNECTIONS: int({ default: 100_000, min: 1, max: 10_000_000, description: 'open client connections on this replica, at most (past it, upgrades get 503: try another replica)' }),
+  GATEWAY_MAX_CONNECTIONS_PER_IP: int({ default: 1000, min: 1, max: 10_000_000, description: 'open connections from one client address on this replica, at most (past it, 429)' }),
+  GATEWAY_MAX_CLAIMS_PER_IP: int({ default: 65_536, min: 1, max: 100_000_000, description: 'mailboxes claimed by all connections of one client address on this replica, at most' }),
+  GATEWAY_MAX_CLAIMS_TOTAL: int({ default: 1_000_000, min: 1, max: 100_000_000, description: 'mailboxes claimed on this replica, all connections (each holds ~1 KB of heap)' }),
+  GATEWAY_HELLO_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 600_000, description: 'close a connection that has not sent HELLO after this long' }),
+  GATEWAY_FRAME_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 600_000, description: 'close a connection holding an unfinished frame when no frame completed for this long' }),
+  GATEWAY_MAX_PARTIAL_BYTES: bytes({ default: 64 * 2 ** 20, min: 2 ** 20, max: 2 ** 40, description: 'bytes of unfinished frames held on this replica, all connections; past it the connections holding the most are closed' }),
+  GATEWAY_CONN_BYTE_RATE: bytes({ default: 8 * 2 ** 20, min: 65_536, max: 2 ** 40, description: 'bytes of frames per second per connection' }),
+  GATEWAY_CONN_BYTE_BURST: bytes({ default: 16 * 2 ** 20, min: 131_072, max: 2 ** 40, description: 'byte burst per connection' }),
+  GATEWAY_IP_BYTE_RATE: bytes({ default: 64 * 2 ** 20, min: 65_536, max: 2 ** 50, description: 'bytes of frames per second per client address, across replicas' }),
+  GATEWAY_DELIVERY_ACK_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 3_600_000, description: 'a queued delivery unacked this long leaves the delivery window (it stays queued): junk a client never acks cannot stop its drain' }),
+  GATEWAY_HIDE_PRESENCE: bool({ default: true, description: 'hold ACCEPTED for a live delivery until a time drawn from what queued packets take, so its timing does not tell a sender whether the recipient is online' }),
+  GATEWAY_IP_QUEUE_BYTES_PER_HOUR: bytes({ default: 256 * 2 ** 20, min: 65_536, max: 2 ** 50, description: 'bytes one client address may have queued (for recipients not online) per hour, across replicas; past it its sends are RATE_LIMITED' }),
+  GATEWAY_MAX_INFLIGHT_SENDS: int({ default: 2048, min: 1, max: 1_000_000, description: 'SENDs of one connection not yet answered; past it, RATE_LIMITED' }),
+  GATEWAY_MAX_BAD_PROOFS: int({ default: 8, min: 1, max: 1_000_000, description: 'CLAIMs with a bad proof one connection may send before it is closed (4429)' }),
+  GATEWAY_CLIENT_ADDRESS_FROM: oneOf(['socket', 'proxy-protocol', 'x-forwarded-for'] as const, { default: 'socket', description: 'where the client address limits key on comes from: the TCP peer, a PROXY protocol v2 header, or X-Forwarded-For (both only from GATEWAY_TRUSTED_PROXIES)' }),
+  GATEWAY_TRUSTED_PROXIES: string({ optional: true, description: 'comma-separated addresses and CIDRs of load balancers whose PROXY header or X-Forwarded-For is believed' }),
   GATEWAY_PREKEY_FETCHES_PER_MINUTE: int({ default: 60, min: 1, max: 10_000_000, description: 'prekey bundle fetches per minute per client address (an IPv6 /64), across replicas' }),
   GATEWAY_PREKEY_UPLOADS_PER_MINUTE: int({ default: 30, min: 1, max: 10_000_000, description: 'prekey challenges and uploads per minute per client address (an IPv6 /64), across replicas' }),
   GATEWAY_PREKEY_MAX_INFLIGHT: int({ default: 256, min: 1, max: 100_000, description: 'prekey requests served at once by one replica; beyond it 503' }),

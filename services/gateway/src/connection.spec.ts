@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { UNSENT_SLACK_BYTES } from './connection.js';
 import { keyOf } from './keys.js';
 import { openConnection } from './spec-fixtures.js';
 
@@ -55,5 +56,22 @@ describe('ClientConnection: a packet out live and then drained from the queue', 
     conn.takeQueued(key, mailboxId, 20_500, 42);
     assert.equal(conn.settle(key, false), null);
     assert.deepEqual(heard, [false]);
+  });
+});
+
+describe('ClientConnection: what a client that does not read can make the gateway hold', () => {
+  it('cuts the connection off once more than maxBufferedBytes plus the slack wait unsent, whatever the frame', () => {
+    const { conn, sent } = openConnection(16);
+    const ws = conn.ws as unknown as { bufferedAmount: number; readyState: number; terminate(): void };
+    let terminated = false;
+    ws.terminate = () => void (terminated = true);
+    ws.bufferedAmount = (1 << 20) + UNSENT_SLACK_BYTES;
+    assert.equal(conn.send({ type: 'pong', nonce: new Uint8Array(8) }), true, 'at the bound: still sent');
+    ws.bufferedAmount += 1;
+    assert.equal(conn.send({ type: 'pong', nonce: new Uint8Array(8) }), false);
+    assert.equal(conn.sendFrames(new Uint8Array(10)), false);
+    assert.equal(terminated, true);
+    assert.equal(conn.state, 'closing');
+    assert.equal(sent.length, 1);
   });
 });

@@ -24,6 +24,8 @@ class _Pending implements QueueAckRef {
     public expiryDay: number,
     /** A hint for the queue's range delete (a number: exact below 2^53, and never trusted). */
     public seq: number,
+    /** When it was handed out (ms since _EPOCH). */
+    readonly at: number,
   ) {}
 
   get packetId(): Uint8Array {
@@ -41,7 +43,21 @@ export interface ConnectionLimits {
   liveAckTimeoutMs: number;
   connRate: number;
   connBurst: number;
+  /** Bytes of frames per second, and the burst. */
+  byteRate: number;
+  byteBurst: number;
+  /** SENDs not yet answered, at most. */
+  maxInflight: number;
+  /** A queued delivery left unacked this long leaves the delivery window (the queue keeps it). */
+  deliveryAckTimeoutMs: number;
 }
+
+/**
+ * Past this many unsent bytes a connection is cut off, whatever it is sent: deliveries stop at
+ * `maxBufferedBytes` and a drain adds at most one page (768 KiB) past it, so only a client that
+ * does not read its replies (ERRORs, PONGs, ACCEPTEDs) gets here.
+ */
+export const UNSENT_SLACK_BYTES = 2 * 2 ** 20;
 
 /** A client address as the limits know it; one object shared by every connection from the address. */
 export interface ClientAddress {
@@ -49,6 +65,8 @@ export interface ClientAddress {
   readonly ipKey: string;
   /** The per-address frame budget's key. */
   readonly frameKey: string;
+  /** The per-address byte budget's key. */
+  readonly byteKey: string;
 }
 
 /**
@@ -68,8 +86,10 @@ export class ClientConnection {
   private challengeKey: string | undefined;
   /** SENDs not yet answered; the drain on SIGTERM waits for them. */
   inflight = 0;
-  /** Rate-limit strikes in the current second; too many close the connection. */
+  /** Rate-limit strikes in the current second; too many close the connection (the FrameDispatcher's). */
   strikes = 0;
+  /** CLAIMs with a bad proof so far (the Session's). */
+  badProofs = 0;
   strikeWindow = 0;
   /** Drain cursor and state for queued packets. */
   drainSeq = 0n;
@@ -81,6 +101,8 @@ export class ClientConnection {
    * in thousandths of a frame: refills are rate × elapsed ms, so it stays an integer.
    */
   private milliTokens: number;
+  /** The byte bucket (GATEWAY_CONN_BYTE_RATE per second, GATEWAY_CONN_BYTE_BURST at most). */
+  private byteTokens: number;
   /** Unacked deliveries, by packet key; undefined while there are none. */
   private unacked: Map<string, _Pending> | undefined;
   private waiters: Array<() => void> | undefined;
@@ -96,6 +118,7 @@ export class ClientConnection {
   ) {
     this.activeAt = now - _EPOCH;
     this.milliTokens = limits.connBurst * 1000;
+    this.byteTokens = limits.byteBurst;
   }
 
   /** When the last frame arrived (the gateway's clock, ms). */
@@ -131,17 +154,26 @@ export class ClientConnection {
     return this.unacked ?? _NO_PENDING;
   }
 
-  /** A frame arrived at `now`: records the activity and refills the bucket for the time since the last one. */
+  /** A frame arrived at `now`: records the activity and refills the buckets for the time since the last one. */
   touch(now: number): void {
     const elapsed = now - this.lastActivity;
-    if (elapsed > 0) this.milliTokens = Math.min(this.limits.connBurst * 1000, this.milliTokens + elapsed * this.limits.connRate);
+    if (elapsed > 0) {
+      this.milliTokens = Math.min(this.limits.connBurst * 1000, this.milliTokens + elapsed * this.limits.connRate);
+      this.byteTokens = Math.min(this.limits.byteBurst, this.byteTokens + (elapsed * this.limits.byteRate) / 1000);
+    }
     this.lastActivity = now;
   }
 
-  /** Takes one frame's token from the bucket; false when the client sends faster than its rate. */
-  take(): boolean {
-    if (this.milliTokens < 1000) return false;
-    this.milliTokens -= 1000;
+  /**
+   * Takes `frames` frames' tokens and `bytes` bytes from the buckets; false (nothing taken) when the
+   * client sends faster than its rates. A frame's work is charged as frames: a CLAIM costs one per
+   * destination it names, besides its own.
+   */
+  take(frames = 1, bytes = 0): boolean {
+    const milli = frames * 1000;
+    if (this.milliTokens < milli || this.byteTokens < bytes) return false;
+    this.milliTokens -= milli;
+    this.byteTokens -= bytes;
     return true;
   }
 
@@ -151,9 +183,20 @@ export class ClientConnection {
   }
 
   sendRaw(bytes: Uint8Array): boolean {
-    if (this.ws.readyState !== ReadyState.OPEN) return false;
+    if (this.ws.readyState !== ReadyState.OPEN || this.tooFarBehind()) return false;
     this.cork();
     return this.ws.send(bytes);
+  }
+
+  /**
+   * True (and the connection cut off) once the client left more than `maxBufferedBytes` plus
+   * {@link UNSENT_SLACK_BYTES} unsent: every kind of frame is bounded, not only deliveries.
+   */
+  private tooFarBehind(): boolean {
+    if (this.ws.bufferedAmount <= this.limits.maxBufferedBytes + UNSENT_SLACK_BYTES) return false;
+    this.state = 'closing';
+    this.ws.terminate();
+    return true;
   }
 
   /**
@@ -220,7 +263,7 @@ export class ClientConnection {
     if (!this.canTake() || this.pending.has(key)) return false;
     const timer = setTimeout(ClientConnection.liveTimeout, this.limits.liveAckTimeoutMs, this, key);
     // A live delivery's ack answers the sender's wait; the queue is not involved, so no ids.
-    (this.unacked ??= new Map()).set(key, new _Pending(key, done, timer, _ZERO_REF, 0, 0));
+    (this.unacked ??= new Map()).set(key, new _Pending(key, done, timer, _ZERO_REF, 0, 0, Date.now() - _EPOCH));
     this.sendRaw(frame);
     return true;
   }
@@ -248,13 +291,13 @@ export class ClientConnection {
       return false;
     }
     if (this.ws.readyState !== ReadyState.OPEN) return false;
-    (this.unacked ??= new Map()).set(key, new _Pending(key, undefined, undefined, mailboxId, expiryDay, seq));
+    (this.unacked ??= new Map()).set(key, new _Pending(key, undefined, undefined, mailboxId, expiryDay, seq, Date.now() - _EPOCH));
     return true;
   }
 
   /** Writes whole WebSocket frames the caller encoded (a drained page's DELIVERs); false when the socket is no longer open. */
   sendFrames(frames: Uint8Array): boolean {
-    if (this.ws.readyState !== ReadyState.OPEN) return false;
+    if (this.ws.readyState !== ReadyState.OPEN || this.tooFarBehind()) return false;
     this.cork();
     return this.ws.sendFrames(frames);
   }
@@ -290,7 +333,11 @@ export class ClientConnection {
     for (;;) {
       if (this.state === 'closing') return;
       if (this.pending.size >= this.limits.deliveryWindow / 2) {
+        // Unacked queued deliveries hold the window at most deliveryAckTimeoutMs: a client that
+        // never acks some packets (junk it cannot read) cannot stop the drain behind them.
+        const timer = setTimeout(ClientConnection.expireQueued, this.limits.deliveryAckTimeoutMs, this);
         await new Promise<void>((resolve) => (this.waiters ??= []).push(resolve));
+        clearTimeout(timer);
       } else if (this.ws.bufferedAmount >= this.limits.maxBufferedBytes) {
         await new Promise<void>((resolve) => {
           const socket = this.ws.socket;
@@ -304,6 +351,28 @@ export class ClientConnection {
         });
       } else return;
     }
+  }
+
+  /** Queued deliveries dropped from the window unacked, so far (they stay queued: a later drain hands them out again). */
+  expired = 0;
+
+  /**
+   * Drops from the window the queued deliveries unacked for deliveryAckTimeoutMs (not from the
+   * queue: the next drain from the start hands them out again), and wakes the drain.
+   */
+  private static expireQueued(conn: ClientConnection): void {
+    const cutoff = Date.now() - _EPOCH - conn.limits.deliveryAckTimeoutMs;
+    const unacked = conn.unacked;
+    if (unacked) {
+      for (const [key, p] of unacked) {
+        if (p.resolve === undefined && p.at <= cutoff) {
+          unacked.delete(key);
+          conn.expired++;
+        }
+      }
+      if (unacked.size === 0) conn.unacked = undefined;
+    }
+    conn.wake();
   }
 
   /** Wakes a drain waiting for room (acks arrived, socket drained, or the connection closed). */

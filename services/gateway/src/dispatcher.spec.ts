@@ -53,4 +53,41 @@ describe(FrameDispatcher.name, () => {
     assert.deepEqual(code(c), [ErrorCode.MALFORMED_FRAME]);
     assert.equal(c.ws.closed?.code, CloseCode.MALFORMED_FRAME);
   });
+
+  it('charges a CLAIM one frame per destination: a connection\'s budget runs out on big claims before their signature is checked', () => {
+    sut = replica({ config: { GATEWAY_CONN_RATE: '1', GATEWAY_CONN_BURST: '100' } });
+    const owner = new Owner();
+    const c = sut.open(); // 1 token
+    const dests = Array.from({ length: 60 }, (_, i) => new Uint8Array(32).fill(i));
+    sut.receive(c.conn, encodeClientFrame(owner.claim(c.conn.challenge!, dests, 5))); // 61 of the 99 left
+    sut.receive(c.conn, encodeClientFrame(owner.claim(c.conn.challenge!, dests, 6))); // 61 more do not fit
+    const frames = c.ws.frames();
+    const limited = frames.find((f) => f.type === 'error' && f.code === ErrorCode.RATE_LIMITED);
+    assert.ok(limited, JSON.stringify(frames.map((f) => f.type)));
+  });
+
+  it('charges bytes: a connection past GATEWAY_CONN_BYTE_BURST is RATE_LIMITED until its byte rate refills', () => {
+    sut = replica({ config: { GATEWAY_CONN_BYTE_RATE: '64KiB', GATEWAY_CONN_BYTE_BURST: '128KiB' } });
+    const c = sut.open();
+    const big = new Owner().packet({ payload: new Uint8Array(65_536) });
+    sut.receive(c.conn, sendFrame(big)); // ~64 KiB
+    sut.receive(c.conn, sendFrame({ ...big, packetId: new Uint8Array(16).fill(1) })); // ~128 KiB: over
+    const errors = c.ws.frames().filter((f) => f.type === 'error');
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0]?.type === 'error' && errors[0].code === ErrorCode.RATE_LIMITED);
+    sut.clock.advance(2000);
+    sut.receive(c.conn, sendFrame({ ...big, packetId: new Uint8Array(16).fill(2) }));
+    assert.equal(c.ws.frames().filter((f) => f.type === 'error').length, 0, 'refilled');
+  });
+
+  it('caps a connection\'s SENDs in flight (GATEWAY_MAX_INFLIGHT_SENDS): the next is RATE_LIMITED, echoing its packet id', () => {
+    sut = replica({ config: { GATEWAY_MAX_INFLIGHT_SENDS: '2' } });
+    const c = sut.open();
+    c.conn.inflight = 2;
+    const p = new Owner().packet();
+    sut.receive(c.conn, sendFrame(p));
+    const [err] = c.ws.frames();
+    assert.ok(err?.type === 'error' && err.code === ErrorCode.RATE_LIMITED);
+    assert.deepEqual(Buffer.from(err.ref), Buffer.from(p.packetId));
+  });
 });

@@ -41,6 +41,7 @@ export class FrameDispatcher {
   private readonly maxFrameBytes: number;
   private readonly decodeOpts: { maxFrameBytes: number };
   private readonly ipRate: number;
+  private readonly ipByteRate: number;
 
   constructor(
     @Inject(Session) private readonly session: Session,
@@ -55,6 +56,7 @@ export class FrameDispatcher {
     this.maxFrameBytes = config.GATEWAY_MAX_FRAME_BYTES;
     this.decodeOpts = { maxFrameBytes: this.maxFrameBytes };
     this.ipRate = config.GATEWAY_IP_RATE;
+    this.ipByteRate = config.GATEWAY_IP_BYTE_RATE;
   }
 
   /** One whole WebSocket message; `bytes` is its own (the SEND path keeps views of it). */
@@ -65,11 +67,17 @@ export class FrameDispatcher {
     if (bytes.length > this.maxFrameBytes) {
       return this.replies.fail(conn, ErrorCode.FRAME_TOO_LARGE, `frame expected at most ${this.maxFrameBytes} bytes, got ${bytes.length}`);
     }
-    if (!conn.take() || !this.limiter.allow(conn.frameKey, this.ipRate)) return this.rateLimited(conn, bytes);
+    // Charged by work, not only by frames: every frame's bytes, against the connection's buckets
+    // and the address's budgets across replicas.
+    if (!conn.take(1, bytes.length) || !this.limiter.allow(conn.frameKey, this.ipRate) || !this.limiter.allow(conn.address.byteKey, this.ipByteRate, bytes.length)) {
+      return this.rateLimited(conn, bytes);
+    }
     if (conn.state === 'open') {
       const ttl = sendFrameTtl(bytes, this.decodeOpts);
       if (ttl !== undefined) {
         this.meters.frames.send.inc();
+        // A cap on sends not yet answered: what one connection can make the gateway hold.
+        if (conn.inflight >= conn.limits.maxInflight) return this.rateLimited(conn, bytes);
         return this.router.send(conn, bytes, ttl, bytes[0] === ClientFrameType.RESEND);
       }
       // So is a well-formed ACK (one per batch of deliveries): its ids are read where they lie.
@@ -95,9 +103,15 @@ export class FrameDispatcher {
       case 'hello':
         return this.replies.fail(conn, ErrorCode.MALFORMED_FRAME, 'HELLO may only be sent once');
       case 'claim':
+        // A claim's work grows with its destinations (a mailbox id and a subscription each): they
+        // are charged as frames, on the connection and on the address.
+        if (!conn.take(frame.dests.length) || !this.limiter.allow(conn.frameKey, this.ipRate, frame.dests.length)) {
+          return this.rateLimited(conn, bytes, frame.requestId);
+        }
         return void this.session.claim(conn, frame);
       case 'send':
         // The packet's bytes are the frame minus its type byte: kept to forward without re-encoding.
+        if (conn.inflight >= conn.limits.maxInflight) return this.rateLimited(conn, bytes);
         return this.router.send(conn, bytes, frame.packet.ttlSeconds, frame.resend === true);
       case 'ack':
         // Decoded whole (the connection is not open): a well-formed ACK all the same, its ids in place.
@@ -108,7 +122,7 @@ export class FrameDispatcher {
     }
   }
 
-  private rateLimited(conn: ClientConnection, bytes: Uint8Array): void {
+  private rateLimited(conn: ClientConnection, bytes: Uint8Array, requestId?: number): void {
     const second = Math.floor(this.clock.now() / 1000);
     if (conn.strikeWindow !== second) {
       conn.strikeWindow = second;
@@ -116,7 +130,7 @@ export class FrameDispatcher {
     }
     // A SEND's packet id sits at a fixed offset: echo it so the client knows which send to retry.
     const sent = bytes[0] === ClientFrameType.SEND || bytes[0] === ClientFrameType.RESEND;
-    const ref = sent && bytes.length >= _FRAME_PACKET_ID_END ? bytes.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END) : undefined;
+    const ref = sent && bytes.length >= _FRAME_PACKET_ID_END ? bytes.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END) : requestId;
     this.replies.error(conn, ErrorCode.RATE_LIMITED, 'rate limit exceeded; slow down', ref);
     if (++conn.strikes > _STRIKES_BEFORE_CLOSE) this.replies.close(conn, CloseCode.RATE_LIMITED, 'rate limit exceeded');
   }

@@ -53,6 +53,18 @@ describe(Drainer.name, () => {
     assert.ok(sut.queue.drains.every((d) => d.limit <= 100), 'no page larger than the window');
   });
 
+  it('a client that never acks some packets holds its window at most GATEWAY_DELIVERY_ACK_TIMEOUT_MS: the drain goes on past them', async () => {
+    sut = replica({ config: { GATEWAY_DELIVERY_WINDOW: '100', GATEWAY_DELIVERY_ACK_TIMEOUT_MS: '200' } });
+    const bob = new Owner();
+    const junk = queue(sut, bob, 150);
+    const real = queue(sut, bob, 1)[0]!;
+    const { ws, conn } = await sut.claimed(bob);
+    // The client acks nothing (junk it cannot read): 64, then the rest after the window expires.
+    await until(() => ws.frames(false).some((f) => f.type === 'deliver' && Buffer.from(f.packet.packetId).equals(Buffer.from(real.packetId))), 5000, 'the real packet behind 150 unacked');
+    assert.ok(conn.expired >= 64, `${conn.expired} deliveries expired from the window`);
+    assert.equal(sut.queue.stored.length, junk.length + 1, 'nothing deleted: unacked packets stay queued');
+  });
+
   it('a drain asked for while one runs runs again after it, from the start: a packet committed behind the page in flight is found', async () => {
     sut = replica();
     const bob = new Owner();

@@ -1,9 +1,10 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { HealthRegistry, Logger } from '@tacit/kit';
 import { HEALTH, LOGGER, SETTINGS, type OnServiceStart } from '@tacit/platform';
+import { ClientAddresses } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import { Connections } from './connections.js';
 import type { ClientConnection } from './connection.js';
@@ -35,6 +36,7 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
 
   constructor(
     @Inject(Connections) private readonly connections: Connections,
+    @Inject(ClientAddresses) private readonly addresses: ClientAddresses,
     @Inject(FrameDispatcher) dispatcher: FrameDispatcher,
     @Inject(IdleSweeper) private readonly sweeper: IdleSweeper,
     @Inject(GatewayShutdown) private readonly shutdown: GatewayShutdown,
@@ -51,7 +53,10 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
     this.wss = new WsServer<ClientConnection>({
       maxPayload: config.GATEWAY_MAX_FRAME_BYTES * 2,
       message: (ws, data, isBinary) => dispatcher.onMessage(ws.ctx, data, isBinary),
-      close: (ws) => connections.detach(ws.ctx),
+      close: (ws, code) => {
+        meters.m.closed.inc({ code: String(code) });
+        connections.detach(ws.ctx);
+      },
     });
   }
 
@@ -71,12 +76,17 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
     this.health.addReadiness('accepting', () => {
       if (!this.shutdown.accepting) throw new Error('draining');
     });
-    const server = createServer((req, res) => {
+    const http = createHttpServer((req, res) => {
       if (this.prekeys.accepts(req)) return this.prekeys.handle(req, res);
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
       res.end(`no WebSocket at ${JSON.stringify((req.url ?? '').split('?')[0])} without an upgrade; connect to ${WS_PATH}\n`);
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+    // Slow or silent peers cannot hold a socket before their upgrade request is whole.
+    http.headersTimeout = 10_000;
+    http.requestTimeout = 10_000;
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+    // TCP first, HTTP after: a load balancer's PROXY header is read before the HTTP parser sees bytes.
+    const server = createNetServer({ noDelay: true }, (socket) => this.addresses.accept(socket, (s) => http.emit('connection', s)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.PORT, this.config.HOST, () => {
@@ -95,7 +105,13 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.log.info('gateway_draining', { connections: this.connections.size });
     await this.shutdown.run();
+    await this.closeListener();
+  }
+
+  /** Stops listening (connections already taken stay until they close). */
+  async closeListener(): Promise<void> {
     const server = this.server;
+    this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
@@ -103,15 +119,23 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '').split('?')[0];
     if (path !== WS_PATH) return refuseUpgrade(socket, 404, `no WebSocket at ${JSON.stringify(path)}; use ${WS_PATH}`);
-    if (!this.shutdown.accepting) return refuseUpgrade(socket, 503, 'the gateway is draining; reconnect', { 'Retry-After': '1' });
+    if (!this.shutdown.accepting) {
+      this.meters.m.rejectedConnections.inc({ reason: 'draining' });
+      return refuseUpgrade(socket, 503, 'the gateway is draining; reconnect', { 'Retry-After': '1' });
+    }
     const peer = req.socket as IncomingMessage['socket'] & { _peername?: unknown };
-    const address = this.connections.address(peer.remoteAddress ?? '');
+    const address = this.connections.address(this.addresses.of(req));
     // net.Socket caches the peer's address in an object for the socket's life; the gateway reads it
     // once, here, so let it go (an idle connection should hold only what it needs).
     peer._peername = undefined;
-    if (!this.limiter.allow(address.connectKey, this.config.GATEWAY_IP_CONNECT_RATE)) {
-      this.meters.m.rejectedConnections.inc();
-      return refuseUpgrade(socket, 429, 'too many new connections from this address', { 'Retry-After': '1' });
+    const refused = this.connections.admit(address);
+    if (refused === 'replica_full') {
+      this.meters.m.rejectedConnections.inc({ reason: 'replica_full' });
+      return refuseUpgrade(socket, 503, 'this relay holds as many connections as it takes; try another', { 'Retry-After': '5' });
+    }
+    if (refused === 'address_full' || !this.limiter.allow(address.connectKey, this.config.GATEWAY_IP_CONNECT_RATE)) {
+      this.meters.m.rejectedConnections.inc({ reason: refused ?? 'connect_rate' });
+      return refuseUpgrade(socket, 429, refused ? 'too many connections from this address' : 'too many new connections from this address', { 'Retry-After': '1' });
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connections.attach(ws, address));
   }

@@ -4,7 +4,9 @@ import type { HealthRegistry, Logger, Metrics } from '@tacit/kit';
 import { HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
 import { PrekeyClientModule } from '@tacit/prekey-client';
 import { QueueClientModule } from '@tacit/queue-client';
+import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
+import { ClientAddresses } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import { Connections } from './connections.js';
 import { FrameDispatcher } from './dispatcher.js';
@@ -22,19 +24,21 @@ import { Router } from './router.js';
 import { MemorySafeSet, RedisSafeSet, type SafeSet } from './safe-set.js';
 import { Session } from './session.js';
 import { GatewayShutdown } from './shutdown.js';
-import { GATEWAY_CLOCK, PREKEY_LIMITER, RATE_LIMITER, REDIS, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
+import { GATEWAY_CLOCK, PREKEY_LIMITER, QUEUE_QUOTA, RATE_LIMITER, REDIS, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
 
 /** Closes what the gateway opened besides its listener: limiter timers, the safe set, Redis. */
 @Injectable()
 export class GatewayResources implements OnApplicationShutdown {
   constructor(
     @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
+    @Inject(QUEUE_QUOTA) private readonly quota: RateLimiter,
     @Inject(SAFE_SET) private readonly safe: SafeSet,
     @Inject(REDIS) private readonly redis: Redis | undefined,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.limiter.close();
+    await this.quota.close();
     await this.safe.close();
     this.redis?.disconnect();
   }
@@ -74,6 +78,12 @@ export class GatewayResources implements OnApplicationShutdown {
       useFactory: (redis: Redis | undefined, log: Logger) => new WindowRateLimiter({ redis, onError: () => log.warn('rate_limit_sync_failed') }),
       inject: [REDIS, LOGGER],
     },
+    {
+      provide: QUEUE_QUOTA,
+      useFactory: (redis: Redis | undefined, log: Logger) =>
+        new WindowRateLimiter({ redis, windowMs: 3_600_000, prefix: 'tacit:quota', onError: () => log.warn('rate_limit_sync_failed') }),
+      inject: [REDIS, LOGGER],
+    },
     { provide: SAFE_SET, useFactory: (redis: Redis | undefined) => (redis ? new RedisSafeSet(redis) : new MemorySafeSet()), inject: [REDIS] },
     {
       provide: PREKEY_LIMITER,
@@ -85,10 +95,12 @@ export class GatewayResources implements OnApplicationShutdown {
     Drainer,
     Presence,
     ReplicaLink,
+    AcceptTiming,
     Router,
     AckBatcher,
     Session,
     Connections,
+    ClientAddresses,
     FrameDispatcher,
     IdleSweeper,
     GatewayShutdown,

@@ -16,6 +16,7 @@ import {
   PrekeyError,
   type PrekeyUploadReply,
 } from '@tacit/protocol';
+import { ClientAddresses } from './client-address.js';
 import { PrekeyLimiter } from './prekey-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
 import type { GatewayShutdown } from './shutdown.js';
@@ -77,13 +78,15 @@ describe(PrekeyEndpoint.name, () => {
   const shutdown = { accepting: true } as GatewayShutdown;
   const start = async (over: Record<string, string> = {}): Promise<void> => {
     client = new FakePrekeys();
+    const config = settings(over);
     sut = new PrekeyEndpoint(
       client,
       new PrekeyLimiter(),
+      new ClientAddresses(config),
       shutdown,
       createLogger({ service: 'gateway', write: () => {} }),
       new Metrics({ service: 'gateway', defaultMetrics: false }),
-      settings(over),
+      config,
     );
     server = createServer((req, res) => (sut.accepts(req) ? sut.handle(req, res) : res.writeHead(404).end()));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -12,6 +12,7 @@ import {
   PREKEY_PATH,
   PrekeyError,
 } from '@tacit/protocol';
+import { ClientAddresses } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import type { PrekeyLimiter } from './prekey-limiter.js';
 import { GatewayShutdown } from './shutdown.js';
@@ -45,10 +46,13 @@ export class PrekeyEndpoint {
   readonly #fetchLimit: number;
   readonly #uploadLimit: number;
   readonly #requests;
+  /** With PROXY protocol the client's address comes once per connection: kept here for its later requests. */
+  readonly #perConnection: WeakMap<object, string> | undefined;
 
   constructor(
     @Inject(PREKEY_CLIENT) private readonly client: PrekeyClient,
     @Inject(PREKEY_LIMITER) private readonly limiter: PrekeyLimiter,
+    @Inject(ClientAddresses) private readonly addresses: ClientAddresses,
     @Inject(GatewayShutdown) private readonly shutdown: GatewayShutdown,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(METRICS) metrics: Metrics,
@@ -58,6 +62,7 @@ export class PrekeyEndpoint {
     this.#bodyTimeoutMs = config.GATEWAY_PREKEY_BODY_TIMEOUT_MS;
     this.#fetchLimit = config.GATEWAY_PREKEY_FETCHES_PER_MINUTE;
     this.#uploadLimit = config.GATEWAY_PREKEY_UPLOADS_PER_MINUTE;
+    this.#perConnection = config.GATEWAY_CLIENT_ADDRESS_FROM === 'proxy-protocol' ? new WeakMap() : undefined;
     this.#requests = metrics.forService('gateway').counter({
       name: 'prekey_requests_total',
       help: 'Prekey endpoint requests, by endpoint and outcome (ok or the error code answered)',
@@ -108,7 +113,7 @@ export class PrekeyEndpoint {
   async #serve(req: IncomingMessage, res: ServerResponse, name: string, endpoint: { maxBody: number; limit: 'fetch' | 'upload' }): Promise<void> {
     // Counted before the body is read: a client over its window spends no more of ours.
     const limit = endpoint.limit === 'fetch' ? this.#fetchLimit : this.#uploadLimit;
-    const taken = await this.limiter.take(endpoint.limit, req.socket.remoteAddress ?? '', limit);
+    const taken = await this.limiter.take(endpoint.limit, this.#clientAddress(req), limit);
     if (!taken.ok) {
       const err = new PrekeyError('RATE_LIMITED', 'requester', `more than ${limit} ${endpoint.limit} requests a minute from this address; retry after ${taken.retryAfterS} s`);
       return this.#fail(req, res, name, err, { 'retry-after': String(taken.retryAfterS) });
@@ -129,6 +134,23 @@ export class PrekeyEndpoint {
     if (res.destroyed) return;
     res.writeHead(200, { ..._CORS, 'content-type': 'application/octet-stream', 'content-length': String(out.length), 'cache-control': 'no-store' });
     res.end(out);
+  }
+
+  /**
+   * The address the request's limits key on, as the WebSocket upgrades' (ClientAddresses: the TCP
+   * peer, or what a trusted balancer's PROXY header or X-Forwarded-For names). A PROXY header comes
+   * once per connection and is read once, so it is kept for the connection's later requests; an
+   * X-Forwarded-For is read per request (a balancer may carry several clients' requests on one).
+   */
+  #clientAddress(req: IncomingMessage): string {
+    const cache = this.#perConnection;
+    if (!cache) return this.addresses.of(req);
+    let a = cache.get(req.socket);
+    if (a === undefined) {
+      a = this.addresses.of(req);
+      cache.set(req.socket, a);
+    }
+    return a;
   }
 
   /** The request body, at most `max` bytes and within the body timeout; PrekeyError TOO_LARGE or TIMEOUT otherwise. */

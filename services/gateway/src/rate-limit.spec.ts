@@ -22,6 +22,19 @@ describe(`${WindowRateLimiter.name} (in memory)`, () => {
     assert.equal(sut.allow('b', 10), true);
     now += 1000;
     assert.equal(sut.allow('a', 10), true);
+    void sut.close();
+  });
+
+  it('forgets the windows of past seconds, so addresses seen once do not pile up', async () => {
+    let now = 1_000_000;
+    const sut = new WindowRateLimiter({ now: () => now });
+    for (let i = 0; i < 1000; i++) sut.allow(`addr${i}`, 10);
+    assert.equal(sut.size, 1000);
+    now += 1000;
+    sut.allow('fresh', 10);
+    await sut.flush();
+    assert.equal(sut.size, 1, 'only the current second\'s');
+    await sut.close();
   });
 });
 

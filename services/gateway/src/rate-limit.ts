@@ -40,7 +40,7 @@ interface _Window {
 }
 
 /**
- * Fixed one-second windows per key. Without Redis the count is this process's; with Redis each replica
+ * Fixed windows per key (one second by default; the storage quota's are an hour). Without Redis the count is this process's; with Redis each replica
  * flushes its deltas every `flushMs` (INCRBY, one pipeline per flush) and learns the cluster total back,
  * so a limit holds across replicas with an overshoot of at most one flush interval per replica — the
  * price of never waiting on Redis for a frame.
@@ -55,19 +55,31 @@ export class WindowRateLimiter implements RateLimiter {
       redis?: Redis;
       prefix?: string;
       flushMs?: number;
+      /** The window's length (default 1000 ms). */
+      windowMs?: number;
       now?: () => number;
       /** Called when Redis cannot be reached; limits then hold per replica only. */
       onError?: (err: unknown) => void;
     } = {},
   ) {
-    if (opts.redis) {
-      this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 100);
-      this.timer.unref();
-    }
+    // With Redis: share the counts every flush. Without: still drop past windows, or every address
+    // ever seen would keep an entry.
+    this.timer = setInterval(() => void this.flush(), opts.redis ? (opts.flushMs ?? 100) : 1000);
+    this.timer.unref();
+  }
+
+  /** Windows held (one per key active in the last two seconds). */
+  get size(): number {
+    return this.windows.size;
+  }
+
+  /** The current window's number. */
+  private window(): number {
+    return Math.floor((this.opts.now ?? Date.now)() / (this.opts.windowMs ?? 1000));
   }
 
   allow(key: string, limit: number, cost = 1): boolean {
-    const window = Math.floor((this.opts.now ?? Date.now)() / 1000);
+    const window = this.window();
     let w = this.windows.get(key);
     if (!w || w.window !== window) {
       w = { window, unflushed: 0, shared: 0 };
@@ -81,10 +93,11 @@ export class WindowRateLimiter implements RateLimiter {
   /** Sends this replica's deltas to Redis and learns the shared totals; drops stale windows. */
   async flush(): Promise<void> {
     const redis = this.opts.redis;
-    if (!redis || this.flushing) return;
+    if (!redis) return this.evict();
+    if (this.flushing) return;
     this.flushing = true;
     try {
-      const current = Math.floor((this.opts.now ?? Date.now)() / 1000);
+      const current = this.window();
       const batch: Array<[string, _Window, number]> = [];
       for (const [key, w] of this.windows) {
         if (w.window < current - 1) {
@@ -100,7 +113,7 @@ export class WindowRateLimiter implements RateLimiter {
       for (const [key, w, delta] of batch) {
         const rkey = `${this.opts.prefix ?? 'tacit:rl'}:${w.window}:${key}`;
         pipe.incrby(rkey, delta);
-        pipe.expire(rkey, 3);
+        pipe.expire(rkey, Math.ceil((3 * (this.opts.windowMs ?? 1000)) / 1000));
       }
       const res = await pipe.exec();
       let failure: unknown;
@@ -121,6 +134,12 @@ export class WindowRateLimiter implements RateLimiter {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** Drops the windows of past seconds (without Redis nothing else would). */
+  private evict(): void {
+    const current = this.window();
+    for (const [key, w] of this.windows) if (w.window < current) this.windows.delete(key);
   }
 
   async close(): Promise<void> {

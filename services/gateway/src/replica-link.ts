@@ -46,6 +46,8 @@ export interface Ticket {
   /** A send on the fast path: the connection to answer, and the packet's queue TTL if it must queue. */
   conn: ClientConnection | undefined;
   ttl: number;
+  /** When its SEND arrived (performance.now()), for the answer's timing. */
+  at: number;
   /** Otherwise: the waiter of {@link ReplicaLink.deliver}. */
   resolve: ((outcome: RemoteOutcome) => void) | undefined;
 }
@@ -131,7 +133,7 @@ export class ReplicaLink {
     const replica = this.routes.get(key);
     if (replica === undefined || trace) return this.byMailbox(key, mailboxIdOf(packet), packet, trace);
     return new Promise<RemoteOutcome>((resolve) => {
-      this.byReplica(replica, { key, packet, flight: undefined, conn: undefined, ttl: 0, resolve });
+      this.byReplica(replica, { key, packet, flight: undefined, conn: undefined, ttl: 0, at: 0, resolve });
     });
   }
 

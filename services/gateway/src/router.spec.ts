@@ -165,7 +165,7 @@ describe(Router.name, () => {
     assert.equal((await accepted(a!)).duplicate, 1);
   });
 
-  it('a full mailbox answers MAILBOX_FULL, a failing queue UNAVAILABLE, each naming the packet; the connection stays open', async () => {
+  it('a full mailbox answers MAILBOX_FULL, a relay out of storage or a failing queue UNAVAILABLE, each naming the packet; the connection stays open', async () => {
     const [a] = cluster(1);
     const bob = new Owner();
     const sender = a!.open();
@@ -175,6 +175,11 @@ describe(Router.name, () => {
     assert.ok(first.answer.type === 'error');
     assert.equal(first.answer.code, ErrorCode.MAILBOX_FULL);
     assert.deepEqual(Buffer.from(first.answer.ref), Buffer.from(full.packetId));
+    a!.queue.outcome = 'storage_full';
+    const refused = await send(a!, sendFrame(bob.packet()), sender);
+    assert.ok(refused.answer.type === 'error');
+    assert.equal(refused.answer.code, ErrorCode.UNAVAILABLE, 'the relay out of storage: v1 carries it as UNAVAILABLE');
+    assert.match(refused.answer.message, /STORAGE_FULL/);
     a!.queue.outcome = undefined;
     for (const err of [new UnavailableError('queue down'), new TimeoutError('slow')]) {
       a!.queue.failWith = err;
@@ -186,6 +191,26 @@ describe(Router.name, () => {
     }
     assert.equal(sender.ws.closed, undefined);
     assert.equal(sender.conn.inflight, 0, 'every send answered');
+  });
+
+  it('charges what an address makes the relay store against its hourly quota: past it, RATE_LIMITED and nothing queued; live deliveries are not charged', async () => {
+    const [a] = cluster(1, { GATEWAY_IP_QUEUE_BYTES_PER_HOUR: '64KiB' });
+    const bob = new Owner();
+    const sender = a!.open();
+    const big = (n: number) => bob.packet({ payload: new Uint8Array(16_384), packetId: new Uint8Array(16).fill(n) });
+    const answers = [];
+    for (let i = 1; i <= 5; i++) answers.push((await send(a!, sendFrame(big(i)), sender)).answer);
+    // 16 KiB payloads (~16.5 KB packets): three fit in 64 KiB, the fourth does not.
+    assert.deepEqual(answers.map((f) => (f.type === 'error' ? f.code : f.type)), ['accepted', 'accepted', 'accepted', ErrorCode.RATE_LIMITED, ErrorCode.RATE_LIMITED]);
+    assert.equal(a!.queue.enqueued.length, 3);
+    // The recipient online: live, not stored, not charged.
+    const rx = await a!.claimed(bob);
+    stops.push(autoAck(a!, rx));
+    assert.equal((await send(a!, sendFrame(big(9)), sender)).answer.type, 'accepted');
+    // The next hour: a new share.
+    a!.clock.advance(3_600_000);
+    a!.connections.detach(rx.conn);
+    assert.equal((await send(a!, sendFrame(big(10)), sender)).answer.type, 'accepted');
   });
 
   it('caps a packet\'s queue TTL at GATEWAY_QUEUE_TTL_SECONDS', async () => {

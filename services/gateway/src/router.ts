@@ -5,18 +5,27 @@ import { ErrorCode, FRAME_PACKET_AT, PACKET_ID_AT, PACKET_MAILBOX_ID_AT, ServerF
 import { QUEUE_CLIENT, type QueueClient } from '@tacit/queue-client';
 import type { GatewayConfig } from './config.js';
 import type { ClientConnection } from './connection.js';
+import { AcceptTiming } from './accept-timing.js';
 import { keyAt } from './keys.js';
 import { GatewayMeters } from './metrics.js';
 import { Presence } from './presence.js';
 import { mailboxIdOf, ReplicaLink, type RemoteOutcome, type Ticket } from './replica-link.js';
 import { Replies } from './replies.js';
 import type { SafeSet } from './safe-set.js';
-import { SAFE_SET } from './tokens.js';
+import type { RateLimiter } from './rate-limit.js';
+import { QUEUE_QUOTA, SAFE_SET } from './tokens.js';
 
 /** In a SEND frame: where the mailbox id and the packet id start, and the end of the packet id. */
 const _FRAME_MAILBOX_AT = FRAME_PACKET_AT + PACKET_MAILBOX_ID_AT;
 const _FRAME_PACKET_ID_AT = FRAME_PACKET_AT + PACKET_ID_AT;
 const _FRAME_PACKET_ID_END = _FRAME_PACKET_ID_AT + 16;
+
+/**
+ * What became of a send: safe — delivered live, queued for an offline recipient, queued after a live
+ * attempt, or a duplicate of a safe packet — or refused for the recipient's mailbox, the relay's
+ * storage or the sender's quota.
+ */
+type _Safe = 'live' | 'queued' | 'queued_online' | 'duplicate' | 'full' | 'storage_full' | 'quota';
 
 /** The packet id of a packet (a view). */
 function _packetIdOf(packet: Uint8Array): Uint8Array {
@@ -32,18 +41,22 @@ function _packetIdOf(packet: Uint8Array): Uint8Array {
 @Injectable()
 export class Router {
   private readonly maxTtl: number;
+  private readonly quotaBytes: number;
 
   constructor(
     @Inject(Presence) private readonly presence: Presence,
     @Inject(ReplicaLink) private readonly link: ReplicaLink,
     @Inject(QUEUE_CLIENT) private readonly queue: QueueClient,
     @Inject(SAFE_SET) private readonly safe: SafeSet,
+    @Inject(QUEUE_QUOTA) private readonly quota: RateLimiter,
+    @Inject(AcceptTiming) private readonly timing: AcceptTiming,
     @Inject(Replies) private readonly replies: Replies,
     @Inject(GatewayMeters) private readonly meters: GatewayMeters,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(SETTINGS) config: GatewayConfig,
   ) {
     this.maxTtl = config.GATEWAY_QUEUE_TTL_SECONDS;
+    this.quotaBytes = config.GATEWAY_IP_QUEUE_BYTES_PER_HOUR;
     // Bound once: a fast-path ticket carries no closure of its own.
     link.onTicketSettled = (t, outcome) => this.finishSend(t, outcome);
   }
@@ -59,6 +72,7 @@ export class Router {
     // tracing is off): it takes the general path below, whose requests carry its trace context.
     if (samplePacket()) return this.sendTraced(conn, frame, ttl, resend);
     conn.inflight++;
+    const at = performance.now();
     // The common case in a cluster, a first attempt for a mailbox whose replica is known, goes without
     // async functions or promises (allocations per packet are what the gateway's GC pauses scale
     // with): the ticket is the whole send, and its status answers the sender (finishSend).
@@ -67,12 +81,12 @@ export class Router {
       if (!this.presence.has(key)) {
         const replica = this.link.routes.get(key);
         if (replica !== undefined) {
-          this.link.byReplica(replica, { key, packet: frame.subarray(FRAME_PACKET_AT), flight: undefined, conn, ttl, resolve: undefined });
+          this.link.byReplica(replica, { key, packet: frame.subarray(FRAME_PACKET_AT), flight: undefined, conn, ttl, at, resolve: undefined });
           return;
         }
       }
     }
-    void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), this.route(frame, ttl, resend));
+    void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), this.route(conn, frame, ttl, resend), at);
   }
 
   /**
@@ -83,30 +97,46 @@ export class Router {
   private sendTraced(conn: ClientConnection, frame: Buffer, ttl: number, resend: boolean): void {
     const traced = startSpan('tacit.gateway.send', SpanKind.SERVER, { [PACKET_SAMPLED]: true, 'tacit.frame.bytes': frame.length, 'tacit.resend': resend });
     conn.inflight++;
-    const routed = withTraceContext(traced.ctx, () => this.route(frame, ttl, resend, traced.ctx));
-    void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), routed, traced);
+    const at = performance.now();
+    const routed = withTraceContext(traced.ctx, () => this.route(conn, frame, ttl, resend, traced.ctx));
+    void this.answer(conn, frame.subarray(_FRAME_PACKET_ID_AT, _FRAME_PACKET_ID_END), routed, at, traced);
   }
 
-  /** Settles a send once `routed` tells whether its packet is safe: ACCEPTED, or a typed ERROR the SDK retries on. */
+  /**
+   * Settles a send once `routed` tells whether its packet is safe: ACCEPTED (for a live delivery when
+   * AcceptTiming says), or a typed ERROR the SDK retries on. `at`: when the SEND arrived.
+   */
   private async answer(
     conn: ClientConnection,
     ref: Uint8Array,
-    routed: Promise<'ok' | 'full'> | 'ok' | 'full',
+    routed: Promise<_Safe> | _Safe,
+    at: number,
     traced?: { span: Span; ctx: Context },
   ): Promise<void> {
     const span = traced?.span;
+    let held = false;
     try {
       const outcome = await routed;
       const answered = traced && startSpan('tacit.gateway.answer', SpanKind.INTERNAL, { 'tacit.outcome': outcome }, traced.ctx).span;
-      if (outcome === 'ok') conn.accept(ref);
-      else this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
+      if (outcome === 'live') {
+        held = true;
+        this.timing.release(conn, ref, at);
+      } else if (outcome === 'queued') {
+        this.timing.recordQueued(performance.now() - at);
+        conn.accept(ref);
+      } else if (outcome === 'queued_online' || outcome === 'duplicate') conn.accept(ref);
+      else if (outcome === 'full') this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
+      else if (outcome === 'quota') this.replies.error(conn, ErrorCode.RATE_LIMITED, 'this address queued its hourly share of storage; retry later', ref);
+      // Protocol v1 has no code of its own for it: UNAVAILABLE, which the SDK retries with backoff.
+      else this.replies.error(conn, ErrorCode.UNAVAILABLE, 'the relay is out of storage (STORAGE_FULL); retry later', ref);
       answered?.end();
     } catch (err) {
       if (span) failSpan(span, err);
       this.log.warn('send_failed', { error: err instanceof Error ? err.name : 'unknown' });
       this.replies.error(conn, ErrorCode.UNAVAILABLE, 'could not make the packet safe now; retry', ref);
     } finally {
-      conn.inflight--;
+      // A held answer stops counting as in flight when it is given (AcceptTiming).
+      if (!held) conn.inflight--;
       span?.end();
     }
   }
@@ -115,7 +145,7 @@ export class Router {
    * Makes a packet safe: acked by the recipient live, or durably queued. Only then may the sender hear
    * ACCEPTED. Throws when neither happened (the sender retries with the same packet id).
    */
-  private async route(frame: Buffer, ttlSeconds: number, resend: boolean, trace?: Context): Promise<'ok' | 'full'> {
+  private async route(conn: ClientConnection, frame: Buffer, ttlSeconds: number, resend: boolean, trace?: Context): Promise<_Safe> {
     const packet = frame.subarray(FRAME_PACKET_AT);
     const key = keyAt(frame, _FRAME_MAILBOX_AT);
     const safeKey = key + keyAt(frame, _FRAME_PACKET_ID_AT);
@@ -124,52 +154,55 @@ export class Router {
     const seen = resend && this.safe.has(safeKey);
     if (seen === true || (seen !== false && (await seen))) {
       this.meters.acceptedDuplicate.inc();
-      return 'ok';
+      return 'duplicate';
     }
-    if (!this.presence.has(key)) return this.afterRemote(key, safeKey, packet, ttlSeconds, await this.link.deliver(key, packet, trace), trace);
+    if (!this.presence.has(key)) return this.afterRemote(conn, key, safeKey, packet, ttlSeconds, await this.link.deliver(key, packet, trace), trace);
     frame[0] = ServerFrameType.DELIVER;
     if (await this.presence.deliver(key, frame)) {
       this.safe.add(safeKey);
       this.meters.acceptedLiveLocal.inc();
-      return 'ok';
+      return 'live';
     }
-    return this.enqueue(key, safeKey, packet, ttlSeconds, true, trace);
+    return this.enqueue(conn, key, safeKey, packet, ttlSeconds, true, trace);
   }
 
   /**
-   * What a delivery to another replica made of a send: acked, it is safe now ('ok'). Otherwise it is
+   * What a delivery to another replica made of a send: acked, it is safe now ('live'). Otherwise it is
    * queued: when nobody held the mailbox, simply; after anything else (busy, timeout, a replica dying
    * mid-delivery) the recipient may be online, so its replica is poked too.
    */
-  private afterRemote(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: RemoteOutcome, trace?: Context): 'ok' | Promise<'ok' | 'full'> {
-    if (outcome !== 'acked') return this.enqueue(key, safeKey, packet, ttlSeconds, outcome !== 'nobody', trace);
+  private afterRemote(conn: ClientConnection, key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, outcome: RemoteOutcome, trace?: Context): 'live' | Promise<_Safe> {
+    if (outcome !== 'acked') return this.enqueue(conn, key, safeKey, packet, ttlSeconds, outcome !== 'nobody', trace);
     this.safe.add(safeKey);
     this.meters.acceptedLiveRemote.inc();
-    return 'ok';
+    return 'live';
   }
 
   /**
    * Queues a packet that live delivery did not make safe; pokes the recipient's replica when the
    * recipient may be online. `packet` is the SEND frame after its type byte.
    */
-  private async enqueue(key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean, trace?: Context): Promise<'ok' | 'full'> {
+  private async enqueue(conn: ClientConnection, key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean, trace?: Context): Promise<_Safe> {
+    // What a sender may make the relay store: its address's bytes per hour, across replicas.
+    if (!this.quota.allow(conn.ipKey, this.quotaBytes, packet.length)) return 'quota';
     const mailboxId = mailboxIdOf(packet);
     const item = { mailboxId, packetId: _packetIdOf(packet), packet, ttlSeconds };
     const outcome = await this.queue.enqueue(trace ? { ...item, trace } : item);
     if (outcome === 'mailbox_full') return 'full';
+    if (outcome === 'storage_full') return 'storage_full';
     this.safe.add(safeKey);
     this.meters.acceptedQueued.inc();
-    if (online && !this.presence.poke(key)) this.link.poke(mailboxId);
-    return 'ok';
+    if (!online) return 'queued';
+    if (!this.presence.poke(key)) this.link.poke(mailboxId);
+    return 'queued_online';
   }
 
   /** The end of a send that took the fast path ({@link send}): acked live, or queued now. */
   private finishSend(t: Ticket, outcome: RemoteOutcome): void {
     const conn = t.conn!;
     const ref = _packetIdOf(t.packet);
-    const safe = this.afterRemote(t.key, t.key + keyAt(t.packet, PACKET_ID_AT), t.packet, t.ttl, outcome);
-    if (safe !== 'ok') return void this.answer(conn, ref, safe);
-    conn.accept(ref);
-    conn.inflight--;
+    const safe = this.afterRemote(conn, t.key, t.key + keyAt(t.packet, PACKET_ID_AT), t.packet, t.ttl, outcome);
+    if (safe !== 'live') return void this.answer(conn, ref, safe, t.at);
+    this.timing.release(conn, ref, t.at);
   }
 }

@@ -8,4 +8,5 @@ export const gatewayService: ServiceDefinition<typeof gatewayServiceConfigSchema
   module: GatewayModule,
   config: gatewayServiceConfigSchema,
   prefixes: ['GATEWAY_'],
+  logClientIps: (settings) => settings.GATEWAY_LOG_CLIENT_IPS,
 };

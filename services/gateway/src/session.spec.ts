@@ -109,4 +109,47 @@ describe(Session.name, () => {
     assert.equal(sut.presence.has(key), false);
     await assert.rejects(sut.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(owner.mailbox), poke), NoRespondersError);
   });
+
+  it('caps the mailboxes one address and the replica hold (TOO_MANY_CLAIMS), and gives them back when a connection closes', async () => {
+    sut = replica({ config: { GATEWAY_MAX_CLAIMS_PER_IP: '3', GATEWAY_MAX_CLAIMS_TOTAL: '1000' } });
+    const owner = new Owner();
+    const dests = (from: number, n: number) => Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(from + i));
+    const a = await sut.claimed(owner, dests(1, 2));
+    const b = sut.open();
+    sut.receive(b.conn, encodeClientFrame(owner.claim(b.conn.challenge!, dests(10, 2))));
+    await until(() => b.ws.written.length > 0);
+    const [err] = b.ws.frames();
+    assert.ok(err?.type === 'error' && err.code === ErrorCode.TOO_MANY_CLAIMS, 'the address holds 2 of 3: 2 more do not fit');
+    assert.equal(b.conn.claimed.size, 0);
+    // Mailboxes this connection claims again are not charged twice.
+    sut.receive(a.conn, encodeClientFrame(owner.claim(a.conn.challenge!, [...dests(1, 2), ...dests(20, 1)])));
+    await until(() => a.ws.written.length > 0);
+    assert.equal(a.ws.frames()[0]?.type, 'claimed');
+    assert.equal(sut.connections.claims, 3);
+    sut.connections.detach(a.conn);
+    assert.equal(sut.connections.claims, 0);
+    const c = await sut.claimed(owner, dests(10, 3));
+    assert.equal(c.count, 3);
+  });
+
+  it('a repeated claim of mailboxes held already does not start the drain again', async () => {
+    sut = replica();
+    const owner = new Owner();
+    const { conn, ws } = await sut.claimed(owner);
+    await until(() => !conn.draining);
+    const drains = sut.queue.drains.length;
+    for (let i = 0; i < 5; i++) sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!)));
+    await until(() => ws.written.length === 5);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sut.queue.drains.length, drains);
+  });
+
+  it('closes a connection after GATEWAY_MAX_BAD_PROOFS bad proofs (4429): each costs a signature check', async () => {
+    sut = replica({ config: { GATEWAY_MAX_BAD_PROOFS: '3' } });
+    const owner = new Owner();
+    const { conn, ws } = sut.open();
+    for (let i = 0; i < 3; i++) sut.receive(conn, encodeClientFrame(owner.claim(new Uint8Array(32).fill(i))));
+    await until(() => ws.closed !== undefined);
+    assert.equal(ws.closed?.code, CloseCode.RATE_LIMITED);
+  });
 });

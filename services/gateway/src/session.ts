@@ -5,6 +5,7 @@ import type { Bus } from '@tacit/kit';
 import { BUS, SETTINGS } from '@tacit/platform';
 import {
   claimProofMessage,
+  CloseCode,
   ErrorCode,
   mailboxId as deriveMailboxId,
   MAX_CLAIM,
@@ -16,6 +17,7 @@ import {
 import type { GatewayConfig } from './config.js';
 import type { ClientConnection } from './connection.js';
 import { Drainer } from './drainer.js';
+import { Connections } from './connections.js';
 import { keyOf } from './keys.js';
 import { GatewayMeters } from './metrics.js';
 import { Presence } from './presence.js';
@@ -30,10 +32,12 @@ import { Replies } from './replies.js';
 @Injectable()
 export class Session {
   private readonly maxClaims: number;
+  private readonly maxBadProofs: number;
   private readonly welcome: { maxFrameBytes: number; idleTimeoutMs: number };
 
   constructor(
     @Inject(Presence) private readonly presence: Presence,
+    @Inject(Connections) private readonly connections: Connections,
     @Inject(Drainer) private readonly drainer: Drainer,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(Replies) private readonly replies: Replies,
@@ -41,6 +45,7 @@ export class Session {
     @Inject(SETTINGS) config: GatewayConfig,
   ) {
     this.maxClaims = config.GATEWAY_MAX_CLAIMS;
+    this.maxBadProofs = config.GATEWAY_MAX_BAD_PROOFS;
     this.welcome = { maxFrameBytes: config.GATEWAY_MAX_FRAME_BYTES, idleTimeoutMs: config.GATEWAY_IDLE_TIMEOUT_MS };
   }
 
@@ -62,7 +67,9 @@ export class Session {
   /**
    * CLAIM: within the connection's claim limit, with a valid proof, the mailboxes are claimed here
    * (served on the bus), CLAIMED answers, and the connection's queued packets start to drain. A bad
-   * proof or too many claims answer a typed ERROR and change nothing.
+   * proof or too many claims answer a typed ERROR and change nothing; a connection that keeps
+   * sending bad proofs (each costs a signature check) is closed. A claim of mailboxes already held
+   * here does not start the drain again.
    */
   async claim(conn: ClientConnection, frame: ClaimFrame): Promise<void> {
     const total = conn.claimed.size + frame.dests.length;
@@ -70,16 +77,24 @@ export class Session {
       return this.replies.error(conn, ErrorCode.TOO_MANY_CLAIMS, `"dests" would claim ${total} mailboxes on this connection; at most ${this.maxClaims}`, frame.requestId);
     }
     if (!ed25519.verify(frame.peerKey, claimProofMessage(conn.challenge!, frame.dests), frame.signature)) {
-      return this.replies.error(conn, ErrorCode.BAD_PROOF, '"signature" does not prove ownership of "peerKey" for these dests', frame.requestId);
+      this.replies.error(conn, ErrorCode.BAD_PROOF, '"signature" does not prove ownership of "peerKey" for these dests', frame.requestId);
+      if (++conn.badProofs >= this.maxBadProofs) this.replies.close(conn, CloseCode.RATE_LIMITED, 'too many bad proofs');
+      return;
     }
-    let subscribed = false;
+    const fresh: Array<{ key: string; id: Uint8Array }> = [];
     for (const dest of frame.dests) {
       const id = deriveMailboxId(dest, frame.peerKey);
       const key = keyOf(id);
-      if (!conn.claimed.has(key)) {
-        conn.claimed.set(key);
-        subscribed = this.presence.claim(key, id, conn) || subscribed;
-      }
+      if (!conn.claimed.has(key) && !fresh.some((f) => f.key === key)) fresh.push({ key, id });
+    }
+    // What a client address may hold on this replica, and what the replica holds in all.
+    if (!this.connections.chargeClaims(conn, fresh.length)) {
+      return this.replies.error(conn, ErrorCode.TOO_MANY_CLAIMS, 'this relay holds as many mailboxes for this address as it takes now; retry later or elsewhere', frame.requestId);
+    }
+    let subscribed = false;
+    for (const { key, id } of fresh) {
+      conn.claimed.set(key);
+      subscribed = this.presence.claim(key, id, conn) || subscribed;
     }
     const count = frame.dests.length;
     this.meters.m.claims.inc(count);
@@ -88,6 +103,6 @@ export class Session {
     // after this drain had run, and wait there until the client's next drain.
     if (subscribed) await this.bus.settled();
     conn.send({ type: 'claimed', requestId: frame.requestId, count });
-    this.drainer.redrain(conn);
+    if (fresh.length > 0) this.drainer.redrain(conn);
   }
 }

@@ -3,7 +3,7 @@
 // them), so a spec drives units over the in-process bus without a process or a network.
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@tacit/crypto';
-import { createLogger, InProcessBus, loadConfig, Metrics, type Bus } from '@tacit/kit';
+import { createLogger, HealthRegistry, InProcessBus, loadConfig, Metrics, type Bus } from '@tacit/kit';
 import { packPackets, type PackedPacket } from '@tacit/proto';
 import {
   claimProofMessage,
@@ -16,15 +16,20 @@ import {
   type ServerFrame,
 } from '@tacit/protocol';
 import type { DrainedPage, EnqueueOutcome, QueueAckRef, QueueClient, QueueItem } from '@tacit/queue-client';
+import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
+import { ClientAddresses } from './client-address.js';
 import { gatewayConfigSchema, type GatewayConfig } from './config.js';
 import { ClientConnection } from './connection.js';
 import { Connections } from './connections.js';
 import { FrameDispatcher } from './dispatcher.js';
 import { Drainer } from './drainer.js';
+import { GatewayEdge } from './edge.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { keyOf } from './keys.js';
 import { GatewayMeters } from './metrics.js';
+import { PrekeyLimiter } from './prekey-limiter.js';
+import { PrekeyEndpoint } from './prekeys.js';
 import { Presence } from './presence.js';
 import { WindowRateLimiter } from './rate-limit.js';
 import { ReplicaLink } from './replica-link.js';
@@ -100,6 +105,11 @@ export class FakeQueue implements QueueClient {
 export class FakeSocket {
   readyState = 1;
   bufferedAmount = 0;
+  /** Bytes of an unfinished frame the socket holds (a spec sets it: the real layer tracks its own). */
+  receivingBytes = 0;
+  get receiving(): boolean {
+    return this.receivingBytes > 0;
+  }
   /** Every message written, one entry per frame (a page of DELIVERs is split into its frames). */
   readonly written: Uint8Array[] = [];
   closed: { code: number; reason: string } | undefined;
@@ -125,6 +135,11 @@ export class FakeSocket {
     this.closed = { code, reason };
     this.readyState = 2;
   }
+  /** Cut off without a close frame (the gateway's answer to a client that does not read). */
+  terminate(): void {
+    this.closed = { code: 1006, reason: 'terminated' };
+    this.readyState = 3;
+  }
   /** The server frames written so far, decoded; `take` empties the list. */
   frames(take = true): ServerFrame[] {
     const out = this.written.map((b) => decodeServerFrame(b));
@@ -146,12 +161,16 @@ export interface Replica {
   readonly presence: Presence;
   readonly link: ReplicaLink;
   readonly router: Router;
+  readonly timing: AcceptTiming;
   readonly acks: AckBatcher;
   readonly session: Session;
   readonly connections: Connections;
   readonly dispatcher: FrameDispatcher;
   readonly sweeper: IdleSweeper;
   readonly shutdown: GatewayShutdown;
+  readonly limiter: WindowRateLimiter;
+  /** The client listener over these units (not listening until its onServiceStart). */
+  readonly edge: GatewayEdge;
   /** A connection as the edge attaches it, over a {@link FakeSocket}, not yet past HELLO. */
   connect(): { conn: ClientConnection; ws: FakeSocket };
   /** A connection past HELLO (WELCOME read and dropped). */
@@ -177,14 +196,21 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const presence = new Presence(bus, identity, drainer);
   const link = new ReplicaLink(bus, identity, presence, config, meters, log);
   const safe = new MemorySafeSet(10 * 60_000, 1_000_000, () => clock.now());
-  const router = new Router(presence, link, queue, safe, replies, meters, log, config);
+  const quota = new WindowRateLimiter({ now: () => clock.now(), windowMs: 3_600_000 });
+  const timing = new AcceptTiming(config);
+  const router = new Router(presence, link, queue, safe, quota, timing, replies, meters, log, config);
   const acks = new AckBatcher(queue, replies, log);
-  const session = new Session(presence, drainer, bus, replies, meters, config);
   const connections = new Connections(presence, meters, clock, config);
+  const session = new Session(presence, connections, drainer, bus, replies, meters, config);
   const limiter = new WindowRateLimiter({ now: () => clock.now() });
   const dispatcher = new FrameDispatcher(session, router, acks, replies, limiter, meters, clock, config);
   const sweeper = new IdleSweeper(connections, replies, clock, config);
   const shutdown = new GatewayShutdown(connections, sweeper, acks, presence, link, replies, clock, config);
+  const addresses = new ClientAddresses(config);
+  // The prekey endpoints' client is never called by these specs (prekeys.spec.ts has its own).
+  const noPrekeys = { challenge: () => Promise.reject(new Error('no prekey service here')), upload: () => Promise.reject(new Error('no prekey service here')), fetch: () => Promise.reject(new Error('no prekey service here')) };
+  const prekeys = new PrekeyEndpoint(noPrekeys, new PrekeyLimiter(), addresses, shutdown, log, new Metrics({ service: 'gateway', defaultMetrics: false }), config);
+  const edge = new GatewayEdge(connections, addresses, dispatcher, sweeper, shutdown, limiter, meters, new HealthRegistry(), log, config, prekeys);
   const connect = () => {
     const ws = new FakeSocket();
     const conn = connections.attach(ws as unknown as WsSocket<ClientConnection>, connections.address('127.0.0.1'));
@@ -192,7 +218,7 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   };
   const receive = (conn: ClientConnection, frame: Uint8Array) => dispatcher.onMessage(conn, Buffer.from(frame), true);
   return {
-    bus, queue, clock, config, identity, meters, replies, drainer, presence, link, router, acks, session, connections, dispatcher, sweeper, shutdown,
+    bus, queue, clock, config, identity, meters, replies, drainer, presence, link, router, acks, session, connections, dispatcher, sweeper, shutdown, limiter, edge, timing,
     connect,
     receive,
     open() {
@@ -210,9 +236,12 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
       return { ...c, count: claimed.count };
     },
     async close() {
+      sweeper.stop();
+      await edge.closeListener();
       link.close();
       presence.close();
       await limiter.close();
+      await quota.close();
       if (!opts.bus) await bus.close();
     },
   };
@@ -279,8 +308,8 @@ export function openConnection(deliveryWindow: number): { conn: ClientConnection
     send: (b: Uint8Array) => (sent.push(b), true),
     sendFrames: (b: Uint8Array) => (sent.push(b), true),
   };
-  const limits = { maxBufferedBytes: 1 << 20, deliveryWindow, liveAckTimeoutMs: 60_000, connRate: 100, connBurst: 100 };
-  const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f' }, limits, Date.now());
+  const limits = { maxBufferedBytes: 1 << 20, deliveryWindow, liveAckTimeoutMs: 60_000, connRate: 100, connBurst: 100, byteRate: 1 << 24, byteBurst: 1 << 24, maxInflight: 1000, deliveryAckTimeoutMs: 60_000 };
+  const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b' }, limits, Date.now());
   conn.state = 'open';
   return { conn, sent };
 }

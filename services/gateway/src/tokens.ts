@@ -9,6 +9,8 @@ export interface Clock {
 export const GATEWAY_CLOCK = Symbol('tacit.gateway.clock');
 /** Token of the gateway's RateLimiter (Redis-backed across replicas, or in memory). */
 export const RATE_LIMITER = Symbol('tacit.gateway.rate-limiter');
+/** Token of the storage quota: bytes queued per client address per hour, across replicas (a RateLimiter). */
+export const QUEUE_QUOTA = Symbol('tacit.gateway.queue-quota');
 /** Token of the gateway's SafeSet (packets already made safe, for RESENDs). */
 export const SAFE_SET = Symbol('tacit.gateway.safe-set');
 /** Token of the prekey endpoints' PrekeyLimiter (per-requester windows, Redis-backed across replicas, or in memory). */

@@ -31,6 +31,7 @@ export const nodeService: ServiceDefinition<typeof nodeConfigSchema> = {
   module: NodeModule,
   config: nodeConfigSchema,
   prefixes: ['GATEWAY_', 'QUEUE_', 'PREKEY_'],
+  logClientIps: (settings) => settings.GATEWAY_LOG_CLIENT_IPS,
 };
 
 /** A running node: the gateway's URL, the ops URL and one call to stop everything. */

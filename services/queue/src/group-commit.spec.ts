@@ -26,7 +26,19 @@ describe(GroupCommitter.name, () => {
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => sut.submit([i, i + 1000])));
     assert.equal(rec.batches.length, 1);
     assert.deepEqual(results[7], [14, 2014]);
-    assert.deepEqual(sut.stats, { flushes: 1, items: 200, largest: 200 });
+    assert.deepEqual(sut.stats, { flushes: 1, items: 200, largest: 200, refused: 0 });
+  });
+
+  it('refuses items past maxWaiting at once (UnavailableError), keeps what it took, and takes more once it drains', async () => {
+    const rec = recorder(20);
+    const sut = new GroupCommitter(rec.flush, { maxDelayMs: 1, maxItems: 10, maxInFlight: 1, maxWaiting: 25 });
+    // Ten start a flush at once; fifteen more wait behind it.
+    const taken = [sut.submit(Array(10).fill(1)), sut.submit(Array(15).fill(2))];
+    await assert.rejects(sut.submit(Array(11).fill(3)), UnavailableError, '15 waiting + 11 > 25');
+    assert.equal(sut.stats.refused, 11);
+    const fits = sut.submit(Array(10).fill(4));
+    assert.equal((await Promise.all([...taken, fits])).flat().length, 35, 'everything taken is committed');
+    assert.deepEqual(await sut.submit([7]), [14]);
   });
 
   it('starts the next flush before answering the callers of the one that ended', async () => {

@@ -16,6 +16,12 @@ export interface GroupCommitOptions {
    * be prepared and sent while the first commits; the database still commits them in order.
    */
   maxInFlight?: number;
+  /**
+   * Items waiting for a flush, at most (default 20 000): past it `submit` is refused at once with
+   * UnavailableError (the gateway answers UNAVAILABLE; the SDK retries), so a flood cannot grow the
+   * queue's memory while the database falls behind.
+   */
+  maxWaiting?: number;
 }
 
 interface _Call<T, R> {
@@ -32,6 +38,8 @@ export interface GroupCommitStats {
   items: number;
   /** Largest flush, in items. */
   largest: number;
+  /** Items refused because too many waited. */
+  refused: number;
 }
 
 /**
@@ -43,12 +51,13 @@ export class GroupCommitter<T, R> {
   readonly #maxItems: number;
   readonly #maxDelayMs: number;
   readonly #maxInFlight: number;
+  readonly #maxWaiting: number;
   #pending: _Call<T, R>[] = [];
   #pendingItems = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #running = new Set<Promise<void>>();
   #closed = false;
-  readonly #stats: GroupCommitStats = { flushes: 0, items: 0, largest: 0 };
+  readonly #stats: GroupCommitStats = { flushes: 0, items: 0, largest: 0, refused: 0 };
 
   /** `flush` must resolve to one result per item, in order, or reject for all of them. */
   constructor(flush: (items: T[]) => Promise<R[]>, opts: GroupCommitOptions = {}) {
@@ -56,6 +65,7 @@ export class GroupCommitter<T, R> {
     this.#maxItems = opts.maxItems ?? 2000;
     this.#maxDelayMs = opts.maxDelayMs ?? 2;
     this.#maxInFlight = opts.maxInFlight ?? 2;
+    this.#maxWaiting = opts.maxWaiting ?? 20_000;
     if (!Number.isInteger(this.#maxInFlight) || this.#maxInFlight < 1) throw new RangeError(`"maxInFlight" expected an integer >= 1, got ${this.#maxInFlight}`);
     if (!Number.isInteger(this.#maxItems) || this.#maxItems < 1) throw new RangeError(`"maxItems" expected an integer >= 1, got ${this.#maxItems}`);
     if (!(this.#maxDelayMs >= 0)) throw new RangeError(`"maxDelayMs" expected >= 0, got ${this.#maxDelayMs}`);
@@ -70,6 +80,10 @@ export class GroupCommitter<T, R> {
   submit(items: readonly T[]): Promise<R[]> {
     if (this.#closed) return Promise.reject(new UnavailableError('queue is shutting down'));
     if (items.length === 0) return Promise.resolve([]);
+    if (this.#pendingItems + items.length > this.#maxWaiting) {
+      this.#stats.refused += items.length;
+      return Promise.reject(new UnavailableError(`the queue has ${this.#pendingItems} packets waiting to commit; retry`));
+    }
     return new Promise<R[]>((resolve, reject) => {
       this.#pending.push({ items, resolve, reject });
       this.#pendingItems += items.length;

@@ -19,7 +19,7 @@ export interface QueueMetricsOptions {
 export function bindQueueMetrics(metrics: Metrics, service: QueueService, opts: QueueMetricsOptions = {}): () => void {
   const packets = metrics.counter<'outcome'>({
     name: 'enqueued_packets_total',
-    help: 'Packets offered to the queue, by outcome: stored, duplicate, mailbox_full',
+    help: 'Packets offered to the queue, by outcome: stored, duplicate, mailbox_full, storage_full (past the watermark), overloaded (too many waiting to commit)',
     labelNames: ['outcome'],
   });
   const transactions = metrics.counter({ name: 'enqueue_transactions_total', help: 'Enqueue transactions committed (group commits)' });
@@ -28,6 +28,7 @@ export function bindQueueMetrics(metrics: Metrics, service: QueueService, opts: 
   const dropped = metrics.counter({ name: 'partitions_dropped_total', help: 'Expired day partitions dropped' });
   const largest = metrics.gauge({ name: 'largest_batch_packets', help: 'Largest group commit so far, in packets' });
   const stored = metrics.gauge({ name: 'stored_packets', help: 'Packets stored (refreshed at most once a minute)' });
+  const storedBytes = metrics.gauge({ name: 'stored_bytes', help: 'Bytes the stored packets take on disk (tables, indexes, TOAST), as last measured for the storage watermark' });
   const refreshMs = opts.storedRefreshMs ?? 60_000;
   let last: QueueStats | undefined;
   let refreshedAt = 0;
@@ -37,11 +38,14 @@ export function bindQueueMetrics(metrics: Metrics, service: QueueService, opts: 
     packets.inc({ outcome: 'stored' }, d('stored'));
     packets.inc({ outcome: 'duplicate' }, d('duplicate'));
     packets.inc({ outcome: 'mailbox_full' }, d('mailboxFull'));
+    packets.inc({ outcome: 'storage_full' }, d('storageFull'));
+    packets.inc({ outcome: 'overloaded' }, d('overloaded'));
     transactions.inc(d('enqueueBatches'));
     drained.inc(d('drained'));
     acked.inc(d('acked'));
     dropped.inc(d('partitionsDropped'));
     largest.set(now.largestBatch);
+    if (service.storedBytes >= 0) storedBytes.set(service.storedBytes);
     last = now;
     if (Date.now() - refreshedAt >= refreshMs) {
       refreshedAt = Date.now();

@@ -11,7 +11,7 @@ export const ID_BYTES = 16;
 export const DAY_MS = 86_400_000;
 
 /** Outcome of enqueueing one packet. */
-export type EnqueueStatus = 'stored' | 'duplicate' | 'mailbox_full';
+export type EnqueueStatus = 'stored' | 'duplicate' | 'mailbox_full' | 'storage_full';
 
 /** One packet to enqueue, as the gateway hands it over. */
 export interface EnqueueInput {

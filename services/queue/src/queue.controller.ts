@@ -16,6 +16,7 @@ export const STATUS_TO_WIRE: Readonly<Record<EnqueueStatus, queueV1.EnqueueStatu
   stored: queueV1.EnqueueStatus.STORED,
   duplicate: queueV1.EnqueueStatus.DUPLICATE,
   mailbox_full: queueV1.EnqueueStatus.MAILBOX_FULL,
+  storage_full: queueV1.EnqueueStatus.STORAGE_FULL,
 });
 
 @Controller()

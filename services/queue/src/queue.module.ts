@@ -57,6 +57,8 @@ export class QueueLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     this.health.addReadiness('database', () => this.store.check());
+    // Past the storage watermark the queue refuses new packets: not ready, so operators see it.
+    this.health.addReadiness('storage', () => !this.queue.storageFull);
     this.metrics.onCollect(bindQueueMetrics(this.metrics.forService('queue'), this.queue));
     await this.queue.start();
   }

@@ -171,6 +171,51 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('counts only live packets against the cap: expired junk frees its room (purged at most once a minute)', async () => {
+    const clock = new FakeClock();
+    const sut = service({ clock, limits: { mailboxCap: 4 } });
+    const m = id();
+    // A contact fills the mailbox with junk that lives a minute.
+    assert.deepEqual(await sut.enqueue([0, 1, 2, 3].map(() => packetFor(m, 60))), ['stored', 'stored', 'stored', 'stored']);
+    // Before it expires the mailbox is full (and its expired packets were looked for: none).
+    clock.advance(50_000);
+    const real = packetFor(m);
+    assert.deepEqual(await sut.enqueue([real]), ['mailbox_full']);
+    // Expired, but within a minute of that purge: still counted (the purge's bound).
+    clock.advance(11_000);
+    assert.deepEqual(await sut.enqueue([real]), ['mailbox_full']);
+    // A minute after the last purge the expired junk is deleted and the real packet fits.
+    clock.advance(50_000);
+    assert.deepEqual(await sut.enqueue([real]), ['stored']);
+    assert.deepEqual(await stored(m), [1]);
+    assert.equal((await h.sql('SELECT 1 FROM queue_packets WHERE mailbox_id = $1', [Buffer.from(m)])).length, 1);
+    assert.deepEqual((await sut.drain({ mailboxIds: [m], limit: 10 })).packets.map((p) => p.packetId), [real.packetId]);
+    await sut.stop();
+  });
+
+  it('refuses at a cap drawn per attempt in (cap - cap/8, cap]: a full mailbox does not give its exact count', async () => {
+    const cap = 32;
+    const band = cap / 8;
+    const sut = service({ limits: { mailboxCap: cap } });
+    // Fill 10 mailboxes one packet at a time; note how many were stored when the first MAILBOX_FULL came.
+    const firstFull: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      const m = id();
+      let n = 0;
+      while ((await sut.enqueue([packetFor(m)]))[0] === 'stored') n++;
+      firstFull.push(n);
+      // Past the first refusal the mailbox still never holds more than the cap.
+      for (let i = 0; i < 10; i++) await sut.enqueue([packetFor(m)]);
+      const [count] = await stored(m);
+      assert.ok(count! <= cap, `mailbox holds ${count} > cap ${cap}`);
+      assert.ok(count! > cap - band, `mailbox holds ${count}, refused at or below cap - band`);
+    }
+    for (const n of firstFull) assert.ok(n > cap - band && n <= cap, `first MAILBOX_FULL at ${n}, outside (${cap - band}, ${cap}]`);
+    // Ten draws from four values: all equal would mean the count is exact after all (chance 4^-9).
+    assert.ok(new Set(firstFull).size > 1, `always refused at ${firstFull[0]}`);
+    await sut.stop();
+  });
+
   it('settles repeats, the cap and room freed by acks in one batch each', async () => {
     const sut = service({ limits: { mailboxCap: 2 } });
     const m = id();
@@ -346,6 +391,35 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('past the storage watermark refuses new packets (storage_full) and stores nothing; below it again, stores', async () => {
+    const m = id();
+    const probe = service();
+    await probe.start();
+    const before = await probe.checkStorage();
+    assert.ok(before > 0, 'the partitions take some bytes');
+    await probe.stop();
+    const sut = service({ storageLimitBytes: before + 1, storageCheckMs: 60_000 });
+    await sut.start();
+    assert.equal(sut.storageFull, false);
+    // Enough packets to grow the table past the watermark, then measured.
+    const filler = Array.from({ length: 100 }, () => ({ ...packetFor(m), packet: payload(4096) }));
+    assert.ok((await sut.enqueue(filler)).every((x) => x === 'stored'));
+    assert.ok((await sut.checkStorage()) > before + 1);
+    assert.equal(sut.storageFull, true);
+    const refused = packetFor(m);
+    assert.deepEqual(await sut.enqueue([refused, packetFor(id())]), ['storage_full', 'storage_full']);
+    assert.equal(sut.stats().storageFull, 2);
+    const page = await sut.drain({ mailboxIds: [m], limit: 1000 });
+    assert.equal(page.packets.length, 100, "the refused packet was not stored");
+    // Drained and acked: the bytes go (partitions shrink as rows go; a check below the mark lets packets in).
+    await sut.ack(page.packets);
+    const sutNoLimit = service({ storageLimitBytes: Number.MAX_SAFE_INTEGER });
+    await sutNoLimit.start();
+    assert.deepEqual(await sutNoLimit.enqueue([refused]), ['stored']);
+    await sutNoLimit.stop();
+    await sut.stop();
+  });
+
   it('recreates a partition that disappeared behind its back and stores the packet', async () => {
     const sut = service();
     const m = id();
@@ -359,7 +433,7 @@ function sharedSpec(h: Harness): void {
   it('applies migrations once: running them again does nothing', async () => {
     assert.deepEqual(await h.repo().migrate(), []);
     const versions = await h.sql<{ version: number }>('SELECT version FROM queue_schema_migrations ORDER BY version');
-    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5]);
   });
 
   it('group-commits 1000 concurrent enqueues into a few transactions', async () => {
@@ -559,7 +633,7 @@ describe(QueueService.name, () => {
       const replicas = Array.from({ length: 4 }, () => new PgQueueRepository({ url, maxConnections: 1 }));
       try {
         const applied = await Promise.all(replicas.map((r) => r.migrate()));
-        assert.deepEqual(applied.flat(), [1, 2, 3, 4]);
+        assert.deepEqual(applied.flat(), [1, 2, 3, 4, 5]);
         assert.deepEqual(await replicas[0]!.migrate(), []);
       } finally {
         await Promise.all(replicas.map((r) => r.close()));

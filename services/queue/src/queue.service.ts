@@ -4,6 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from '@tacit/kit';
+import { MAX_TTL_SECONDS } from '@tacit/protocol';
 import { QUEUE_LIMITS, QUEUE_PACKED_HEAD, QUEUE_PACKED_LENGTH_AT, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES, unpackPackets } from '@tacit/proto';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import {
@@ -44,7 +45,7 @@ export interface QueueLimits {
 
 /** Defaults of {@link QueueLimits}. */
 export const DEFAULT_QUEUE_LIMITS: Readonly<QueueLimits> = Object.freeze({
-  ttlSeconds: 2_592_000,
+  ttlSeconds: MAX_TTL_SECONDS,
   mailboxCap: 10_000,
   maxPacketBytes: 131_072,
   maxEnqueuePackets: QUEUE_LIMITS.maxEnqueuePackets,
@@ -64,6 +65,12 @@ export interface QueueServiceOptions {
   expireIntervalMs?: number;
   /** Told when a background expiry run fails (it is retried at the next interval). */
   onExpireError?: (err: unknown) => void;
+  /**
+   * The storage watermark: once the packets take more bytes on disk than this, new packets get
+   * `storage_full` (0: none). Measured every `storageCheckMs` (default 10 000).
+   */
+  storageLimitBytes?: number;
+  storageCheckMs?: number;
 }
 
 /** Counters for metrics: counts only, never ids or bytes. */
@@ -76,6 +83,10 @@ export interface QueueStats {
   stored: number;
   duplicate: number;
   mailboxFull: number;
+  /** Packets refused past the storage watermark. */
+  storageFull: number;
+  /** Packets refused because too many waited for a group commit. */
+  overloaded: number;
   drainCalls: number;
   drained: number;
   ackCalls: number;
@@ -127,12 +138,18 @@ export class QueueService {
   // Partitions are known to exist for expiry days up to here (-1: unknown).
   #readyThrough = -1;
   #timer: NodeJS.Timeout | undefined;
+  #storageTimer: NodeJS.Timeout | undefined;
+  readonly #storageLimit: number;
+  readonly #storageCheckMs: number;
+  /** Bytes on disk at the last check (-1: not measured yet). */
+  #storedBytes = -1;
   #expiring: Promise<ExpireResult> | undefined;
   readonly #stats = {
     enqueueCalls: 0,
     stored: 0,
     duplicate: 0,
     mailboxFull: 0,
+    storageFull: 0,
     drainCalls: 0,
     drained: 0,
     ackCalls: 0,
@@ -150,6 +167,8 @@ export class QueueService {
     }
     this.#expireIntervalMs = opts.expireIntervalMs ?? 3_600_000;
     this.#onExpireError = opts.onExpireError ?? (() => {});
+    this.#storageLimit = opts.storageLimitBytes ?? 0;
+    this.#storageCheckMs = opts.storageCheckMs ?? 10_000;
     this.#committer = new GroupCommitter((packets) => this.#flush(packets), opts.groupCommit);
   }
 
@@ -176,12 +195,35 @@ export class QueueService {
       this.expire().catch(this.#onExpireError);
     }, this.#expireIntervalMs);
     this.#timer.unref();
+    if (this.#storageLimit > 0) {
+      await this.checkStorage();
+      this.#storageTimer ??= setInterval(() => void this.checkStorage().catch(this.#onExpireError), this.#storageCheckMs);
+      this.#storageTimer.unref();
+    }
+  }
+
+  /** Measures the packets' bytes on disk now (the watermark's input); resolves to them. */
+  async checkStorage(): Promise<number> {
+    this.#storedBytes = await this.#repo.storedBytes();
+    return this.#storedBytes;
+  }
+
+  /** True while the packets take more than the storage watermark (new packets get `storage_full`). */
+  get storageFull(): boolean {
+    return this.#storageLimit > 0 && this.#storedBytes > this.#storageLimit;
+  }
+
+  /** Bytes the packets took on disk at the last check (-1 before the first). */
+  get storedBytes(): number {
+    return this.#storedBytes;
   }
 
   /** Stops expiry and commits what waits; later enqueues fail with UnavailableError. Does not close the repository. */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#storageTimer) clearInterval(this.#storageTimer);
     this.#timer = undefined;
+    this.#storageTimer = undefined;
     await this.#committer.close();
     await this.#expiring?.catch(() => {});
   }
@@ -206,6 +248,11 @@ export class QueueService {
       };
     });
     this.#stats.enqueueCalls++;
+    // Past the watermark nothing new is written (what is stored drains and expires as before).
+    if (this.storageFull) {
+      this.#stats.storageFull += rows.length;
+      return rows.map(() => 'storage_full');
+    }
     const statuses = await this.#committer.submit(rows);
     for (const s of statuses) {
       if (s === 'stored') this.#stats.stored++;
@@ -220,13 +267,13 @@ export class QueueService {
     for (const p of packets) maxDay = Math.max(maxDay, dayOf(p.expiresAt));
     if (maxDay > this.#readyThrough) await this.#ensurePartitions(maxDay);
     try {
-      return await this.#repo.storeBatch(packets, this.#limits.mailboxCap);
+      return await this.#repo.storeBatch(packets, this.#limits.mailboxCap, this.#clock.now());
     } catch (err) {
       if (sqlState(err) !== _NO_PARTITION) throw err;
       // A partition we thought existed is gone (dropped by hand?): recreate and retry once.
       this.#readyThrough = -1;
       await this.#ensurePartitions(maxDay);
-      return this.#repo.storeBatch(packets, this.#limits.mailboxCap);
+      return this.#repo.storeBatch(packets, this.#limits.mailboxCap, this.#clock.now());
     }
   }
 
@@ -360,7 +407,7 @@ export class QueueService {
   /** Counters since start (counts only). */
   stats(): QueueStats {
     const gc = this.#committer.stats;
-    return { ...this.#stats, enqueueBatches: gc.flushes, largestBatch: gc.largest };
+    return { ...this.#stats, overloaded: gc.refused, enqueueBatches: gc.flushes, largestBatch: gc.largest };
   }
 
   /** Packets stored now (expired ones count until their day's partition is dropped). */

@@ -11,10 +11,11 @@ export interface QueueRepository {
   /**
    * Writes a batch in ONE transaction and resolves after COMMIT: per packet (same order),
    * `stored`, `duplicate` (same mailbox and packet id already stored, or earlier in the batch) or
-   * `mailbox_full` (the mailbox holds `cap` packets; not stored). Needs the partitions of every
-   * expiry day in the batch.
+   * `mailbox_full` (the mailbox holds more live packets than this attempt's cap, drawn from
+   * (cap - cap/8, cap]; not stored). Packets expired by `nowMs` stop counting. Needs the partitions
+   * of every expiry day in the batch.
    */
-  storeBatch(packets: readonly NewPacket[], cap: number): Promise<EnqueueStatus[]>;
+  storeBatch(packets: readonly NewPacket[], cap: number, nowMs: number): Promise<EnqueueStatus[]>;
   /**
    * Up to `limit` unexpired packets of these mailboxes with seq > afterSeq, in seq order, in the
    * layout of DrainReply.packed (see queue.proto; `unpackPackets` of @tacit/proto reads it).
@@ -36,6 +37,8 @@ export interface QueueRepository {
   dropPartitionsBefore(day: number): Promise<number>;
   /** Packets stored in total (expired ones count until their partition is dropped). */
   countStored(): Promise<number>;
+  /** Bytes the stored packets take on disk: every partition of the packets table, its indexes and TOAST. */
+  storedBytes(): Promise<number>;
   /**
    * Optional: readies connections before traffic (opens them and has the database plan the
    * queue's statements on each), so the first requests do not pay for it.

@@ -24,6 +24,14 @@ export const LOCK_ENQUEUE = 2;
 /** Serialises partition creation and expiry across replicas. */
 export const LOCK_PARTITIONS = 3;
 
+/**
+ * How far below the mailbox cap MAILBOX_FULL may come (migrations/0005): each attempt's cap is drawn
+ * from (cap - band, cap], so filling a mailbox tells a sender its count only to within the band.
+ */
+export function mailboxCapBand(cap: number): number {
+  return Math.floor(cap / 8);
+}
+
 /** Name of the partition holding packets that expire on `day`. */
 export function partitionName(day: number): string {
   if (!Number.isSafeInteger(day) || day < 0) throw new RangeError(`"day" expected a non-negative integer, got ${day}`);
@@ -104,7 +112,7 @@ export abstract class SqlQueueRepository implements QueueRepository {
     return this.#retrying(() => this._session((s) => s.query<R>(sql, params)));
   }
 
-  async storeBatch(packets: readonly NewPacket[], cap: number): Promise<EnqueueStatus[]> {
+  async storeBatch(packets: readonly NewPacket[], cap: number, nowMs: number): Promise<EnqueueStatus[]> {
     if (packets.length === 0) return [];
     // Repeats inside the batch get the first occurrence's fate (stored → duplicate).
     const keys = packets.map((p) => _key(p.mailboxId, p.packetId));
@@ -132,11 +140,13 @@ export abstract class SqlQueueRepository implements QueueRepository {
       at += p.packet.length;
     }
     // One statement, so one transaction and one round trip: the lock, the cap, the insert and the
-    // counts all happen inside queue_store (migrations/0002), and it answers after COMMIT.
+    // counts all happen inside queue_store_live (migrations/0005), and it answers after COMMIT.
     const [row] = await this.#statement<{ duplicate_at: number[]; full_at: number[] }>(
-      'SELECT duplicate_at, full_at FROM queue_store($1, $2, $3, $4, $5, $6, $7)',
+      'SELECT duplicate_at, full_at FROM queue_store_live($1, $2, $3, $4, $5, $6, $7, $8, $9)',
       [
         cap,
+        mailboxCapBand(cap),
+        Math.floor(nowMs),
         this._bytes(_packIds(unique.map((p) => p.mailboxId))),
         this._bytes(_packIds(unique.map((p) => p.packetId))),
         _intArray(expires),
@@ -355,6 +365,15 @@ export abstract class SqlQueueRepository implements QueueRepository {
       dropped++;
     }
     return dropped;
+  }
+
+  async storedBytes(): Promise<number> {
+    const [row] = await this._session((s) =>
+      s.query<{ n: string | null }>(
+        "SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::text AS n FROM pg_inherits i WHERE i.inhparent = 'queue_packets'::regclass",
+      ),
+    );
+    return Number(row?.n ?? 0);
   }
 
   async countStored(): Promise<number> {

@@ -27,7 +27,7 @@ import {
   type PrekeyUpload,
   type PrekeyUploadReply,
 } from '@tacit/protocol';
-import { RelayClient, type ReceivedMessage, type WebSocketFactory } from '../relay-client.js';
+import { isSecureRelayUrl, RelayClient, type ReceivedMessage, type WebSocketFactory } from '../relay-client.js';
 import { SessionError } from '../session/errors.js';
 import { serializeCurveKey, type KemType } from '../session/keys.js';
 import { _decodePreKeySignalMessage } from '../session/messages.js';
@@ -65,6 +65,13 @@ export interface MessengerOptions {
   /** Relay reconnect backoff bounds (ms). */
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /**
+   * Send on a second connection that claims nothing (default true): the relay then cannot tell
+   * whose mailboxes a sender's connection receives on (RelayClient's `separateSender`).
+   */
+  readonly separateSender?: boolean;
+  /** Allow `ws://` relays other than loopback, our own and contacts' (default false; RelayClient's `allowInsecure`). */
+  readonly allowInsecure?: boolean;
 }
 
 /** Someone to send to: from an invite, or from a message they sent. */
@@ -177,6 +184,11 @@ export class Messenger {
       namespaceId: o.namespaceId,
       identity: m.#mailbox,
       onMessage: (msg) => m.#receive(msg),
+      onDropped: (_id, reason, err) => {
+        if (reason === 'undecodable') m.#report(new MessengerError('BAD_ENVELOPE', 'packet', 'a packet whose padding does not decode', { cause: err }));
+      },
+      separateSender: o.separateSender ?? true,
+      ...(o.allowInsecure ? { allowInsecure: true } : {}),
       ...(lastSeenMs !== undefined && Number.isSafeInteger(lastSeenMs) ? { lastSeenMs } : {}),
       // The time of each connect: the next start claims every hour since (a little more than needed is harmless).
       onReady: (t) => void o.store.commit([[m.#lastSeenKey, _enc.encode(String(t))]]).catch((err: unknown) => m.#report(err)),
@@ -301,6 +313,8 @@ export class Messenger {
       if (contact.identityKey === undefined)
         throw new MessengerError('UNKNOWN_CONTACT', 'to', '"to" has no session and no identity key to start one: send to its invite');
       const relay = contact.relay ?? this.#o.relays[0]!;
+      if (!this.#o.allowInsecure && !isSecureRelayUrl(relay))
+        throw new MessengerError('BAD_INVITE', 'relay', '"relay" is plain ws:// to a host other than loopback: its prekeys could be swapped on the way (allowInsecure overrides)');
       const http = relay === this.#o.relays[0] ? this.#home : new PrekeyHttpClient(relay, this.#o.fetch ? { fetch: this.#o.fetch } : {});
       const ik = serializeCurveKey(contact.identityKey);
       const w = decodePrekeyBundle(await http.fetch(prekeyAddressOf(this.#o.namespaceId, ik)));
@@ -345,15 +359,33 @@ export class Messenger {
     }
     let entry: InboxMessage;
     try {
-      entry = await this.#sessions.decrypt(peer, { type: env.kind, body: env.message });
+      entry = await this.#decryptAndStore(peer, env.kind, env.message);
     } catch (err) {
       // A message already received (a redelivery, a replay) is acked and shown no more.
       if (err instanceof SessionError) return err.code === 'DUPLICATE_MESSAGE' ? undefined : this.#report(err);
-      // Anything else (the store failed): not acked, so the relay delivers it again.
       throw err;
     }
     if (env.kind === 3) this.#checkPoolSoon();
     this.#enqueue(entry);
+  }
+
+  /**
+   * Decrypts and commits a message, trying again (100 ms doubling to 10 s) while the store fails:
+   * the relay client acks whatever its handler settles with, and the relay must not hear an ACK for
+   * a message that is not stored. A failed commit changed nothing, so a later try starts afresh;
+   * a process that dies meanwhile gets the packet again from the relay. Refusals (SessionError)
+   * and a close end it.
+   */
+  async #decryptAndStore(peer: string, kind: EnvelopeKind, body: Uint8Array): Promise<InboxMessage> {
+    for (let wait = 100; ; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        return await this.#sessions.decrypt(peer, { type: kind, body });
+      } catch (err) {
+        if (err instanceof SessionError || this.#closed) throw err;
+        this.#report(err);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   /** Hands an inbox entry to the handlers, one entry at a time, in arrival order. */

@@ -43,4 +43,9 @@ export class _Partial {
   get empty(): boolean {
     return this.head === undefined && this.payload === undefined && this.frags === undefined;
   }
+
+  /** Bytes of memory this state holds (the buffers as allocated, which may exceed what arrived). */
+  get bytes(): number {
+    return (this.head?.length ?? 0) + (this.payload?.length ?? 0) + (this.frags?.length ?? 0);
+  }
 }

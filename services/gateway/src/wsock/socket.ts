@@ -103,6 +103,11 @@ export class WsSocket<T = unknown> {
     return this.partial !== undefined;
   }
 
+  /** Bytes of memory held for input between reads (0 while no frame is cut across reads). */
+  get receivingBytes(): number {
+    return this.partial?.bytes ?? 0;
+  }
+
   /** Sends one binary message (text when `binary` is false); false when the connection is not open. */
   send(data: Uint8Array, binary = true): boolean {
     if (this.readyState !== ReadyState.OPEN) return false;
