@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gatewayServiceConfigSchema } from '@tacit/gateway';
 import { isSecretKey, tracingConfigSchema, type ConfigSchema } from '@tacit/kit';
 import { shellConfigSchema } from '@tacit/platform';
+import { prekeyServiceConfigSchema } from '@tacit/prekey';
 import { queueServiceConfigSchema } from '@tacit/queue';
 import { nodeConfigSchema } from './node.js';
 
@@ -40,11 +41,18 @@ export const LIMIT_SETTINGS = [
   'GATEWAY_HIDE_PRESENCE',
   'GATEWAY_CLIENT_ADDRESS_FROM',
   'GATEWAY_TRUSTED_PROXIES',
+  'GATEWAY_PREKEY_FETCHES_PER_MINUTE',
+  'GATEWAY_PREKEY_UPLOADS_PER_MINUTE',
+  'GATEWAY_PREKEY_MAX_INFLIGHT',
+  'GATEWAY_PREKEY_BODY_TIMEOUT_MS',
   'QUEUE_MAILBOX_CAP',
   'QUEUE_MAX_PACKET_BYTES',
   'QUEUE_TTL_SECONDS',
   'QUEUE_STORAGE_LIMIT',
   'QUEUE_MAX_WAITING_PACKETS',
+  'PREKEY_MAX_PREKEYS',
+  'PREKEY_ONE_TIME_PER_HOUR',
+  'PREKEY_BUNDLE_TTL_DAYS',
 ] as const;
 
 function _pick(schema: ConfigSchema, keys: readonly string[]): ConfigSchema {
@@ -60,10 +68,11 @@ function _pick(schema: ConfigSchema, keys: readonly string[]): ConfigSchema {
 export const SETTINGS_TABLES: Record<string, { doc: string; schema: ConfigSchema }> = {
   gateway: { doc: 'docs/gateway.md', schema: gatewayServiceConfigSchema },
   queue: { doc: 'docs/queue.md', schema: queueServiceConfigSchema },
-  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !k.startsWith('GATEWAY_') && !k.startsWith('QUEUE_'))) as ConfigSchema },
+  prekey: { doc: 'docs/prekey.md', schema: prekeyServiceConfigSchema },
+  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY)_/.test(k))) as ConfigSchema },
   shell: { doc: 'docs/architecture.md', schema: _shellOnly },
   tracing: { doc: 'docs/architecture.md', schema: tracingConfigSchema },
-  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema }, LIMIT_SETTINGS) },
+  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema }, LIMIT_SETTINGS) },
 };
 
 function _default(v: unknown, key: string): string {
