@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { blake3Keyed } from '@tacit/crypto';
 import { Metrics } from '@tacit/kit';
 import { SETTINGS } from '@tacit/platform';
+import { AddressSalt, requesterOf } from './address-salt.js';
 import type { GatewayConfig } from './config.js';
 import { ClientConnection, type ClientAddress, type ConnectionLimits } from './connection.js';
 import { GatewayMeters } from './metrics.js';
@@ -37,7 +36,8 @@ export class Connections implements Iterable<ClientConnection> {
   private readonly all = new Set<ClientConnection>();
   /** Client addresses seen lately, so connections from one address share their limit keys. */
   private readonly addresses = new Map<string, AddressKeys>();
-  private readonly ipSalt = randomBytes(32);
+  /** The salt generation the remembered addresses were keyed with. */
+  private saltGeneration = 0;
   private readonly logClientIps: boolean;
   /** Live connections and claims per address key; an entry goes with the address's last connection. */
   private readonly holdings = new Map<string, _Holdings>();
@@ -49,6 +49,7 @@ export class Connections implements Iterable<ClientConnection> {
     @Inject(GatewayMeters) private readonly meters: GatewayMeters,
     @Inject(GATEWAY_CLOCK) private readonly clock: Clock,
     @Inject(SETTINGS) config: GatewayConfig,
+    @Inject(AddressSalt) private readonly salt: AddressSalt,
   ) {
     this.logClientIps = config.GATEWAY_LOG_CLIENT_IPS;
     this.caps = {
@@ -84,13 +85,20 @@ export class Connections implements Iterable<ClientConnection> {
     return this.all.values();
   }
 
-  /** The limit keys of a client address, made once per address seen lately (not once per connection). */
+  /**
+   * The limit keys of a client address (its IPv4 address or IPv6 /64, hashed with the salt every
+   * replica shares: {@link AddressSalt}), made once per address seen lately (not once per connection).
+   */
   address(ip: string): AddressKeys {
+    if (this.salt.generation !== this.saltGeneration) {
+      // The shared salt changed (Redis restarted empty): keys made with the old one count elsewhere now.
+      this.addresses.clear();
+      this.saltGeneration = this.salt.generation;
+    }
     let a = this.addresses.get(ip);
     if (!a) {
       if (this.addresses.size >= _ADDRESSES_MAX) this.addresses.clear();
-      // Limits need a stable key per address, not the address: a salted hash keeps IPs out of Redis.
-      const ipKey = this.logClientIps ? ip : Buffer.from(blake3Keyed(this.ipSalt, new TextEncoder().encode(ip), 12)).toString('base64url');
+      const ipKey = this.logClientIps ? requesterOf(ip) : this.salt.key(ip);
       a = { ipKey, frameKey: `f:${ipKey}`, connectKey: `c:${ipKey}`, byteKey: `b:${ipKey}` };
       this.addresses.set(ip, a);
     }

@@ -6,6 +6,7 @@ import { PrekeyClientModule } from '@tacit/prekey-client';
 import { QueueClientModule } from '@tacit/queue-client';
 import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
+import { AddressSalt } from './address-salt.js';
 import { ClientAddresses } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import { Connections } from './connections.js';
@@ -26,17 +27,19 @@ import { Session } from './session.js';
 import { GatewayShutdown } from './shutdown.js';
 import { GATEWAY_CLOCK, PREKEY_LIMITER, QUEUE_QUOTA, RATE_LIMITER, REDIS, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
 
-/** Closes what the gateway opened besides its listener: limiter timers, the safe set, Redis. */
+/** Closes what the gateway opened besides its listener: limiter timers, the address salt's refresh, the safe set, Redis. */
 @Injectable()
 export class GatewayResources implements OnApplicationShutdown {
   constructor(
     @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
     @Inject(QUEUE_QUOTA) private readonly quota: RateLimiter,
     @Inject(SAFE_SET) private readonly safe: SafeSet,
+    @Inject(AddressSalt) private readonly salt: AddressSalt,
     @Inject(REDIS) private readonly redis: Redis | undefined,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    this.salt.close();
     await this.limiter.close();
     await this.quota.close();
     await this.safe.close();
@@ -74,6 +77,15 @@ export class GatewayResources implements OnApplicationShutdown {
       inject: [SETTINGS, HEALTH],
     },
     {
+      provide: AddressSalt,
+      useFactory: async (redis: Redis | undefined, log: Logger): Promise<AddressSalt> => {
+        const salt = new AddressSalt({ redis, onError: () => log.warn('address_salt_sync_failed') });
+        await salt.start();
+        return salt;
+      },
+      inject: [REDIS, LOGGER],
+    },
+    {
       provide: RATE_LIMITER,
       useFactory: (redis: Redis | undefined, log: Logger) => new WindowRateLimiter({ redis, onError: () => log.warn('rate_limit_sync_failed') }),
       inject: [REDIS, LOGGER],
@@ -87,8 +99,8 @@ export class GatewayResources implements OnApplicationShutdown {
     { provide: SAFE_SET, useFactory: (redis: Redis | undefined) => (redis ? new RedisSafeSet(redis) : new MemorySafeSet()), inject: [REDIS] },
     {
       provide: PREKEY_LIMITER,
-      useFactory: (redis: Redis | undefined, log: Logger) => new PrekeyLimiter({ redis, onError: () => log.warn('prekey_limit_sync_failed') }),
-      inject: [REDIS, LOGGER],
+      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) => new PrekeyLimiter({ redis, salt, onError: () => log.warn('prekey_limit_sync_failed') }),
+      inject: [REDIS, AddressSalt, LOGGER],
     },
     PrekeyEndpoint,
     Replies,

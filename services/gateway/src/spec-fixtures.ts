@@ -18,6 +18,7 @@ import {
 import type { DrainedPage, EnqueueOutcome, QueueAckRef, QueueClient, QueueItem } from '@tacit/queue-client';
 import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
+import { AddressSalt } from './address-salt.js';
 import { ClientAddresses } from './client-address.js';
 import { gatewayConfigSchema, type GatewayConfig } from './config.js';
 import { ClientConnection } from './connection.js';
@@ -200,7 +201,7 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const timing = new AcceptTiming(config);
   const router = new Router(presence, link, queue, safe, quota, timing, replies, meters, log, config);
   const acks = new AckBatcher(queue, replies, log);
-  const connections = new Connections(presence, meters, clock, config);
+  const connections = new Connections(presence, meters, clock, config, new AddressSalt());
   const session = new Session(presence, connections, drainer, bus, replies, meters, config);
   const limiter = new WindowRateLimiter({ now: () => clock.now() });
   const dispatcher = new FrameDispatcher(session, router, acks, replies, limiter, meters, clock, config);
