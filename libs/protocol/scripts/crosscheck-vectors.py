@@ -45,6 +45,18 @@ for path in sorted(VALID.glob("*.json")):
         expect(path.name, "destsHash", h.hex(), o["destsHash"])
         msg = b"tacit/v1/claim" + bytes.fromhex(i["challenge"]) + h
         expect(path.name, "message", msg.hex(), o["message"])
+    elif v["kind"] == "claim-proof-v2":
+        i, o = v["input"], v["output"]
+        sk = blake3(bytes.fromhex(i["relaySecret"]), derive_key_context="tacit 2026-12 relay key v2").digest()
+        expect(path.name, "relaySecretKey", sk.hex(), o["relaySecretKey"])
+        dests = b"".join(bytes.fromhex(d) for d in i["dests"])
+        msg = b"tacit/v2/claim" + bytes.fromhex(i["challenge"]) + bytes.fromhex(o["relayKey"]) + bytes.fromhex(o["ephemeralKey"]) + blake3(dests).digest()
+        expect(path.name, "message", msg.hex(), o["message"])
+        material = bytes.fromhex(o["sharedSecret"]) + bytes.fromhex(i["challenge"]) + bytes.fromhex(o["relayKey"]) + bytes.fromhex(o["ephemeralKey"])
+        ck = blake3(material, derive_key_context="tacit 2026-12 channel key v2").digest()
+        expect(path.name, "channelKey", ck.hex(), o["channelKey"])
+        tag = blake3(bytes.fromhex(i["ack"]), key=ck).digest(length=16)
+        expect(path.name, "ackTag", tag.hex(), o["ackTag"])
     elif v["kind"] == "prekey-address":
         i, o = v["input"], v["output"]
         ns, ik = bytes.fromhex(i["namespaceId"]), bytes.fromhex(i["identityKey"])

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TextEncoder } from 'node:util';
 import { blake3 } from '@noble/hashes/blake3.js';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors');
 const enc = new TextEncoder();
@@ -53,6 +53,17 @@ const nowEpoch = Math.floor(NOV_2026_MS / EPOCH_MS);
 const claimDests = [nowEpoch - 1, nowEpoch, nowEpoch + 1].map((e) => destHash(namespaceId, peerKey, e));
 const proofMessage = cat(enc.encode('tacit/v1/claim'), challenge, blake3(cat(...claimDests)));
 const signature = ed25519.sign(proofMessage, seed);
+
+// Version 2: the claim is bound to the relay key and the client's ephemeral key (protocol.md §3.1).
+const relaySecret = enc.encode('tacit vectors relay secret, 32+ characters long');
+const relaySecretKey = blake3(relaySecret, { context: enc.encode('tacit 2026-12 relay key v2'), dkLen: 32 });
+const relayKey = x25519.getPublicKey(relaySecretKey);
+const ephemeralSecret = fill('tacit vectors ephemeral x25519', 32);
+const ephemeralKey = x25519.getPublicKey(ephemeralSecret);
+const proofMessageV2 = cat(enc.encode('tacit/v2/claim'), challenge, relayKey, ephemeralKey, blake3(cat(...claimDests)));
+const signatureV2 = ed25519.sign(proofMessageV2, seed);
+const sharedSecret = x25519.getSharedSecret(ephemeralSecret, relayKey);
+const channelKey = blake3(cat(sharedSecret, challenge, relayKey, ephemeralKey), { context: enc.encode('tacit 2026-12 channel key v2'), dkLen: 32 });
 
 // --- packets and frames ------------------------------------------------------------------
 
@@ -108,6 +119,12 @@ const pkt1024 = packet({
 const hello = (min, max, flags = 0, magic = enc.encode('TACT')) => cat(u8(0x01), magic, u8(min), u8(max), u16(flags));
 const claim = (requestId, pk, sig, count, dests) => cat(u8(0x02), u32(requestId), pk, sig, u16(count), ...dests);
 const ack = (count, ids) => cat(u8(0x04), u16(count), ...ids);
+const claimV2 = (requestId, pk, eph, sig, count, dests) => cat(u8(0x07), u32(requestId), pk, eph, sig, u16(count), ...dests);
+const ackV2Body = (count, ids) => cat(u8(0x08), u16(count), ...ids);
+const ackV2 = (count, ids, key) => {
+  const body = ackV2Body(count, ids);
+  return cat(body, blake3(body, { key, dkLen: 16 }));
+};
 const welcome = (version, ch, maxFrame, idle, maxClaim) =>
   cat(u8(0x81), u8(version), ch, u32(maxFrame), u32(idle), u16(maxClaim));
 const errorFrame = (code, ref, msgBytes, len = msgBytes.length) => cat(u8(0x86), u16(code), ref, u16(len), msgBytes);
@@ -192,7 +209,27 @@ valid['client-ping'] = {
   value: { type: 'ping', nonce: hex(seq(1, 8)) },
 };
 
+valid['client-claim-v2'] = {
+  description: 'CLAIM_V2 of the three skew-window dests, bound to the relay key and the ephemeral key of claim-proof-v2',
+  kind: 'client-frame',
+  hex: hex(claimV2(7, peerKey, ephemeralKey, signatureV2, 3, claimDests)),
+  value: { type: 'claim', requestId: 7, peerKey: hex(peerKey), ephemeral: hex(ephemeralKey), signature: hex(signatureV2), dests: claimDests.map(hex) },
+};
+const ackedIds = [fill('packet id 1', 16), fill('packet id 2', 16)];
+valid['client-ack-v2'] = {
+  description: 'ACK_V2 of two packets, tagged with the channel key of claim-proof-v2',
+  kind: 'client-frame',
+  hex: hex(ackV2(2, ackedIds, channelKey)),
+  value: { type: 'ack', packetIds: ackedIds.map(hex), tag: hex(blake3(ackV2Body(2, ackedIds), { key: channelKey, dkLen: 16 })) },
+};
+
 // Server frames.
+valid['server-welcome-v2'] = {
+  description: 'WELCOME for v2: v1 fields, then the relay key',
+  kind: 'server-frame',
+  hex: hex(cat(welcome(2, challenge, 65611, 60_000, 1024), relayKey)),
+  value: { type: 'welcome', version: 2, challenge: hex(challenge), maxFrameBytes: 65611, idleTimeoutMs: 60_000, maxClaim: 1024, relayKey: hex(relayKey) },
+};
 valid['server-welcome'] = {
   description: 'WELCOME for v1 with the default limits',
   kind: 'server-frame',
@@ -309,6 +346,24 @@ valid['address-claim-proof'] = {
   output: { peerKey: hex(peerKey), destsHash: hex(blake3(cat(...claimDests))), message: hex(proofMessage), signature: hex(signature) },
 };
 
+valid['claim-proof-v2'] = {
+  description:
+    'v2 claim proof over the skew window of 2026-11-01T00:00Z, the relay key from its secret, the channel key and the tag of client-ack-v2',
+  kind: 'claim-proof-v2',
+  input: { seed: hex(seed), challenge: hex(challenge), relaySecret: hex(relaySecret), ephemeralSecret: hex(ephemeralSecret), dests: claimDests.map(hex), ack: hex(ackV2Body(2, ackedIds)) },
+  output: {
+    peerKey: hex(peerKey),
+    relaySecretKey: hex(relaySecretKey),
+    relayKey: hex(relayKey),
+    ephemeralKey: hex(ephemeralKey),
+    message: hex(proofMessageV2),
+    signature: hex(signatureV2),
+    sharedSecret: hex(sharedSecret),
+    channelKey: hex(channelKey),
+    ackTag: hex(blake3(ackV2Body(2, ackedIds), { key: channelKey, dkLen: 16 })),
+  },
+};
+
 // Epochs.
 const epochCase = (description, nowMs, lastSeenMs, ttlHours) => {
   const now = Math.floor(nowMs / EPOCH_MS);
@@ -371,7 +426,12 @@ const send = (p) => cat(u8(0x03), p);
 bad('client-empty', 'empty message', 'client-frame', new Uint8Array(0), M, 'type');
 bad('client-type-0x00', 'type 0x00 is not assigned', 'client-frame', u8(0x00), M, 'type');
 bad('client-resend-truncated', 'RESEND whose packet stops inside the destination hash', 'client-frame', cat(u8(0x06), p256.subarray(0, 20)), M, 'destHash');
-bad('client-type-0x07', 'type 0x07 is not assigned', 'client-frame', cat(u8(0x07), seq(0, 8)), M, 'type');
+bad('client-type-0x09', 'type 0x09 is not assigned', 'client-frame', cat(u8(0x09), seq(0, 8)), M, 'type');
+bad('client-claim-v2-truncated-ephemeral', 'CLAIM_V2 cut inside the ephemeral key', 'client-frame', claimV2(7, peerKey, ephemeralKey, signatureV2, 3, claimDests).subarray(0, 1 + 4 + 32 + 20), M, 'ephemeral');
+bad('client-claim-v2-without-ephemeral', 'a v1 CLAIM body under the CLAIM_V2 type: the signature is read as the ephemeral key, and the count from inside the first dest (out of range)', 'client-frame', cat(u8(0x07), claim(7, peerKey, signature, 3, claimDests).subarray(1)), M, 'count');
+bad('client-ack-v2-short-tag', 'ACK_V2 whose tag is 15 bytes', 'client-frame', ackV2(2, ackedIds, channelKey).subarray(0, 1 + 2 + 32 + 15), M, 'tag');
+bad('client-ack-v2-no-tag', 'ACK_V2 with ids and no tag', 'client-frame', ackV2Body(2, ackedIds), M, 'tag');
+bad('client-ack-v2-trailing', 'ACK_V2 with one byte after its tag', 'client-frame', cat(ackV2(2, ackedIds, channelKey), u8(0)), M, 'frame');
 bad('client-type-server-welcome', 'a gateway frame type (0x81) sent by a client', 'client-frame', welcome(1, challenge, 65611, 60000, 1024), M, 'type');
 bad('client-hello-bad-magic', 'HELLO with magic "TACX"', 'client-frame', hello(1, 1, 0, enc.encode('TACX')), M, 'magic');
 bad('client-hello-truncated-magic', 'HELLO cut inside the magic', 'client-frame', hello(1, 1).subarray(0, 3), M, 'magic');
@@ -444,7 +504,10 @@ bad('server-type-client-hello', 'a client frame type (0x01) sent by a gateway', 
 bad('server-type-0x80', 'type 0x80 is not assigned', 'server-frame', u8(0x80), M, 'type');
 bad('server-type-0x88', 'type 0x88 is not assigned', 'server-frame', u8(0x88), M, 'type');
 bad('server-welcome-version-0', 'WELCOME with version 0', 'server-frame', welcome(0, challenge, 65611, 60000, 1024), V, 'version');
-bad('server-welcome-version-2', 'WELCOME with version 2, which this decoder does not speak', 'server-frame', welcome(2, challenge, 65611, 60000, 1024), V, 'version');
+bad('server-welcome-version-3', 'WELCOME with version 3, which this decoder does not speak', 'server-frame', cat(welcome(3, challenge, 65611, 60000, 1024), relayKey), V, 'version');
+bad('server-welcome-v2-no-relay-key', 'WELCOME for v2 without its relay key (a v1 layout)', 'server-frame', welcome(2, challenge, 65611, 60000, 1024), M, 'relayKey');
+bad('server-welcome-v2-short-relay-key', 'WELCOME for v2 with a 31-byte relay key', 'server-frame', cat(welcome(2, challenge, 65611, 60000, 1024), relayKey.subarray(0, 31)), M, 'relayKey');
+bad('server-welcome-v2-trailing', 'WELCOME for v2 with one byte after the relay key', 'server-frame', cat(welcome(2, challenge, 65611, 60000, 1024), relayKey, u8(0)), M, 'frame');
 bad('server-welcome-truncated-challenge', 'WELCOME cut inside the challenge', 'server-frame', welcome(1, challenge, 65611, 60000, 1024).subarray(0, 20), M, 'challenge');
 bad('server-welcome-truncated', 'WELCOME missing the last byte', 'server-frame', welcome(1, challenge, 65611, 60000, 1024).subarray(0, 43), M, 'maxClaim');
 bad('server-welcome-max-frame-bytes-0', 'WELCOME with maxFrameBytes 0', 'server-frame', welcome(1, challenge, 0, 60000, 1024), M, 'maxFrameBytes');

@@ -1,8 +1,12 @@
 // Client -> gateway frames. One WebSocket binary message is one frame: type u8 || body.
-// HELLO's layout is frozen across versions (it carries the negotiation); the rest is v1.
+// HELLO's layout is frozen across versions (it carries the negotiation). CLAIM and ACK are v1's;
+// CLAIM_V2 and ACK_V2 are their v2 forms (bound to the relay and the connection: docs/protocol.md
+// §3.1), new type bytes so that every frame's layout follows from its first byte.
 import { _aarray, _abytes, _aint, _ascii, _input, _malformed, _range, _Reader, _typeName, _Writer } from './_bytes.js';
 import {
+  CHANNEL_TAG_LEN,
   DEST_HASH_LEN,
+  EPHEMERAL_KEY_LEN,
   HELLO_MAGIC,
   MAX_ACK,
   MAX_CLAIM,
@@ -20,7 +24,7 @@ import { _checkPacket, _packetSize, _readPacket, _writePacket, type Packet } fro
 import { isBucket } from './padding.js';
 
 /** Type bytes of client frames. */
-export const ClientFrameType = Object.freeze({ HELLO: 0x01, CLAIM: 0x02, SEND: 0x03, ACK: 0x04, PING: 0x05, RESEND: 0x06 } as const);
+export const ClientFrameType = Object.freeze({ HELLO: 0x01, CLAIM: 0x02, SEND: 0x03, ACK: 0x04, PING: 0x05, RESEND: 0x06, CLAIM_V2: 0x07, ACK_V2: 0x08 } as const);
 
 /** First frame on a connection: the version range the client speaks. Flags are 0 in v1. */
 export interface HelloFrame {
@@ -38,7 +42,12 @@ export interface ClaimFrame {
   requestId: number;
   /** The owner's Ed25519 public key, 32 bytes. */
   peerKey: Uint8Array;
-  /** Ed25519 signature by peerKey over claimProofMessage(challenge, dests), 64 bytes. */
+  /**
+   * v2 (encoded as CLAIM_V2): the client's ephemeral X25519 public key for this connection, 32 bytes;
+   * absent in v1 (CLAIM).
+   */
+  ephemeral?: Uint8Array;
+  /** Ed25519 signature by peerKey over claimProofMessage(challenge, dests) (v1) or claimProofMessageV2 (v2), 64 bytes. */
   signature: Uint8Array;
   /** 1..1024 destination hashes, 32 bytes each. */
   dests: Uint8Array[];
@@ -60,6 +69,8 @@ export interface AckFrame {
   type: 'ack';
   /** 1..256 packet ids, 16 bytes each. */
   packetIds: Uint8Array[];
+  /** v2 (encoded as ACK_V2): channelTag(channel key, the frame before the tag), 16 bytes; absent in v1 (ACK). */
+  tag?: Uint8Array;
 }
 
 /** Keep-alive; answered by PONG with the same nonce. */
@@ -121,11 +132,14 @@ export function encodeClientFrame(frame: ClientFrame): Uint8Array {
       _aint(f.requestId, 'requestId', 0, 0xffff_ffff);
       _abytes(f.peerKey, 'peerKey', PEER_KEY_LEN);
       _abytes(f.signature, 'signature', SIGNATURE_LEN);
+      const v2 = f.ephemeral !== undefined;
+      if (v2) _abytes(f.ephemeral, 'ephemeral', EPHEMERAL_KEY_LEN);
       const dests = _byteList(f.dests, 'dests', MAX_CLAIM, DEST_HASH_LEN);
-      const w = new _Writer(1 + 4 + PEER_KEY_LEN + SIGNATURE_LEN + 2 + dests.length * DEST_HASH_LEN);
-      w.u8(ClientFrameType.CLAIM);
+      const w = new _Writer(1 + 4 + PEER_KEY_LEN + (v2 ? EPHEMERAL_KEY_LEN : 0) + SIGNATURE_LEN + 2 + dests.length * DEST_HASH_LEN);
+      w.u8(v2 ? ClientFrameType.CLAIM_V2 : ClientFrameType.CLAIM);
       w.u32(f.requestId);
       w.put(f.peerKey);
+      if (v2) w.put(f.ephemeral!);
       w.put(f.signature);
       w.u16(dests.length);
       for (const d of dests) w.put(d);
@@ -140,10 +154,13 @@ export function encodeClientFrame(frame: ClientFrame): Uint8Array {
     }
     case 'ack': {
       const ids = _byteList(f.packetIds, 'packetIds', MAX_ACK, PACKET_ID_LEN);
-      const w = new _Writer(1 + 2 + ids.length * PACKET_ID_LEN);
-      w.u8(ClientFrameType.ACK);
+      const v2 = f.tag !== undefined;
+      if (v2) _abytes(f.tag, 'tag', CHANNEL_TAG_LEN);
+      const w = new _Writer(1 + 2 + ids.length * PACKET_ID_LEN + (v2 ? CHANNEL_TAG_LEN : 0));
+      w.u8(v2 ? ClientFrameType.ACK_V2 : ClientFrameType.ACK);
       w.u16(ids.length);
       for (const id of ids) w.put(id);
+      if (v2) w.put(f.tag!);
       return w.bytes;
     }
     case 'ping': {
@@ -181,13 +198,15 @@ export function decodeClientFrame(bytes: Uint8Array, opts?: DecodeOptions): Clie
       frame = { type: 'hello', minVersion, maxVersion };
       break;
     }
-    case ClientFrameType.CLAIM: {
+    case ClientFrameType.CLAIM:
+    case ClientFrameType.CLAIM_V2: {
       const requestId = r.u32('requestId');
       const peerKey = r.take(PEER_KEY_LEN, 'peerKey');
+      const ephemeral = type === ClientFrameType.CLAIM_V2 ? r.take(EPHEMERAL_KEY_LEN, 'ephemeral') : undefined;
       const signature = r.take(SIGNATURE_LEN, 'signature');
       const count = _range(r.u16('count'), 'count', 1, MAX_CLAIM);
       const dests = r.takeMany(count, DEST_HASH_LEN, 'dests');
-      frame = { type: 'claim', requestId, peerKey, signature, dests };
+      frame = ephemeral ? { type: 'claim', requestId, peerKey, ephemeral, signature, dests } : { type: 'claim', requestId, peerKey, signature, dests };
       break;
     }
     case ClientFrameType.SEND:
@@ -201,11 +220,17 @@ export function decodeClientFrame(bytes: Uint8Array, opts?: DecodeOptions): Clie
       frame = { type: 'ack', packetIds: r.takeMany(count, PACKET_ID_LEN, 'packetIds') };
       break;
     }
+    case ClientFrameType.ACK_V2: {
+      const count = _range(r.u16('count'), 'count', 1, MAX_ACK);
+      const packetIds = r.takeMany(count, PACKET_ID_LEN, 'packetIds');
+      frame = { type: 'ack', packetIds, tag: r.take(CHANNEL_TAG_LEN, 'tag') };
+      break;
+    }
     case ClientFrameType.PING:
       frame = { type: 'ping', nonce: r.take(NONCE_LEN, 'nonce') };
       break;
     default:
-      throw _malformed('type', `"type" expected a client frame type 0x01..0x06, got 0x${type.toString(16).padStart(2, '0')}`);
+      throw _malformed('type', `"type" expected a client frame type 0x01..0x08, got 0x${type.toString(16).padStart(2, '0')}`);
   }
   r.end('frame');
   return frame;

@@ -20,10 +20,21 @@ export const NONCE_LEN = 8;
 /** Length of the `ref` field of an ERROR frame. */
 export const ERROR_REF_LEN = 16;
 
-/** The protocol version this library speaks. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this library speaks: 2, where a claim is bound to the relay's key and to the
+ * connection (docs/protocol.md §3.1). Version 1 is still decoded, for clients not yet upgraded.
+ */
+export const PROTOCOL_VERSION = 2;
 /** Versions this library can decode, ascending. */
-export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([PROTOCOL_VERSION]);
+export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([1, PROTOCOL_VERSION]);
+/** The first version whose claims are bound to the relay and the connection (relay key, CLAIM_V2, ACK_V2). */
+export const BOUND_CLAIMS_VERSION = 2;
+/** A relay key (X25519 public key), in a v2 WELCOME. */
+export const RELAY_KEY_LEN = 32;
+/** The client's ephemeral X25519 public key, in a CLAIM_V2. */
+export const EPHEMERAL_KEY_LEN = 32;
+/** The channel tag closing an ACK_V2: 16 bytes of keyed BLAKE3. */
+export const CHANNEL_TAG_LEN = 16;
 /** Version byte of a v1 packet. */
 export const PACKET_VERSION = 1;
 /** First four bytes of a HELLO body (ASCII), so a client of some other protocol fails fast. */
@@ -68,6 +79,12 @@ export const DEFAULT_TTL_HOURS = 720;
 export const MAILBOX_ID_CONTEXT = 'tacit 2026-11 mailbox id v1';
 /** ASCII domain separator at the start of every claim proof. */
 export const CLAIM_PROOF_DOMAIN = 'tacit/v1/claim';
+/** ASCII domain separator at the start of every v2 claim proof (bound to the relay and the connection). */
+export const CLAIM_PROOF_DOMAIN_V2 = 'tacit/v2/claim';
+/** BLAKE3 derive_key context of a v2 connection's channel key. */
+export const CHANNEL_KEY_CONTEXT = 'tacit 2026-12 channel key v2';
+/** BLAKE3 derive_key context of the relay key pair derived from an operator's secret. */
+export const RELAY_KEY_CONTEXT = 'tacit 2026-12 relay key v2';
 
 // Prekey endpoints (docs/protocol.md §13): HTTP on the gateway's client listener, beside /v1.
 

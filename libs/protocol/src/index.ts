@@ -43,7 +43,14 @@
  */
 export {
   CHALLENGE_LEN,
+  BOUND_CLAIMS_VERSION,
+  CHANNEL_KEY_CONTEXT,
+  CHANNEL_TAG_LEN,
   CLAIM_PROOF_DOMAIN,
+  CLAIM_PROOF_DOMAIN_V2,
+  EPHEMERAL_KEY_LEN,
+  RELAY_KEY_CONTEXT,
+  RELAY_KEY_LEN,
   CURVE_KEY_LEN,
   DEFAULT_TTL_HOURS,
   DEST_HASH_LEN,
@@ -102,7 +109,16 @@ export {
 } from './errors.js';
 export { currentEpoch, missedEpochs, skewWindow } from './epoch.js';
 export { destHash, mailboxId } from './address.js';
-export { CLAIM_PROOF_MESSAGE_LEN, claimProofMessage } from './claim.js';
+export {
+  CLAIM_PROOF_MESSAGE_LEN,
+  CLAIM_PROOF_MESSAGE_V2_LEN,
+  channelKey,
+  channelTag,
+  channelTagValid,
+  claimProofMessage,
+  claimProofMessageV2,
+  relayKeyPair,
+} from './claim.js';
 export { bucketFor, isBucket, pad, PAD_PREFIX_LEN, unpad } from './padding.js';
 export { negotiateVersion } from './version.js';
 export { decodePacket, encodePacket, type Packet } from './packet.js';

@@ -1,8 +1,11 @@
 // Gateway -> client frames. WELCOME and ERROR layouts are frozen across versions: a client must
-// be able to read the outcome of negotiation whatever it offered.
+// be able to read the outcome of negotiation whatever it offered (a v2 WELCOME appends the relay
+// key after v1's fields, which a decoder reads once it has read the version).
 import { _abytes, _aint, _fromUtf8, _input, _malformed, _range, _Reader, _utf8, _Writer } from './_bytes.js';
 import {
+  BOUND_CLAIMS_VERSION,
   MAX_ACK,
+  RELAY_KEY_LEN,
   CHALLENGE_LEN,
   ERROR_REF_LEN,
   MAX_CLAIM,
@@ -44,6 +47,11 @@ export interface WelcomeFrame {
   idleTimeoutMs: number;
   /** Most dests per CLAIM this gateway accepts, 1..1024. */
   maxClaim: number;
+  /**
+   * From version 2: the relay's key (X25519 public key, 32 bytes), which v2 claim proofs sign and
+   * the channel key is agreed with. Absent in version 1.
+   */
+  relayKey?: Uint8Array;
 }
 
 /** A CLAIM was verified; `count` mailboxes are now bound to this connection. */
@@ -128,13 +136,17 @@ export function encodeServerFrame(frame: ServerFrame): Uint8Array {
       _aint(f.maxFrameBytes, 'maxFrameBytes', 1, _U32);
       _aint(f.idleTimeoutMs, 'idleTimeoutMs', 1, _U32);
       _aint(f.maxClaim, 'maxClaim', 1, MAX_CLAIM);
-      const w = new _Writer(1 + 1 + CHALLENGE_LEN + 4 + 4 + 2);
+      const bound = f.version >= BOUND_CLAIMS_VERSION;
+      if (bound) _abytes(f.relayKey, 'relayKey', RELAY_KEY_LEN);
+      else if (f.relayKey !== undefined) throw new RangeError(`"relayKey" expected absent in version ${f.version}`);
+      const w = new _Writer(1 + 1 + CHALLENGE_LEN + 4 + 4 + 2 + (bound ? RELAY_KEY_LEN : 0));
       w.u8(ServerFrameType.WELCOME);
       w.u8(f.version);
       w.put(f.challenge);
       w.u32(f.maxFrameBytes);
       w.u32(f.idleTimeoutMs);
       w.u16(f.maxClaim);
+      if (bound) w.put(f.relayKey!);
       return w.bytes;
     }
     case 'claimed': {
@@ -224,6 +236,7 @@ export function decodeServerFrame(bytes: Uint8Array, opts?: DecodeOptions): Serv
       const idleTimeoutMs = _range(r.u32('idleTimeoutMs'), 'idleTimeoutMs', 1, _U32);
       const maxClaim = _range(r.u16('maxClaim'), 'maxClaim', 1, MAX_CLAIM);
       frame = { type: 'welcome', version, challenge, maxFrameBytes, idleTimeoutMs, maxClaim };
+      if (version >= BOUND_CLAIMS_VERSION) frame.relayKey = r.take(RELAY_KEY_LEN, 'relayKey');
       break;
     }
     case ServerFrameType.CLAIMED: {

@@ -3,9 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createPublicKey, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, verify } from 'node:crypto';
 import { destHash, mailboxId } from './address.js';
-import { claimProofMessage } from './claim.js';
+import { channelKey, channelTag, channelTagValid, claimProofMessage, claimProofMessageV2, relayKeyPair } from './claim.js';
 import { decodeClientFrame, encodeClientFrame, type ClientFrame, type DecodeOptions } from './client-frames.js';
 import { currentEpoch, missedEpochs, skewWindow } from './epoch.js';
 import { ErrorCode, ProtocolError, type ErrorCodeName } from './errors.js';
@@ -31,7 +31,7 @@ import {
 } from './prekeys.js';
 
 const ROOT = new URL('../vectors/', import.meta.url);
-const BYTE_FIELDS = new Set(['destHash', 'mailboxId', 'packetId', 'payload', 'peerKey', 'signature', 'nonce', 'challenge', 'ref', 'tag', 'identityKey', 'publicKey', 'address']);
+const BYTE_FIELDS = new Set(['destHash', 'mailboxId', 'packetId', 'payload', 'peerKey', 'signature', 'nonce', 'challenge', 'ref', 'tag', 'identityKey', 'publicKey', 'address', 'ephemeral', 'relayKey']);
 const BYTE_LISTS = new Set(['dests', 'packetIds']);
 /** Kinds whose decoders throw PrekeyError (protocol.md §13) rather than ProtocolError. */
 const PREKEY_KINDS = new Set(['prekey-upload', 'prekey-fetch', 'prekey-upload-reply', 'prekey-bundle']);
@@ -80,7 +80,7 @@ describe('golden vectors', () => {
 
   it('has vectors of every kind', () => {
     const kinds = new Set(valid.map(([, v]) => v.kind));
-    for (const k of ['client-frame', 'server-frame', 'packet', 'address', 'claim-proof', 'epoch', 'padding', 'prekey-address', 'prekey-proof', ...PREKEY_KINDS]) {
+    for (const k of ['client-frame', 'server-frame', 'packet', 'address', 'claim-proof', 'claim-proof-v2', 'epoch', 'padding', 'prekey-address', 'prekey-proof', ...PREKEY_KINDS]) {
       assert.ok(kinds.has(k), `no valid ${k} vector`);
     }
     assert.ok(invalid.length >= 80, `only ${invalid.length} invalid vectors`);
@@ -120,6 +120,32 @@ describe('golden vectors', () => {
               format: 'jwk',
             });
             assert.ok(verify(null, msg, key, fromHex(output.signature as string)), 'signature does not verify');
+            break;
+          }
+          case 'claim-proof-v2': {
+            const relay = relayKeyPair(fromHex(input.relaySecret as string));
+            assert.equal(toHex(relay.secretKey), output.relaySecretKey);
+            assert.equal(toHex(relay.publicKey), output.relayKey);
+            const challenge = fromHex(input.challenge as string);
+            const [relayKey, ephemeral] = [fromHex(output.relayKey as string), fromHex(output.ephemeralKey as string)];
+            const msg = claimProofMessageV2(challenge, relayKey, ephemeral, (input.dests as string[]).map(fromHex));
+            assert.equal(toHex(msg), output.message);
+            const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(fromHex(output.peerKey as string)).toString('base64url') }, format: 'jwk' });
+            assert.ok(verify(null, msg, key, fromHex(output.signature as string)), 'signature does not verify');
+            // The gateway's side of the agreement, computed with OpenSSL: relay secret key × ephemeral public key.
+            const shared = diffieHellman({
+              privateKey: createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(relay.secretKey).toString('base64url'), x: Buffer.from(relayKey).toString('base64url') }, format: 'jwk' }),
+              publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(ephemeral).toString('base64url') }, format: 'jwk' }),
+            });
+            assert.equal(toHex(shared), output.sharedSecret);
+            const channel = channelKey(shared, challenge, relayKey, ephemeral);
+            assert.equal(toHex(channel), output.channelKey);
+            const ack = fromHex(input.ack as string);
+            assert.equal(toHex(channelTag(channel, ack)), output.ackTag);
+            assert.ok(channelTagValid(channel, ack, fromHex(output.ackTag as string)));
+            const wrong = fromHex(output.ackTag as string);
+            wrong[0]! ^= 1;
+            assert.ok(!channelTagValid(channel, ack, wrong), 'a tag with one bit flipped is refused');
             break;
           }
           case 'prekey-address': {

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ed25519 } from '@tacit/crypto';
+import { ed25519, x25519 } from '@tacit/crypto';
 import {
-  claimProofMessage,
+  channelKey,
+  channelTagValid,
+  CHANNEL_TAG_LEN,
+  claimProofMessageV2,
   currentEpoch,
   decodeClientFrame,
   destHash,
@@ -49,26 +52,58 @@ class ScriptedSocket implements WebSocketLike {
   }
 }
 
-/** A scripted gateway: answers HELLO with WELCOME and every CLAIM with CLAIMED (or what `onClaim` says). */
-function gateway(onClaim: (claim: Extract<ClientFrame, { type: 'claim' }>) => ServerFrame = (f) => ({ type: 'claimed', requestId: f.requestId, count: f.dests.length })) {
+/**
+ * A scripted gateway: answers HELLO with a v2 WELCOME (its relay key: `relayKeyOf(url)`, by default
+ * its own) and every CLAIM with CLAIMED (or what `onClaim` says). `raw` holds each socket's frames as
+ * sent (for ACK tags).
+ */
+function gateway(
+  onClaim: (claim: Extract<ClientFrame, { type: 'claim' }>) => ServerFrame = (f) => ({ type: 'claimed', requestId: f.requestId, count: f.dests.length }),
+  opts: { relayKeyOf?: (url: string) => Uint8Array | undefined; version?: number } = {},
+) {
   const sockets: ScriptedSocket[] = [];
+  const raw = new Map<ScriptedSocket, Uint8Array[]>();
   const challenge = new Uint8Array(32).fill(9);
+  const relay = x25519.keygen();
   const factory = (url: string) => {
     const s = new ScriptedSocket(url);
     const send = s.send.bind(s);
+    raw.set(s, []);
     s.send = (data) => {
       send(data);
+      raw.get(s)!.push(Uint8Array.from(data));
       const f = s.sent.at(-1)!;
-      if (f.type === 'hello') queueMicrotask(() => s.push({ type: 'welcome', version: 1, challenge, maxFrameBytes: 65611, idleTimeoutMs: 60_000, maxClaim: 1024 }));
+      const version = opts.version ?? 2;
+      const relayKey = version >= 2 ? (opts.relayKeyOf?.(url) ?? relay.publicKey) : undefined;
+      if (f.type === 'hello') {
+        const welcome = encodeServerFrame({ type: 'welcome', version: 1, challenge, maxFrameBytes: 65611, idleTimeoutMs: 60_000, maxClaim: 1024 });
+        // Laid out by hand for v2 (and for keys the encoder would check), as a gateway would send it.
+        const bytes = relayKey === undefined ? welcome : Uint8Array.from([...welcome, ...relayKey]);
+        if (relayKey !== undefined) bytes[1] = version;
+        queueMicrotask(() => s.onmessage?.({ data: bytes }));
+      }
       if (f.type === 'claim') queueMicrotask(() => s.push(onClaim(f)));
     };
     sockets.push(s);
     return s;
   };
-  return { sockets, factory, challenge };
+  /** The channel key the gateway agrees with the client of socket `s` (from its first claim's ephemeral key). */
+  const channelOf = (s: ScriptedSocket): Uint8Array => {
+    const claim = s.sent.find((f) => f.type === 'claim');
+    assert.ok(claim && claim.type === 'claim' && claim.ephemeral);
+    return channelKey(x25519.getSharedSecret(relay.secretKey, claim.ephemeral), challenge, relay.publicKey, claim.ephemeral);
+  };
+  return { sockets, factory, challenge, relay, raw, channelOf };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
+
+/** A 256-byte payload padded as the protocol says (2 bytes of data). */
+function pad256(): Uint8Array<ArrayBuffer> {
+  const body = new Uint8Array(256);
+  new DataView(body.buffer).setUint32(0, 2);
+  return body;
+}
 
 function packet(id: number, payload = new Uint8Array(256)): Packet {
   return {
@@ -83,17 +118,75 @@ function packet(id: number, payload = new Uint8Array(256)): Packet {
 }
 
 describe(RelayClient.name, () => {
-  it('claims its skew window with a proof the gateway can verify', async () => {
+  it('claims its skew window with a v2 proof the gateway can verify: bound to the relay key and an ephemeral key of the connection', async () => {
     const gw = gateway();
     const identity = newMailboxIdentity();
     const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity, webSocket: gw.factory });
     await sut.connect();
+    const hello = gw.sockets[0]!.sent[0];
+    assert.deepEqual(hello, { type: 'hello', minVersion: 2, maxVersion: 2 }, 'offers version 2 only: a v1 claim could be replayed');
     const claim = gw.sockets[0]!.sent.find((f) => f.type === 'claim');
-    assert.ok(claim && claim.type === 'claim');
+    assert.ok(claim && claim.type === 'claim' && claim.ephemeral);
     const now = currentEpoch(Date.now());
     assert.deepEqual(claim.dests, [now - 1, now, now + 1].map((e) => destHash(ns, identity.publicKey, e)));
-    assert.ok(ed25519.verify(claim.peerKey, claimProofMessage(gw.challenge, claim.dests), claim.signature));
+    assert.ok(ed25519.verify(claim.peerKey, claimProofMessageV2(gw.challenge, gw.relay.publicKey, claim.ephemeral, claim.dests), claim.signature));
+    const otherRelay = x25519.keygen().publicKey;
+    assert.ok(!ed25519.verify(claim.peerKey, claimProofMessageV2(gw.challenge, otherRelay, claim.ephemeral, claim.dests), claim.signature), 'not valid at another relay');
     sut.close();
+  });
+
+  it("tags every ACK with the connection's channel key: the gateway verifies it, a relaying party could not make it", async () => {
+    const gw = gateway();
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, onMessage: () => undefined });
+    await sut.connect();
+    const s = gw.sockets[0]!;
+    s.push({ type: 'deliver', packet: packet(1, pad256()) });
+    s.push({ type: 'deliver', packet: packet(2, pad256()) });
+    await tick();
+    const acks = gw.raw.get(s)!.filter((b) => b[0] === 0x08);
+    assert.ok(acks.length >= 1, 'ACK_V2 sent');
+    const key = gw.channelOf(s);
+    for (const a of acks) assert.ok(channelTagValid(key, a.subarray(0, a.length - CHANNEL_TAG_LEN), a.subarray(a.length - CHANNEL_TAG_LEN)));
+    const ids = s.sent.filter((f) => f.type === 'ack').flatMap((f) => (f.type === 'ack' ? f.packetIds.map((i) => i[0]) : []));
+    assert.deepEqual(ids.sort(), [1, 2]);
+    sut.close();
+  });
+
+  it('refuses a gateway that shows a relay key other than the one pinned for its URL: closes before claiming, and tries the next URL', async () => {
+    const gw = gateway(undefined, { relayKeyOf: (url) => (url === 'wss://a/v1' ? x25519.keygen().publicKey : undefined) });
+    const mismatches: string[] = [];
+    const sut = new RelayClient({
+      urls: ['wss://a/v1', 'wss://b/v1'],
+      namespaceId: ns,
+      identity: newMailboxIdentity(),
+      webSocket: gw.factory,
+      relayKeys: { 'wss://a/v1': gw.relay.publicKey, 'wss://b/v1': gw.relay.publicKey },
+      onRelayKeyMismatch: (url) => void mismatches.push(url),
+      minBackoffMs: 1,
+      maxBackoffMs: 2,
+    });
+    await sut.connect();
+    const [a, b] = gw.sockets;
+    assert.equal(a!.url, 'wss://a/v1');
+    assert.ok(!a!.sent.some((f) => f.type === 'claim'), 'no claim to the impostor');
+    assert.equal(a!.readyState, 3);
+    assert.deepEqual(mismatches, ['wss://a/v1']);
+    assert.equal(sut.stats.relayKeyMismatches, 1);
+    assert.ok(b!.sent.some((f) => f.type === 'claim'), 'claimed at the next URL, whose key matches');
+    sut.close();
+  });
+
+  it('refuses a version-1 gateway and one whose relay key is a low-order point: no claim, nothing thrown', async () => {
+    for (const opts of [{ version: 1 }, { relayKeyOf: () => new Uint8Array(32) }]) {
+      const gw = gateway(undefined, opts);
+      const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory, minBackoffMs: 50, maxBackoffMs: 100 });
+      void sut.connect().catch(() => undefined);
+      await tick();
+      const s = gw.sockets[0]!;
+      assert.equal(s.readyState, 3, JSON.stringify(opts));
+      assert.ok(!s.sent.some((f) => f.type === 'claim'));
+      sut.close();
+    }
   });
 
   it('after being offline, also claims every epoch missed since it was last seen', async () => {

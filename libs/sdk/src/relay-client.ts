@@ -1,6 +1,9 @@
-import { ed25519 } from '@tacit/crypto';
+import { ed25519, x25519, type KeyPair } from '@tacit/crypto';
 import {
-  claimProofMessage,
+  channelKey,
+  channelTag,
+  CHANNEL_TAG_LEN,
+  claimProofMessageV2,
   currentEpoch,
   decodeServerFrame,
   destHash,
@@ -73,6 +76,16 @@ export interface RelayClientOptions {
    * and address: docs/protocol.md §11.1). Costs one more connection.
    */
   separateSender?: boolean;
+  /**
+   * The relay key each gateway URL must show (X25519 public keys, 32 bytes; e.g. from an invite or the
+   * app's config). A gateway showing another key is not the relay meant — one in the middle, say —
+   * and the client closes the connection before claiming and tries the next URL. Unset for a URL:
+   * the key the gateway shows is used as it is (claims are still bound to it and to the connection,
+   * so a gateway relaying them to another gets nothing it can use: docs/protocol.md §3.1).
+   */
+  relayKeys?: Readonly<Record<string, Uint8Array>>;
+  /** Told when a gateway showed a relay key other than the one pinned for its URL in `relayKeys`. */
+  onRelayKeyMismatch?: (url: string) => void;
   /** Allow `ws://` URLs to hosts other than loopback (default false: only `wss://`, or `ws://` to 127.0.0.0/8, ::1, localhost). */
   allowInsecure?: boolean;
   /** How long a send refused with MAILBOX_FULL keeps being retried, with backoff, before it is rejected (default 600 000 ms). */
@@ -224,18 +237,25 @@ export class RelayClient {
   private goawayTimer: ReturnType<typeof setTimeout> | undefined;
   /** The open connection's WELCOME challenge and the epochs claimed on it. */
   private challenge: Uint8Array | undefined;
+  /** The open connection's relay key, this client's ephemeral key pair for it, and the channel key they agree. */
+  private channel: { relayKey: Uint8Array; ephemeral: KeyPair; key: Uint8Array } | undefined;
+  /** The URL of the open connection. */
+  private url = '';
   private readonly claimedEpochs = new Set<number>();
   private claimTimer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
   private readonly random: (n: number) => Uint8Array;
   /** Counts for tests and benchmarks. */
-  readonly stats = { connects: 0, delivered: 0, duplicates: 0, dropped: 0, accepted: 0, resent: 0, goaways: 0, fullRetries: 0 };
+  readonly stats = { connects: 0, delivered: 0, duplicates: 0, dropped: 0, accepted: 0, resent: 0, goaways: 0, fullRetries: 0, relayKeyMismatches: 0 };
 
   /** The send-only connection, with `separateSender`. */
   private readonly sender: RelayClient | undefined;
 
   constructor(private readonly opts: RelayClientOptions) {
     if (opts.urls.length === 0) throw new RangeError('"urls" expected at least 1 gateway URL, got 0');
+    for (const [url, key] of Object.entries(opts.relayKeys ?? {})) {
+      if (!(key instanceof Uint8Array) || key.length !== 32) throw new RangeError(`"relayKeys[${JSON.stringify(url)}]" expected 32 bytes`);
+    }
     for (const url of opts.urls) {
       if (!opts.allowInsecure && !isSecureRelayUrl(url)) {
         throw new RangeError(`"urls" expected wss:// (or ws:// to loopback), got ${JSON.stringify(url)}: a relay on a plain connection can be impersonated (allowInsecure overrides)`);
@@ -299,6 +319,7 @@ export class RelayClient {
 
   private open(): void {
     const url = this.opts.urls[this.urlIndex % this.opts.urls.length]!;
+    this.url = url;
     const factory = this.opts.webSocket ?? ((u: string) => new (globalThis as unknown as { WebSocket: new (u: string) => WebSocketLike }).WebSocket(u));
     const ws = factory(url);
     this.ws = ws;
@@ -326,6 +347,7 @@ export class RelayClient {
     this.ws = undefined;
     this.ready = false;
     this.challenge = undefined;
+    this.channel = undefined;
     this.claimedEpochs.clear();
     for (const o of this.outbox.values()) o.sent = false;
     for (const w of this.claimWaiters.values()) w.reject(new Error('connection closed during claim'));
@@ -342,7 +364,25 @@ export class RelayClient {
 
   private onFrame(frame: ServerFrame): void {
     switch (frame.type) {
-      case 'welcome':
+      case 'welcome': {
+        // Version 2 only (the HELLO offered no other): a v1 claim could be replayed by a gateway in
+        // the middle, so a gateway that answers 1 is refused like a malformed one.
+        const pinned = this.opts.relayKeys?.[this.url];
+        if (frame.relayKey === undefined) return this.ws?.close(4400, 'gateway does not bind claims (version 1)');
+        if (pinned !== undefined && !_equal(pinned, frame.relayKey)) {
+          this.stats.relayKeyMismatches++;
+          this.opts.onRelayKeyMismatch?.(this.url);
+          return this.ws?.close(4403, 'relay key differs from the one pinned for this URL');
+        }
+        const ephemeral = x25519.keygen();
+        let shared: Uint8Array;
+        try {
+          shared = x25519.getSharedSecret(ephemeral.secretKey, frame.relayKey);
+        } catch {
+          // A low-order point: no key could be agreed with it (only a broken or hostile gateway sends one).
+          return this.ws?.close(4400, 'relay key is not a usable X25519 key');
+        }
+        this.channel = { relayKey: Uint8Array.from(frame.relayKey), ephemeral, key: channelKey(shared, frame.challenge, frame.relayKey, ephemeral.publicKey) };
         return void this.onWelcome(frame.challenge).catch((err: unknown) => {
           // The gateway refused the claim itself (bad proof, too many mailboxes): reconnecting would
           // only be refused again, so the caller of connect() hears why and the client stops.
@@ -351,6 +391,7 @@ export class RelayClient {
             this.close();
           } else this.ws?.close(4000, 'claim failed');
         });
+      }
       case 'claimed': {
         const w = this.claimWaiters.get(frame.requestId);
         this.claimWaiters.delete(frame.requestId);
@@ -414,10 +455,14 @@ export class RelayClient {
 
   private claim(challenge: Uint8Array, dests: Uint8Array[]): Promise<void> {
     const requestId = ++this.requestId >>> 0;
-    const signature = ed25519.sign(this.opts.identity.secretKey, claimProofMessage(challenge, dests));
+    const channel = this.channel;
+    if (channel === undefined) return Promise.reject(new Error('no connection to claim on'));
+    // Bound to this relay's key and this connection's ephemeral key: docs/protocol.md §3.1.
+    const ephemeral = channel.ephemeral.publicKey;
+    const signature = ed25519.sign(this.opts.identity.secretKey, claimProofMessageV2(challenge, channel.relayKey, ephemeral, dests));
     return new Promise((resolve, reject) => {
       this.claimWaiters.set(requestId, { resolve, reject });
-      this.ws?.send(encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, signature, dests }));
+      this.ws?.send(encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, ephemeral, signature, dests }));
     });
   }
 
@@ -501,7 +546,13 @@ export class RelayClient {
     this.ackScheduled = false;
     while (this.ackQueue.length) {
       const packetIds = this.ackQueue.splice(0, MAX_ACK);
-      if (this.ws?.readyState === 1) this.ws.send(encodeClientFrame({ type: 'ack', packetIds }));
+      const channel = this.channel;
+      if (this.ws?.readyState !== 1 || channel === undefined) continue;
+      // Tagged with the channel key: only this client, not a gateway relaying its bytes, can delete.
+      const frame = encodeClientFrame({ type: 'ack', packetIds, tag: new Uint8Array(CHANNEL_TAG_LEN) });
+      const at = frame.length - CHANNEL_TAG_LEN;
+      frame.set(channelTag(channel.key, frame.subarray(0, at)), at);
+      this.ws.send(frame);
     }
   }
 
@@ -596,4 +647,10 @@ export class RelayClient {
 export function newMailboxIdentity(): MailboxIdentity {
   const kp = ed25519.keygen();
   return { secretKey: kp.secretKey, publicKey: kp.publicKey };
+}
+
+function _equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -6,6 +6,16 @@ export const gatewayConfigSchema = defineConfig({
   HOST: string({ default: '0.0.0.0', description: 'address the client listener (WebSocket /v1, prekey endpoints /v1/prekeys) binds' }),
   PORT: port({ default: 8080, description: 'client listener port: WebSocket /v1 and the prekey endpoints /v1/prekeys (ops endpoints are on OPS_PORT)' }),
   REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas; unset (the node only): in memory' }),
+  GATEWAY_RELAY_KEY: string({
+    optional: true,
+    secret: true,
+    minLength: 32,
+    description: "the relay key's secret (at least 32 characters, e.g. `openssl rand -hex 32`), the same on every replica: v2 claims are bound to the key it stands for; unset: GATEWAY_RELAY_KEY_FILE",
+  }),
+  GATEWAY_RELAY_KEY_FILE: string({
+    optional: true,
+    description: 'file holding the relay key secret, made (mode 0600) with a random one if missing (the node: DATA_DIR/relay-key); unset with GATEWAY_RELAY_KEY unset: a random key per process, which clients pinning a key refuse',
+  }),
   GATEWAY_MAX_FRAME_BYTES: int({ default: 65_611, min: 1024, max: 1_048_576, description: 'largest frame accepted' }),
   GATEWAY_IDLE_TIMEOUT_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'close after this long without a frame' }),
   GATEWAY_QUEUE_TTL_SECONDS: int({ default: MAX_TTL_SECONDS, min: 60, max: MAX_TTL_SECONDS, description: 'longest a packet waits in the queue' }),

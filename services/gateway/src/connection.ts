@@ -88,8 +88,13 @@ export class ClientConnection {
   inflight = 0;
   /** Rate-limit strikes in the current second; too many close the connection (the FrameDispatcher's). */
   strikes = 0;
-  /** CLAIMs with a bad proof so far (the Session's). */
+  /** CLAIMs with a bad proof, and v2 ACKs with a bad channel tag, so far (the Session's). */
   badProofs = 0;
+  /**
+   * v2: the channel agreed by the first claim (its ephemeral key as latin1, and the channel key every
+   * ACK is tagged with); undefined before it (the Session's).
+   */
+  channel: { ephemeral: string; key: Uint8Array } | undefined;
   strikeWindow = 0;
   /** Drain cursor and state for queued packets. */
   drainSeq = 0n;

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SETTINGS } from '@tacit/platform';
 import {
   ackFrameCount,
+  BOUND_CLAIMS_VERSION,
   ClientFrameType,
   CloseCode,
   decodeClientFrame,
@@ -80,8 +81,9 @@ export class FrameDispatcher {
         if (conn.inflight >= conn.limits.maxInflight) return this.rateLimited(conn, bytes);
         return this.router.send(conn, bytes, ttl, bytes[0] === ClientFrameType.RESEND);
       }
-      // So is a well-formed ACK (one per batch of deliveries): its ids are read where they lie.
-      const acks = ackFrameCount(bytes, this.decodeOpts);
+      // So is a well-formed v1 ACK (one per batch of deliveries): its ids are read where they lie. A
+      // v2 ACK is decoded whole below: its tag is checked first (a keyed BLAKE3 over ≤ 4 KiB).
+      const acks = conn.version < BOUND_CLAIMS_VERSION ? ackFrameCount(bytes, this.decodeOpts) : undefined;
       if (acks !== undefined) {
         this.meters.frames.ack.inc();
         return this.acks.onAck(conn, bytes, acks);
@@ -113,9 +115,15 @@ export class FrameDispatcher {
         // The packet's bytes are the frame minus its type byte: kept to forward without re-encoding.
         if (conn.inflight >= conn.limits.maxInflight) return this.rateLimited(conn, bytes);
         return this.router.send(conn, bytes, frame.packet.ttlSeconds, frame.resend === true);
-      case 'ack':
-        // Decoded whole (the connection is not open): a well-formed ACK all the same, its ids in place.
+      case 'ack': {
+        // Decoded whole (a v2 ACK, or the connection is not open): its ids are read in place all the same.
+        const bound = conn.version >= BOUND_CLAIMS_VERSION;
+        if (bound !== (frame.tag !== undefined)) {
+          return this.replies.error(conn, ErrorCode.MALFORMED_FRAME, `"type" expected ${bound ? 'ACK_V2 (with a channel tag)' : 'ACK'} on a version ${conn.version} connection`);
+        }
+        if (bound && !this.session.ackTagValid(conn, bytes)) return;
         return this.acks.onAck(conn, bytes, frame.packetIds.length);
+      }
       case 'ping':
         conn.send({ type: 'pong', nonce: frame.nonce });
         return;

@@ -18,6 +18,7 @@ import { GatewayMeters } from './metrics.js';
 import { PrekeyLimiter } from './prekey-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
 import { Presence } from './presence.js';
+import { loadRelayKey } from './relay-key.js';
 import { WindowRateLimiter, type RateLimiter } from './rate-limit.js';
 import { ReplicaLink } from './replica-link.js';
 import { Replies } from './replies.js';
@@ -25,7 +26,7 @@ import { Router } from './router.js';
 import { MemorySafeSet, RedisSafeSet, type SafeSet } from './safe-set.js';
 import { Session } from './session.js';
 import { GatewayShutdown } from './shutdown.js';
-import { GATEWAY_CLOCK, PREKEY_LIMITER, QUEUE_QUOTA, RATE_LIMITER, REDIS, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
+import { GATEWAY_CLOCK, PREKEY_LIMITER, QUEUE_QUOTA, RATE_LIMITER, REDIS, RelayKey, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
 
 /** Closes what the gateway opened besides its listener: limiter timers, the address salt's refresh, the safe set, Redis. */
 @Injectable()
@@ -58,6 +59,17 @@ export class GatewayResources implements OnApplicationShutdown {
   providers: [
     { provide: GATEWAY_CLOCK, useValue: { now: Date.now } satisfies Clock },
     { provide: ReplicaIdentity, useFactory: () => new ReplicaIdentity() },
+    {
+      provide: RelayKey,
+      useFactory: (config: GatewayConfig, log: Logger): RelayKey => {
+        const key = loadRelayKey(config);
+        // The public key is public (clients pin it): logged so an operator can put it in invites.
+        log.info('relay_key', { source: key.source, public: Buffer.from(key.publicKey).toString('base64url') });
+        if (key.source === 'ephemeral') log.warn('relay_key_ephemeral', { hint: 'set GATEWAY_RELAY_KEY (the same on every replica) so clients can pin this relay' });
+        return key;
+      },
+      inject: [SETTINGS, LOGGER],
+    },
     { provide: GatewayMeters, useFactory: (metrics: Metrics) => new GatewayMeters(metrics.forService('gateway')), inject: [METRICS] },
     {
       provide: REDIS,

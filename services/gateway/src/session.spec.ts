@@ -2,7 +2,8 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoRespondersError } from '@tacit/kit';
 import { create, GATEWAY_SUBJECTS, gatewayV1, toBinary } from '@tacit/proto';
-import { CloseCode, encodeClientFrame, encodePacket, ErrorCode, MAX_CLAIM, SUPPORTED_VERSIONS } from '@tacit/protocol';
+import { x25519 } from '@tacit/crypto';
+import { channelKey, channelTag, CHANNEL_TAG_LEN, CloseCode, encodeClientFrame, encodePacket, ErrorCode, MAX_CLAIM, SUPPORTED_VERSIONS, type ServerFrame } from '@tacit/protocol';
 import { hexId } from './presence.js';
 import { Session } from './session.js';
 import { Owner, replica, until, type Replica } from './spec-fixtures.js';
@@ -32,7 +33,7 @@ describe(Session.name, () => {
   it('refuses a HELLO with no common version (UNSUPPORTED_VERSION, close 4426) and any frame before HELLO (HELLO_REQUIRED, 4401)', () => {
     sut = replica();
     const a = sut.connect();
-    sut.receive(a.conn, hello(2, 3));
+    sut.receive(a.conn, hello(3, 4));
     assert.equal((a.ws.frames()[0] as { code: number }).code, ErrorCode.UNSUPPORTED_VERSION);
     assert.equal(a.ws.closed?.code, CloseCode.UNSUPPORTED_VERSION);
     const b = sut.connect();
@@ -151,5 +152,87 @@ describe(Session.name, () => {
     for (let i = 0; i < 3; i++) sut.receive(conn, encodeClientFrame(owner.claim(new Uint8Array(32).fill(i))));
     await until(() => ws.closed !== undefined);
     assert.equal(ws.closed?.code, CloseCode.RATE_LIMITED);
+  });
+
+  describe('version 2: a claim is bound to the relay key and the connection', () => {
+    /** A v2 connection: WELCOME's relay key, and the client's ephemeral key pair and channel key. */
+    const openV2 = () => {
+      const c = sut.connect();
+      sut.receive(c.conn, hello(1, 2));
+      const welcome = c.ws.frames()[0];
+      assert.ok(welcome?.type === 'welcome' && welcome.relayKey);
+      const ephemeral = x25519.keygen();
+      const key = channelKey(x25519.getSharedSecret(ephemeral.secretKey, welcome.relayKey), welcome.challenge, welcome.relayKey, ephemeral.publicKey);
+      return { ...c, welcome, relayKey: welcome.relayKey, ephemeral, key };
+    };
+    /** An ACK_V2 of `ids` tagged with `key`. */
+    const ackV2 = (ids: Uint8Array[], key: Uint8Array) => {
+      const frame = encodeClientFrame({ type: 'ack', packetIds: ids, tag: new Uint8Array(CHANNEL_TAG_LEN) });
+      frame.set(channelTag(key, frame.subarray(0, frame.length - CHANNEL_TAG_LEN)), frame.length - CHANNEL_TAG_LEN);
+      return frame;
+    };
+    const codes = (frames: ServerFrame[]) => frames.map((f) => (f.type === 'error' ? f.code : f.type));
+
+    it("WELCOME shows the relay's key; a claim bound to it and an ephemeral key is CLAIMED; only ACKs tagged with the channel key delete", async () => {
+      sut = replica();
+      const owner = new Owner();
+      const queued = owner.packet();
+      sut.queue.stored.push({ seq: 1n, expiryDay: 20_000, mailboxId: owner.mailbox, packetId: queued.packetId, packet: encodePacket(queued) });
+      const c = openV2();
+      assert.equal(c.welcome.version, 2);
+      assert.deepEqual(c.relayKey, sut.relayKey.publicKey);
+      sut.receive(c.conn, encodeClientFrame(owner.claimV2(c.welcome.challenge, c.relayKey, c.ephemeral.publicKey)));
+      await until(() => c.ws.written.length >= 2);
+      assert.deepEqual(codes(c.ws.frames()), ['claimed', 'deliver']);
+      // A v1 ACK, an ACK_V2 tagged with another key (a party relaying the bytes has no other), and one
+      // with a tag of the right key over other ids: none deletes.
+      sut.receive(c.conn, encodeClientFrame({ type: 'ack', packetIds: [queued.packetId] }));
+      sut.receive(c.conn, ackV2([queued.packetId], new Uint8Array(32).fill(1)));
+      const forged = ackV2([new Uint8Array(16)], c.key);
+      forged.set(queued.packetId, 3);
+      sut.receive(c.conn, forged);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(codes(c.ws.frames()), [ErrorCode.MALFORMED_FRAME, ErrorCode.BAD_PROOF, ErrorCode.BAD_PROOF]);
+      assert.equal(sut.queue.acks.length, 0, 'nothing deleted');
+      assert.equal(sut.queue.stored.length, 1);
+      sut.receive(c.conn, ackV2([queued.packetId], c.key));
+      await until(() => sut.queue.acks.length === 1);
+      assert.equal(sut.queue.stored.length, 0, 'the tagged ACK deleted it');
+    });
+
+    it('refuses a claim made for another relay key (what a gateway in the middle showing its own key would pass on), a v1 CLAIM, another ephemeral key, and a low-order one', async () => {
+      sut = replica({ config: { GATEWAY_MAX_BAD_PROOFS: '100' } });
+      const owner = new Owner();
+      const c = openV2();
+      const impostor = x25519.keygen().publicKey;
+      sut.receive(c.conn, encodeClientFrame(owner.claimV2(c.welcome.challenge, impostor, c.ephemeral.publicKey)));
+      sut.receive(c.conn, encodeClientFrame(owner.claim(c.welcome.challenge)));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(codes(c.ws.frames()), [ErrorCode.BAD_PROOF, ErrorCode.MALFORMED_FRAME]);
+      assert.equal(c.conn.claimed.size, 0);
+      sut.receive(c.conn, encodeClientFrame(owner.claimV2(c.welcome.challenge, c.relayKey, c.ephemeral.publicKey)));
+      await until(() => c.ws.written.length > 0);
+      assert.deepEqual(codes(c.ws.frames()), ['claimed']);
+      // The channel is the first claim's: a later claim with another ephemeral key is refused.
+      const other = new Owner();
+      sut.receive(c.conn, encodeClientFrame(other.claimV2(c.welcome.challenge, c.relayKey, x25519.keygen().publicKey)));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(codes(c.ws.frames()), [ErrorCode.BAD_PROOF]);
+      const d = openV2();
+      sut.receive(d.conn, encodeClientFrame(owner.claimV2(d.welcome.challenge, d.relayKey, new Uint8Array(32))));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(codes(d.ws.frames()), [ErrorCode.BAD_PROOF], 'a low-order ephemeral key agrees no channel');
+      assert.equal(d.conn.claimed.size, 0);
+    });
+
+    it('a v1 connection takes neither CLAIM_V2 nor ACK_V2', async () => {
+      sut = replica();
+      const owner = new Owner();
+      const { conn, ws } = sut.open();
+      sut.receive(conn, encodeClientFrame(owner.claimV2(conn.challenge!, sut.relayKey.publicKey, x25519.keygen().publicKey)));
+      sut.receive(conn, ackV2([new Uint8Array(16)], new Uint8Array(32)));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(codes(ws.frames()), [ErrorCode.MALFORMED_FRAME, ErrorCode.MALFORMED_FRAME]);
+    });
   });
 });

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ed25519 } from '@tacit/crypto';
+import { CryptoError, ed25519, x25519 } from '@tacit/crypto';
 import type { Bus } from '@tacit/kit';
 import { BUS, SETTINGS } from '@tacit/platform';
 import {
+  BOUND_CLAIMS_VERSION,
+  channelKey,
+  channelTagValid,
+  CHANNEL_TAG_LEN,
   claimProofMessage,
+  claimProofMessageV2,
   CloseCode,
   ErrorCode,
   mailboxId as deriveMailboxId,
@@ -22,6 +27,7 @@ import { keyOf } from './keys.js';
 import { GatewayMeters } from './metrics.js';
 import { Presence } from './presence.js';
 import { Replies } from './replies.js';
+import { RelayKey } from './tokens.js';
 
 /**
  * A connection's session: HELLO (version negotiation, the challenge a claim must sign) and CLAIM
@@ -43,6 +49,7 @@ export class Session {
     @Inject(Replies) private readonly replies: Replies,
     @Inject(GatewayMeters) private readonly meters: GatewayMeters,
     @Inject(SETTINGS) config: GatewayConfig,
+    @Inject(RelayKey) private readonly relay: RelayKey,
   ) {
     this.maxClaims = config.GATEWAY_MAX_CLAIMS;
     this.maxBadProofs = config.GATEWAY_MAX_BAD_PROOFS;
@@ -61,7 +68,8 @@ export class Session {
     conn.version = version;
     conn.challenge = randomBytes(32);
     conn.state = 'open';
-    conn.send({ type: 'welcome', version, challenge: conn.challenge, ...this.welcome, maxClaim: MAX_CLAIM });
+    const relayKey = version >= BOUND_CLAIMS_VERSION ? { relayKey: this.relay.publicKey } : {};
+    conn.send({ type: 'welcome', version, challenge: conn.challenge, ...this.welcome, maxClaim: MAX_CLAIM, ...relayKey });
   }
 
   /**
@@ -76,10 +84,28 @@ export class Session {
     if (total > this.maxClaims) {
       return this.replies.error(conn, ErrorCode.TOO_MANY_CLAIMS, `"dests" would claim ${total} mailboxes on this connection; at most ${this.maxClaims}`, frame.requestId);
     }
-    if (!ed25519.verify(frame.peerKey, claimProofMessage(conn.challenge!, frame.dests), frame.signature)) {
-      this.replies.error(conn, ErrorCode.BAD_PROOF, '"signature" does not prove ownership of "peerKey" for these dests', frame.requestId);
-      if (++conn.badProofs >= this.maxBadProofs) this.replies.close(conn, CloseCode.RATE_LIMITED, 'too many bad proofs');
-      return;
+    const bound = conn.version >= BOUND_CLAIMS_VERSION;
+    if (bound !== (frame.ephemeral !== undefined)) {
+      const want = bound ? 'CLAIM_V2 (with an ephemeral key)' : 'CLAIM';
+      return this.replies.error(conn, ErrorCode.MALFORMED_FRAME, `"type" expected ${want} on a version ${conn.version} connection`, frame.requestId);
+    }
+    if (bound && conn.channel !== undefined && conn.channel.ephemeral !== keyOf(frame.ephemeral!)) {
+      return this.badProof(conn, frame.requestId, '"ephemeral" must be the key of the connection\'s first claim');
+    }
+    const message = bound ? claimProofMessageV2(conn.challenge!, this.relay.publicKey, frame.ephemeral!, frame.dests) : claimProofMessage(conn.challenge!, frame.dests);
+    if (!ed25519.verify(frame.peerKey, message, frame.signature)) {
+      // A v2 proof made for another relay's key (a gateway in the middle showing its own) fails here too.
+      return this.badProof(conn, frame.requestId, '"signature" does not prove ownership of "peerKey" for these dests at this relay');
+    }
+    if (bound && conn.channel === undefined) {
+      let shared: Uint8Array;
+      try {
+        shared = x25519.getSharedSecret(this.relay.secretKey, frame.ephemeral!);
+      } catch (err) {
+        if (err instanceof CryptoError) return this.badProof(conn, frame.requestId, '"ephemeral" is a low-order point');
+        throw err;
+      }
+      conn.channel = { ephemeral: keyOf(frame.ephemeral!), key: channelKey(shared, conn.challenge!, this.relay.publicKey, frame.ephemeral!) };
     }
     const fresh: Array<{ key: string; id: Uint8Array }> = [];
     for (const dest of frame.dests) {
@@ -104,5 +130,22 @@ export class Session {
     if (subscribed) await this.bus.settled();
     conn.send({ type: 'claimed', requestId: frame.requestId, count });
     if (fresh.length > 0) this.drainer.redrain(conn);
+  }
+
+  /**
+   * Whether a v2 ACK (`bytes`, its tag last) carries the tag of this connection's channel key: an
+   * ACK deletes packets, so on a v2 connection only the client that agreed the channel may send one (a
+   * gateway relaying the bytes cannot). A bad tag answers BAD_PROOF and counts as a bad proof.
+   */
+  ackTagValid(conn: ClientConnection, bytes: Uint8Array): boolean {
+    const at = bytes.length - CHANNEL_TAG_LEN;
+    if (conn.channel !== undefined && channelTagValid(conn.channel.key, bytes.subarray(0, at), bytes.subarray(at))) return true;
+    this.badProof(conn, undefined, conn.channel === undefined ? 'ACK before any claim on this connection' : '"tag" is not this connection\'s channel tag');
+    return false;
+  }
+
+  private badProof(conn: ClientConnection, requestId: number | undefined, message: string): void {
+    this.replies.error(conn, ErrorCode.BAD_PROOF, message, requestId);
+    if (++conn.badProofs >= this.maxBadProofs) this.replies.close(conn, CloseCode.RATE_LIMITED, 'too many bad proofs');
   }
 }

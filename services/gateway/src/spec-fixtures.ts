@@ -7,6 +7,7 @@ import { createLogger, HealthRegistry, InProcessBus, loadConfig, Metrics, type B
 import { packPackets, type PackedPacket } from '@tacit/proto';
 import {
   claimProofMessage,
+  claimProofMessageV2,
   decodeServerFrame,
   destHash,
   encodeClientFrame,
@@ -39,7 +40,8 @@ import { Router } from './router.js';
 import { MemorySafeSet } from './safe-set.js';
 import { Session } from './session.js';
 import { GatewayShutdown } from './shutdown.js';
-import { ReplicaIdentity, type Clock } from './tokens.js';
+import { loadRelayKey } from './relay-key.js';
+import { RelayKey, ReplicaIdentity, type Clock } from './tokens.js';
 import type { WsSocket } from './wsock/index.js';
 
 /** A clock the spec moves by hand. */
@@ -163,6 +165,7 @@ export interface Replica {
   readonly link: ReplicaLink;
   readonly router: Router;
   readonly timing: AcceptTiming;
+  readonly relayKey: RelayKey;
   readonly acks: AckBatcher;
   readonly session: Session;
   readonly connections: Connections;
@@ -201,8 +204,9 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const timing = new AcceptTiming(config);
   const router = new Router(presence, link, queue, safe, quota, timing, replies, meters, log, config);
   const acks = new AckBatcher(queue, replies, log);
+  const relayKey = loadRelayKey({});
   const connections = new Connections(presence, meters, clock, config, new AddressSalt());
-  const session = new Session(presence, connections, drainer, bus, replies, meters, config);
+  const session = new Session(presence, connections, drainer, bus, replies, meters, config, relayKey);
   const limiter = new WindowRateLimiter({ now: () => clock.now() });
   const dispatcher = new FrameDispatcher(session, router, acks, replies, limiter, meters, clock, config);
   const sweeper = new IdleSweeper(connections, replies, clock, config);
@@ -219,7 +223,7 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   };
   const receive = (conn: ClientConnection, frame: Uint8Array) => dispatcher.onMessage(conn, Buffer.from(frame), true);
   return {
-    bus, queue, clock, config, identity, meters, replies, drainer, presence, link, router, acks, session, connections, dispatcher, sweeper, shutdown, limiter, edge, timing,
+    bus, queue, clock, config, identity, meters, replies, drainer, presence, link, router, acks, session, connections, dispatcher, sweeper, shutdown, limiter, edge, timing, relayKey,
     connect,
     receive,
     open() {
@@ -259,6 +263,12 @@ export class Owner {
   /** A CLAIM of `dests` signed over `challenge`. */
   claim(challenge: Uint8Array, dests: Uint8Array[] = [this.dest], requestId = 7): ClaimFrame {
     return { type: 'claim', requestId, peerKey: this.publicKey, signature: ed25519.sign(this.secretKey, claimProofMessage(challenge, dests)), dests };
+  }
+
+  /** A CLAIM_V2 of `dests`: bound to `relayKey` and the connection's `ephemeral` public key. */
+  claimV2(challenge: Uint8Array, relayKey: Uint8Array, ephemeral: Uint8Array, dests: Uint8Array[] = [this.dest], requestId = 7): ClaimFrame {
+    const signature = ed25519.sign(this.secretKey, claimProofMessageV2(challenge, relayKey, ephemeral, dests));
+    return { type: 'claim', requestId, peerKey: this.publicKey, ephemeral, signature, dests };
   }
 
   /** A packet to this owner's current mailbox (256-byte payload, random id). */

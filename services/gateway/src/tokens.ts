@@ -22,3 +22,16 @@ export const REDIS = Symbol('tacit.gateway.redis');
 export class ReplicaIdentity {
   constructor(readonly id: string = randomBytes(8).toString('hex')) {}
 }
+
+/**
+ * The relay's key pair (X25519): v2 WELCOMEs carry the public key, v2 claim proofs sign it, and each
+ * connection's channel key is agreed with it (docs/protocol.md §3.1).
+ */
+export class RelayKey {
+  constructor(
+    readonly secretKey: Uint8Array,
+    readonly publicKey: Uint8Array,
+    /** Where it came from (for the start-up log): the setting, a file, or made for this process. */
+    readonly source: 'setting' | 'file' | 'ephemeral',
+  ) {}
+}

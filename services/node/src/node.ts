@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { GatewayEdge, gatewayConfigSchema, GatewayModule, GatewayShutdown } from '@tacit/gateway';
 import { defineConfig, NatsBus, string, url, type Bus, type Config, type Logger } from '@tacit/kit';
@@ -57,6 +58,9 @@ export interface RunningNode {
  * as in the cluster; only this wiring differs.
  */
 export async function startNode(env: Record<string, string | undefined>, logger?: Logger): Promise<RunningNode> {
+  // The node keeps its relay key beside its data, so clients that pinned it find it after a restart.
+  const dataDir = env.DATA_DIR || nodeConfigSchema.DATA_DIR.default!;
+  if (!env.GATEWAY_RELAY_KEY && !env.GATEWAY_RELAY_KEY_FILE) env = { ...env, GATEWAY_RELAY_KEY_FILE: join(dataDir, 'relay-key') };
   const service = await startService(nodeService, { env, ...(logger ? { logger } : {}) });
   const s = service.settings;
   const gateway = service.get(GatewayEdge);

@@ -6,7 +6,7 @@
 // gateway computes from a decoded frame throws nothing but negotiateVersion's UNSUPPORTED_VERSION:
 // the version negotiation of a HELLO, a CLAIM's proof message and its mailbox ids.
 import { mailboxId } from '../address.js';
-import { CLAIM_PROOF_MESSAGE_LEN, claimProofMessage } from '../claim.js';
+import { CLAIM_PROOF_MESSAGE_LEN, CLAIM_PROOF_MESSAGE_V2_LEN, claimProofMessage, claimProofMessageV2 } from '../claim.js';
 import { ackFrameCount, decodeClientFrame, encodeClientFrame, sendFrameTtl, type ClientFrame } from '../client-frames.js';
 import { SUPPORTED_VERSIONS } from '../constants.js';
 import { negotiateVersion } from '../version.js';
@@ -38,7 +38,8 @@ export function fuzz(data: Uint8Array): void {
     if (again === undefined) throw new FuzzFinding('encodeClientFrame refused a decoded frame');
     expect(sameBytes(again, data), `${frame.type} frame does not re-encode to its bytes`);
     expect(ttl === (frame.type === 'send' ? frame.packet.ttlSeconds : undefined), `sendFrameTtl ${ttl} for a ${frame.type} frame`);
-    expect(acks === (frame.type === 'ack' ? frame.packetIds.length : undefined), `ackFrameCount ${acks} for a ${frame.type} frame`);
+    // The in-place reader is v1's ACK only; an ACK_V2 (tagged) is decoded whole.
+    expect(acks === (frame.type === 'ack' && frame.tag === undefined ? frame.packetIds.length : undefined), `ackFrameCount ${acks} for a ${frame.type} frame`);
     if (frame.type === 'hello') {
       try {
         const v = negotiateVersion(frame.minVersion, frame.maxVersion, SUPPORTED_VERSIONS);
@@ -49,6 +50,10 @@ export function fuzz(data: Uint8Array): void {
       }
     } else if (frame.type === 'claim') {
       expect(claimProofMessage(new Uint8Array(32), frame.dests).length === CLAIM_PROOF_MESSAGE_LEN, 'a claim proof message of another length');
+      if (frame.ephemeral !== undefined) {
+        const v2 = claimProofMessageV2(new Uint8Array(32), new Uint8Array(32), frame.ephemeral, frame.dests);
+        expect(v2.length === CLAIM_PROOF_MESSAGE_V2_LEN, 'a v2 claim proof message of another length');
+      }
       expect(mailboxId(frame.dests[0]!, frame.peerKey).length === 16, 'a mailbox id of another length');
     }
   }

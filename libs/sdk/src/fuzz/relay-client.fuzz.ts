@@ -6,6 +6,7 @@
 // it would be an uncaught exception); each packet id surfaces to the app at most once, with its
 // padding removed; no timer is armed for longer than Node can wait; after close() the in-flight
 // send is settled.
+import { x25519 } from '@tacit/crypto';
 import { encodePaddedSend, encodeServerFrame, pad } from '@tacit/protocol';
 import { RelayClient, type ReceivedMessage, type WebSocketLike } from '../relay-client.js';
 import { expect } from './_fuzz.js';
@@ -121,7 +122,11 @@ function framed(...frames: Uint8Array[]): Uint8Array {
 
 /** A session as a gateway runs it: WELCOME, CLAIMED, DELIVERs (one repeated), ACCEPTED, ERROR, PONG, GOAWAY. */
 export function seeds(): Uint8Array[] {
-  const welcome = encodeServerFrame({ type: 'welcome', version: 1, challenge: new Uint8Array(32).fill(7), maxFrameBytes: 65_611, idleTimeoutMs: 60_000, maxClaim: 1024 });
+  const limits = { challenge: new Uint8Array(32).fill(7), maxFrameBytes: 65_611, idleTimeoutMs: 60_000, maxClaim: 1024 } as const;
+  const welcome = encodeServerFrame({ type: 'welcome', version: 2, ...limits, relayKey: x25519.getPublicKey(new Uint8Array(32).fill(8)) });
+  // Refused before any claim: a version-1 gateway, and a low-order relay key.
+  const welcomeV1 = encodeServerFrame({ type: 'welcome', version: 1, ...limits });
+  const lowOrder = encodeServerFrame({ type: 'welcome', version: 2, ...limits, relayKey: new Uint8Array(32) });
   const claimed = encodeServerFrame({ type: 'claimed', requestId: 1, count: 3 });
   const send = encodePaddedSend({ hopLimit: 8, destHash: new Uint8Array(32).fill(4), mailboxId: new Uint8Array(16).fill(5), packetId: new Uint8Array(16).fill(6), ttlSeconds: 60 }, new Uint8Array(20).fill(9));
   const packet = send.subarray(1);
@@ -130,5 +135,11 @@ export function seeds(): Uint8Array[] {
   const error = encodeServerFrame({ type: 'error', code: 5, ref: PACKET_ID, message: 'rate limit exceeded; slow down' });
   const pong = encodeServerFrame({ type: 'pong', nonce: new Uint8Array(8) });
   const goaway = encodeServerFrame({ type: 'goaway', reason: 0, retryAfterMs: 10 });
-  return [framed(welcome, claimed, deliver, deliver, accepted), framed(welcome, error, pong, goaway), framed(welcome, Uint8Array.of(0x84, 1, 2))];
+  return [
+    framed(welcome, claimed, deliver, deliver, accepted),
+    framed(welcome, error, pong, goaway),
+    framed(welcome, Uint8Array.of(0x84, 1, 2)),
+    framed(welcomeV1, claimed, deliver),
+    framed(lowOrder, claimed, deliver),
+  ];
 }

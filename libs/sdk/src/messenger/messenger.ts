@@ -72,6 +72,8 @@ export interface MessengerOptions {
   readonly separateSender?: boolean;
   /** Allow `ws://` relays other than loopback, our own and contacts' (default false; RelayClient's `allowInsecure`). */
   readonly allowInsecure?: boolean;
+  /** The relay key each of `relays` must show (RelayClient's `relayKeys`): a gateway showing another is refused before any claim. */
+  readonly relayKeys?: Readonly<Record<string, Uint8Array>>;
 }
 
 /** Someone to send to: from an invite, or from a message they sent. */
@@ -189,6 +191,7 @@ export class Messenger {
       },
       separateSender: o.separateSender ?? true,
       ...(o.allowInsecure ? { allowInsecure: true } : {}),
+      ...(o.relayKeys ? { relayKeys: o.relayKeys } : {}),
       ...(lastSeenMs !== undefined && Number.isSafeInteger(lastSeenMs) ? { lastSeenMs } : {}),
       // The time of each connect: the next start claims every hour since (a little more than needed is harmless).
       onReady: (t) => void o.store.commit([[m.#lastSeenKey, _enc.encode(String(t))]]).catch((err: unknown) => m.#report(err)),
