@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { freePort, waitFor } from '@tacit/testing';
+import { freePort, startNats, startPostgres, waitFor } from '@tacit/testing';
 
 const entry = fileURLToPath(new URL('./entry.js', import.meta.url));
 
@@ -25,7 +25,7 @@ async function exit(args: string[], env: Record<string, string> = {}): Promise<{
   return { code, lines: out().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
-describe('tacit entry point (the image\'s command)', { timeout: 90_000 }, () => {
+describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () => {
   let node: ChildProcess | undefined;
   let url = '';
   let dataDir = '';
@@ -39,7 +39,8 @@ describe('tacit entry point (the image\'s command)', { timeout: 90_000 }, () => 
         if (node!.exitCode !== null) throw new Error(`node exited: ${started.out()}`);
         return (await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined))?.status === 200;
       },
-      { timeoutMs: 30_000, intervalMs: 100 },
+      // A first start makes two embedded databases (the queue's, the prekey service's): slow on a loaded machine.
+      { timeoutMs: 90_000, intervalMs: 100 },
     );
     url = `ws://127.0.0.1:${port}/v1`;
   });
@@ -107,9 +108,49 @@ describe('tacit entry point (the image\'s command)', { timeout: 90_000 }, () => 
     assert.match(JSON.stringify(res.lines[0]), /WAIT_FOR.*host:port entries, got \\"postgres\\"/);
   });
 
+  it('`migrate` applies the queue\'s and the prekey service\'s migrations; `prekey` then starts on them with nothing left to apply, serves, and exits 0 on SIGTERM', async () => {
+    const [postgres, nats] = await Promise.all([startPostgres(), startNats()]);
+    try {
+      const migrated = await exit(['migrate'], { DATABASE_URL: postgres.url, MIGRATE_WAIT_SECONDS: '10' });
+      assert.equal(migrated.code, 0, JSON.stringify(migrated.lines));
+      const applied = migrated.lines.filter((l) => l.event === 'migrations_applied');
+      assert.deepEqual(applied.map((l) => l.target), ['queue', 'prekey']);
+      assert.ok(applied.every((l) => Array.isArray(l.versions) && l.versions.length > 0), JSON.stringify(applied));
+
+      const opsPort = await freePort();
+      const prekey = run(['prekey'], { DATABASE_URL: postgres.url, NATS_URL: nats.url, OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort), LOG_LEVEL: 'info' });
+      try {
+        await waitFor(
+          async () => {
+            if (prekey.child.exitCode !== null) throw new Error(`prekey exited: ${prekey.out()}`);
+            return (await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined))?.status === 200;
+          },
+          { timeoutMs: 60_000, intervalMs: 100 },
+        );
+        const lines = prekey.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+        assert.deepEqual(lines.find((l) => l.event === 'migrations_applied')?.versions, [], 'the Job had applied them');
+        assert.ok(lines.some((l) => l.event === 'prekey_serving'));
+        assert.match(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text(), /^tacit_prekey_challenges_total/m);
+      } finally {
+        const done = once(prekey.child, 'exit');
+        if (prekey.child.exitCode === null) prekey.child.kill('SIGTERM');
+        await done.catch(() => undefined);
+      }
+      assert.equal(prekey.child.exitCode, 0, prekey.out());
+    } finally {
+      await Promise.all([postgres.stop(), nats.stop()]);
+    }
+  });
+
+  it('`prekey` without its database and NATS exits 78 naming both', async () => {
+    const res = await exit(['prekey']);
+    assert.equal(res.code, 78);
+    assert.deepEqual((res.lines[0]!.issues as { variable: string }[]).map((i) => i.variable).sort(), ['DATABASE_URL', 'NATS_URL']);
+  });
+
   it('an unknown command exits 64 listing the commands', async () => {
     const res = await exit(['gatewya']);
     assert.equal(res.code, 64);
-    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'migrate', 'roundtrip', 'wait']);
+    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'prekey', 'migrate', 'roundtrip', 'wait']);
   });
 });

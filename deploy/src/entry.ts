@@ -1,8 +1,9 @@
 // The image's entry point: `tacit <command>` runs one service or tool of this build, so one image
 // serves every Deployment of the chart (its `args` pick the command).
 //
-//   node (default)  every service in one process      gateway, queue  one service
-//   migrate         the queue's migrations, then exit  roundtrip       a client round trip (helm test)
+//   node (default)  every service in one process       gateway, queue, prekey  one service
+//   migrate         every service's migrations, then exit (the queue's and the prekey service's)
+//   roundtrip       a client round trip (helm test)
 //   wait            until WAIT_FOR host:ports accept connections (the chart's dev-mode init container)
 //
 // Exit 64 for an unknown command, 78 for a bad setting (one JSON line, as the services print).
@@ -15,7 +16,8 @@ const _MAINS: Record<string, string> = {
   node: '../../services/node/dist/main.js',
   gateway: '../../services/gateway/dist/main.js',
   queue: '../../services/queue/dist/main.js',
-  migrate: '../../services/queue/dist/migrate.js',
+  prekey: '../../services/prekey/dist/main.js',
+  migrate: '../../services/node/dist/migrate.js',
 };
 const _TOOLS = ['roundtrip', 'wait'];
 /** sysexits' EX_USAGE. */

@@ -1,17 +1,20 @@
-// The release's life on a real cluster, in order: install (dev mode) → helm test → three gateway
-// replicas behind one Service → a gateway pod and then a queue pod deleted under load → helm
+// The release's life on a real cluster, in order: install (dev mode) → helm test → two messengers
+// through the gateway Service (prekeys published to and fetched from the prekey Deployment) → three
+// gateway replicas behind one Service → a gateway pod and then a queue pod deleted under load → helm
 // upgrade rolling every pod under load → helm uninstall leaving nothing. Each step says how long it
 // took. Run by scripts/cluster-test.sh (npm run test:cluster) against the cluster in KUBECONFIG.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CHART, getJson, helm, kubectl, leftovers, metric, must, pods, secondsSince, until, valuesFile } from './kube.js';
 import pg from 'pg';
+import { MemoryStore, Messenger, type IncomingMessage } from '@tacit/sdk';
 import { Load } from './load.js';
 
 const ns = 'tacit-suite';
 const release = 'relay';
 const gatewaySel = `app.kubernetes.io/instance=${release},app.kubernetes.io/component=gateway`;
 const queueSel = `app.kubernetes.io/instance=${release},app.kubernetes.io/component=queue`;
+const prekeySel = `app.kubernetes.io/instance=${release},app.kubernetes.io/component=prekey`;
 const loads: Load[] = [];
 /** Accepted packets that reached an online receiver only after it reconnected, per step. */
 const stuck: string[] = [];
@@ -71,9 +74,15 @@ describe('tacit on a real cluster: install, scale, lose pods, upgrade, uninstall
     t.diagnostic(`helm install --wait: ready in ${secondsSince(t0)} s`);
     await settled(gatewaySel, 3);
     await settled(queueSel, 2);
-    const jobs = await getJson<{ items: { status: { succeeded?: number } }[] }>('jobs', '-n', ns, '-l', `app.kubernetes.io/instance=${release},app.kubernetes.io/component=migrate`);
+    await settled(prekeySel, 2);
+    const jobs = await getJson<{ items: { metadata: { name: string }; status: { succeeded?: number } }[] }>('jobs', '-n', ns, '-l', `app.kubernetes.io/instance=${release},app.kubernetes.io/component=migrate`);
     assert.equal(jobs.items.length, 1, 'one migration Job');
     assert.equal(jobs.items[0]!.status.succeeded, 1, 'the migrations ran');
+    const applied = (await must('kubectl', ['logs', '-n', ns, `job/${jobs.items[0]!.metadata.name}`]))
+      .split('\n')
+      .filter((l) => l.includes('"migrations_applied"'))
+      .map((l) => (JSON.parse(l) as { target: string }).target);
+    assert.deepEqual(applied, ['queue', 'prekey'], 'the Job applied the queue\'s and the prekey service\'s migrations');
     const svc = await getJson<{ spec: { clusterIP: string } }>('service', '-n', ns, `${release}-tacit-gateway`);
     url = `ws://${svc.spec.clusterIP}:8080/v1`;
   });
@@ -84,6 +93,45 @@ describe('tacit on a real cluster: install, scale, lose pods, upgrade, uninstall
     assert.equal(res.code, 0, res.stderr || res.stdout);
     assert.match(res.stdout, /Phase:\s+Succeeded/);
     t.diagnostic(`helm test passed in ${secondsSince(t0)} s`);
+  });
+
+  it('two messengers through the gateway Service: Bob publishes prekeys, Alice fetches his bundle and writes, Bob answers; the prekey Deployment served it', async (t) => {
+    const t0 = performance.now();
+    const namespaceId = crypto.getRandomValues(new Uint8Array(32));
+    const opened: Messenger[] = [];
+    const open = async (inbox: IncomingMessage[]) => {
+      // The gateway's Service address, on this machine's pod bridge: plain ws, as inside a cluster.
+      const m = await Messenger.create({ namespaceId, relays: [url], store: new MemoryStore(), allowInsecure: true, maintainEveryMs: 0, preKeys: { target: 10, lowWater: 3 }, minBackoffMs: 100, maxBackoffMs: 1000 });
+      m.onMessage((x) => void inbox.push(x));
+      opened.push(m);
+      return m;
+    };
+    const prekeyPods = await pods(ns, prekeySel);
+    const counts = async () => {
+      const sum = async (name: string) => (await Promise.all(prekeyPods.map((p) => metric(p.ip, name)))).reduce((a, b) => a + b, 0);
+      return { uploads: await sum('tacit_prekey_uploads_total'), fetches: await sum('tacit_prekey_fetches_total') };
+    };
+    const was = await counts();
+    try {
+      const [toAlice, toBob]: [IncomingMessage[], IncomingMessage[]] = [[], []];
+      const bob = await open(toBob);
+      const alice = await open(toAlice);
+      await alice.send(bob.invite(), 'hello Bob');
+      await until(() => toBob.length === 1, 60_000, 'Bob to get the first message');
+      await bob.send(toBob[0]!.from, 'hello Alice');
+      await until(() => toAlice.length === 1, 60_000, 'Alice to get the answer');
+      assert.deepEqual([toBob[0]!.text(), toAlice[0]!.text()], ['hello Bob', 'hello Alice']);
+      const now = await counts();
+      // Both published their bundles (Messenger.create), and Alice's first message fetched Bob's:
+      // the prekey pods counted them, so the gateway reached the prekey Deployment over NATS.
+      assert.ok(now.uploads - was.uploads >= 2, `prekey uploads counted by the prekey pods: ${now.uploads - was.uploads}`);
+      assert.ok(now.fetches - was.fetches >= 1, `prekey fetches counted by the prekey pods: ${now.fetches - was.fetches}`);
+      t.diagnostic(`first contact and an answer in ${secondsSince(t0)} s (${now.uploads - was.uploads} uploads, ${now.fetches - was.fetches} fetch on ${prekeyPods.length} prekey pods)`);
+      const rss = await Promise.all(prekeyPods.map((p) => metric(p.ip, 'process_resident_memory_bytes')));
+      t.diagnostic(`prekey pods' RSS: ${rss.map((b) => `${Math.round(b / 2 ** 20)} MiB`).join(', ')}`);
+    } finally {
+      await Promise.all(opened.map((m) => m.close()));
+    }
   });
 
   it('three gateway replicas: clients spread over the Service exchange packets both ways', async (t) => {
@@ -163,7 +211,7 @@ describe('tacit on a real cluster: install, scale, lose pods, upgrade, uninstall
   });
 
   it('helm upgrade changing a setting rolls every pod without losing an accepted packet', async (t) => {
-    const before = new Set([...(await pods(ns, gatewaySel)), ...(await pods(ns, queueSel))].map((p) => p.name));
+    const before = new Set([...(await pods(ns, gatewaySel)), ...(await pods(ns, queueSel)), ...(await pods(ns, prekeySel))].map((p) => p.name));
     const l = load(url);
     await l.open(20);
     const t0 = performance.now();
@@ -177,6 +225,7 @@ describe('tacit on a real cluster: install, scale, lose pods, upgrade, uninstall
           'upgrade', release, CHART, '-n', ns, '-f', valuesFile('dev'),
           '--set', 'gateway.config.GATEWAY_IDLE_TIMEOUT_MS=90000',
           '--set', 'queue.config.QUEUE_GROUP_COMMIT_DELAY_MS=3',
+          '--set', 'prekey.config.PREKEY_CHALLENGE_TTL_MS=60000',
           '--wait', '--timeout', '5m',
         ]);
         upgraded = secondsSince(t0);
@@ -193,13 +242,16 @@ describe('tacit on a real cluster: install, scale, lose pods, upgrade, uninstall
     assert.equal(n, sent);
     await settled(gatewaySel, 3);
     await settled(queueSel, 2);
-    const now = [...(await pods(ns, gatewaySel)), ...(await pods(ns, queueSel))];
+    await settled(prekeySel, 2);
+    const now = [...(await pods(ns, gatewaySel)), ...(await pods(ns, queueSel)), ...(await pods(ns, prekeySel))];
     assert.ok(
       now.every((p) => !before.has(p.name)),
-      'every gateway and queue pod was replaced',
+      'every gateway, queue and prekey pod was replaced',
     );
     const cm = await getJson<{ data: Record<string, string> }>('configmap', '-n', ns, `${release}-tacit-gateway`);
     assert.equal(cm.data.GATEWAY_IDLE_TIMEOUT_MS, '90000');
+    const prekeyCm = await getJson<{ data: Record<string, string> }>('configmap', '-n', ns, `${release}-tacit-prekey`);
+    assert.equal(prekeyCm.data.PREKEY_CHALLENGE_TTL_MS, '60000');
     l.close();
   });
 

@@ -30,3 +30,4 @@ export {
   type Migration,
   type MigrationConnection,
 } from './migrator.js';
+export { migrateJobConfigSchema, runMigrateJob, type MigrationTarget } from './migrate-job.js';

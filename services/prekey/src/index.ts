@@ -2,7 +2,7 @@
 // PGlite, served on the bus (docs/prekey.md).
 export type { PrekeyRepository, UploadResult, UploadStatus, VerifiedUpload } from './repository.js';
 export { SqlPrekeyRepository, PREKEY_MIGRATIONS_DIR, PREKEY_MIGRATIONS_TABLE, PREKEY_MIGRATION_LOCK, type SqlExecutor } from './sql-repository.js';
-export { PgPrekeyRepository, isUnavailable, type PgPrekeyRepositoryOptions } from './pg-repository.js';
+export { PgPrekeyRepository, isUnavailable, prekeyMigrationTarget, type PgPrekeyRepositoryOptions } from './pg-repository.js';
 export { PglitePrekeyRepository } from './pglite-repository.js';
 export { Challenges } from './challenge.js';
 export {

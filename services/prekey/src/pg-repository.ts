@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { UnavailableError } from '@tacit/kit';
-import { migrate, type MigrationConnection } from '@tacit/platform';
+import { migrate, type MigrationConnection, type MigrationTarget } from '@tacit/platform';
 import { PREKEY_MIGRATION_LOCK, PREKEY_MIGRATIONS_DIR, PREKEY_MIGRATIONS_TABLE, SqlPrekeyRepository } from './sql-repository.js';
 
 /** Options of {@link PgPrekeyRepository}. */
@@ -82,3 +82,17 @@ export class PgPrekeyRepository extends SqlPrekeyRepository {
     await this.#pool.end();
   }
 }
+
+/** The prekey service's schema for a migrate job (libs/platform's runMigrateJob: `tacit migrate`). */
+export const prekeyMigrationTarget: MigrationTarget = {
+  service: 'prekey',
+  async migrate(url: string): Promise<number[]> {
+    const repo = new PgPrekeyRepository({ url, maxConnections: 1, onError: () => undefined });
+    try {
+      return await repo.migrate();
+    } finally {
+      await repo.close().catch(() => undefined);
+    }
+  },
+  isUnavailable: (err) => isUnavailable(err) || (err instanceof Error && isUnavailable(err.cause)),
+};

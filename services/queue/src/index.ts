@@ -3,7 +3,7 @@
 export * from './model.js';
 export type { QueueRepository } from './repository.js';
 export { SqlQueueRepository, partitionName, type RepositoryStats, type SqlExecutor } from './sql-repository.js';
-export { PgQueueRepository, isUnavailable, type PgQueueRepositoryOptions } from './pg-repository.js';
+export { PgQueueRepository, isUnavailable, queueMigrationTarget, type PgQueueRepositoryOptions } from './pg-repository.js';
 export { PgliteQueueRepository } from './pglite-repository.js';
 export {
   loadMigrations,

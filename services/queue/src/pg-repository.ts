@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { UnavailableError } from '@tacit/kit';
+import type { MigrationTarget } from '@tacit/platform';
 import { migrateQueue, type MigrationConnection } from './migrator.js';
 import { sqlState, SqlQueueRepository, type SqlExecutor } from './sql-repository.js';
 
@@ -231,3 +232,17 @@ export class PgQueueRepository extends SqlQueueRepository {
     await this.#pool.end();
   }
 }
+
+/** The queue's schema for a migrate job (libs/platform's runMigrateJob: `tacit migrate`, the queue's migrate.js). */
+export const queueMigrationTarget: MigrationTarget = {
+  service: 'queue',
+  async migrate(url: string): Promise<number[]> {
+    const repo = new PgQueueRepository({ url, maxConnections: 1, onError: () => undefined });
+    try {
+      return await repo.migrate();
+    } finally {
+      await repo.close().catch(() => undefined);
+    }
+  },
+  isUnavailable: (err) => isUnavailable(err) || (err instanceof Error && isUnavailable(err.cause)),
+};

@@ -4,6 +4,7 @@
  * one call each of a function from migrations/0002: one statement, one round trip.
  * @module
  */
+import { LOCK_NAMESPACE } from '@tacit/platform';
 import { packAckRefs, packAckSeqs, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES } from '@tacit/proto';
 import type { QueueRepository } from './repository.js';
 import { dayOf, ID_BYTES, type AckRef, type EnqueueStatus, type NewPacket } from './model.js';
@@ -14,8 +15,8 @@ export interface SqlExecutor {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
-/** Advisory lock namespace of Tacit ("taci"); the second key names the critical section. */
-export const LOCK_NAMESPACE = 0x74616369;
+/** Advisory lock namespace of Tacit (the platform's); the second key names the critical section. */
+export { LOCK_NAMESPACE };
 /**
  * Serialises enqueue transactions so that seq order is commit order (see docs/queue.md). Taken
  * inside `queue_store` (migrations/0002), which spells both keys out as literals.
