@@ -186,6 +186,29 @@ S3_FORCE_PATH_STYLE: {{ .Values.s3.forcePathStyle | quote }}
 {{- end }}
 {{- end -}}
 
+{{/*
+The relay key's secret: relayKey.secret, else the one this release's Secret holds already (kept
+across upgrades: clients may have pinned the key), else 64 new random characters.
+*/}}
+{{- define "tacit.relayKeySecret" -}}
+{{- if .Values.relayKey.secret -}}
+{{- .Values.relayKey.secret -}}
+{{- else -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "tacit.secretName" .) -}}
+{{- if and $existing $existing.data (hasKey $existing.data "relay-key") -}}
+{{- index $existing.data "relay-key" | b64dec -}}
+{{- else -}}
+{{- randAlphaNum 64 -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "tacit.relayKeyEnv" -}}
+- name: GATEWAY_RELAY_KEY
+  valueFrom:
+    {{- include "tacit.secretRef" (dict "root" . "existing" .Values.relayKey.existingSecret "key" .Values.relayKey.existingSecretKey "own" "relay-key") | nindent 4 }}
+{{- end -}}
+
 {{- define "tacit.tracingEnv" -}}
 {{- if and .Values.tracing.otlpEndpoint .Values.tracing.headersSecret }}
 - name: OTEL_EXPORTER_OTLP_HEADERS

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CHART, getJson, helm, kubectl, leftovers, metric, must, pods, secondsSince, until, valuesFile } from './kube.js';
 import pg from 'pg';
+import { decodeServerFrame, encodeClientFrame } from '@tacit/protocol';
 import { MemoryStore, Messenger, type IncomingMessage } from '@tacit/sdk';
 import { Load } from './load.js';
 
@@ -42,6 +43,28 @@ async function withQueueCount<T>(f: () => Promise<T>): Promise<T> {
     return await f();
   } catch (err) {
     throw new Error(`${(err as Error).message} (packets waiting in the queue: ${await queuedRows().catch(() => 'unknown')})`, { cause: err });
+  }
+}
+
+/** The relay key a gateway pod shows in its v2 WELCOME (hex), read over a raw WebSocket to its address. */
+async function relayKeyOf(ip: string): Promise<string> {
+  const ws = new WebSocket(`ws://${ip}:8080/v1`);
+  ws.binaryType = 'arraybuffer';
+  try {
+    const welcome = await new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no WELCOME from ${ip} in 10 s`)), 10_000);
+      ws.onopen = () => ws.send(encodeClientFrame({ type: 'hello', minVersion: 2, maxVersion: 2 }));
+      ws.onerror = () => reject(new Error(`WebSocket to ${ip} failed`));
+      ws.onmessage = (ev) => {
+        clearTimeout(timer);
+        resolve(new Uint8Array(ev.data as ArrayBuffer));
+      };
+    });
+    const frame = decodeServerFrame(welcome);
+    assert.ok(frame.type === 'welcome' && frame.relayKey, `a v2 WELCOME from ${ip}`);
+    return Buffer.from(frame.relayKey).toString('hex');
+  } finally {
+    ws.close();
   }
 }
 
@@ -134,9 +157,17 @@ describe('tacit on a real cluster: install, scale, lose pods, upgrade, uninstall
     }
   });
 
+  /** The relay key every gateway replica showed at the last check (hex). */
+  let relayKey = '';
+
   it('three gateway replicas: clients spread over the Service exchange packets both ways', async (t) => {
     const gws = await pods(ns, gatewaySel);
     assert.equal(gws.length, 3);
+    // One relay key for every replica (the chart's Secret): clients may pin it, and a claim made
+    // at one replica's key is good at the others'.
+    const keys = await Promise.all(gws.map((g) => relayKeyOf(g.ip)));
+    assert.equal(new Set(keys).size, 1, `one relay key for every replica (${keys.join(', ')})`);
+    relayKey = keys[0]!;
     // Each client connects separately, so kube-proxy spreads them over the replicas; every pair
     // sends both ways, so packets cross between replicas in both directions.
     const l = load(url);
@@ -252,6 +283,9 @@ describe('tacit on a real cluster: install, scale, lose pods, upgrade, uninstall
     assert.equal(cm.data.GATEWAY_IDLE_TIMEOUT_MS, '90000');
     const prekeyCm = await getJson<{ data: Record<string, string> }>('configmap', '-n', ns, `${release}-tacit-prekey`);
     assert.equal(prekeyCm.data.PREKEY_CHALLENGE_TTL_MS, '60000');
+    // The relay key the chart made at install survived the upgrade (the Secret keeps it).
+    const keys = await Promise.all((await pods(ns, gatewaySel)).map((g) => relayKeyOf(g.ip)));
+    assert.deepEqual([...new Set(keys)], [relayKey], 'the same relay key after helm upgrade');
     l.close();
   });
 
