@@ -27,6 +27,7 @@ export default tseslint.config(
             { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:platform', 'type:testing'] },
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:platform', 'type:client', 'type:testing', 'type:sdk'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:platform', 'type:client', 'type:service', 'type:testing', 'type:sdk'] },
+            { sourceTag: 'type:deploy', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:sdk', 'type:testing'] },
             { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:core', 'type:kit', 'type:platform', 'type:client', 'type:testing', 'type:sdk', 'type:service', 'type:app'] }
           ]
         }

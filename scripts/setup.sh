@@ -7,6 +7,9 @@
 #   bash scripts/setup.sh --no-npm   all but the npm dependencies (npm ci)
 #   bash scripts/setup.sh --npm-ci   run npm ci even when node_modules matches the lockfile
 #   bash scripts/setup.sh --no-link  as root, leave /usr/local/bin alone
+#   bash scripts/setup.sh --cluster  also the Debian packages of the images and the local Kubernetes
+#                                    cluster (mmdebstrap, etcd, containerd, CNI plugins, …); the
+#                                    cluster's own builds are scripts/cluster/build.sh's
 #
 # TACIT_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/tacit) holds Node.js, the Go tools, src/jaeger.
 # As root it also links node and the tools into /usr/local/bin; otherwise it prints the PATH line.
@@ -14,12 +17,14 @@ set -euo pipefail
 
 npm_mode=auto
 link=true
+cluster=false
 for arg in "$@"; do
   case "$arg" in
     --no-npm) npm_mode=skip ;;
     --npm-ci) npm_mode=always ;;
     --no-link) link=false ;;
-    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --cluster) cluster=true ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,9 +55,11 @@ link_into_usr_local() { # name target
 }
 
 # --- Debian packages -------------------------------------------------------------------------
-step "Debian packages: $TACIT_APT_PACKAGES"
+apt_packages="$TACIT_APT_PACKAGES"
+if $cluster; then apt_packages="$apt_packages $TACIT_CLUSTER_APT_PACKAGES"; fi
+step "Debian packages: $apt_packages"
 missing=()
-for pkg in $TACIT_APT_PACKAGES; do
+for pkg in $apt_packages; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi

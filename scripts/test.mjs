@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const patterns = ['libs/*/dist/**/*.spec.js', 'services/*/dist/**/*.spec.js', 'bench/dist/**/*.spec.js', 'proto/dist/**/*.spec.js'];
+const patterns = ['libs/*/dist/**/*.spec.js', 'services/*/dist/**/*.spec.js', 'bench/dist/**/*.spec.js', 'proto/dist/**/*.spec.js', 'deploy/dist/**/*.spec.js'];
 
 const args = process.argv.slice(2);
 const nodeArgs = args.filter((a) => a.startsWith('-'));

@@ -34,6 +34,7 @@ describe(firstRoundOrder.name, () => {
       'tacit-idle-connections',
       'baseline-idle-connections',
       'meshwhisper-idle-connections',
+      'tacit-prekey-fetch',
     ]);
   });
 

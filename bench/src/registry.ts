@@ -5,6 +5,7 @@ import type { RunSettings, Scenario, System } from './scenario.js';
 import { idleRow, liveRow, offlineRow } from './scenarios/factories.js';
 import { baselineSystem } from './targets/baseline.js';
 import { meshWhisperSystem, startMeshWhisper } from './targets/meshwhisper.js';
+import { prekeyFetchRow } from './scenarios/prekey.js';
 import { tacitScenarios } from './scenarios/tacit.js';
 import { tacitReplicasSystem, tacitSingleSystem, tacitSystemsOf, type TacitMains } from './targets/tacit.js';
 
@@ -50,6 +51,7 @@ export function allScenarios(): Scenario[] {
       ratios: { toBaseline: { row: REF.baselineIdle, figure: 'bytesPerConnection' } },
     }),
     ...tacitScenarios({ single: tacitSingleSystem, replicas: tacitReplicasSystem }),
+    prekeyFetchRow(),
   ];
 }
 

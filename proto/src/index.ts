@@ -2,8 +2,19 @@
 // like AckRequest never collide across services, plus the runtime calls needed to use them.
 export * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
 export * as gatewayV1 from './gen/tacit/gateway/v1/gateway_pb.js';
+export * as prekeyV1 from './gen/tacit/prekey/v1/prekey_pb.js';
 /** Bus subjects of every service, shared by the services and their callers. */
-export { GATEWAY_SUBJECTS, QUEUE_GROUP, QUEUE_LIMITS, QUEUE_ROUTES, QUEUE_SUBJECTS } from './subjects.js';
+export {
+  GATEWAY_SUBJECTS,
+  PREKEY_GROUP,
+  PREKEY_LIMITS,
+  PREKEY_ROUTES,
+  PREKEY_SUBJECTS,
+  QUEUE_GROUP,
+  QUEUE_LIMITS,
+  QUEUE_ROUTES,
+  QUEUE_SUBJECTS,
+} from './subjects.js';
 /** A request/reply API on the bus: subject, queue group and messages. */
 export { busRoute, type BusRoute } from './routes.js';
 /** The packed forms of tacit.queue.v1 (DrainReply.packed, AckRequest.packed_refs and packed_seqs). */

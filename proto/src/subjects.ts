@@ -1,6 +1,7 @@
 // Every bus subject of every service, defined once: the service that serves it and every caller
 // import it from here, so the two cannot drift apart.
 import { busRoute } from './routes.js';
+import * as prekeyV1 from './gen/tacit/prekey/v1/prekey_pb.js';
 import * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
 
 /** Bus subjects of the queue's request/reply API (each carries the request of the same name). */
@@ -50,3 +51,31 @@ export const GATEWAY_SUBJECTS = Object.freeze({
   replica: 'tacit.gw.',
   replicaStatus: 'tacit.gws.',
 } as const);
+
+/** Bus subjects of the prekey service's request/reply API. */
+export const PREKEY_SUBJECTS = Object.freeze({
+  challenge: 'tacit.prekey.v1.challenge',
+  upload: 'tacit.prekey.v1.upload',
+  fetch: 'tacit.prekey.v1.fetch',
+} as const);
+
+/** Queue group the prekey service's replicas serve in. */
+export const PREKEY_GROUP = 'prekey';
+
+/** The prekey service's API: subject, queue group and messages of each request. */
+export const PREKEY_ROUTES = Object.freeze({
+  challenge: busRoute(PREKEY_SUBJECTS.challenge, prekeyV1.ChallengeRequestSchema, prekeyV1.ChallengeReplySchema, PREKEY_GROUP),
+  upload: busRoute(PREKEY_SUBJECTS.upload, prekeyV1.UploadRequestSchema, prekeyV1.UploadReplySchema, PREKEY_GROUP),
+  fetch: busRoute(PREKEY_SUBJECTS.fetch, prekeyV1.FetchRequestSchema, prekeyV1.FetchReplySchema, PREKEY_GROUP),
+});
+
+/**
+ * What one prekey request may carry (the service refuses more; the gateway refuses it before it
+ * reaches the bus). The bodies' own limits are @tacit/protocol's (MAX_PREKEY_UPLOAD_BYTES, …).
+ */
+export const PREKEY_LIMITS = Object.freeze({
+  /** UploadRequest.upload bytes: MAX_PREKEY_UPLOAD_BYTES of protocol.md §13.3 (100 + 100 one-time keys). */
+  maxUploadBytes: 169_317,
+  /** FetchRequest.address bytes. */
+  addressBytes: 32,
+});

@@ -16,5 +16,19 @@ TACIT_GO_WRAPPED_TOOLS="\
 jaeger github.com/jaegertracing/jaeger/cmd/jaeger v1.75.0"
 
 # Debian packages the tests and native builds need (chromium: the SDK's browser-build spec, driven
-# by playwright-core).
-TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux chromium"
+# by playwright-core; libclang-rt-14-dev: libFuzzer, which fuzz/native/build.sh links into
+# jazzer.js's native addon).
+TACIT_APT_PACKAGES="postgresql redis-server podman runc build-essential python3 util-linux chromium libclang-rt-14-dev"
+
+# The local Kubernetes cluster (scripts/cluster-up.sh, scripts/kind-up.sh) and the images
+# (scripts/images.sh). Kubernetes' components build from the Go module proxy in a wrapper module
+# (scripts/cluster/build.sh); etcd, containerd, runc and the CNI plugins are Debian's.
+TACIT_KUBE_VERSION=v1.37.2
+TACIT_COREDNS_VERSION=v1.14.7
+TACIT_KIND_VERSION=v0.33.0
+# etcd for kind's control plane (kubeadm runs it as a static pod); the bare cluster uses Debian's.
+TACIT_ETCD_VERSION=v3.7.3
+# Debian release the image base is debootstrapped from (the machines' own).
+TACIT_IMAGE_SUITE=bookworm
+# Debian packages the images and the cluster need (scripts/setup.sh --cluster installs them).
+TACIT_CLUSTER_APT_PACKAGES="mmdebstrap etcd-server containerd containernetworking-plugins iptables conntrack busybox-static openssl"

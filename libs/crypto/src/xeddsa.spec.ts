@@ -55,6 +55,23 @@ describe('XEdDSA', () => {
       assert.ok(signBits > 0 && signBits < 16, `sign bits set: ${signBits}/16`);
     });
 
+    it(`${sut.name}: verify leaves its inputs as they were, Node Buffers (whose slice is a view) included`, () => {
+      // libsignal's vector has its sign bit set: a verify that cleared it in place would break the
+      // caller's copy (found by the prekey service, which verifies a signature and then stores it).
+      const key = Buffer.from(V.publicKey);
+      const msg = Buffer.from(V.message);
+      const wire = Buffer.concat([Buffer.alloc(7), V.signature]);
+      const sig = wire.subarray(7);
+      assert.equal(sig[63]! >> 7, 1);
+      for (let i = 0; i < 3; i++) assert.equal(sut.xeddsa.verify(key, msg, sig), true, `verify #${i + 1}`);
+      assert.deepEqual(new Uint8Array(sig), V.signature);
+      assert.deepEqual(new Uint8Array(key), V.publicKey);
+      const u = Buffer.from(V.publicKey);
+      u[31]! |= 0x80;
+      _montgomeryToEdwardsY(u);
+      assert.equal(u[31]! >> 7, 1, '_montgomeryToEdwardsY ignores bit 255 on a copy');
+    });
+
     it(`${sut.name}: a signature made the specification's way (negated scalar, sign bit 0) verifies`, () => {
       const kp = sut.x25519.keygen();
       const k = kp.secretKey.slice();

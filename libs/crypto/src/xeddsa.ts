@@ -95,7 +95,8 @@ function _clamp(k: Uint8Array): Uint8Array {
  */
 export function _montgomeryToEdwardsY(u: Uint8Array): Uint8Array | null {
   const Fp = _P.Fp;
-  const m = u.slice();
+  // Uint8Array.from, not u.slice(): a Node Buffer's slice is a view, and the caller's key would lose its bit 255.
+  const m = Uint8Array.from(u);
   m[31]! &= 0x7f;
   const x = Fp.create(_le(m));
   if (x === _p - 1n) return null;
@@ -138,7 +139,9 @@ export function _xeddsa(deps: _XEdDSADeps): XEdDSA {
       _bytes('publicKey', publicKey, 32);
       _bytes('message', message);
       _bytes('signature', signature, 64);
-      const sig = signature.slice();
+      // A copy whatever the input's class: Buffer#slice is a view, and clearing the sign bit in it
+      // would change the caller's signature (a service verifying then storing it would store it broken).
+      const sig = Uint8Array.from(signature);
       const sign = sig[63]! >> 7;
       sig[63]! &= 0x7f;
       // s must fit in 253 bits, as libsignal requires; ed25519.verify then requires s < L.

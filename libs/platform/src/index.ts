@@ -21,3 +21,12 @@ export {
   type StartServiceOptions,
 } from './service.js';
 export { serveOnBus, type BusApp } from './serve.js';
+export {
+  LOCK_NAMESPACE,
+  loadMigrations,
+  migrate,
+  runMigrations,
+  type MigrateOptions,
+  type Migration,
+  type MigrationConnection,
+} from './migrator.js';

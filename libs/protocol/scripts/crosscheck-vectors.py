@@ -45,6 +45,17 @@ for path in sorted(VALID.glob("*.json")):
         expect(path.name, "destsHash", h.hex(), o["destsHash"])
         msg = b"tacit/v1/claim" + bytes.fromhex(i["challenge"]) + h
         expect(path.name, "message", msg.hex(), o["message"])
+    elif v["kind"] == "prekey-address":
+        i, o = v["input"], v["output"]
+        ns, ik = bytes.fromhex(i["namespaceId"]), bytes.fromhex(i["identityKey"])
+        tag = blake3(ns + ik, derive_key_context="tacit 2026-11 prekey tag v1").digest()
+        expect(path.name, "tag", tag.hex(), o["tag"])
+        addr = blake3(tag + ik, derive_key_context="tacit 2026-11 prekey address v1").digest()
+        expect(path.name, "address", addr.hex(), o["address"])
+    elif v["kind"] == "prekey-proof":
+        body = bytes.fromhex(v["input"]["body"])
+        msg = b"tacit/v1/prekeys" + blake3(body[:-64]).digest()
+        expect(path.name, "message", msg.hex(), v["output"]["message"])
 
 print(f"{checked - failed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

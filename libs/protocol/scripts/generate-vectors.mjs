@@ -498,6 +498,145 @@ bad('padded-length-max-u32', 'prefix 0xffffffff', 'padded', padded(0xffffffff, n
 bad('padded-nonzero-fill', 'a non-zero byte in the fill', 'padded', padded(1, Uint8Array.of(0x61, 0, 0, 1), 256), M, 'padding');
 bad('padded-nonzero-last', 'the last fill byte is 0x80', 'padded', withByte(padded(0, new Uint8Array(0), 256), 255, 0x80), M, 'padding');
 
+// --- prekey endpoints (protocol.md §13) ------------------------------------------------------
+
+const deriveKey = (ctx, material) => blake3(material, { context: enc.encode(ctx), dkLen: 32 });
+const curveKey = (label) => cat(u8(0x05), fill(label, 32));
+const kemKey = (type, label) => cat(u8(type), fill(label, 1568));
+const signedBytes = (id, key, sig) => cat(u32(id), key, sig);
+const signedValue = (id, key, sig) => ({ id, publicKey: hex(key), signature: hex(sig) });
+
+const pkIdentity = curveKey('prekey identity');
+const pkTag = deriveKey('tacit 2026-11 prekey tag v1', cat(namespaceId, pkIdentity));
+const pkAddress = deriveKey('tacit 2026-11 prekey address v1', cat(pkTag, pkIdentity));
+valid['prekey-address'] = {
+  description: 'prekey tag and address of the vectors namespace and an identity key (0x05 || 32)',
+  kind: 'prekey-address',
+  input: { namespaceId: hex(namespaceId), identityKey: hex(pkIdentity) },
+  output: { tag: hex(pkTag), address: hex(pkAddress) },
+};
+
+const spk = { id: 0x00abcdef, key: curveKey('prekey spk'), sig: fill('prekey spk sig', 64) };
+const lastResort = { id: 0x00123456, key: kemKey(0x08, 'prekey last resort'), sig: fill('prekey lr sig', 64) };
+const oneTime = [1, 2].map((id) => ({ id, key: curveKey(`prekey opk ${id}`) }));
+const kyberOneTime = [{ id: 0x00ffffff, key: kemKey(0x0a, 'prekey kpk'), sig: fill('prekey kpk sig', 64) }];
+const pkChallenge = fill('prekey challenge', 40);
+const uploadBody = (flags, parts, sig) =>
+  cat(u8(1), pkTag, pkIdentity, u32(4242), u8(flags), ...parts, pkChallenge, sig);
+const fullParts = [
+  signedBytes(spk.id, spk.key, spk.sig),
+  signedBytes(lastResort.id, lastResort.key, lastResort.sig),
+  u16(oneTime.length),
+  ...oneTime.map((k) => cat(u32(k.id), k.key)),
+  u16(kyberOneTime.length),
+  ...kyberOneTime.map((k) => signedBytes(k.id, k.key, k.sig)),
+];
+const pkSignature = fill('prekey upload signature', 64);
+const fullUpload = uploadBody(0x03, fullParts, pkSignature);
+valid['prekey-upload-full'] = {
+  description: 'upload with a signed prekey, a Kyber-1024 last-resort key, two one-time and one ML-KEM-1024 one-time prekey (the codec does not verify signatures)',
+  kind: 'prekey-upload',
+  hex: hex(fullUpload),
+  value: {
+    tag: hex(pkTag),
+    identityKey: hex(pkIdentity),
+    registrationId: 4242,
+    signedPreKey: signedValue(spk.id, spk.key, spk.sig),
+    lastResortKyberPreKey: signedValue(lastResort.id, lastResort.key, lastResort.sig),
+    preKeys: oneTime.map((k) => ({ id: k.id, publicKey: hex(k.key) })),
+    kyberPreKeys: kyberOneTime.map((k) => signedValue(k.id, k.key, k.sig)),
+    challenge: hex(pkChallenge),
+    signature: hex(pkSignature),
+  },
+};
+const statusUpload = uploadBody(0x00, [u16(0), u16(0)], pkSignature);
+valid['prekey-upload-status'] = {
+  description: 'upload with no keys: asks what the service holds (and keeps the bundle alive)',
+  kind: 'prekey-upload',
+  hex: hex(statusUpload),
+  value: {
+    tag: hex(pkTag),
+    identityKey: hex(pkIdentity),
+    registrationId: 4242,
+    preKeys: [],
+    kyberPreKeys: [],
+    challenge: hex(pkChallenge),
+    signature: hex(pkSignature),
+  },
+};
+valid['prekey-proof'] = {
+  description: 'the upload proof message of prekey-upload-full: "tacit/v1/prekeys" || BLAKE3(body without its signature)',
+  kind: 'prekey-proof',
+  input: { body: hex(fullUpload) },
+  output: { message: hex(cat(enc.encode('tacit/v1/prekeys'), blake3(fullUpload.subarray(0, fullUpload.length - 64)))) },
+};
+valid['prekey-fetch'] = {
+  description: 'fetch of the address of prekey-address',
+  kind: 'prekey-fetch',
+  hex: hex(cat(u8(1), pkAddress)),
+  value: { address: hex(pkAddress) },
+};
+valid['prekey-upload-reply'] = {
+  description: 'upload reply: signed prekey on file, no last-resort key, 99 and 100000 one-time prekeys left',
+  kind: 'prekey-upload-reply',
+  hex: hex(cat(u8(1), u8(0x01), u32(99), u32(100000))),
+  value: { signedPreKey: true, lastResortKyberPreKey: false, preKeys: 99, kyberPreKeys: 100000 },
+};
+const bundleBody = (flags, kyber, tail) =>
+  cat(u8(1), u8(flags), pkIdentity, u32(4242), signedBytes(spk.id, spk.key, spk.sig), signedBytes(kyber.id, kyber.key, kyber.sig), ...tail);
+valid['prekey-bundle-one-time'] = {
+  description: 'bundle with a one-time prekey and a one-time ML-KEM-1024 prekey',
+  kind: 'prekey-bundle',
+  hex: hex(bundleBody(0x01, kyberOneTime[0], [u32(oneTime[0].id), oneTime[0].key])),
+  value: {
+    identityKey: hex(pkIdentity),
+    registrationId: 4242,
+    signedPreKey: signedValue(spk.id, spk.key, spk.sig),
+    kyberPreKey: signedValue(kyberOneTime[0].id, kyberOneTime[0].key, kyberOneTime[0].sig),
+    kyberLastResort: false,
+    preKey: { id: oneTime[0].id, publicKey: hex(oneTime[0].key) },
+  },
+};
+valid['prekey-bundle-last-resort'] = {
+  description: 'bundle once the pools are empty: no one-time prekey, the last-resort Kyber-1024 key',
+  kind: 'prekey-bundle',
+  hex: hex(bundleBody(0x02, lastResort, [])),
+  value: {
+    identityKey: hex(pkIdentity),
+    registrationId: 4242,
+    signedPreKey: signedValue(spk.id, spk.key, spk.sig),
+    kyberPreKey: signedValue(lastResort.id, lastResort.key, lastResort.sig),
+    kyberLastResort: true,
+  },
+};
+
+const badPrekey = (name, description, kind, bytes, code, field) => {
+  invalid[name] = { description, kind, hex: hex(bytes), error: { code, field } };
+};
+const withBytes = (b, at, bytes) => {
+  const c = Uint8Array.from(b);
+  c.set(bytes, at);
+  return c;
+};
+badPrekey('prekey-upload-empty', 'no bytes', 'prekey-upload', new Uint8Array(0), 'MALFORMED', 'version');
+badPrekey('prekey-upload-version-2', 'version byte 2', 'prekey-upload', withByte(statusUpload, 0, 2), 'MALFORMED', 'version');
+badPrekey('prekey-upload-identity-type', 'identity key with type byte 0x06', 'prekey-upload', withByte(statusUpload, 33, 0x06), 'BAD_KEY', 'identityKey');
+badPrekey('prekey-upload-identity-short', 'identity key cut to 32 bytes (and everything after it)', 'prekey-upload', statusUpload.subarray(0, 65), 'MALFORMED', 'identityKey');
+badPrekey('prekey-upload-flags', 'flags bit 2 set', 'prekey-upload', withByte(statusUpload, 70, 0x04), 'MALFORMED', 'flags');
+badPrekey('prekey-upload-spk-kem-type', 'signed prekey with a KEM type byte', 'prekey-upload', withByte(fullUpload, 75, 0x08), 'BAD_KEY', 'signedPreKey.publicKey');
+badPrekey('prekey-upload-last-resort-type', 'last-resort key with type byte 0x05', 'prekey-upload', withByte(fullUpload, 71 + 101 + 4, 0x05), 'BAD_KEY', 'lastResortKyberPreKey.publicKey');
+badPrekey('prekey-upload-prekey-count-101', 'preKeyCount 101', 'prekey-upload', withBytes(statusUpload, 71, u16(101)), 'MALFORMED', 'preKeyCount');
+badPrekey('prekey-upload-kyber-count-101', 'kyberPreKeyCount 101', 'prekey-upload', withBytes(statusUpload, 73, u16(101)), 'MALFORMED', 'kyberPreKeyCount');
+badPrekey('prekey-upload-repeated-id', 'two one-time prekeys with id 1', 'prekey-upload', withBytes(fullUpload, 71 + 101 + 1637 + 2 + 37, u32(1)), 'MALFORMED', 'preKeys[1].id');
+badPrekey('prekey-upload-no-signature', 'the signature cut to 63 bytes', 'prekey-upload', fullUpload.subarray(0, fullUpload.length - 1), 'MALFORMED', 'signature');
+badPrekey('prekey-upload-trailing', 'one byte after the signature', 'prekey-upload', cat(statusUpload, u8(0)), 'MALFORMED', 'upload');
+badPrekey('prekey-fetch-short', 'fetch with a 31-byte address', 'prekey-fetch', cat(u8(1), repeat(7, 31)), 'MALFORMED', 'address');
+badPrekey('prekey-fetch-long', 'fetch with a 33-byte address', 'prekey-fetch', cat(u8(1), repeat(7, 33)), 'TOO_LARGE', 'fetch');
+badPrekey('prekey-bundle-flags', 'bundle flags 0x04', 'prekey-bundle', withByte(bundleBody(0x02, lastResort, []), 1, 0x04), 'MALFORMED', 'flags');
+badPrekey('prekey-bundle-missing-prekey', 'bundle flag says a one-time prekey follows, none does', 'prekey-bundle', bundleBody(0x01, lastResort, []), 'MALFORMED', 'preKey.id');
+badPrekey('prekey-bundle-kem-type', 'bundle whose post-quantum key has type byte 0x09', 'prekey-bundle', withByte(bundleBody(0x02, lastResort, []), 2 + 33 + 4 + 101 + 4, 0x09), 'BAD_KEY', 'kyberPreKey.publicKey');
+badPrekey('prekey-upload-reply-short', 'upload reply without its last count byte', 'prekey-upload-reply', cat(u8(1), u8(0), u32(1), u8(0), u8(0), u8(0)), 'MALFORMED', 'kyberPreKeys');
+
 // --- write --------------------------------------------------------------------------------
 
 for (const [dir, cases] of [

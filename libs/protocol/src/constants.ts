@@ -68,3 +68,45 @@ export const DEFAULT_TTL_HOURS = 720;
 export const MAILBOX_ID_CONTEXT = 'tacit 2026-11 mailbox id v1';
 /** ASCII domain separator at the start of every claim proof. */
 export const CLAIM_PROOF_DOMAIN = 'tacit/v1/claim';
+
+// Prekey endpoints (docs/protocol.md §13): HTTP on the gateway's client listener, beside /v1.
+
+/** Path prefix of the prekey endpoints: POST `/v1/prekeys/challenge`, `/upload`, `/fetch`. */
+export const PREKEY_PATH = '/v1/prekeys';
+/** Version byte at the start of every prekey body. */
+export const PREKEY_BODY_VERSION = 1;
+/** Length of a prekey tag: what an uploader reveals so the service can derive the address. */
+export const PREKEY_TAG_LEN = 32;
+/** Length of a prekey address: what a fetch names. */
+export const PREKEY_ADDRESS_LEN = 32;
+/** Length of a prekey challenge (opaque to clients: the service's time, a nonce and a MAC). */
+export const PREKEY_CHALLENGE_LEN = 40;
+/** A serialized Curve25519 public key: `0x05 || 32 bytes` (libsignal's form). */
+export const CURVE_KEY_LEN = 33;
+/** A serialized KEM public key: type (`0x08` Kyber-1024, `0x0a` ML-KEM-1024) `|| 1568 bytes`. */
+export const KEM_KEY_LEN = 1569;
+/** An XEdDSA signature. */
+export const XEDDSA_SIGNATURE_LEN = 64;
+/** One-time Curve25519 prekeys in one upload, at most. */
+export const MAX_UPLOAD_PREKEYS = 100;
+/** Signed one-time post-quantum prekeys in one upload, at most. */
+export const MAX_UPLOAD_KYBER_PREKEYS = 100;
+/** BLAKE3 derive_key context of prekey tags. */
+export const PREKEY_TAG_CONTEXT = 'tacit 2026-11 prekey tag v1';
+/** BLAKE3 derive_key context of prekey addresses. */
+export const PREKEY_ADDRESS_CONTEXT = 'tacit 2026-11 prekey address v1';
+/** ASCII domain separator at the start of every upload proof. */
+export const PREKEY_PROOF_DOMAIN = 'tacit/v1/prekeys';
+/** Length of a signed prekey on the wire: id u32, key, signature. */
+export const SIGNED_PREKEY_LEN = 4 + CURVE_KEY_LEN + XEDDSA_SIGNATURE_LEN;
+/** Length of a signed post-quantum prekey on the wire: id u32, key, signature. */
+export const SIGNED_KEM_PREKEY_LEN = 4 + KEM_KEY_LEN + XEDDSA_SIGNATURE_LEN;
+/** Length of a one-time Curve25519 prekey on the wire: id u32, key. */
+export const ONE_TIME_PREKEY_LEN = 4 + CURVE_KEY_LEN;
+/** Largest upload body: every optional part present and both lists full. */
+export const MAX_PREKEY_UPLOAD_BYTES =
+  1 + PREKEY_TAG_LEN + CURVE_KEY_LEN + 4 + 1 + SIGNED_PREKEY_LEN + SIGNED_KEM_PREKEY_LEN +
+  2 + MAX_UPLOAD_PREKEYS * ONE_TIME_PREKEY_LEN + 2 + MAX_UPLOAD_KYBER_PREKEYS * SIGNED_KEM_PREKEY_LEN +
+  PREKEY_CHALLENGE_LEN + XEDDSA_SIGNATURE_LEN;
+/** Largest bundle body (with a one-time prekey). */
+export const MAX_PREKEY_BUNDLE_BYTES = 1 + 1 + CURVE_KEY_LEN + 4 + SIGNED_PREKEY_LEN + SIGNED_KEM_PREKEY_LEN + ONE_TIME_PREKEY_LEN;

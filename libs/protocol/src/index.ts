@@ -15,7 +15,11 @@
  * - **Addressing**: {@link destHash} rotates hourly ({@link currentEpoch}, {@link skewWindow},
  *   {@link missedEpochs}); {@link mailboxId} lets the gateway check a claim without learning the
  *   namespace; {@link claimProofMessage} is what the owner signs to claim.
- * - **Errors**: decoders throw only {@link ProtocolError}, whose `code` is the wire error code
+ * - **Prekey endpoints** (§13, HTTP beside the WebSocket): {@link encodePrekeyUpload} /
+ *   {@link decodePrekeyUpload}, {@link encodePrekeyBundle} / {@link decodePrekeyBundle}, the fetch and
+ *   reply bodies, {@link prekeyTag} / {@link prekeyAddress} and {@link prekeyUploadProofMessage}; their
+ *   decoders throw {@link PrekeyError}, whose code the HTTP status and JSON error body carry.
+ * - **Errors**: frame decoders throw only {@link ProtocolError}, whose `code` is the wire error code
  *   to answer with ({@link ErrorCode}) and `field` the offending field; {@link closeCodeFor}
  *   gives the WebSocket close code that follows, if any. Encoders and helpers throw TypeError
  *   (wrong type) or RangeError (wrong value): those are caller bugs, not peer input.
@@ -40,11 +44,13 @@
 export {
   CHALLENGE_LEN,
   CLAIM_PROOF_DOMAIN,
+  CURVE_KEY_LEN,
   DEFAULT_TTL_HOURS,
   DEST_HASH_LEN,
   EPOCH_MS,
   ERROR_REF_LEN,
   HELLO_MAGIC,
+  KEM_KEY_LEN,
   MAILBOX_ID_CONTEXT,
   MAILBOX_ID_LEN,
   MAX_ACK,
@@ -53,9 +59,14 @@ export {
   MAX_FRAME_BYTES,
   MAX_HOP_LIMIT,
   MAX_PAYLOAD_LEN,
+  MAX_PREKEY_BUNDLE_BYTES,
+  MAX_PREKEY_UPLOAD_BYTES,
   MAX_TTL_SECONDS,
+  MAX_UPLOAD_KYBER_PREKEYS,
+  MAX_UPLOAD_PREKEYS,
   NAMESPACE_ID_LEN,
   NONCE_LEN,
+  ONE_TIME_PREKEY_LEN,
   FRAME_PACKET_AT,
   PACKET_HEADER_LEN,
   PACKET_ID_AT,
@@ -63,11 +74,22 @@ export {
   PACKET_MAILBOX_ID_AT,
   PACKET_VERSION,
   PEER_KEY_LEN,
+  PREKEY_ADDRESS_CONTEXT,
+  PREKEY_ADDRESS_LEN,
+  PREKEY_BODY_VERSION,
+  PREKEY_CHALLENGE_LEN,
+  PREKEY_PATH,
+  PREKEY_PROOF_DOMAIN,
+  PREKEY_TAG_CONTEXT,
+  PREKEY_TAG_LEN,
   PROTOCOL_VERSION,
   SIGNATURE_LEN,
+  SIGNED_KEM_PREKEY_LEN,
+  SIGNED_PREKEY_LEN,
   SIZE_BUCKETS,
   SKEW_EPOCHS,
   SUPPORTED_VERSIONS,
+  XEDDSA_SIGNATURE_LEN,
 } from './constants.js';
 export {
   CloseCode,
@@ -116,3 +138,33 @@ export {
   type ServerFrame,
   type WelcomeFrame,
 } from './server-frames.js';
+export {
+  decodePrekeyErrorBody,
+  encodePrekeyErrorBody,
+  isPrekeyErrorCode,
+  PREKEY_ERROR_STATUS,
+  PrekeyError,
+  type PrekeyErrorCode,
+} from './prekey-errors.js';
+export {
+  decodePrekeyBundle,
+  decodePrekeyFetch,
+  decodePrekeyUpload,
+  decodePrekeyUploadReply,
+  encodePrekeyBundle,
+  encodePrekeyFetch,
+  encodePrekeyUpload,
+  encodePrekeyUploadReply,
+  PREKEY_FETCH_LEN,
+  PREKEY_PROOF_MESSAGE_LEN,
+  PREKEY_UPLOAD_REPLY_LEN,
+  prekeyAddress,
+  prekeyAddressOf,
+  prekeyTag,
+  prekeyUploadProofMessage,
+  type PrekeyUpload,
+  type PrekeyUploadReply,
+  type WirePreKey,
+  type WirePrekeyBundle,
+  type WireSignedPreKey,
+} from './prekeys.js';

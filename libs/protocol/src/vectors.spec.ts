@@ -12,10 +12,29 @@ import { ErrorCode, ProtocolError, type ErrorCodeName } from './errors.js';
 import { decodePacket, encodePacket, type Packet } from './packet.js';
 import { pad, unpad } from './padding.js';
 import { decodeServerFrame, encodeServerFrame, type ServerFrame } from './server-frames.js';
+import { PrekeyError } from './prekey-errors.js';
+import {
+  decodePrekeyBundle,
+  decodePrekeyFetch,
+  decodePrekeyUpload,
+  decodePrekeyUploadReply,
+  encodePrekeyBundle,
+  encodePrekeyFetch,
+  encodePrekeyUpload,
+  encodePrekeyUploadReply,
+  prekeyAddress,
+  prekeyTag,
+  prekeyUploadProofMessage,
+  type PrekeyUpload,
+  type PrekeyUploadReply,
+  type WirePrekeyBundle,
+} from './prekeys.js';
 
 const ROOT = new URL('../vectors/', import.meta.url);
-const BYTE_FIELDS = new Set(['destHash', 'mailboxId', 'packetId', 'payload', 'peerKey', 'signature', 'nonce', 'challenge', 'ref']);
+const BYTE_FIELDS = new Set(['destHash', 'mailboxId', 'packetId', 'payload', 'peerKey', 'signature', 'nonce', 'challenge', 'ref', 'tag', 'identityKey', 'publicKey', 'address']);
 const BYTE_LISTS = new Set(['dests', 'packetIds']);
+/** Kinds whose decoders throw PrekeyError (protocol.md §13) rather than ProtocolError. */
+const PREKEY_KINDS = new Set(['prekey-upload', 'prekey-fetch', 'prekey-upload-reply', 'prekey-bundle']);
 
 const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -24,7 +43,8 @@ const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.b
 function toJson(v: unknown): unknown {
   if (v instanceof Uint8Array) return toHex(v);
   if (Array.isArray(v)) return v.map(toJson);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJson(x)]));
+  // Absent optional fields are absent in the JSON too.
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, toJson(x)]));
   return v;
 }
 
@@ -32,6 +52,7 @@ function toJson(v: unknown): unknown {
 function fromJson(v: unknown, key = ''): unknown {
   if (BYTE_FIELDS.has(key) && typeof v === 'string') return fromHex(v);
   if (BYTE_LISTS.has(key) && Array.isArray(v)) return v.map((x: string) => fromHex(x));
+  if (Array.isArray(v)) return v.map((x: unknown) => fromJson(x));
   if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromJson(x, k)]));
   return v;
 }
@@ -47,6 +68,10 @@ const codecs: Record<string, { decode(b: Uint8Array, o?: DecodeOptions): unknown
   'server-frame': { decode: decodeServerFrame, encode: (v) => encodeServerFrame(v as ServerFrame) },
   packet: { decode: (b) => decodePacket(b), encode: (v) => encodePacket(v as Packet) },
   padded: { decode: unpad, encode: () => assert.fail('padded vectors are decode-only') },
+  'prekey-upload': { decode: decodePrekeyUpload, encode: (v) => encodePrekeyUpload(v as PrekeyUpload) },
+  'prekey-upload-reply': { decode: decodePrekeyUploadReply, encode: (v) => encodePrekeyUploadReply(v as PrekeyUploadReply) },
+  'prekey-bundle': { decode: decodePrekeyBundle, encode: (v) => encodePrekeyBundle(v as WirePrekeyBundle) },
+  'prekey-fetch': { decode: (b) => ({ address: decodePrekeyFetch(b) }), encode: (v) => encodePrekeyFetch((v as { address: Uint8Array }).address) },
 };
 
 describe('golden vectors', () => {
@@ -55,7 +80,7 @@ describe('golden vectors', () => {
 
   it('has vectors of every kind', () => {
     const kinds = new Set(valid.map(([, v]) => v.kind));
-    for (const k of ['client-frame', 'server-frame', 'packet', 'address', 'claim-proof', 'epoch', 'padding']) {
+    for (const k of ['client-frame', 'server-frame', 'packet', 'address', 'claim-proof', 'epoch', 'padding', 'prekey-address', 'prekey-proof', ...PREKEY_KINDS]) {
       assert.ok(kinds.has(k), `no valid ${k} vector`);
     }
     assert.ok(invalid.length >= 80, `only ${invalid.length} invalid vectors`);
@@ -69,7 +94,11 @@ describe('golden vectors', () => {
         switch (v.kind) {
           case 'client-frame':
           case 'server-frame':
-          case 'packet': {
+          case 'packet':
+          case 'prekey-upload':
+          case 'prekey-upload-reply':
+          case 'prekey-bundle':
+          case 'prekey-fetch': {
             const codec = codecs[v.kind]!;
             const bytes = fromHex(v.hex as string);
             assert.deepEqual(toJson(codec.decode(bytes)), v.value);
@@ -93,6 +122,15 @@ describe('golden vectors', () => {
             assert.ok(verify(null, msg, key, fromHex(output.signature as string)), 'signature does not verify');
             break;
           }
+          case 'prekey-address': {
+            const tag = prekeyTag(fromHex(input.namespaceId as string), fromHex(input.identityKey as string));
+            assert.equal(toHex(tag), output.tag);
+            assert.equal(toHex(prekeyAddress(tag, fromHex(input.identityKey as string))), output.address);
+            break;
+          }
+          case 'prekey-proof':
+            assert.equal(toHex(prekeyUploadProofMessage(fromHex(input.body as string))), output.message);
+            break;
           case 'epoch': {
             assert.equal(currentEpoch(input.nowMs as number), output.currentEpoch);
             assert.deepEqual(skewWindow(input.nowMs as number), output.skewWindow);
@@ -120,6 +158,20 @@ describe('golden vectors', () => {
       it(`${file}: ${v.description}`, () => {
         const codec = codecs[v.kind];
         assert.ok(codec, `unknown kind ${v.kind}`);
+        if (PREKEY_KINDS.has(v.kind)) {
+          const want = v.error as { code: string; field: string };
+          assert.throws(
+            () => codec.decode(fromHex(v.hex as string)),
+            (e: unknown) => {
+              assert.ok(e instanceof PrekeyError, `expected PrekeyError, got ${String(e)}`);
+              assert.equal(e.code, want.code);
+              assert.equal(e.field, want.field);
+              assert.ok(e.message.includes(`"${want.field}"`), `message does not name the field: ${e.message}`);
+              return true;
+            },
+          );
+          return;
+        }
         const want = v.error as { code: ErrorCodeName; field: string };
         assert.ok(want.code in ErrorCode, `unknown code ${want.code}`);
         assert.throws(

@@ -1,2 +1,3 @@
 export * from './relay-client.js';
 export * from './session/index.js';
+export * from './messenger/index.js';

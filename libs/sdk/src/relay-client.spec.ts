@@ -255,4 +255,20 @@ describe(RelayClient.name, () => {
     await tick();
     assert.equal(sockets.length, 1, 'no reconnect after a refused claim');
   });
+
+  // Found by fuzzing (libs/sdk/src/fuzz/relay-client.fuzz.ts): a GOAWAY hint over 2^31 - 1 ms made
+  // Node fire the close after 1 ms, and the timer outlived close().
+  it('waits out a GOAWAY hint longer than a timer holds instead of leaving at once, and close() drops the wait', async () => {
+    const gw = gateway();
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: gw.factory });
+    await sut.connect();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    gw.sockets[0]!.push({ type: 'goaway', reason: 0, retryAfterMs: 0xffff_ffff });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(gw.sockets[0]!.readyState, 1, 'still connected 30 ms after a GOAWAY that says to wait ~50 days');
+    assert.equal(timers(), before + 1);
+    sut.close();
+    assert.equal(timers(), before, 'no timer left behind by close()');
+  });
 });

@@ -81,6 +81,14 @@ export interface RelayClientOptions {
   receive?: boolean;
   /** When the client was last online (ms), to claim the epochs missed since; default: only the skew window. */
   lastSeenMs?: number;
+  /** Called each time the connection is ready (claims made), with the client's time: persist it as the next `lastSeenMs`. */
+  onReady?: (nowMs: number) => void;
+  /**
+   * How often to look whether the hour turned (ms, default 60 000; 0: never): the epochs of the new
+   * skew window are then claimed on the open connection, so a sender addressing the new hour reaches
+   * this client live. {@link RelayClient.refreshClaims} does it at once.
+   */
+  claimCheckMs?: number;
   /** Packet ids remembered for dedup (default 100,000; 1..2^26, else RangeError): 16 bytes each plus an index, grown as ids arrive. */
   dedupCapacity?: number;
   /** Reconnect backoff bounds (ms). */
@@ -134,6 +142,9 @@ export function isSecureRelayUrl(url: string): boolean {
   const host = u.hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+
+/** Longest delay Node's timers hold. */
+const _MAX_TIMER_MS = 0x7fff_ffff;
 
 const _HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -210,6 +221,11 @@ export class RelayClient {
   private ready = false;
   private lastSeenMs: number | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private goawayTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The open connection's WELCOME challenge and the epochs claimed on it. */
+  private challenge: Uint8Array | undefined;
+  private readonly claimedEpochs = new Set<number>();
+  private claimTimer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
   private readonly random: (n: number) => Uint8Array;
   /** Counts for tests and benchmarks. */
@@ -225,7 +241,8 @@ export class RelayClient {
         throw new RangeError(`"urls" expected wss:// (or ws:// to loopback), got ${JSON.stringify(url)}: a relay on a plain connection can be impersonated (allowInsecure overrides)`);
       }
     }
-    if (opts.separateSender) this.sender = new RelayClient({ ...opts, separateSender: false, receive: false, onMessage: undefined });
+    // The send-only connection claims nothing, so it has no hour to re-claim and no "last seen" to report.
+    if (opts.separateSender) this.sender = new RelayClient({ ...opts, separateSender: false, receive: false, onMessage: undefined, onReady: undefined });
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? _pooledRandom();
     this.backoff = opts.minBackoffMs ?? 100;
@@ -248,7 +265,31 @@ export class RelayClient {
     this.closed = false;
     const p = this.waitReady();
     if (!this.ws) this.open();
+    const every = this.opts.claimCheckMs ?? 60_000;
+    if (every > 0 && this.claimTimer === undefined && (this.opts.receive ?? true)) {
+      this.claimTimer = setInterval(() => void this.refreshClaims().catch(() => undefined), every);
+      (this.claimTimer as { unref?: () => void }).unref?.();
+    }
     return this.sender ? Promise.all([p, this.sender.connect()]).then(() => undefined) : p;
+  }
+
+  /**
+   * Claims, on the open connection, the epochs of the current skew window not claimed on it yet
+   * (the hour turned since the connection opened). Nothing while not connected: the next
+   * connection claims the whole window.
+   */
+  async refreshClaims(): Promise<void> {
+    const challenge = this.challenge;
+    if (!this.ready || challenge === undefined || !(this.opts.receive ?? true)) return;
+    const epochs = skewWindow(this.now()).filter((e) => !this.claimedEpochs.has(e));
+    if (epochs.length === 0) return;
+    for (const e of epochs) this.claimedEpochs.add(e);
+    await this.claim(challenge, epochs.map((e) => destHash(this.opts.namespaceId, this.peerKey, e)));
+  }
+
+  /** When the client was last ready (its own clock, ms). */
+  get lastSeen(): number | undefined {
+    return this.lastSeenMs;
   }
 
   private waitReady(): Promise<void> {
@@ -284,6 +325,8 @@ export class RelayClient {
     if (this.ws !== ws) return;
     this.ws = undefined;
     this.ready = false;
+    this.challenge = undefined;
+    this.claimedEpochs.clear();
     for (const o of this.outbox.values()) o.sent = false;
     for (const w of this.claimWaiters.values()) w.reject(new Error('connection closed during claim'));
     this.claimWaiters.clear();
@@ -329,11 +372,16 @@ export class RelayClient {
         return this.onDeliver(frame.packet);
       case 'error':
         return this.onError(frame.code, frame.ref, frame.message);
-      case 'goaway':
+      case 'goaway': {
         // The gateway drains: reconnect (to the next URL) after its hint; unaccepted sends go again.
+        // The socket that said so is closed, not whichever is current by then; Node's timers wait at
+        // most 2^31 - 1 ms (a longer delay would fire after 1 ms).
         this.stats.goaways++;
-        setTimeout(() => this.ws?.close(1000, 'goaway'), frame.retryAfterMs);
+        const ws = this.ws;
+        clearTimeout(this.goawayTimer);
+        this.goawayTimer = setTimeout(() => ws?.close(1000, 'goaway'), Math.min(frame.retryAfterMs, _MAX_TIMER_MS));
         return;
+      }
       case 'pong':
         return;
     }
@@ -346,11 +394,15 @@ export class RelayClient {
     if (this.opts.receive ?? true) {
       const epochs = new Set(skewWindow(now));
       if (this.lastSeenMs !== undefined) for (const e of missedEpochs(this.lastSeenMs, now, DEFAULT_TTL_HOURS)) epochs.add(e);
-      const dests = [...epochs].sort((a, b) => a - b).map((e) => destHash(this.opts.namespaceId, this.peerKey, e));
+      const sorted = [...epochs].sort((a, b) => a - b);
+      const dests = sorted.map((e) => destHash(this.opts.namespaceId, this.peerKey, e));
       for (let i = 0; i < dests.length; i += MAX_CLAIM) await this.claim(challenge, dests.slice(i, i + MAX_CLAIM));
+      this.challenge = Uint8Array.from(challenge);
+      for (const e of sorted) this.claimedEpochs.add(e);
     }
     this.lastSeenMs = now;
     this.ready = true;
+    this.opts.onReady?.(now);
     for (const w of this.readyWaiters.splice(0)) w.resolve();
     for (const o of this.outbox.values()) {
       if (!o.sent) {
@@ -523,6 +575,9 @@ export class RelayClient {
     this.closed = true;
     this.sender?.close();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    clearTimeout(this.goawayTimer);
+    if (this.claimTimer) clearInterval(this.claimTimer);
+    this.claimTimer = undefined;
     this.flushAcks();
     this.ws?.close(1000, 'bye');
     this.ws = undefined;

@@ -3,8 +3,8 @@ import { MAX_TTL_SECONDS } from '@tacit/protocol';
 
 /** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
-  HOST: string({ default: '0.0.0.0', description: 'address the client listener (WebSocket /v1) binds' }),
-  PORT: port({ default: 8080, description: 'client listener port: WebSocket /v1 only (ops endpoints are on OPS_PORT)' }),
+  HOST: string({ default: '0.0.0.0', description: 'address the client listener (WebSocket /v1, prekey endpoints /v1/prekeys) binds' }),
+  PORT: port({ default: 8080, description: 'client listener port: WebSocket /v1 and the prekey endpoints /v1/prekeys (ops endpoints are on OPS_PORT)' }),
   REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas; unset (the node only): in memory' }),
   GATEWAY_MAX_FRAME_BYTES: int({ default: 65_611, min: 1024, max: 1_048_576, description: 'largest frame accepted' }),
   GATEWAY_IDLE_TIMEOUT_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'close after this long without a frame' }),
@@ -36,6 +36,10 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_MAX_BAD_PROOFS: int({ default: 8, min: 1, max: 1_000_000, description: 'CLAIMs with a bad proof one connection may send before it is closed (4429)' }),
   GATEWAY_CLIENT_ADDRESS_FROM: oneOf(['socket', 'proxy-protocol', 'x-forwarded-for'] as const, { default: 'socket', description: 'where the client address limits key on comes from: the TCP peer, a PROXY protocol v2 header, or X-Forwarded-For (both only from GATEWAY_TRUSTED_PROXIES)' }),
   GATEWAY_TRUSTED_PROXIES: string({ optional: true, description: 'comma-separated addresses and CIDRs of load balancers whose PROXY header or X-Forwarded-For is believed' }),
+  GATEWAY_PREKEY_FETCHES_PER_MINUTE: int({ default: 60, min: 1, max: 10_000_000, description: 'prekey bundle fetches per minute per client address (an IPv6 /64), across replicas' }),
+  GATEWAY_PREKEY_UPLOADS_PER_MINUTE: int({ default: 30, min: 1, max: 10_000_000, description: 'prekey challenges and uploads per minute per client address (an IPv6 /64), across replicas' }),
+  GATEWAY_PREKEY_MAX_INFLIGHT: int({ default: 256, min: 1, max: 100_000, description: 'prekey requests served at once by one replica; beyond it 503' }),
+  GATEWAY_PREKEY_BODY_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 120_000, description: 'time a prekey request body has to arrive' }),
 });
 
 /** The gateway as the cluster runs it: NATS (the queue, other replicas) and Redis (shared limits) are required. */

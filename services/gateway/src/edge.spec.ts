@@ -55,6 +55,12 @@ describe(GatewayEdge.name, () => {
     sockets[0]!.destroy();
     await until(() => sut.connections.size === 2);
     assert.equal(await open(port, upgrade()), 101);
+    // An operator sees why upgrades were refused, and how connections ended.
+    const text = await sut.meters.m.rejectedConnections.get();
+    const by = Object.fromEntries(text.values.map((v) => [v.labels.reason, v.value]));
+    assert.deepEqual(by, { address_full: 1, replica_full: 1 });
+    const closed = (await sut.meters.m.closed.get()).values.map((v) => [v.labels.code, v.value]);
+    assert.deepEqual(closed, [['1006', 1]], 'the destroyed socket: closed without a close frame');
   });
 
   it('serves nothing but the WebSocket on /v1 (404), and refuses upgrades while draining (503)', async () => {
@@ -63,6 +69,7 @@ describe(GatewayEdge.name, () => {
     assert.equal(await open(port, upgrade().replace('/v1', '/other')), 404);
     sut.shutdown.accepting = false;
     assert.equal(await open(port, upgrade()), 503);
+    assert.deepEqual((await sut.meters.m.rejectedConnections.get()).values.map((v) => [v.labels.reason, v.value]), [['draining', 1]]);
   });
 
   it('keys limits on the address a PROXY v2 header names, only when a trusted balancer sends it', async () => {

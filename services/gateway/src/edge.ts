@@ -11,6 +11,7 @@ import type { ClientConnection } from './connection.js';
 import { FrameDispatcher } from './dispatcher.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { GatewayMeters } from './metrics.js';
+import { PrekeyEndpoint } from './prekeys.js';
 import type { RateLimiter } from './rate-limit.js';
 import { GatewayShutdown } from './shutdown.js';
 import { RATE_LIMITER } from './tokens.js';
@@ -21,8 +22,9 @@ export const WS_PATH = '/v1';
 
 /**
  * The client listener (HOST:PORT): WebSocket upgrades on {@link WS_PATH}, through the gateway's own
- * WebSocket layer (wsock), handed to the frame dispatcher; anything else is 404 (the ops endpoints
- * live on the ops listener, not here). Opens once the service is whole; drains on shutdown.
+ * WebSocket layer (wsock), handed to the frame dispatcher; HTTP requests under /v1/prekeys to the
+ * prekey endpoints; anything else is 404 (the ops endpoints live on the ops listener, not here).
+ * Opens once the service is whole; drains on shutdown.
  * Not a Nest HTTP adapter: every client frame of every connection passes here, and an upgraded
  * socket belongs to wsock, not to a request pipeline.
  */
@@ -43,6 +45,7 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
     @Inject(HEALTH) private readonly health: HealthRegistry,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(SETTINGS) private readonly config: GatewayConfig,
+    @Inject(PrekeyEndpoint) private readonly prekeys: PrekeyEndpoint,
   ) {
     // The WebSocket layer closes with 1009 on its own above this hard ceiling; between
     // GATEWAY_MAX_FRAME_BYTES and it the dispatcher answers FRAME_TOO_LARGE first, so a client
@@ -50,7 +53,10 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
     this.wss = new WsServer<ClientConnection>({
       maxPayload: config.GATEWAY_MAX_FRAME_BYTES * 2,
       message: (ws, data, isBinary) => dispatcher.onMessage(ws.ctx, data, isBinary),
-      close: (ws) => connections.detach(ws.ctx),
+      close: (ws, code) => {
+        meters.m.closed.inc({ code: String(code) });
+        connections.detach(ws.ctx);
+      },
     });
   }
 
@@ -71,6 +77,7 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
       if (!this.shutdown.accepting) throw new Error('draining');
     });
     const http = createHttpServer((req, res) => {
+      if (this.prekeys.accepts(req)) return this.prekeys.handle(req, res);
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
       res.end(`no WebSocket at ${JSON.stringify((req.url ?? '').split('?')[0])} without an upgrade; connect to ${WS_PATH}\n`);
     });
@@ -112,7 +119,10 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '').split('?')[0];
     if (path !== WS_PATH) return refuseUpgrade(socket, 404, `no WebSocket at ${JSON.stringify(path)}; use ${WS_PATH}`);
-    if (!this.shutdown.accepting) return refuseUpgrade(socket, 503, 'the gateway is draining; reconnect', { 'Retry-After': '1' });
+    if (!this.shutdown.accepting) {
+      this.meters.m.rejectedConnections.inc({ reason: 'draining' });
+      return refuseUpgrade(socket, 503, 'the gateway is draining; reconnect', { 'Retry-After': '1' });
+    }
     const peer = req.socket as IncomingMessage['socket'] & { _peername?: unknown };
     const address = this.connections.address(this.addresses.of(req));
     // net.Socket caches the peer's address in an object for the socket's life; the gateway reads it
@@ -120,11 +130,11 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
     peer._peername = undefined;
     const refused = this.connections.admit(address);
     if (refused === 'replica_full') {
-      this.meters.m.rejectedConnections.inc();
+      this.meters.m.rejectedConnections.inc({ reason: 'replica_full' });
       return refuseUpgrade(socket, 503, 'this relay holds as many connections as it takes; try another', { 'Retry-After': '5' });
     }
     if (refused === 'address_full' || !this.limiter.allow(address.connectKey, this.config.GATEWAY_IP_CONNECT_RATE)) {
-      this.meters.m.rejectedConnections.inc();
+      this.meters.m.rejectedConnections.inc({ reason: refused ?? 'connect_rate' });
       return refuseUpgrade(socket, 429, refused ? 'too many connections from this address' : 'too many new connections from this address', { 'Retry-After': '1' });
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connections.attach(ws, address));

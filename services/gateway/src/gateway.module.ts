@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/
 import { Redis } from 'ioredis';
 import type { HealthRegistry, Logger, Metrics } from '@tacit/kit';
 import { HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
+import { PrekeyClientModule } from '@tacit/prekey-client';
 import { QueueClientModule } from '@tacit/queue-client';
 import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
@@ -13,6 +14,8 @@ import { Drainer } from './drainer.js';
 import { GatewayEdge } from './edge.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { GatewayMeters } from './metrics.js';
+import { PrekeyLimiter } from './prekey-limiter.js';
+import { PrekeyEndpoint } from './prekeys.js';
 import { Presence } from './presence.js';
 import { WindowRateLimiter, type RateLimiter } from './rate-limit.js';
 import { ReplicaLink } from './replica-link.js';
@@ -21,7 +24,7 @@ import { Router } from './router.js';
 import { MemorySafeSet, RedisSafeSet, type SafeSet } from './safe-set.js';
 import { Session } from './session.js';
 import { GatewayShutdown } from './shutdown.js';
-import { GATEWAY_CLOCK, QUEUE_QUOTA, RATE_LIMITER, REDIS, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
+import { GATEWAY_CLOCK, PREKEY_LIMITER, QUEUE_QUOTA, RATE_LIMITER, REDIS, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
 
 /** Closes what the gateway opened besides its listener: limiter timers, the safe set, Redis. */
 @Injectable()
@@ -42,12 +45,13 @@ export class GatewayResources implements OnApplicationShutdown {
 }
 
 /**
- * The gateway: the client edge (WebSocket sessions, claims, send/deliver/ack, limits). With
+ * The gateway: the client edge (WebSocket sessions, claims, send/deliver/ack, limits; the prekey
+ * endpoints, passed to the prekey service through its client library). With
  * REDIS_URL, limits and dedup are shared by all replicas through Redis; without it (the node), they
  * live in this process. Reaches the queue through its client library and other replicas on the bus.
  */
 @Module({
-  imports: [QueueClientModule.register()],
+  imports: [QueueClientModule.register(), PrekeyClientModule.register()],
   providers: [
     { provide: GATEWAY_CLOCK, useValue: { now: Date.now } satisfies Clock },
     { provide: ReplicaIdentity, useFactory: () => new ReplicaIdentity() },
@@ -81,6 +85,12 @@ export class GatewayResources implements OnApplicationShutdown {
       inject: [REDIS, LOGGER],
     },
     { provide: SAFE_SET, useFactory: (redis: Redis | undefined) => (redis ? new RedisSafeSet(redis) : new MemorySafeSet()), inject: [REDIS] },
+    {
+      provide: PREKEY_LIMITER,
+      useFactory: (redis: Redis | undefined, log: Logger) => new PrekeyLimiter({ redis, onError: () => log.warn('prekey_limit_sync_failed') }),
+      inject: [REDIS, LOGGER],
+    },
+    PrekeyEndpoint,
     Replies,
     Drainer,
     Presence,

@@ -5,7 +5,16 @@ export function gatewayMetrics(m: Metrics) {
   return {
     connections: m.gauge({ name: 'connections', help: 'Open client WebSocket connections' }),
     bufferedBytes: m.gauge({ name: 'buffered_bytes', help: 'Bytes written to client connections and not yet handed to the kernel (all connections)' }),
-    rejectedConnections: m.counter({ name: 'rejected_connections_total', help: 'Upgrades refused by the per-IP connection rate limit' }),
+    rejectedConnections: m.counter({
+      name: 'rejected_connections_total',
+      help: 'Upgrades refused, by reason: replica_full (GATEWAY_MAX_CONNECTIONS), address_full (GATEWAY_MAX_CONNECTIONS_PER_IP), connect_rate (GATEWAY_IP_CONNECT_RATE), draining',
+      labelNames: ['reason'] as const,
+    }),
+    closed: m.counter({
+      name: 'closed_connections_total',
+      help: 'Client connections closed, by WebSocket close code (1006: cut off without a close frame, e.g. past the unsent-bytes bound; 4429: kept flooding)',
+      labelNames: ['code'] as const,
+    }),
     frames: m.counter({ name: 'frames_total', help: 'Client frames received, by type', labelNames: ['type'] as const }),
     accepted: m.counter({
       name: 'accepted_total',

@@ -28,6 +28,8 @@ import { GatewayEdge } from './edge.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { keyOf } from './keys.js';
 import { GatewayMeters } from './metrics.js';
+import { PrekeyLimiter } from './prekey-limiter.js';
+import { PrekeyEndpoint } from './prekeys.js';
 import { Presence } from './presence.js';
 import { WindowRateLimiter } from './rate-limit.js';
 import { ReplicaLink } from './replica-link.js';
@@ -204,7 +206,11 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const dispatcher = new FrameDispatcher(session, router, acks, replies, limiter, meters, clock, config);
   const sweeper = new IdleSweeper(connections, replies, clock, config);
   const shutdown = new GatewayShutdown(connections, sweeper, acks, presence, link, replies, clock, config);
-  const edge = new GatewayEdge(connections, new ClientAddresses(config), dispatcher, sweeper, shutdown, limiter, meters, new HealthRegistry(), log, config);
+  const addresses = new ClientAddresses(config);
+  // The prekey endpoints' client is never called by these specs (prekeys.spec.ts has its own).
+  const noPrekeys = { challenge: () => Promise.reject(new Error('no prekey service here')), upload: () => Promise.reject(new Error('no prekey service here')), fetch: () => Promise.reject(new Error('no prekey service here')) };
+  const prekeys = new PrekeyEndpoint(noPrekeys, new PrekeyLimiter(), addresses, shutdown, log, new Metrics({ service: 'gateway', defaultMetrics: false }), config);
+  const edge = new GatewayEdge(connections, addresses, dispatcher, sweeper, shutdown, limiter, meters, new HealthRegistry(), log, config, prekeys);
   const connect = () => {
     const ws = new FakeSocket();
     const conn = connections.attach(ws as unknown as WsSocket<ClientConnection>, connections.address('127.0.0.1'));

@@ -13,6 +13,8 @@ export const RATE_LIMITER = Symbol('tacit.gateway.rate-limiter');
 export const QUEUE_QUOTA = Symbol('tacit.gateway.queue-quota');
 /** Token of the gateway's SafeSet (packets already made safe, for RESENDs). */
 export const SAFE_SET = Symbol('tacit.gateway.safe-set');
+/** Token of the prekey endpoints' PrekeyLimiter (per-requester windows, Redis-backed across replicas, or in memory). */
+export const PREKEY_LIMITER = Symbol('tacit.gateway.prekey-limiter');
 /** Token of the Redis client, or undefined without REDIS_URL. */
 export const REDIS = Symbol('tacit.gateway.redis');
 

@@ -1,24 +1,28 @@
 import { Module } from '@nestjs/common';
 import { GatewayEdge, gatewayConfigSchema, GatewayModule, GatewayShutdown } from '@tacit/gateway';
-import { defineConfig, NatsBus, url, type Bus, type Config, type Logger } from '@tacit/kit';
+import { defineConfig, NatsBus, string, url, type Bus, type Config, type Logger } from '@tacit/kit';
 import { startService, type RunningService, type ServiceDefinition } from '@tacit/platform';
+import { prekeyConfigSchema, PrekeyModule, PrekeyService } from '@tacit/prekey';
 import { queueConfigSchema, QueueModule, QueueService } from '@tacit/queue';
 
 /**
- * The node's settings: every setting of the services it contains (gateway, queue) and the shell's.
- * Unset URLs mean embedded defaults; an unknown GATEWAY_*, QUEUE_*, OPS_* or TACIT_* variable stops
- * it by name.
+ * The node's settings: every setting of the services it contains (gateway, queue, prekey) and the
+ * shell's. Unset URLs mean embedded defaults; an unknown GATEWAY_*, QUEUE_*, PREKEY_*, OPS_* or
+ * TACIT_* variable stops it by name.
  */
 export const nodeConfigSchema = defineConfig({
   ...queueConfigSchema,
+  ...prekeyConfigSchema,
   ...gatewayConfigSchema,
+  DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the queue and the prekey bundles; unset (the node only): PGlite in DATA_DIR' }),
+  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded databases (PGlite: queue/ and prekey/) when DATABASE_URL is unset' }),
   NATS_URL: url({ optional: true, protocols: ['nats:', 'tls:'], description: 'NATS server; unset: the in-process bus' }),
 });
 
 export type NodeConfig = Config<typeof nodeConfigSchema>;
 
 /** Every service in one process: the same Nest modules the cluster runs one per process. */
-@Module({ imports: [QueueModule, GatewayModule] })
+@Module({ imports: [QueueModule, PrekeyModule, GatewayModule] })
 export class NodeModule {}
 
 /** The one-container node as a service definition. */
@@ -26,7 +30,7 @@ export const nodeService: ServiceDefinition<typeof nodeConfigSchema> = {
   name: 'node',
   module: NodeModule,
   config: nodeConfigSchema,
-  prefixes: ['GATEWAY_', 'QUEUE_'],
+  prefixes: ['GATEWAY_', 'QUEUE_', 'PREKEY_'],
   logClientIps: (settings) => settings.GATEWAY_LOG_CLIENT_IPS,
 };
 
@@ -39,6 +43,7 @@ export interface RunningNode {
   service: RunningService<NodeConfig>;
   gateway: GatewayEdge;
   queue: QueueService;
+  prekeys: PrekeyService;
   bus: Bus;
   /** Which part runs embedded and which on a real server. */
   shape: { bus: 'in-process' | 'nats'; database: 'pglite' | 'postgres'; limits: 'memory' | 'redis' };
@@ -67,6 +72,7 @@ export async function startNode(env: Record<string, string | undefined>, logger?
     service,
     gateway,
     queue: service.get(QueueService),
+    prekeys: service.get(PrekeyService),
     bus: service.bus,
     shape,
     stop(graceMs?: number) {

@@ -47,7 +47,8 @@ export async function ready(url: string, p: Proc): Promise<void> {
       if (p.child.exitCode !== null) throw new Error(`exited ${p.child.exitCode}: ${p.out}`);
       return (await fetch(url).catch(() => undefined))?.status === 200;
     },
-    { timeoutMs: 30_000, intervalMs: 50 },
+    // A node's first start makes its embedded databases: tens of seconds on a loaded machine.
+    { timeoutMs: 90_000, intervalMs: 50 },
   );
 }
 

@@ -7,18 +7,72 @@ import { fileURLToPath } from 'node:url';
 import { gatewayServiceConfigSchema } from '@tacit/gateway';
 import { isSecretKey, tracingConfigSchema, type ConfigSchema } from '@tacit/kit';
 import { shellConfigSchema } from '@tacit/platform';
+import { prekeyServiceConfigSchema } from '@tacit/prekey';
 import { queueServiceConfigSchema } from '@tacit/queue';
 import { nodeConfigSchema } from './node.js';
 
 const _shellOnly = Object.fromEntries(Object.entries(shellConfigSchema).filter(([k]) => !(k in tracingConfigSchema))) as ConfigSchema;
 
+/** The settings that bound what a client can make a relay spend (docs/security.md lists them all). */
+export const LIMIT_SETTINGS = [
+  'GATEWAY_MAX_FRAME_BYTES',
+  'GATEWAY_CONN_RATE',
+  'GATEWAY_CONN_BURST',
+  'GATEWAY_CONN_BYTE_RATE',
+  'GATEWAY_CONN_BYTE_BURST',
+  'GATEWAY_IP_RATE',
+  'GATEWAY_IP_BYTE_RATE',
+  'GATEWAY_IP_CONNECT_RATE',
+  'GATEWAY_MAX_CONNECTIONS',
+  'GATEWAY_MAX_CONNECTIONS_PER_IP',
+  'GATEWAY_MAX_CLAIMS',
+  'GATEWAY_MAX_CLAIMS_PER_IP',
+  'GATEWAY_MAX_CLAIMS_TOTAL',
+  'GATEWAY_MAX_BAD_PROOFS',
+  'GATEWAY_MAX_INFLIGHT_SENDS',
+  'GATEWAY_MAX_BUFFERED_BYTES',
+  'GATEWAY_DELIVERY_WINDOW',
+  'GATEWAY_DELIVERY_ACK_TIMEOUT_MS',
+  'GATEWAY_HELLO_TIMEOUT_MS',
+  'GATEWAY_FRAME_TIMEOUT_MS',
+  'GATEWAY_IDLE_TIMEOUT_MS',
+  'GATEWAY_MAX_PARTIAL_BYTES',
+  'GATEWAY_IP_QUEUE_BYTES_PER_HOUR',
+  'GATEWAY_HIDE_PRESENCE',
+  'GATEWAY_CLIENT_ADDRESS_FROM',
+  'GATEWAY_TRUSTED_PROXIES',
+  'GATEWAY_PREKEY_FETCHES_PER_MINUTE',
+  'GATEWAY_PREKEY_UPLOADS_PER_MINUTE',
+  'GATEWAY_PREKEY_MAX_INFLIGHT',
+  'GATEWAY_PREKEY_BODY_TIMEOUT_MS',
+  'QUEUE_MAILBOX_CAP',
+  'QUEUE_MAX_PACKET_BYTES',
+  'QUEUE_TTL_SECONDS',
+  'QUEUE_STORAGE_LIMIT',
+  'QUEUE_MAX_WAITING_PACKETS',
+  'PREKEY_MAX_PREKEYS',
+  'PREKEY_ONE_TIME_PER_HOUR',
+  'PREKEY_BUNDLE_TTL_DAYS',
+] as const;
+
+function _pick(schema: ConfigSchema, keys: readonly string[]): ConfigSchema {
+  return Object.fromEntries(
+    keys.map((k) => {
+      if (!(k in schema)) throw new Error(`LIMIT_SETTINGS names ${k}, which no schema has`);
+      return [k, schema[k]!];
+    }),
+  ) as ConfigSchema;
+}
+
 /** Each table: the doc it lives in, and the schema it lists. */
 export const SETTINGS_TABLES: Record<string, { doc: string; schema: ConfigSchema }> = {
   gateway: { doc: 'docs/gateway.md', schema: gatewayServiceConfigSchema },
   queue: { doc: 'docs/queue.md', schema: queueServiceConfigSchema },
-  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !k.startsWith('GATEWAY_') && !k.startsWith('QUEUE_'))) as ConfigSchema },
+  prekey: { doc: 'docs/prekey.md', schema: prekeyServiceConfigSchema },
+  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY)_/.test(k))) as ConfigSchema },
   shell: { doc: 'docs/architecture.md', schema: _shellOnly },
   tracing: { doc: 'docs/architecture.md', schema: tracingConfigSchema },
+  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema }, LIMIT_SETTINGS) },
 };
 
 function _default(v: unknown, key: string): string {

@@ -12,7 +12,7 @@ export const queueConfigSchema = defineConfig({
   DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the queue; unset (the node only): PGlite in DATA_DIR' }),
   DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite) when DATABASE_URL is unset' }),
   QUEUE_TTL_SECONDS: int({ default: MAX_TTL_SECONDS, min: 60, max: MAX_TTL_SECONDS, description: 'default and longest packet TTL (30 days)' }),
-  QUEUE_MAILBOX_CAP: int({ default: 10_000, min: 1, max: 10_000_000, description: 'packets one mailbox may hold; beyond it new packets get MAILBOX_FULL' }),
+  QUEUE_MAILBOX_CAP: int({ default: 10_000, min: 1, max: 10_000_000, description: 'live packets one mailbox may hold; new packets get MAILBOX_FULL past a cap drawn per attempt from its top eighth (no exact count is revealed)' }),
   QUEUE_MAX_PACKET_BYTES: bytes({ default: 131_072, min: 1024, max: 1_048_576, description: 'largest packet accepted (the protocol allows 65 610 bytes)' }),
   QUEUE_GROUP_COMMIT_MAX_PACKETS: int({ default: 2000, min: 1, max: 100_000, description: 'packets per enqueue transaction, at most' }),
   QUEUE_GROUP_COMMIT_DELAY_MS: int({ default: 2, min: 0, max: 1000, description: 'wait for more enqueues before committing, when idle' }),

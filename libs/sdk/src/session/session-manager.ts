@@ -13,6 +13,7 @@
  * @module
  */
 import { blake3, defaultBackend, type CryptoBackend, type KeyPair } from '@tacit/crypto';
+import { prekeyUploadProofMessage } from '@tacit/protocol';
 import { _verifyBundle, type PreKeyBundle, type SignedPublicPreKey } from './bundle.js';
 import { SessionError } from './errors.js';
 import { _kem, serializeCurveKey, serializeKem, type KemType } from './keys.js';
@@ -408,6 +409,36 @@ export class SessionManager {
       _promote(rec, state);
       await this.#store.commit([[`${this.#p}s/${peer}`, _encodeRecord(rec)]]);
     });
+  }
+
+  /**
+   * Where a session with `peer` stands: `none` (start one from a bundle), `starting` (the next
+   * message is a PreKeySignalMessage: the peer has not answered yet), `established`.
+   */
+  async sessionStatus(peer: string): Promise<'none' | 'starting' | 'established'> {
+    _checkPeer(peer);
+    return this.#run(async () => {
+      const cur = (await this.#record(peer)).current;
+      return cur === undefined ? 'none' : cur.pending !== undefined ? 'starting' : 'established';
+    });
+  }
+
+  /**
+   * The identity key's XEdDSA signature over the prekey service's upload proof of `body`
+   * (protocol.md §13.3: "tacit/v1/prekeys" || BLAKE3 of the body without its last 64 bytes). Only
+   * that message is signed: the identity key signs nothing a caller chooses freely.
+   */
+  signPreKeyUpload(body: Uint8Array): Uint8Array {
+    if (!(body instanceof Uint8Array)) throw new SessionError('MALFORMED', 'body', '"body" expected Uint8Array');
+    return this.#backend.xeddsa.sign(this.#identity.identityKey.secretKey, prekeyUploadProofMessage(body));
+  }
+
+  /**
+   * Opens a sealed box addressed to our identity key (the messenger's envelope). Throws the
+   * backend's `CryptoError` AUTH_FAILED for anything not sealed to us.
+   */
+  openSealed(box: Uint8Array, aad?: Uint8Array): Uint8Array {
+    return this.#backend.sealedBox.open(this.#identity.identityKey.secretKey, box, aad);
   }
 
   /** True when we have a session with `peer` to send on. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createLogger } from '@tacit/kit';
 import { startService, type RunningService } from '@tacit/platform';
+import { PrekeyService, prekeyService } from '@tacit/prekey';
 import { QueueService, queueService } from '@tacit/queue';
 import { freePort, startNats, startPostgres, startRedis, waitFor, type TestServer } from '@tacit/testing';
 
@@ -13,11 +14,14 @@ const _gatewayMain = fileURLToPath(new URL('../../../gateway/dist/main.js', impo
 export class GatewayProcess {
   child: ChildProcess | undefined;
   log = '';
+  /** Everything it printed, across restarts (kept only with `keepLog`). */
+  readonly fullLog: string[] = [];
   constructor(
     readonly port: number,
     /** The ops listener's port (/readyz, /metrics). */
     readonly opsPort: number,
     private readonly env: Record<string, string>,
+    private readonly opts: { logLevel?: string; keepLog?: boolean } = {},
   ) {}
 
   get url(): string {
@@ -32,13 +36,14 @@ export class GatewayProcess {
         HOST: '127.0.0.1',
         OPS_PORT: String(this.opsPort),
         OPS_HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: this.opts.logLevel ?? 'warn',
         PATH: process.env.PATH ?? '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => {
       this.log = (this.log + b.toString()).slice(-8000);
+      if (this.opts.keepLog) this.fullLog.push(b.toString());
     };
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
@@ -64,16 +69,19 @@ export class GatewayProcess {
 
 /**
  * The cluster shape on real servers: nats-server, PostgreSQL and Redis from @tacit/testing, the queue
- * service on NATS (in the test process, as its main runs it: nothing here kills it), and gateway
- * replicas as processes.
+ * and prekey services on NATS (in the test process, as their mains run them: nothing here kills
+ * them), and gateway replicas as processes.
  */
 export class Cluster {
   readonly gateways: GatewayProcess[] = [];
+  /** What the queue and prekey services logged (with `keepLog`). */
+  serviceLog: string[] = [];
   private constructor(
     readonly nats: TestServer & { url: string },
     readonly postgres: TestServer & { url: string },
     readonly redis: TestServer & { url: string },
     readonly queueService: RunningService,
+    readonly prekeyService: RunningService,
   ) {}
 
   /** The queue service's logic (its stats). */
@@ -81,15 +89,35 @@ export class Cluster {
     return this.queueService.get(QueueService);
   }
 
-  static async start(opts: { gateways?: number; env?: Record<string, string> } = {}): Promise<Cluster> {
+  /** The prekey service's logic (its stats). */
+  get prekeys(): PrekeyService {
+    return this.prekeyService.get(PrekeyService);
+  }
+
+  /**
+   * `logLevel` and `keepLog` make every service log at that level and keep all of it: the gateways'
+   * in {@link GatewayProcess.fullLog}, the queue's and the prekey service's in {@link serviceLog}.
+   */
+  static async start(opts: { gateways?: number; env?: Record<string, string>; prekeyEnv?: Record<string, string>; logLevel?: 'debug' | 'info'; keepLog?: boolean } = {}): Promise<Cluster> {
     const [nats, postgres, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
+    const serviceLog: string[] = [];
+    const logger = (service: string) =>
+      createLogger({ service, level: opts.logLevel ?? 'error', write: opts.keepLog ? (line) => void serviceLog.push(line) : () => {} });
     const queue = await startService(queueService, {
       env: { DATABASE_URL: postgres.url, NATS_URL: nats.url, OPS_PORT: '0', OPS_HOST: '127.0.0.1' },
-      logger: createLogger({ service: 'queue', level: 'error', write: () => {} }),
+      logger: logger('queue'),
     });
-    const cluster = new Cluster(nats, postgres, redis, queue);
+    const prekey = await startService(prekeyService, {
+      env: { DATABASE_URL: postgres.url, NATS_URL: nats.url, OPS_PORT: '0', OPS_HOST: '127.0.0.1', ...opts.prekeyEnv },
+      logger: logger('prekey'),
+    });
+    const cluster = new Cluster(nats, postgres, redis, queue, prekey);
+    cluster.serviceLog = serviceLog;
     for (let i = 0; i < (opts.gateways ?? 2); i++) {
-      const gw = new GatewayProcess(await freePort(), await freePort(), { NATS_URL: nats.url, REDIS_URL: redis.url, ...opts.env });
+      const gw = new GatewayProcess(await freePort(), await freePort(), { NATS_URL: nats.url, REDIS_URL: redis.url, ...opts.env }, {
+        ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+        ...(opts.keepLog ? { keepLog: true } : {}),
+      });
       cluster.gateways.push(gw);
     }
     await Promise.all(cluster.gateways.map((g) => g.start()));
@@ -111,6 +139,7 @@ export class Cluster {
   async stop(): Promise<void> {
     await Promise.all(this.gateways.map((g) => g.kill('SIGTERM')));
     await this.queueService.close().catch(() => undefined);
+    await this.prekeyService.close().catch(() => undefined);
     await Promise.all([this.nats.stop(), this.postgres.stop(), this.redis.stop()]);
   }
 }

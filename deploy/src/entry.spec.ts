@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { freePort, waitFor } from '@tacit/testing';
+
+const entry = fileURLToPath(new URL('./entry.js', import.meta.url));
+
+function run(args: string[], env: Record<string, string>): { child: ChildProcess; out: () => string } {
+  const child = spawn(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => void (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => void (out += b.toString()));
+  return { child, out: () => out };
+}
+
+async function exit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; lines: Record<string, unknown>[] }> {
+  const { child, out } = run(args, env);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, lines: out().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('tacit entry point (the image\'s command)', { timeout: 90_000 }, () => {
+  let node: ChildProcess | undefined;
+  let url = '';
+  let dataDir = '';
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tacit-entry-'));
+    const [port, opsPort] = [await freePort(), await freePort()];
+    const started = run(['node'], { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    node = started.child;
+    await waitFor(
+      async () => {
+        if (node!.exitCode !== null) throw new Error(`node exited: ${started.out()}`);
+        return (await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined))?.status === 200;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    url = `ws://127.0.0.1:${port}/v1`;
+  });
+  after(async () => {
+    if (node && node.exitCode === null) {
+      const done = once(node, 'exit');
+      node.kill('SIGTERM');
+      await done;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('`node` serves clients and `roundtrip` completes a real round trip through it', async () => {
+    const res = await exit(['roundtrip'], { ROUNDTRIP_URL: url, ROUNDTRIP_PACKETS: '20', ROUNDTRIP_TIMEOUT_MS: '20000' });
+    assert.equal(res.code, 0, JSON.stringify(res.lines));
+    assert.equal(res.lines.at(-1)?.event, 'roundtrip_ok');
+    assert.equal(res.lines.at(-1)?.packets, 20);
+  });
+
+  it('`roundtrip` to a port nobody serves fails with exit 1 and says what was missing', async () => {
+    const res = await exit(['roundtrip'], { ROUNDTRIP_URL: `ws://127.0.0.1:${await freePort()}/v1`, ROUNDTRIP_TIMEOUT_MS: '1500' });
+    assert.equal(res.code, 1);
+    assert.equal(res.lines.at(-1)?.event, 'roundtrip_failed');
+    assert.match(String(res.lines.at(-1)?.message), /incomplete after 1500 ms: A received 0\/5, B 0\/5/);
+  });
+
+  it('`roundtrip` refuses ws:// to a host other than loopback unless ROUNDTRIP_ALLOW_INSECURE is set', async () => {
+    // The client refuses the URL before opening any connection (and .invalid never resolves).
+    const res = await exit(['roundtrip'], { ROUNDTRIP_URL: 'ws://tacit-gateway.invalid:8080/v1', ROUNDTRIP_TIMEOUT_MS: '1000' });
+    assert.equal(res.code, 1);
+    assert.equal(res.lines.at(-1)?.error, 'RangeError');
+    assert.match(String(res.lines.at(-1)?.message), /expected wss:\/\/ \(or ws:\/\/ to loopback\)/);
+  });
+
+  it('`roundtrip` without a URL exits 78 naming ROUNDTRIP_URL', async () => {
+    const res = await exit(['roundtrip'], { ROUNDTRIP_URL: 'http://x/v1' });
+    assert.equal(res.code, 78);
+    assert.deepEqual((res.lines[0]!.issues as { variable: string }[]).map((i) => i.variable), ['ROUNDTRIP_URL']);
+  });
+
+  it('`wait` returns once every endpoint listens, and fails naming the ones that never did', async () => {
+    const server = createServer((s) => s.destroy());
+    const port = await freePort();
+    const closed = await freePort();
+    try {
+      // The listener opens only once the waiter has said it is waiting: the test shows the wait,
+      // however slowly the child starts.
+      const waiter = run(['wait'], { WAIT_FOR: `127.0.0.1:${port}`, WAIT_TIMEOUT_SECONDS: '20' });
+      await waitFor(() => waiter.out().includes('"event":"waiting"'), { timeoutMs: 15_000, intervalMs: 50 });
+      server.listen(port, '127.0.0.1');
+      const [code] = (await once(waiter.child, 'exit')) as [number | null];
+      assert.equal(code, 0, waiter.out());
+      assert.match(waiter.out(), /"event":"endpoints_open"/);
+      const bad = await exit(['wait'], { WAIT_FOR: `127.0.0.1:${port},127.0.0.1:${closed}`, WAIT_TIMEOUT_SECONDS: '1' });
+      assert.equal(bad.code, 1);
+      assert.match(String(bad.lines.at(-1)?.message), new RegExp(`still closed after 1000 ms: 127\\.0\\.0\\.1:${closed}$`));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('`wait` refuses a malformed list with exit 78', async () => {
+    const res = await exit(['wait'], { WAIT_FOR: 'postgres' });
+    assert.equal(res.code, 78);
+    assert.match(JSON.stringify(res.lines[0]), /WAIT_FOR.*host:port entries, got \\"postgres\\"/);
+  });
+
+  it('an unknown command exits 64 listing the commands', async () => {
+    const res = await exit(['gatewya']);
+    assert.equal(res.code, 64);
+    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'migrate', 'roundtrip', 'wait']);
+  });
+});

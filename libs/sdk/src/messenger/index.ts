@@ -1,0 +1,21 @@
+/**
+ * The messenger API: `Messenger.create`, `invite`, `send`, `onMessage`, `close`, over the relay
+ * client and the session layer; invites; the prekey endpoints' client.
+ * @module
+ */
+export { Messenger, contactId, type Contact, type IncomingMessage, type MessageHandler, type MessengerOptions } from './messenger.js';
+export { MessengerError, type MessengerErrorCode } from './errors.js';
+export { decodeInvite, encodeInvite, INVITE_PREFIX, type Invite } from './invite.js';
+export {
+  bindingMessage,
+  ENVELOPE_AAD,
+  MAX_MESSAGE_BYTES,
+  parseEnvelope,
+  PREKEY_OVERHEAD,
+  sealEnvelope,
+  WHISPER_OVERHEAD,
+  type Envelope,
+  type EnvelopeKind,
+} from './envelope.js';
+export { PrekeyHttpClient, prekeyBaseUrl, type FetchLike } from './prekey-http.js';
+export { PrekeyError, type PrekeyErrorCode } from '@tacit/protocol';

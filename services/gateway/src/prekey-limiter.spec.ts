@@ -1,0 +1,79 @@
+// Per-requester windows for the prekey endpoints: one limit across replicas in a real Redis, one
+// key per IPv6 /64, the count kept locally when Redis is gone.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '@tacit/testing';
+import { PrekeyLimiter, requesterOf } from './prekey-limiter.js';
+
+const oks = async (l: PrekeyLimiter, kind: string, ip: string, limit: number, n: number): Promise<boolean[]> => {
+  const out: boolean[] = [];
+  for (let i = 0; i < n; i++) out.push((await l.take(kind, ip, limit)).ok);
+  return out;
+};
+
+describe(PrekeyLimiter.name, () => {
+  it('counts an IPv6 /64 as one requester, and an IPv4 address (mapped or not) as itself', () => {
+    assert.equal(requesterOf('203.0.113.9'), '203.0.113.9');
+    assert.equal(requesterOf('::ffff:203.0.113.9'), '203.0.113.9');
+    assert.equal(requesterOf('2001:db8:0:1:aaaa::1'), '2001:db8:0:1::/64');
+    assert.equal(requesterOf('2001:0db8:0000:0001:ffff:ffff:ffff:ffff'), '2001:db8:0:1::/64');
+    assert.equal(requesterOf('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(requesterOf('::1'), '0:0:0:0::/64');
+  });
+
+  it('allows `limit` requests per window per requester and kind, then says when to retry', async () => {
+    let now = 120_000;
+    const sut = new PrekeyLimiter({ now: () => now });
+    assert.deepEqual(await oks(sut, 'fetch', '198.51.100.1', 2, 3), [true, true, false]);
+    assert.deepEqual(await oks(sut, 'upload', '198.51.100.1', 2, 1), [true], 'another kind, another count');
+    assert.deepEqual(await oks(sut, 'fetch', '198.51.100.2', 2, 1), [true], 'another address, another count');
+    assert.deepEqual(await oks(sut, 'fetch', '2001:db8:0:1::5', 1, 1), [true]);
+    assert.deepEqual(await oks(sut, 'fetch', '2001:db8:0:1::6', 1, 1), [false], 'the same /64');
+    now += 45_000;
+    assert.equal((await sut.take('fetch', '198.51.100.1', 2)).retryAfterS, 15);
+    now += 15_000;
+    assert.deepEqual(await oks(sut, 'fetch', '198.51.100.1', 2, 1), [true], 'a new window');
+  });
+
+  describe('with Redis', () => {
+    let redis: RedisServer;
+    const clients: Redis[] = [];
+    const connect = (): Redis => {
+      const r = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
+      r.on('error', () => undefined);
+      clients.push(r);
+      return r;
+    };
+    before(async () => {
+      redis = await startRedis();
+    });
+    after(async () => {
+      for (const c of clients) c.disconnect();
+      await redis.stop();
+    });
+
+    it('holds one limit across replicas: the count and the address salt are shared', async () => {
+      const [a, b] = [new PrekeyLimiter({ redis: connect() }), new PrekeyLimiter({ redis: connect() })];
+      const ip = '192.0.2.44';
+      const got = [...(await oks(a, 'fetch', ip, 5, 3)), ...(await oks(b, 'fetch', ip, 5, 3)), ...(await oks(a, 'fetch', ip, 5, 1))];
+      assert.deepEqual(got, [true, true, true, true, true, false, false]);
+      const keys = await connect().keys('tacit:pk:*');
+      assert.ok(keys.includes('tacit:pk:salt'));
+      assert.ok(!keys.some((k) => k.includes(ip)), 'no address in Redis');
+    });
+
+    it('counts locally while Redis is down, and says so', async () => {
+      let errors = 0;
+      const sut = new PrekeyLimiter({ redis: connect(), onError: () => void errors++ });
+      assert.deepEqual(await oks(sut, 'fetch', '192.0.2.99', 2, 1), [true]);
+      await redis.kill();
+      try {
+        assert.deepEqual(await oks(sut, 'fetch', '192.0.2.99', 2, 3), [true, true, false]);
+        assert.ok(errors >= 3);
+      } finally {
+        await redis.start();
+      }
+    });
+  });
+});

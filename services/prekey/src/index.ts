@@ -1,0 +1,20 @@
+// @tacit/prekey: public PQXDH prekey bundles per namespace-scoped identity over PostgreSQL or
+// PGlite, served on the bus (docs/prekey.md).
+export type { PrekeyRepository, UploadResult, UploadStatus, VerifiedUpload } from './repository.js';
+export { SqlPrekeyRepository, PREKEY_MIGRATIONS_DIR, PREKEY_MIGRATIONS_TABLE, PREKEY_MIGRATION_LOCK, type SqlExecutor } from './sql-repository.js';
+export { PgPrekeyRepository, isUnavailable, type PgPrekeyRepositoryOptions } from './pg-repository.js';
+export { PglitePrekeyRepository } from './pglite-repository.js';
+export { Challenges } from './challenge.js';
+export {
+  PrekeyService,
+  DEFAULT_PREKEY_LIMITS,
+  type FetchedBundle,
+  type PrekeyLimits,
+  type PrekeyServiceOptions,
+  type PrekeyStats,
+} from './prekey.service.js';
+export { PrekeyController, CODE_TO_STATUS } from './prekey.controller.js';
+export { PrekeyModule, PrekeyLifecycle, PREKEY_STORE, openPrekeyStore } from './prekey.module.js';
+export { prekeyConfigSchema, prekeyServiceConfigSchema, prekeyLimits, type PrekeyConfig } from './config.js';
+export { bindPrekeyMetrics, type PrekeyMetricsOptions } from './metrics.js';
+export { prekeyService } from './service.js';
