@@ -7,6 +7,9 @@ import path from 'node:path';
 import { freePort, httpGet, waitFor } from '@tacit/testing';
 import { start, type Proc } from '../procs.js';
 
+/** How long a node may take to exit on SIGTERM before it is killed: its graceful drain is ~1 s idle. */
+const _STOP_MS = 20_000;
+
 /** The one-container node as a child process, on loopback, with its own data folder. */
 export class AttackNode {
   private constructor(
@@ -39,7 +42,7 @@ export class AttackNode {
         if (proc.child.exitCode !== null) throw new Error(`the node exited ${proc.child.exitCode}: ${proc.out}`);
         return (await node.get('/readyz').catch(() => undefined))?.status === 200;
       },
-      { timeoutMs: 60_000, intervalMs: 100 },
+      { timeoutMs: 90_000, intervalMs: 100 },
     );
     return node;
   }
@@ -75,9 +78,18 @@ export class AttackNode {
     return diskBytes(this.dataDir);
   }
 
-  /** SIGTERM, then the data folder goes. */
+  /**
+   * SIGTERM to its pid, SIGKILL if it has not exited within {@link _STOP_MS} (a node left starved by
+   * a flood may take long to drain), then the data folder goes.
+   */
   async stop(): Promise<void> {
-    await this.proc.exit('SIGTERM');
+    const exited = this.proc.exit('SIGTERM');
+    const timer = setTimeout(() => this.proc.child.kill('SIGKILL'), _STOP_MS);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(timer);
+    }
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -35,13 +35,14 @@ const TODO_PHASE_MS = 4000;
 const RAMP_MS = 1000;
 /**
  * p99 under a flood ≤ max(FACTOR × quiet p99, quiet p99 + FLOOR_MS). Quiet p99s measured here:
- * PING 3.7–44 ms, SEND 11–129 ms (p50 0.5 and 5 ms): the spread is the shared machine's (load
- * average 4–12 while measured), not the node's. The floor is what one permitted piece of work may
- * cost a bystander: a CLAIM of 1,024 dests is one synchronous piece of 20–30 ms (the proof over
- * 32 KiB, 1,024 BLAKE3 mailbox ids), stretched two- to three-fold when the machine is busy, and a
- * PING that arrives behind it waits for it; p99 of 200 samples is the second-slowest, so any flood
- * of claims puts one there. Measured under the floods that pass: PING p99 2.4–60 ms, SEND p99
- * 9–65 ms. Under the open holes (todo): PING p99 130–2,300 ms.
+ * PING 1.4–44 ms, SEND 7–129 ms (p50 0.3–0.6 and 4–6 ms): the spread is the shared machine's (load
+ * average 3–12 while measured), not the node's. The factor alone would make a quiet p99 of 1.4 ms a
+ * bound of 14 ms, which one scheduler hiccup breaks; hence the floor, which is what one permitted
+ * piece of work may cost a bystander: a CLAIM of 1,024 dests is one synchronous piece of 20–30 ms
+ * (the proof over 32 KiB, 1,024 BLAKE3 mailbox ids), stretched two- to three-fold when the machine
+ * is busy, and a PING that arrives behind it waits for it; p99 of 200 samples is the second-slowest,
+ * so any flood of claims puts one there. Measured under the floods that pass: PING p99 2.4–92 ms,
+ * SEND p99 9–175 ms. Under the open holes (todo): PING p99 116–5,000 ms.
  */
 const FACTOR = 10;
 const FLOOR_MS = 100;
@@ -54,13 +55,20 @@ function flood(order: FloodOrder): { stop(): Promise<FloodReport> } {
   const report = new Promise<FloodReport>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the flood worker exited (${code}) without a report`)));
   });
   return {
     async stop() {
       worker.postMessage('stop');
-      const r = await report;
-      await worker.terminate();
-      return r;
+      // The worker answers 'stop' at once (its loop only awaits); 10 s means it is stuck.
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the flood worker did not report within 10 s')), 10_000)));
+      try {
+        return await Promise.race([report, stuck]);
+      } finally {
+        clearTimeout(timer);
+        await worker.terminate();
+      }
     },
   };
 }
