@@ -20,7 +20,7 @@ const JUNK = 10_000;
 /**
  * The real message reaches an SDK client within this, counted from connect(), behind JUNK junk
  * packets. Measured on this 2-core machine, shared (load average 4–12, two spec files at once):
- * 0.8–4.5 s; 30 s leaves room for a machine several times slower, and is the figure docs/attacks.md
+ * 0.7–4.5 s; 30 s leaves room for a machine several times slower, and is the figure docs/attacks.md
  * states.
  */
 const SDK_BOUND_MS = 30_000;
@@ -35,7 +35,7 @@ const WINDOW = 2048;
 /**
  * A client that never acks is handed the junk a half window at a time, each half leaving the window
  * after ACK_TIMEOUT_MS: the real message comes within ceil(JUNK / (WINDOW / 2)) timeouts (10 s here;
- * 100 s with the default 10 s timeout) plus the drain's own time. Measured: 9.7–12.2 s; the bound
+ * 100 s with the default 10 s timeout) plus the drain's own time. Measured: 9.6–12.2 s; the bound
  * adds 20 s for the drain's work and a slow machine.
  */
 const NO_ACK_BOUND_MS = Math.ceil(JUNK / (WINDOW / 2)) * ACK_TIMEOUT_MS + 20_000;
