@@ -42,9 +42,9 @@ const CLAIM_KIB = 1;
  * been allocated since the last collection (its external allocation soft limit) — its young
  * generation (16 MiB semi-spaces with --max-semi-space-size=16), PGlite's buffers (two of them since
  * the prekey service joined the node). Measured: the node's settled RSS before each attack moves by
- * 30–60 MiB within a run (725–814 MiB in one); each attack's peak rose 0–45 MiB over quiet beyond
- * its own share of the bound (attack (b): 12–79 MiB for a 57 MiB share; (c): 0–54 MiB for a
- * 21 MiB share). 64 MiB allowed.
+ * 30–60 MiB within a run (725–814 MiB in one: lowest just after attack (a) let its connections go);
+ * each attack's peak rose 0–45 MiB over quiet beyond its own share of the bound (attack (b): 12–79 MiB
+ * for a 57 MiB share; (c): 0–60 MiB for a 21 MiB share). 64 MiB allowed.
  */
 const NOISE_MIB = 64;
 

@@ -11,7 +11,8 @@
 // budgets) floods from a worker thread. The bystander's p99 under each flood must stay within a
 // factor of its quiet p99 — or within an absolute allowance above it, whichever is larger: on a
 // 2-core machine shared with other spec files, the node, the attacker and the bystander compete for
-// the same two cores, and the scheduler alone moves a p99 of a millisecond by tens of them.
+// the same two cores, and the scheduler alone moves a p99 of a millisecond by tens of them. Its
+// median is held to the same bound (see FACTOR).
 //
 // Three floods still starve the node; they run as `todo` (reported, not failing the run) so that
 // they pass, and say so, once fixed: docs/attacks.md has the figures and what would fix each.
@@ -35,14 +36,19 @@ const TODO_PHASE_MS = 4000;
 const RAMP_MS = 1000;
 /**
  * p99 under a flood ≤ max(FACTOR × quiet p99, quiet p99 + FLOOR_MS). Quiet p99s measured here:
- * PING 1.4–44 ms, SEND 7–129 ms (p50 0.3–0.6 and 4–6 ms): the spread is the shared machine's (load
+ * PING 1.4–68 ms, SEND 7–129 ms (p50 0.3–0.7 and 4–10 ms): the spread is the shared machine's (load
  * average 3–12 while measured), not the node's. The factor alone would make a quiet p99 of 1.4 ms a
  * bound of 14 ms, which one scheduler hiccup breaks; hence the floor, which is what one permitted
  * piece of work may cost a bystander: a CLAIM of 1,024 dests is one synchronous piece of 20–30 ms
  * (the proof over 32 KiB, 1,024 BLAKE3 mailbox ids), stretched two- to three-fold when the machine
  * is busy, and a PING that arrives behind it waits for it; p99 of 200 samples is the second-slowest,
- * so any flood of claims puts one there. Measured under the floods that pass: PING p99 2.4–92 ms,
- * SEND p99 9–175 ms. Under the open holes (todo): PING p99 116–5,000 ms.
+ * so any flood of claims puts one there. Measured under the floods that pass: PING p99 1.6–92 ms,
+ * SEND p99 9–175 ms. Under the open holes (todo): PING p99 116–5,000 ms in most runs.
+ *
+ * The median is held to the same bound: a quiet phase that a burst of load falls on has a p99, and
+ * so a bound, ten times too large (seen: quiet p99 68 and 123 ms let the (b') flood pass on its
+ * p99s, 495 and 862 ms), while its median stays at 0.3–10 ms; a flood that starves the node moves
+ * the median to hundreds of ms (b': PING p50 176 ms), one that passes leaves it under 15 ms.
  */
 const FACTOR = 10;
 const FLOOR_MS = 100;
@@ -118,11 +124,13 @@ describe('attack 3: one anonymous client cannot starve the others', { timeout: 2
       const report = await f.stop();
       console.log(`${name} (try ${i}): quiet ${fmt(quiet)}; flood ${fmt(t)}; attacker: ${JSON.stringify(report)}`);
       assert.equal(t.refused + quiet.refused, 0, 'the bystander is never refused');
-      const over = (['ping', 'send'] as const).flatMap((kind) => {
-        const q = p99(quiet[kind]);
-        const bound = Math.max(FACTOR * q, q + FLOOR_MS);
-        return p99(t[kind]) <= bound ? [] : [`bystander ${kind.toUpperCase()} p99 ${p99(t[kind]).toFixed(1)} ms > ${bound.toFixed(1)} ms (quiet ${q.toFixed(1)} ms)`];
-      });
+      const over = (['ping', 'send'] as const).flatMap((kind) =>
+        ([['p99', 0.99], ['p50', 0.5]] as const).flatMap(([stat, q]) => {
+          const [before, during] = [quantile(quiet[kind], q), quantile(t[kind], q)];
+          const bound = Math.max(FACTOR * before, before + FLOOR_MS);
+          return during <= bound ? [] : [`bystander ${kind.toUpperCase()} ${stat} ${during.toFixed(1)} ms > ${bound.toFixed(1)} ms (quiet ${before.toFixed(1)} ms)`];
+        }),
+      );
       // Let the relay settle before what comes next.
       await sleep(500);
       if (over.length === 0) return { report, tries: i };
