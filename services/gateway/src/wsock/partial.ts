@@ -35,13 +35,18 @@ export class _Partial {
   need = 0;
   got = 0;
   payload: Buffer | undefined = undefined;
+  /**
+   * The payload still arriving is skipped, not kept: a data frame that reaches a closing connection
+   * (nothing will read it). `need` and `got` still count it, so the next frame is parsed in step.
+   */
+  skip = false;
   /** A fragmented message in progress: its opcode and the (unmasked) bytes of its fragments so far. */
   fragOp = 0;
   fragBytes = 0;
   frags: Buffer | undefined = undefined;
 
   get empty(): boolean {
-    return this.head === undefined && this.payload === undefined && this.frags === undefined;
+    return this.head === undefined && this.payload === undefined && this.frags === undefined && !this.skip;
   }
 
   /** Bytes of memory this state holds (the buffers as allocated, which may exceed what arrived). */

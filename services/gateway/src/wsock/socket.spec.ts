@@ -523,6 +523,34 @@ describe('wsock WsSocket parser (fed directly)', () => {
     assert.equal(ws.bufferedAmount, before, 'no pong queued behind 2 MiB');
   });
 
+  it('close() lets go of an unfinished frame at once, holds none of what arrives after, and still reads the peer\'s close', () => {
+    // Before: a connection closed for holding an unfinished frame (the gateway's partial-bytes
+    // budget, its frame timeout) kept it, and kept buffering more, until the peer answered the close
+    // or the close timeout (10 s) destroyed the socket: 1,000 such connections pinned 125 MiB.
+    const { ws, got, out } = stub(1 << 18);
+    const big = frame(0x2, randomBytes(200_000));
+    ws.receive(big.subarray(0, 150_000));
+    assert.ok(ws.receivingBytes > 100_000, 'an unfinished frame is held while open');
+    ws.close(1009, 'too many unfinished frames');
+    assert.equal(ws.receivingBytes, 0, 'dropped when the close is sent');
+    // The rest of that frame, a whole message, and a fragmented one: skipped, never held or delivered.
+    ws.receive(big.subarray(150_000));
+    ws.receive(frame(0x2, 'after close'));
+    ws.receive(Buffer.concat([frame(0x2, randomBytes(50_000), { fin: false }), frame(0x0, randomBytes(50_000), { fin: false })]));
+    assert.equal(ws.receivingBytes, 0);
+    const late = frame(0x0, randomBytes(100_000));
+    ws.receive(late.subarray(0, 60_000));
+    assert.equal(ws.receivingBytes, 0, 'a payload arriving after the close is counted, not kept');
+    ws.receive(late.subarray(60_000));
+    assert.equal(got.length, 0);
+    // In step: the peer's close frame that follows completes the handshake (echo not resent, socket ended).
+    const closeFrame = frame(0x8, Buffer.from([0x03, 0xf1]));
+    ws.receive(closeFrame.subarray(0, 3));
+    ws.receive(closeFrame.subarray(3));
+    assert.equal(ws.socket.writableEnded, true, 'the socket is ended once the peer\'s close arrives');
+    assert.equal(out.filter((b) => (b[0]! & 0x0f) === 0x8).length, 1, 'one close frame sent');
+  });
+
   it('holds a cut header as a copy of its own bytes only', () => {
     const { ws } = stub();
     const f = frame(0x2, 'hello');

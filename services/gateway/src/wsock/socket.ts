@@ -137,12 +137,14 @@ export class WsSocket<T = unknown> {
   /**
    * Starts the close handshake: sends a close frame with `code` (1000, 1001–1003, 1007–1014 or
    * 3000–4999) and `reason` (cut to 123 bytes of UTF-8), then ends the socket once the peer's close
-   * frame arrives, or destroys it after the close timeout. Data arriving meanwhile is dropped.
+   * frame arrives, or destroys it after the close timeout. Data arriving meanwhile is dropped, and so
+   * is data input held so far: a peer that never answers must not keep its unfinished frame.
    */
   close(code: number = WsCloseCode.NORMAL, reason = ''): void {
     if (!isValidCloseCode(code)) throw new RangeError(`"code" expected a close code a peer may send, got ${code}`);
     if (this.flags & _CLOSE_SENT || this.readyState === ReadyState.CLOSED) return;
     this.sendClose(code, reason);
+    this.dropInput();
     this.armTimer();
   }
 
@@ -159,7 +161,13 @@ export class WsSocket<T = unknown> {
     let buf = chunk;
     let off = 0;
     const p = this.partial;
-    if (p?.payload) {
+    if (p?.skip) {
+      // The rest of a payload nobody will read: counted, not kept.
+      off = Math.min(p.need - p.got, buf.length);
+      p.got += off;
+      if (p.got < p.need) return;
+      p.skip = false;
+    } else if (p?.payload) {
       // The rest of a payload.
       const take = Math.min(p.need - p.got, buf.length);
       p.payload = _append(p.payload, p.got, take === buf.length ? buf : buf.subarray(0, take), p.need);
@@ -196,7 +204,8 @@ export class WsSocket<T = unknown> {
         if (!fin) return this.fail(WsCloseCode.PROTOCOL_ERROR, 'fragmented control frame');
         if (len > MAX_CONTROL_PAYLOAD) return this.fail(WsCloseCode.PROTOCOL_ERROR, 'control frame payload over 125 bytes');
       } else if (op === Opcode.CONTINUATION) {
-        if (!fragmented) return this.fail(WsCloseCode.PROTOCOL_ERROR, 'continuation frame without a message to continue');
+        // While closing, the message it continues may have been dropped (dropInput): it is dropped too.
+        if (!fragmented && !(this.flags & _CLOSE_SENT)) return this.fail(WsCloseCode.PROTOCOL_ERROR, 'continuation frame without a message to continue');
       } else if (op <= Opcode.BINARY) {
         if (fragmented) return this.fail(WsCloseCode.PROTOCOL_ERROR, 'new message before the fragmented one ended');
       } else {
@@ -229,7 +238,10 @@ export class WsSocket<T = unknown> {
         p.mask = mask;
         p.need = len;
         p.got = buf.length - off;
-        p.payload = _append(undefined, 0, buf.subarray(off), len);
+        // Once our close is sent no data message will be read: its bytes are skipped, not held
+        // (only a control frame, the peer's close among them, is still worth reading).
+        if (this.flags & _CLOSE_SENT && op < Opcode.CLOSE) p.skip = true;
+        else p.payload = _append(undefined, 0, buf.subarray(off), len);
         return;
       }
       const payload = buf.subarray(off, off + len);
@@ -246,6 +258,8 @@ export class WsSocket<T = unknown> {
 
   /** Handles one whole frame; false when input stops (close frame, failure, destroyed). */
   private onFrame(op: number, fin: boolean, payload: Buffer): boolean {
+    // Closing: data frames are dropped as they come (a fragmented message is not gathered).
+    if (this.flags & _CLOSE_SENT && op < Opcode.CLOSE) return true;
     switch (op) {
       case Opcode.CONTINUATION: {
         const p = this.partial!;
@@ -345,6 +359,19 @@ export class WsSocket<T = unknown> {
     this.socket.write(header);
     this.socket.write(data);
     this.socket.uncork();
+  }
+
+  /** Drops data input held between reads (a payload's rest is then skipped); the peer's close is still read. */
+  private dropInput(): void {
+    const p = this.partial;
+    if (!p) return;
+    if (p.payload && p.op < Opcode.CLOSE) {
+      p.payload = undefined;
+      p.skip = true;
+    }
+    p.frags = undefined;
+    p.fragBytes = 0;
+    if (p.empty) this.partial = undefined;
   }
 
   /** Drops partial input: a closing connection keeps no buffers. */
