@@ -279,6 +279,19 @@ export function ackFrameCount(bytes: Uint8Array, opts?: DecodeOptions): number |
   return count;
 }
 
+/**
+ * The number of packet ids in a well-formed ACK_V2 frame, read in place: as {@link ackFrameCount},
+ * for type ACK_V2 with its 16-byte tag after the ids (the tag is the caller's to check: it needs the
+ * connection's channel key). `undefined` for anything else.
+ */
+export function ackV2FrameCount(bytes: Uint8Array, opts?: DecodeOptions): number | undefined {
+  const n = bytes.length;
+  if (n < ACK_IDS_AT + PACKET_ID_LEN + CHANNEL_TAG_LEN || n > _maxFrameBytes(opts) || bytes[0] !== ClientFrameType.ACK_V2) return undefined;
+  const count = (bytes[1]! << 8) | bytes[2]!;
+  if (count < 1 || count > MAX_ACK || n !== ACK_IDS_AT + count * PACKET_ID_LEN + CHANNEL_TAG_LEN) return undefined;
+  return count;
+}
+
 function _u32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }

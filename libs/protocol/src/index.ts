@@ -129,6 +129,7 @@ export {
   encodeClientFrame,
   sendFrameTtl,
   ackFrameCount,
+  ackV2FrameCount,
   ACK_IDS_AT,
   type AckFrame,
   type ClaimFrame,

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ACK_IDS_AT, ackFrameCount, ClientFrameType, decodeClientFrame, encodeClientFrame, sendFrameTtl, type ClientFrame } from './client-frames.js';
+import { ACK_IDS_AT, ackFrameCount, ackV2FrameCount, ClientFrameType, decodeClientFrame, encodeClientFrame, sendFrameTtl, type ClientFrame } from './client-frames.js';
 import { SIZE_BUCKETS } from './constants.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { decodePacket, encodePacket, type Packet } from './packet.js';
@@ -254,7 +254,7 @@ describe('ackFrameCount: the ACK hot path agrees with decodeClientFrame', () => 
   const oracle = (b: Uint8Array, maxFrameBytes?: number): Uint8Array[] | undefined => {
     try {
       const f = decodeClientFrame(b, maxFrameBytes === undefined ? undefined : { maxFrameBytes });
-      return f.type === 'ack' ? f.packetIds : undefined;
+      return f.type === 'ack' && f.tag === undefined ? f.packetIds : undefined;
     } catch (err) {
       assert.ok(err instanceof ProtocolError);
       return undefined;
@@ -299,5 +299,41 @@ describe('ackFrameCount: the ACK hot path agrees with decodeClientFrame', () => 
       assert.equal(oracle(bad), undefined);
     }
     assert.equal(ackFrameCount(ids(3), { maxFrameBytes: ACK_IDS_AT + 47 }), undefined);
+  });
+});
+
+describe('ackV2FrameCount: the ACK_V2 hot path agrees with decodeClientFrame', () => {
+  const oracle = (b: Uint8Array, maxFrameBytes?: number): Uint8Array[] | undefined => {
+    try {
+      const f = decodeClientFrame(b, maxFrameBytes === undefined ? undefined : { maxFrameBytes });
+      return f.type === 'ack' && f.tag !== undefined ? f.packetIds : undefined;
+    } catch (err) {
+      assert.ok(err instanceof ProtocolError);
+      return undefined;
+    }
+  };
+  const inPlace = (b: Uint8Array, maxFrameBytes?: number): Uint8Array[] | undefined => {
+    const n = ackV2FrameCount(b, maxFrameBytes === undefined ? undefined : { maxFrameBytes });
+    return n === undefined ? undefined : Array.from({ length: n }, (_, i) => b.subarray(ACK_IDS_AT + 16 * i, ACK_IDS_AT + 16 * (i + 1)));
+  };
+  // ACK_V2s (1..MAX_ACK ids and a tag), and v1 ACKs, then mangled: a byte changed, cut, grown, the cap lowered.
+  const ack = fc
+    .tuple(fc.array(fc.uint8Array({ minLength: 16, maxLength: 16 }), { minLength: 1, maxLength: 300 }), fc.boolean())
+    .map(([ids, v2]) => encodeOrRaw(ids, v2));
+  function encodeOrRaw(ids: Uint8Array[], v2: boolean): Uint8Array {
+    const b = new Uint8Array(ACK_IDS_AT + 16 * ids.length + (v2 ? 16 : 0));
+    b[0] = v2 ? ClientFrameType.ACK_V2 : ClientFrameType.ACK;
+    b[1] = ids.length >> 8;
+    b[2] = ids.length & 0xff;
+    ids.forEach((id, i) => b.set(id, ACK_IDS_AT + 16 * i));
+    return b;
+  }
+  it('counts exactly the ids of the frames decodeClientFrame accepts as ACK_V2, at the offsets it reads them', () => {
+    fc.assert(
+      fc.property(ack.chain((b) => mangle(b, 40, 20)), ({ b, cap }) => {
+        assert.deepEqual(inPlace(b, cap), oracle(b, cap));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SETTINGS } from '@tacit/platform';
 import {
   ackFrameCount,
+  ackV2FrameCount,
   BOUND_CLAIMS_VERSION,
   ClientFrameType,
   CloseCode,
@@ -81,11 +82,13 @@ export class FrameDispatcher {
         if (conn.inflight >= conn.limits.maxInflight) return this.rateLimited(conn, bytes);
         return this.router.send(conn, bytes, ttl, bytes[0] === ClientFrameType.RESEND);
       }
-      // So is a well-formed v1 ACK (one per batch of deliveries): its ids are read where they lie. A
-      // v2 ACK is decoded whole below: its tag is checked first (a keyed BLAKE3 over ≤ 4 KiB).
-      const acks = conn.version < BOUND_CLAIMS_VERSION ? ackFrameCount(bytes, this.decodeOpts) : undefined;
+      // So is a well-formed ACK (one per batch of deliveries): its ids are read where they lie; on a
+      // v2 connection it is an ACK_V2 whose tag is checked first (a keyed BLAKE3 over ≤ 4 KiB).
+      const bound = conn.version >= BOUND_CLAIMS_VERSION;
+      const acks = bound ? ackV2FrameCount(bytes, this.decodeOpts) : ackFrameCount(bytes, this.decodeOpts);
       if (acks !== undefined) {
         this.meters.frames.ack.inc();
+        if (bound && !this.session.ackTagValid(conn, bytes)) return;
         return this.acks.onAck(conn, bytes, acks);
       }
     }

@@ -7,7 +7,7 @@
 // the version negotiation of a HELLO, a CLAIM's proof message and its mailbox ids.
 import { mailboxId } from '../address.js';
 import { CLAIM_PROOF_MESSAGE_LEN, CLAIM_PROOF_MESSAGE_V2_LEN, claimProofMessage, claimProofMessageV2 } from '../claim.js';
-import { ackFrameCount, decodeClientFrame, encodeClientFrame, sendFrameTtl, type ClientFrame } from '../client-frames.js';
+import { ackFrameCount, ackV2FrameCount, decodeClientFrame, encodeClientFrame, sendFrameTtl, type ClientFrame } from '../client-frames.js';
 import { SUPPORTED_VERSIONS } from '../constants.js';
 import { negotiateVersion } from '../version.js';
 import { ErrorCode, ProtocolError } from '../errors.js';
@@ -30,9 +30,11 @@ export function fuzz(data: Uint8Array): void {
   const frame = decode(data);
   const ttl = sendFrameTtl(data);
   const acks = ackFrameCount(data);
+  const acksV2 = ackV2FrameCount(data);
   if (frame instanceof ProtocolError) {
     expect(ttl === undefined, `sendFrameTtl accepted a frame decodeClientFrame refuses (${frame.message})`);
     expect(acks === undefined, `ackFrameCount accepted a frame decodeClientFrame refuses (${frame.message})`);
+    expect(acksV2 === undefined, `ackV2FrameCount accepted a frame decodeClientFrame refuses (${frame.message})`);
   } else {
     const again = typed(() => encodeClientFrame(frame));
     if (again === undefined) throw new FuzzFinding('encodeClientFrame refused a decoded frame');
@@ -40,6 +42,7 @@ export function fuzz(data: Uint8Array): void {
     expect(ttl === (frame.type === 'send' ? frame.packet.ttlSeconds : undefined), `sendFrameTtl ${ttl} for a ${frame.type} frame`);
     // The in-place reader is v1's ACK only; an ACK_V2 (tagged) is decoded whole.
     expect(acks === (frame.type === 'ack' && frame.tag === undefined ? frame.packetIds.length : undefined), `ackFrameCount ${acks} for a ${frame.type} frame`);
+    expect(acksV2 === (frame.type === 'ack' && frame.tag !== undefined ? frame.packetIds.length : undefined), `ackV2FrameCount ${acksV2} for a ${frame.type} frame`);
     if (frame.type === 'hello') {
       try {
         const v = negotiateVersion(frame.minVersion, frame.maxVersion, SUPPORTED_VERSIONS);
@@ -63,6 +66,7 @@ export function fuzz(data: Uint8Array): void {
     expect(capped instanceof ProtocolError && capped.code === ErrorCode.FRAME_TOO_LARGE, 'a frame over maxFrameBytes was not FRAME_TOO_LARGE');
     expect(sendFrameTtl(data, { maxFrameBytes: data.length - 1 }) === undefined, 'sendFrameTtl ignored maxFrameBytes');
     expect(ackFrameCount(data, { maxFrameBytes: data.length - 1 }) === undefined, 'ackFrameCount ignored maxFrameBytes');
+    expect(ackV2FrameCount(data, { maxFrameBytes: data.length - 1 }) === undefined, 'ackV2FrameCount ignored maxFrameBytes');
   }
 }
 
