@@ -28,7 +28,9 @@ function factory(options?: ConnectOptions) {
 export const createDriver: CreateDriver = (options): LoadDriver => {
   const namespaceId = Buffer.from(String(options.namespace ?? '11'.repeat(32)), 'hex');
   const salt = Number(options.salt ?? 1);
-  const common = { namespaceId, minBackoffMs: 50, maxBackoffMs: 1000 };
+  // allowVersion1: a --compare build from before protocol v2 speaks only v1; this build's gateway
+  // picks v2 (the highest both speak), so each server is measured on its own protocol.
+  const common = { namespaceId, minBackoffMs: 50, maxBackoffMs: 1000, allowVersion1: true };
   return {
     async openReceiver(pair, url, onPayload, connect) {
       const client = new RelayClient({

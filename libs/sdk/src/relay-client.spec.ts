@@ -5,6 +5,7 @@ import {
   channelKey,
   channelTagValid,
   CHANNEL_TAG_LEN,
+  claimProofMessage,
   claimProofMessageV2,
   currentEpoch,
   decodeClientFrame,
@@ -173,6 +174,22 @@ describe(RelayClient.name, () => {
     assert.deepEqual(mismatches, ['wss://a/v1']);
     assert.equal(sut.stats.relayKeyMismatches, 1);
     assert.ok(b!.sent.some((f) => f.type === 'claim'), 'claimed at the next URL, whose key matches');
+    sut.close();
+  });
+
+  it('with allowVersion1 (a rolling upgrade, or a benchmark of an older build), speaks version 1 to a gateway that speaks nothing newer: v1 claim and ACKs', async () => {
+    const gw = gateway(undefined, { version: 1 });
+    const identity = newMailboxIdentity();
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity, webSocket: gw.factory, allowVersion1: true, onMessage: () => undefined });
+    await sut.connect();
+    const s = gw.sockets[0]!;
+    assert.deepEqual(s.sent[0], { type: 'hello', minVersion: 1, maxVersion: 2 });
+    const claim = s.sent.find((f) => f.type === 'claim');
+    assert.ok(claim && claim.type === 'claim' && claim.ephemeral === undefined);
+    assert.ok(ed25519.verify(claim.peerKey, claimProofMessage(gw.challenge, claim.dests), claim.signature));
+    s.push({ type: 'deliver', packet: packet(3, pad256()) });
+    await tick();
+    assert.ok(gw.raw.get(s)!.some((b) => b[0] === 0x04), 'a v1 ACK');
     sut.close();
   });
 

@@ -3,6 +3,7 @@ import {
   channelKey,
   channelTag,
   CHANNEL_TAG_LEN,
+  claimProofMessage,
   claimProofMessageV2,
   currentEpoch,
   decodeServerFrame,
@@ -84,6 +85,13 @@ export interface RelayClientOptions {
    * so a gateway relaying them to another gets nothing it can use: docs/protocol.md §3.1).
    */
   relayKeys?: Readonly<Record<string, Uint8Array>>;
+  /**
+   * Also speak protocol version 1 to gateways that speak nothing newer (default false). Only for a
+   * rolling upgrade from gateways of before version 2, and for benchmarks comparing such a build: a
+   * v1 claim is not bound to the relay, so a gateway in the middle can replay it and delete packets
+   * (docs/protocol.md §4.1). Never with `relayKeys` for that URL: a v1 gateway shows no key.
+   */
+  allowVersion1?: boolean;
   /** Told when a gateway showed a relay key other than the one pinned for its URL in `relayKeys`. */
   onRelayKeyMismatch?: (url: string) => void;
   /** Allow `ws://` URLs to hosts other than loopback (default false: only `wss://`, or `ws://` to 127.0.0.0/8, ::1, localhost). */
@@ -239,6 +247,8 @@ export class RelayClient {
   private challenge: Uint8Array | undefined;
   /** The open connection's relay key, this client's ephemeral key pair for it, and the channel key they agree. */
   private channel: { relayKey: Uint8Array; ephemeral: KeyPair; key: Uint8Array } | undefined;
+  /** The open connection speaks version 1 (`allowVersion1`): claims and ACKs unbound. */
+  private v1 = false;
   /** The URL of the open connection. */
   private url = '';
   private readonly claimedEpochs = new Set<number>();
@@ -328,7 +338,7 @@ export class RelayClient {
     ws.binaryType = 'nodebuffer';
     if (ws.binaryType !== 'nodebuffer') ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
-      ws.send(encodeClientFrame({ type: 'hello', minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION }));
+      ws.send(encodeClientFrame({ type: 'hello', minVersion: this.opts.allowVersion1 ? 1 : PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION }));
     };
     ws.onmessage = (ev) => {
       try {
@@ -365,9 +375,11 @@ export class RelayClient {
   private onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'welcome': {
-        // Version 2 only (the HELLO offered no other): a v1 claim could be replayed by a gateway in
-        // the middle, so a gateway that answers 1 is refused like a malformed one.
+        // Version 2 unless allowVersion1: a v1 claim could be replayed by a gateway in the middle, so
+        // a gateway that answers 1 is refused like a malformed one.
         const pinned = this.opts.relayKeys?.[this.url];
+        this.v1 = frame.relayKey === undefined && this.opts.allowVersion1 === true && pinned === undefined;
+        if (this.v1) return this.welcomed(frame.challenge);
         if (frame.relayKey === undefined) return this.ws?.close(4400, 'gateway does not bind claims (version 1)');
         if (pinned !== undefined && !_equal(pinned, frame.relayKey)) {
           this.stats.relayKeyMismatches++;
@@ -383,14 +395,7 @@ export class RelayClient {
           return this.ws?.close(4400, 'relay key is not a usable X25519 key');
         }
         this.channel = { relayKey: Uint8Array.from(frame.relayKey), ephemeral, key: channelKey(shared, frame.challenge, frame.relayKey, ephemeral.publicKey) };
-        return void this.onWelcome(frame.challenge).catch((err: unknown) => {
-          // The gateway refused the claim itself (bad proof, too many mailboxes): reconnecting would
-          // only be refused again, so the caller of connect() hears why and the client stops.
-          if (err instanceof SendRejectedError) {
-            for (const w of this.readyWaiters.splice(0)) w.reject(err);
-            this.close();
-          } else this.ws?.close(4000, 'claim failed');
-        });
+        return this.welcomed(frame.challenge);
       }
       case 'claimed': {
         const w = this.claimWaiters.get(frame.requestId);
@@ -453,11 +458,30 @@ export class RelayClient {
     }
   }
 
+  /** WELCOME accepted: claim, then ready. */
+  private welcomed(challenge: Uint8Array): void {
+    void this.onWelcome(challenge).catch((err: unknown) => {
+      // The gateway refused the claim itself (bad proof, too many mailboxes): reconnecting would
+      // only be refused again, so the caller of connect() hears why and the client stops.
+      if (err instanceof SendRejectedError) {
+        for (const w of this.readyWaiters.splice(0)) w.reject(err);
+        this.close();
+      } else this.ws?.close(4000, 'claim failed');
+    });
+  }
+
   private claim(challenge: Uint8Array, dests: Uint8Array[]): Promise<void> {
     const requestId = ++this.requestId >>> 0;
     const channel = this.channel;
+    if (this.v1) {
+      const signature = ed25519.sign(this.opts.identity.secretKey, claimProofMessage(challenge, dests));
+      return new Promise((resolve, reject) => {
+        this.claimWaiters.set(requestId, { resolve, reject });
+        this.ws?.send(encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, signature, dests }));
+      });
+    }
     if (channel === undefined) return Promise.reject(new Error('no connection to claim on'));
-    // Bound to this relay's key and this connection's ephemeral key: docs/protocol.md §3.1.
+    // Bound to this relay's key and this connection's ephemeral key: docs/protocol.md §4.1.
     const ephemeral = channel.ephemeral.publicKey;
     const signature = ed25519.sign(this.opts.identity.secretKey, claimProofMessageV2(challenge, channel.relayKey, ephemeral, dests));
     return new Promise((resolve, reject) => {
@@ -547,6 +571,7 @@ export class RelayClient {
     while (this.ackQueue.length) {
       const packetIds = this.ackQueue.splice(0, MAX_ACK);
       const channel = this.channel;
+      if (this.ws?.readyState === 1 && this.v1) this.ws.send(encodeClientFrame({ type: 'ack', packetIds }));
       if (this.ws?.readyState !== 1 || channel === undefined) continue;
       // Tagged with the channel key: only this client, not a gateway relaying its bytes, can delete.
       const frame = encodeClientFrame({ type: 'ack', packetIds, tag: new Uint8Array(CHANNEL_TAG_LEN) });
