@@ -14,7 +14,7 @@ export interface CliOptions {
   help: boolean;
 }
 
-/** Most rounds `--repeats` accepts: a full round takes about 2.5 min, 20 of them nearly an hour. */
+/** Most rounds `--repeats` accepts: a full round takes about 4.5 min, 20 of them an hour and a half. */
 export const MAX_REPEATS = 20;
 
 export const USAGE = `usage: npm run bench -- [--json] [--quick] [--only <row,row>] [--duration <s>] [--repeats <n>]
