@@ -14,7 +14,7 @@ export interface CliOptions {
   help: boolean;
 }
 
-/** Most rounds `--repeats` accepts: a full round takes about 2.5 min, 20 of them nearly an hour. */
+/** Most rounds `--repeats` accepts: a full round takes about 4.5 min, 20 of them an hour and a half. */
 export const MAX_REPEATS = 20;
 
 export const USAGE = `usage: npm run bench -- [--json] [--quick] [--only <row,row>] [--duration <s>] [--repeats <n>]
@@ -23,8 +23,8 @@ export const USAGE = `usage: npm run bench -- [--json] [--quick] [--only <row,ro
   --quick         short run (about a minute): 0.5 s warm-up, 2 s measured (paced phase 0.5 s + 1 s),
                   smaller K and idle counts
   --only a,b      run only these rows (ratios need their reference rows in the same run)
-  --duration s    measured seconds of each live row's closed loop (default 10, quick 2); the paced
-                  phase at half the peak stays 5 s (quick 1 s)
+  --duration s    measured seconds of each live row's closed loop and of each session row
+                  (default 10, quick 2); the paced phase at half the peak stays 5 s (quick 1 s)
   --repeats n     rounds, each running every row once, a row beside its reference, every other
                   round in reverse order (default 3, quick 1; at most ${MAX_REPEATS}); figures and
                   ratios are medians over the rounds, with min-max

@@ -23,6 +23,9 @@ describe(firstRoundOrder.name, () => {
     assert.ok(adjacent(order, 'tacit-enqueue', 'meshwhisper-offline-drain'));
     assert.ok(adjacent(order, 'tacit-drain', 'meshwhisper-offline-drain'));
     assert.ok(adjacent(order, 'tacit-idle-connections', 'baseline-idle-connections'));
+    for (const work of ['session-start', 'ratchet', 'ratchet-alternating']) {
+      assert.ok(adjacent(order, `tacit-${work}`, `libsignal-${work}`) && adjacent(order, `tacit-${work}-noble`, `libsignal-${work}`), work);
+    }
     assert.deepEqual(order, [
       'tacit-same-gateway',
       'baseline-ws',
@@ -35,6 +38,15 @@ describe(firstRoundOrder.name, () => {
       'baseline-idle-connections',
       'meshwhisper-idle-connections',
       'tacit-prekey-fetch',
+      'tacit-session-start',
+      'libsignal-session-start',
+      'tacit-session-start-noble',
+      'tacit-ratchet',
+      'libsignal-ratchet',
+      'tacit-ratchet-noble',
+      'tacit-ratchet-alternating',
+      'libsignal-ratchet-alternating',
+      'tacit-ratchet-alternating-noble',
     ]);
   });
 

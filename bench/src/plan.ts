@@ -20,7 +20,7 @@ export function firstRoundOrder(rows: readonly PlanRow[]): string[] {
   const names = new Set(rows.map((r) => r.name));
   const isTwin = (n: string): boolean => n.endsWith(COMPARE_SUFFIX);
   const refsOf = (r: PlanRow): string[] =>
-    [r.ratios?.toBaseline?.row, r.ratios?.toMeshWhisper?.row].filter((n): n is string => n !== undefined && names.has(n));
+    [r.ratios?.toBaseline?.row, r.ratios?.toMeshWhisper?.row, r.ratios?.toLibsignal?.row].filter((n): n is string => n !== undefined && names.has(n));
   const anchors = new Set(rows.filter((r) => !isTwin(r.name)).flatMap(refsOf));
   const dependents = new Map<string, string[]>();
   for (const r of rows) {

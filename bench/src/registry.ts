@@ -1,11 +1,13 @@
-// Which rows exist, in the order they are printed. Reference rows (baseline, MeshWhisper) are
-// measured in every full run so every ratio compares figures from the same machine and minute.
+// Which rows exist, in the order they are printed. Reference rows (baseline, MeshWhisper, the
+// libsignal session rows) are measured in every full run so every ratio compares figures from the
+// same machine and minute.
 import { REF, compareName } from './rows.js';
 import type { RunSettings, Scenario, System } from './scenario.js';
 import { idleRow, liveRow, offlineRow } from './scenarios/factories.js';
 import { baselineSystem } from './targets/baseline.js';
 import { meshWhisperSystem, startMeshWhisper } from './targets/meshwhisper.js';
 import { prekeyFetchRow } from './scenarios/prekey.js';
+import { sessionScenarios } from './scenarios/session.js';
 import { tacitScenarios } from './scenarios/tacit.js';
 import { tacitReplicasSystem, tacitSingleSystem, tacitSystemsOf, type TacitMains } from './targets/tacit.js';
 
@@ -52,6 +54,7 @@ export function allScenarios(): Scenario[] {
     }),
     ...tacitScenarios({ single: tacitSingleSystem, replicas: tacitReplicasSystem }),
     prekeyFetchRow(),
+    ...sessionScenarios(),
   ];
 }
 

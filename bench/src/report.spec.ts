@@ -93,6 +93,7 @@ describe(buildReport.name, () => {
     assert.deepEqual(by.get('tacit-enqueue')!['ratioBasis'], {
       toBaseline: null,
       toMeshWhisper: 'msgsPerSec / meshwhisper-offline-drain.enqueueMsgsPerSec',
+      toLibsignal: null,
       toCompare: null,
     });
     assert.equal(by.get('tacit-idle-connections')!['ratioToBaseline'], 1.5);
@@ -390,7 +391,7 @@ describe('a report over rounds', () => {
         pending: [],
       }),
     );
-    assert.doesNotMatch(table, /vs compare|n=|rounds:/);
+    assert.doesNotMatch(table, /vs compare|vs libsignal|n=|rounds:/);
     assert.match(table, /\| tacit-same-gateway +\| +90,000 \|.*\| +0\.90× \|/);
   });
 });

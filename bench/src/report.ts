@@ -31,10 +31,12 @@ export interface ReportRow {
   p99Ms: number | null;
   ratioToBaseline: number | null;
   ratioToMeshWhisper: number | null;
+  /** The same session work by libsignal's native module (`libsignal-*` rows), round by round. */
+  ratioToLibsignal: number | null;
   /** This build's figure / the `--compare` build's (`<row>@compare`), round by round. */
   ratioToCompare: number | null;
   /** Which figures a ratio divides, e.g. "msgsPerSec / baseline-ws.msgsPerSec". */
-  ratioBasis: { toBaseline: string | null; toMeshWhisper: string | null; toCompare: string | null };
+  ratioBasis: { toBaseline: string | null; toMeshWhisper: string | null; toLibsignal: string | null; toCompare: string | null };
   /** Median wall time of one run of the row. */
   wallSec: number;
   /** Rounds the row ran in (failed ones included). */
@@ -118,7 +120,7 @@ export function roundRatio(row: RowResult | undefined, ref: RatioRef | undefined
  * per connection for idle rows, the primary rate for offline rows), msgsPerSec otherwise.
  */
 function compareRef(r: RowResult): RatioRef {
-  const ref = r.ratios.toBaseline ?? r.ratios.toMeshWhisper;
+  const ref = r.ratios.toBaseline ?? r.ratios.toMeshWhisper ?? r.ratios.toLibsignal;
   const own = ref ? (ref.ownFigure ?? ref.figure ?? 'msgsPerSec') : 'msgsPerSec';
   return { row: compareName(r.name), figure: own, ownFigure: own };
 }
@@ -133,6 +135,7 @@ const FIXED_KEYS = new Set([
   'p99Ms',
   'ratioToBaseline',
   'ratioToMeshWhisper',
+  'ratioToLibsignal',
   'ratioToCompare',
   'ratioBasis',
   'wallSec',
@@ -147,7 +150,12 @@ function aggregate(name: string, rounds: readonly ReadonlyMap<string, RowResult>
   const ran = runs.filter((r): r is RowResult => r !== undefined);
   const first = ran[0]!;
   const twinRan = !name.endsWith(COMPARE_SUFFIX) && rounds.some((m) => m.has(compareName(name)));
-  const refs = { toBaseline: first.ratios.toBaseline, toMeshWhisper: first.ratios.toMeshWhisper, toCompare: twinRan ? compareRef(first) : undefined };
+  const refs = {
+    toBaseline: first.ratios.toBaseline,
+    toMeshWhisper: first.ratios.toMeshWhisper,
+    toLibsignal: first.ratios.toLibsignal,
+    toCompare: twinRan ? compareRef(first) : undefined,
+  };
 
   // Every figure that is a number in some round, as one value per round (null: failed or absent).
   const perRound: Record<string, (number | null)[]> = {};
@@ -160,6 +168,7 @@ function aggregate(name: string, rounds: readonly ReadonlyMap<string, RowResult>
   }
   perRound['ratioToBaseline'] = runs.map((x, i) => roundRatio(x, refs.toBaseline, rounds[i]!));
   perRound['ratioToMeshWhisper'] = runs.map((x, i) => roundRatio(x, refs.toMeshWhisper, rounds[i]!));
+  perRound['ratioToLibsignal'] = runs.map((x, i) => roundRatio(x, refs.toLibsignal, rounds[i]!));
   perRound['ratioToCompare'] = runs.map((x, i) => roundRatio(x, refs.toCompare, rounds[i]!));
   perRound['wallSec'] = runs.map((x) => (x ? Number((x.wallMs / 1000).toFixed(1)) : null));
 
@@ -182,8 +191,14 @@ function aggregate(name: string, rounds: readonly ReadonlyMap<string, RowResult>
     p99Ms: median['p99Ms'] ?? null,
     ratioToBaseline: median['ratioToBaseline'] ?? null,
     ratioToMeshWhisper: median['ratioToMeshWhisper'] ?? null,
+    ratioToLibsignal: median['ratioToLibsignal'] ?? null,
     ratioToCompare: median['ratioToCompare'] ?? null,
-    ratioBasis: { toBaseline: basis(refs.toBaseline), toMeshWhisper: basis(refs.toMeshWhisper), toCompare: basis(refs.toCompare) },
+    ratioBasis: {
+      toBaseline: basis(refs.toBaseline),
+      toMeshWhisper: basis(refs.toMeshWhisper),
+      toLibsignal: basis(refs.toLibsignal),
+      toCompare: basis(refs.toCompare),
+    },
     wallSec: median['wallSec'] ?? 0,
     rounds: ran.length,
   };
@@ -268,6 +283,7 @@ function notes(r: ReportRow, rounds: number): string {
     if (r['duplicates']) parts.push(`dup ${String(r['duplicates'])}`);
   }
   if (typeof r['serverCpuPct'] === 'number') parts.push(`server CPU ${r['serverCpuPct']}%`);
+  if (typeof r['cpuPct'] === 'number') parts.push(`CPU ${r['cpuPct']}%`);
   if (typeof r['loadCpuPct'] === 'number') parts.push(`load CPU ${r['loadCpuPct']}%`);
   if (typeof r['machineBusyPct'] === 'number') parts.push(`machine ${r['machineBusyPct']}% busy`);
   if (typeof r['lost'] === 'number' && r['lost'] > 0) parts.push(`lost ${r['lost']}`);
@@ -303,7 +319,19 @@ export function halfPeakNote(r: Record<string, unknown>): string {
 export function renderTable(report: Report): string {
   const n = report.repeats;
   const compare = report.builds.compare !== null || report.rows.some((r) => r.ratioToCompare !== null);
-  const head = ['row', 'msgs/s', 'p50 ms', 'p99 ms', 'vs baseline', 'vs MeshWhisper', ...(compare ? ['vs compare'] : []), 'notes'];
+  // Only runs with a session row (one that has a libsignal reference) get the column.
+  const libsignal = report.rows.some((r) => r.ratioBasis.toLibsignal !== null);
+  const head = [
+    'row',
+    'msgs/s',
+    'p50 ms',
+    'p99 ms',
+    'vs baseline',
+    'vs MeshWhisper',
+    ...(libsignal ? ['vs libsignal'] : []),
+    ...(compare ? ['vs compare'] : []),
+    'notes',
+  ];
   const cells: { name: string; cells: string[] }[] = report.rows.map((r) => ({
     name: r.name,
     cells: [
@@ -313,6 +341,7 @@ export function renderTable(report: Report): string {
       fmtFigure(r, 'p99Ms', fmtMs, n),
       fmtRatioCell(r, 'ratioToBaseline', n),
       fmtRatioCell(r, 'ratioToMeshWhisper', n),
+      ...(libsignal ? [fmtRatioCell(r, 'ratioToLibsignal', n)] : []),
       ...(compare ? [fmtRatioCell(r, 'ratioToCompare', n)] : []),
       notes(r, n),
     ],
@@ -330,6 +359,7 @@ export function renderTable(report: Report): string {
     `command: ${report.command}   (${report.wallSec} s)`,
     `ratios: row figure / reference row figure of the same round (vs baseline: baseline-ws; idle rows compare bytes/conn)`,
   ];
+  if (libsignal) footer.push('vs libsignal: the same session work by @signalapp/libsignal-client 0.90 (native), its row of the same round; msgs/s: steps/s');
   if (n > 1) {
     footer.push(
       `rounds: ${n}, every other one in reverse order; figures: median of the rounds (min–max); ` +

@@ -19,6 +19,9 @@ export const REF = {
   meshWhisper: 'meshwhisper-same-relay',
   meshWhisperOffline: 'meshwhisper-offline-drain',
   meshWhisperIdle: 'meshwhisper-idle-connections',
+  libsignalSessionStart: 'libsignal-session-start',
+  libsignalRatchet: 'libsignal-ratchet',
+  libsignalRatchetAlternating: 'libsignal-ratchet-alternating',
 } as const;
 
 /**

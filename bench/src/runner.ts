@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { firstRoundOrder, roundOrder } from './plan.js';
-import type { Figures, RatioRef, RunContext, RunSettings, Scenario } from './scenario.js';
+import type { Figures, Ratios, RunContext, RunSettings, Scenario } from './scenario.js';
 
 /** The outcome of one row, before ratios. */
 export interface RowResult {
@@ -15,7 +15,7 @@ export interface RowResult {
   error: string | null;
   wallMs: number;
   figures: Figures;
-  ratios: { toBaseline?: RatioRef; toMeshWhisper?: RatioRef };
+  ratios: Ratios;
 }
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -69,14 +69,24 @@ export interface RatioRef {
   ownFigure?: string;
 }
 
+/** The references a row's ratios divide by; any may be absent. */
+export interface Ratios {
+  toBaseline?: RatioRef;
+  toMeshWhisper?: RatioRef;
+  toLibsignal?: RatioRef;
+}
+
 /** One row of the benchmark. */
 export interface Scenario {
   /** Row name, e.g. "baseline-ws". */
   readonly name: string;
   /** One line: what is measured and how. */
   readonly description: string;
-  /** ratioToBaseline and ratioToMeshWhisper: this row's figure divided by the referenced row's. */
-  readonly ratios?: { toBaseline?: RatioRef; toMeshWhisper?: RatioRef };
+  /**
+   * ratioToBaseline, ratioToMeshWhisper and ratioToLibsignal: this row's figure divided by the
+   * referenced row's (toLibsignal: the same session work done by libsignal's native module).
+   */
+  readonly ratios?: Ratios;
   /** Wall-clock budget of setup + run + teardown; past it the row fails. */
   budgetMs(settings: RunSettings): number;
   /**
