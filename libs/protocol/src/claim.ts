@@ -1,6 +1,6 @@
 // The claim proof binds a signature to this connection (the gateway's fresh challenge) and to
 // exactly the claimed set of destinations, so it can be replayed neither elsewhere nor widened.
-import { blake3, blake3DeriveKey, blake3Keyed, x25519 } from '@tacit/crypto';
+import { blake3, blake3DeriveKey, hmacSha256, x25519 } from '@tacit/crypto';
 import { _aarray, _abytes, _ascii } from './_bytes.js';
 import {
   CHALLENGE_LEN,
@@ -78,14 +78,16 @@ export function channelKey(sharedSecret: Uint8Array, challenge: Uint8Array, rela
 }
 
 /**
- * The tag closing an ACK_V2: the first 16 bytes of BLAKE3 keyed by the channel key over the frame
- * before the tag (type, count, ids). An ACK deletes packets, so on a v2 connection only the holder of
- * the channel key can send one.
+ * The tag closing an ACK_V2: the first 16 bytes of HMAC-SHA256 keyed by the channel key over the
+ * frame before the tag (type, count, ids). An ACK deletes packets, so on a v2 connection only the
+ * holder of the channel key can send one. HMAC-SHA256 rather than keyed BLAKE3: both sides compute
+ * one per ACK frame, and node:crypto's native HMAC took 3.5 µs for a 4-id ACK and 5.7 µs for a
+ * 256-id one where BLAKE3 in JavaScript took 8 and 116 µs (this machine, Node 24).
  */
 export function channelTag(key: Uint8Array, frameBeforeTag: Uint8Array): Uint8Array {
   _abytes(key, 'key', 32);
   if (!(frameBeforeTag instanceof Uint8Array)) throw new TypeError('"frameBeforeTag" expected Uint8Array');
-  return blake3Keyed(key, frameBeforeTag, CHANNEL_TAG_LEN);
+  return hmacSha256(key, frameBeforeTag).subarray(0, CHANNEL_TAG_LEN);
 }
 
 /** Whether `tag` is the channel tag of `frameBeforeTag` (compared in constant time). */

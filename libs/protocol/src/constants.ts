@@ -33,7 +33,7 @@ export const BOUND_CLAIMS_VERSION = 2;
 export const RELAY_KEY_LEN = 32;
 /** The client's ephemeral X25519 public key, in a CLAIM_V2. */
 export const EPHEMERAL_KEY_LEN = 32;
-/** The channel tag closing an ACK_V2: 16 bytes of keyed BLAKE3. */
+/** The channel tag closing an ACK_V2: 16 bytes of HMAC-SHA256 under the channel key. */
 export const CHANNEL_TAG_LEN = 16;
 /** Version byte of a v1 packet. */
 export const PACKET_VERSION = 1;

@@ -83,7 +83,7 @@ export class FrameDispatcher {
         return this.router.send(conn, bytes, ttl, bytes[0] === ClientFrameType.RESEND);
       }
       // So is a well-formed ACK (one per batch of deliveries): its ids are read where they lie; on a
-      // v2 connection it is an ACK_V2 whose tag is checked first (a keyed BLAKE3 over ≤ 4 KiB).
+      // v2 connection it is an ACK_V2 whose tag is checked first (HMAC-SHA256 over ≤ 4 KiB: 3.5–6 µs).
       const bound = conn.version >= BOUND_CLAIMS_VERSION;
       const acks = bound ? ackV2FrameCount(bytes, this.decodeOpts) : ackFrameCount(bytes, this.decodeOpts);
       if (acks !== undefined) {
