@@ -1,5 +1,5 @@
 import { bool, bytes, defineConfig, int, oneOf, port, string, url, type Config } from '@tacit/kit';
-import { MAX_TTL_SECONDS } from '@tacit/protocol';
+import { MAX_CLAIM, MAX_TTL_SECONDS } from '@tacit/protocol';
 
 /** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
@@ -24,6 +24,17 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_CONN_BURST: int({ default: 4000, min: 1, max: 1_000_000, description: 'frame burst per connection' }),
   GATEWAY_IP_RATE: int({ default: 20_000, min: 1, max: 10_000_000, description: 'frames per second per client IP, across replicas' }),
   GATEWAY_IP_CONNECT_RATE: int({ default: 200, min: 1, max: 1_000_000, description: 'new connections per second per client IP, across replicas' }),
+  GATEWAY_IP_CLAIM_RATE: int({
+    default: 4096,
+    // Below one CLAIM's most (1,024 dests) a full claim could never pass.
+    min: MAX_CLAIM,
+    max: 10_000_000,
+    // Why 4,096: a CLAIM's work is per destination (a BLAKE3 mailbox id, ~25 µs in JS, and for a new
+    // mailbox a subscription and its share of the drain): 1,024 new mailboxes took the node ~60 ms of
+    // its event loop, so an address flat out at 4,096 holds ~a quarter of a core. A real client claims
+    // 3 to ~720 mailboxes when it connects: at 4,096 a second, five of them reconnect at once unrefused.
+    description: 'destinations claimed per second per client address, across replicas (each costs a mailbox id derivation; a new one a subscription and a drain); past it CLAIM is RATE_LIMITED',
+  }),
   GATEWAY_MAX_CLAIMS: int({ default: 4096, min: 1, max: 65_536, description: 'mailboxes one connection may claim' }),
   GATEWAY_MAX_BUFFERED_BYTES: int({ default: 1_048_576, min: 65_536, max: 67_108_864, description: 'outbound bytes buffered per connection before deliveries go to the queue' }),
   GATEWAY_DELIVERY_WINDOW: int({ default: 2048, min: 1, max: 65_536, description: 'unacked deliveries per connection (their unsent bytes are bounded by GATEWAY_MAX_BUFFERED_BYTES)' }),

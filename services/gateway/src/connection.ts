@@ -67,6 +67,10 @@ export interface ClientAddress {
   readonly frameKey: string;
   /** The per-address byte budget's key. */
   readonly byteKey: string;
+  /** The per-address budget of claimed destinations per second: its key. */
+  readonly claimKey: string;
+  /** The per-address budget of queued bytes per second: its key. */
+  readonly queueKey: string;
 }
 
 /**

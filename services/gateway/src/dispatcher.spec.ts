@@ -66,6 +66,26 @@ describe(FrameDispatcher.name, () => {
     assert.ok(limited, JSON.stringify(frames.map((f) => f.type)));
   });
 
+  it('charges a CLAIM\'s destinations against the address\'s GATEWAY_IP_CLAIM_RATE: past it RATE_LIMITED on any connection of the address, before the proof is checked; refilled the next second', () => {
+    sut = replica({ config: { GATEWAY_IP_CLAIM_RATE: '1024' } });
+    const owner = new Owner();
+    const dests = (from: number, n: number) => Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(7).fill((from + i) & 0xff, 0, 1).fill((from + i) >> 8, 1, 2));
+    const a = sut.open();
+    sut.receive(a.conn, encodeClientFrame(owner.claim(a.conn.challenge!, dests(0, 1000), 1)));
+    const b = sut.open();
+    // 1,000 of the 1,024 taken: 25 more do not fit, however bad their proof (no BAD_PROOF: never checked).
+    const bad = owner.claim(b.conn.challenge!, dests(1000, 25), 2);
+    sut.receive(b.conn, encodeClientFrame({ ...bad, signature: new Uint8Array(64) }));
+    const [err] = b.ws.frames();
+    assert.ok(err?.type === 'error' && err.code === ErrorCode.RATE_LIMITED, JSON.stringify(err));
+    assert.equal(Buffer.from(err.ref).readUInt32BE(0), 2, 'the request id echoed');
+    assert.equal(b.conn.claimed.size, 0);
+    sut.clock.advance(1000);
+    sut.receive(b.conn, encodeClientFrame({ ...bad, signature: new Uint8Array(64) }));
+    const [next] = b.ws.frames();
+    assert.ok(next?.type === 'error' && next.code === ErrorCode.BAD_PROOF, 'the next second, the claim is checked');
+  });
+
   it('charges bytes: a connection past GATEWAY_CONN_BYTE_BURST is RATE_LIMITED until its byte rate refills', () => {
     sut = replica({ config: { GATEWAY_CONN_BYTE_RATE: '64KiB', GATEWAY_CONN_BYTE_BURST: '128KiB' } });
     const c = sut.open();

@@ -133,6 +133,29 @@ describe(Session.name, () => {
     assert.equal(c.count, 3);
   });
 
+  it('refuses a claim that cannot fit the address\'s share before checking its proof or deriving its mailbox ids; a dest repeated in one claim is one mailbox', async () => {
+    sut = replica({ config: { GATEWAY_MAX_CLAIMS_PER_IP: '3' } });
+    const owner = new Owner();
+    const d = (i: number) => new Uint8Array(32).fill(i);
+    // Five dests, three of them distinct: three mailboxes, the address's whole share.
+    const a = await sut.claimed(owner, [d(1), d(2), d(1), d(3), d(2)]);
+    assert.equal(a.conn.claimed.size, 3);
+    assert.equal(sut.connections.claims, 3);
+    // A new connection's claim is at least one new mailbox: refused with TOO_MANY_CLAIMS, not
+    // BAD_PROOF — the (bad) signature was never checked.
+    const b = sut.open();
+    const bad = owner.claim(b.conn.challenge!, [d(4)]);
+    sut.receive(b.conn, encodeClientFrame({ ...bad, signature: new Uint8Array(64) }));
+    await until(() => b.ws.written.length > 0);
+    const [err] = b.ws.frames();
+    assert.ok(err?.type === 'error' && err.code === ErrorCode.TOO_MANY_CLAIMS, JSON.stringify(err));
+    assert.equal(b.conn.badProofs, 0);
+    // The holder's repeat of what it holds still passes at the cap (its dests are not new).
+    sut.receive(a.conn, encodeClientFrame(owner.claim(a.conn.challenge!, [d(3), d(1), d(2)])));
+    await until(() => a.ws.written.length > 0);
+    assert.equal(a.ws.frames()[0]?.type, 'claimed');
+  });
+
   it('a repeated claim of mailboxes held already does not start the drain again', async () => {
     sut = replica();
     const owner = new Owner();

@@ -84,6 +84,14 @@ export class Session {
     if (total > this.maxClaims) {
       return this.replies.error(conn, ErrorCode.TOO_MANY_CLAIMS, `"dests" would claim ${total} mailboxes on this connection; at most ${this.maxClaims}`, frame.requestId);
     }
+    // The address's and the replica's shares, checked before the proof and the mailbox ids (the
+    // work): at least this many of the dests are new here (distinct dests beyond what the connection
+    // holds), so a claim that cannot fit even then is refused for nothing. Charged after the ids.
+    if (!this.connections.claimsFit(conn, frame.dests.length)) {
+      const distinct = new Set<string>();
+      for (const dest of frame.dests) distinct.add(keyOf(dest));
+      if (!this.connections.claimsFit(conn, Math.max(0, distinct.size - conn.claimed.size))) return this.addressFull(conn, frame.requestId);
+    }
     const bound = conn.version >= BOUND_CLAIMS_VERSION;
     if (bound !== (frame.ephemeral !== undefined)) {
       const want = bound ? 'CLAIM_V2 (with an ephemeral key)' : 'CLAIM';
@@ -107,18 +115,17 @@ export class Session {
       }
       conn.channel = { ephemeral: keyOf(frame.ephemeral!), key: channelKey(shared, conn.challenge!, this.relay.publicKey, frame.ephemeral!) };
     }
-    const fresh: Array<{ key: string; id: Uint8Array }> = [];
+    // New mailboxes by key (a Map: a dest repeated in the frame is one mailbox, found in O(1)).
+    const fresh = new Map<string, Uint8Array>();
     for (const dest of frame.dests) {
       const id = deriveMailboxId(dest, frame.peerKey);
       const key = keyOf(id);
-      if (!conn.claimed.has(key) && !fresh.some((f) => f.key === key)) fresh.push({ key, id });
+      if (!conn.claimed.has(key)) fresh.set(key, id);
     }
     // What a client address may hold on this replica, and what the replica holds in all.
-    if (!this.connections.chargeClaims(conn, fresh.length)) {
-      return this.replies.error(conn, ErrorCode.TOO_MANY_CLAIMS, 'this relay holds as many mailboxes for this address as it takes now; retry later or elsewhere', frame.requestId);
-    }
+    if (!this.connections.chargeClaims(conn, fresh.size)) return this.addressFull(conn, frame.requestId);
     let subscribed = false;
-    for (const { key, id } of fresh) {
+    for (const [key, id] of fresh) {
       conn.claimed.set(key);
       subscribed = this.presence.claim(key, id, conn) || subscribed;
     }
@@ -129,7 +136,7 @@ export class Session {
     // after this drain had run, and wait there until the client's next drain.
     if (subscribed) await this.bus.settled();
     conn.send({ type: 'claimed', requestId: frame.requestId, count });
-    if (fresh.length > 0) this.drainer.redrain(conn);
+    if (fresh.size > 0) this.drainer.redrain(conn);
   }
 
   /**
@@ -142,6 +149,10 @@ export class Session {
     if (conn.channel !== undefined && channelTagValid(conn.channel.key, bytes.subarray(0, at), bytes.subarray(at))) return true;
     this.badProof(conn, undefined, conn.channel === undefined ? 'ACK before any claim on this connection' : '"tag" is not this connection\'s channel tag');
     return false;
+  }
+
+  private addressFull(conn: ClientConnection, requestId: number): void {
+    this.replies.error(conn, ErrorCode.TOO_MANY_CLAIMS, 'this relay holds as many mailboxes for this address as it takes now; retry later or elsewhere', requestId);
   }
 
   private badProof(conn: ClientConnection, requestId: number | undefined, message: string): void {

@@ -320,7 +320,7 @@ export function openConnection(deliveryWindow: number): { conn: ClientConnection
     sendFrames: (b: Uint8Array) => (sent.push(b), true),
   };
   const limits = { maxBufferedBytes: 1 << 20, deliveryWindow, liveAckTimeoutMs: 60_000, connRate: 100, connBurst: 100, byteRate: 1 << 24, byteBurst: 1 << 24, maxInflight: 1000, deliveryAckTimeoutMs: 60_000 };
-  const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b' }, limits, Date.now());
+  const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b', claimKey: 'n', queueKey: 'q' }, limits, Date.now());
   conn.state = 'open';
   return { conn, sent };
 }
