@@ -304,6 +304,11 @@ export class ClientConnection {
     return true;
   }
 
+  /** Reads nothing more from this client for `ms`: what it sends waits in the kernel (TCP pushes back). */
+  pauseReading(ms: number): void {
+    this.ws.pauseReading(ms);
+  }
+
   /** Writes whole WebSocket frames the caller encoded (a drained page's DELIVERs); false when the socket is no longer open. */
   sendFrames(frames: Uint8Array): boolean {
     if (this.ws.readyState !== ReadyState.OPEN || this.tooFarBehind()) return false;

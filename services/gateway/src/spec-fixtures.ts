@@ -117,8 +117,13 @@ export class FakeSocket {
   readonly written: Uint8Array[] = [];
   closed: { code: number; reason: string } | undefined;
   readonly socket = { on() {}, off() {} };
+  /** Each pause of reading asked for, ms. */
+  readonly pauses: number[] = [];
   cork(): void {}
   uncork(): void {}
+  pauseReading(ms: number): void {
+    this.pauses.push(ms);
+  }
   send(b: Uint8Array): boolean {
     this.written.push(b);
     return true;
@@ -202,12 +207,12 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const safe = new MemorySafeSet(10 * 60_000, 1_000_000, () => clock.now());
   const quota = new WindowRateLimiter({ now: () => clock.now(), windowMs: 3_600_000 });
   const timing = new AcceptTiming(config);
-  const router = new Router(presence, link, queue, safe, quota, timing, replies, meters, log, config);
+  const limiter = new WindowRateLimiter({ now: () => clock.now() });
+  const router = new Router(presence, link, queue, safe, quota, limiter, timing, replies, meters, log, config);
   const acks = new AckBatcher(queue, replies, log);
   const relayKey = loadRelayKey({});
   const connections = new Connections(presence, meters, clock, config, new AddressSalt());
   const session = new Session(presence, connections, drainer, bus, replies, meters, config, relayKey);
-  const limiter = new WindowRateLimiter({ now: () => clock.now() });
   const dispatcher = new FrameDispatcher(session, router, acks, replies, limiter, meters, clock, config);
   const sweeper = new IdleSweeper(connections, replies, clock, config);
   const shutdown = new GatewayShutdown(connections, sweeper, acks, presence, link, replies, clock, config);
