@@ -36,6 +36,17 @@ export const gatewayConfigSchema = defineConfig({
     // mailboxes when it connects: five of them behind one address may (re)connect in the same second.
     description: 'destinations claimed per second per client address, across replicas (each costs a mailbox id derivation; a new one a subscription and a drain); past it CLAIM is RATE_LIMITED',
   }),
+  GATEWAY_IP_DRAIN_RATE: int({
+    default: 1024,
+    // One drain query reads up to 128 mailboxes (DRAIN_SLICE): a smaller budget could never pass it.
+    min: 128,
+    max: 100_000_000,
+    // Why 1,024: the node's embedded database costs ~0.2 ms of its event loop per mailbox a drain
+    // query reads that holds packets, so an address draining flat out holds ~a fifth of a core, in
+    // pieces of ~30 ms (128 mailboxes a query). A real client's drain on connect reads its 3 to ~720
+    // mailboxes: within one second's budget. Repeated connections of one address wait their turn.
+    description: 'mailboxes the drains of one client address may read per second, across replicas (each drain query is charged the mailboxes it reads, up to 128); past it drains wait for the next second, claims are still answered',
+  }),
   GATEWAY_MAX_CLAIMS: int({ default: 4096, min: 1, max: 65_536, description: 'mailboxes one connection may claim' }),
   GATEWAY_MAX_BUFFERED_BYTES: int({ default: 1_048_576, min: 65_536, max: 67_108_864, description: 'outbound bytes buffered per connection before deliveries go to the queue' }),
   GATEWAY_DELIVERY_WINDOW: int({ default: 2048, min: 1, max: 65_536, description: 'unacked deliveries per connection (their unsent bytes are bounded by GATEWAY_MAX_BUFFERED_BYTES)' }),

@@ -71,6 +71,8 @@ export interface ClientAddress {
   readonly claimKey: string;
   /** The per-address budget of queued bytes per second: its key. */
   readonly queueKey: string;
+  /** The per-address budget of mailboxes drained per second: its key. */
+  readonly drainKey: string;
 }
 
 /**

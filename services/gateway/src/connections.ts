@@ -99,7 +99,7 @@ export class Connections implements Iterable<ClientConnection> {
     if (!a) {
       if (this.addresses.size >= _ADDRESSES_MAX) this.addresses.clear();
       const ipKey = this.logClientIps ? requesterOf(ip) : this.salt.key(ip);
-      a = { ipKey, frameKey: `f:${ipKey}`, connectKey: `c:${ipKey}`, byteKey: `b:${ipKey}`, claimKey: `n:${ipKey}`, queueKey: `q:${ipKey}` };
+      a = { ipKey, frameKey: `f:${ipKey}`, connectKey: `c:${ipKey}`, byteKey: `b:${ipKey}`, claimKey: `n:${ipKey}`, queueKey: `q:${ipKey}`, drainKey: `d:${ipKey}` };
       this.addresses.set(ip, a);
     }
     return a;

@@ -201,13 +201,13 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const identity = new ReplicaIdentity();
   const meters = new GatewayMeters(new Metrics({ service: 'gateway', defaultMetrics: false }));
   const replies = new Replies(meters);
-  const drainer = new Drainer(queue, meters, log);
+  const limiter = new WindowRateLimiter({ now: () => clock.now() });
+  const drainer = new Drainer(queue, meters, log, limiter, config);
   const presence = new Presence(bus, identity, drainer);
   const link = new ReplicaLink(bus, identity, presence, config, meters, log);
   const safe = new MemorySafeSet(10 * 60_000, 1_000_000, () => clock.now());
   const quota = new WindowRateLimiter({ now: () => clock.now(), windowMs: 3_600_000 });
   const timing = new AcceptTiming(config);
-  const limiter = new WindowRateLimiter({ now: () => clock.now() });
   const router = new Router(presence, link, queue, safe, quota, limiter, timing, replies, meters, log, config);
   const acks = new AckBatcher(queue, replies, log);
   const relayKey = loadRelayKey({});
@@ -325,7 +325,7 @@ export function openConnection(deliveryWindow: number): { conn: ClientConnection
     sendFrames: (b: Uint8Array) => (sent.push(b), true),
   };
   const limits = { maxBufferedBytes: 1 << 20, deliveryWindow, liveAckTimeoutMs: 60_000, connRate: 100, connBurst: 100, byteRate: 1 << 24, byteBurst: 1 << 24, maxInflight: 1000, deliveryAckTimeoutMs: 60_000 };
-  const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b', claimKey: 'n', queueKey: 'q' }, limits, Date.now());
+  const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b', claimKey: 'n', queueKey: 'q', drainKey: 'd' }, limits, Date.now());
   conn.state = 'open';
   return { conn, sent };
 }
