@@ -30,8 +30,6 @@ import { RawWs, sendFrame } from './wire.js';
 /** Samples per phase (each a PING and a SEND), and the longest a phase may take. */
 const SAMPLES = 200;
 const PHASE_MS = 6000;
-/** The open holes (todo below) fail by far: a shorter phase, and one try, show it. */
-const TODO_PHASE_MS = 4000;
 /** The flood runs this long before the bystander starts timing: its steady state, not its start. */
 const RAMP_MS = 1000;
 /**
@@ -192,10 +190,11 @@ describe('attack 3: one anonymous client cannot starve the others', { timeout: 2
     assert.ok(refused > 0, 'and the rest refused before any work (GATEWAY_IP_CLAIM_RATE)');
   });
 
-  it('(b\') the same CLAIM as fast as the socket takes them, opening a new connection whenever cut off', { todo: 'open: a new connection\'s first claim drains every claimed mailbox (3 queries over 1,024 mailboxes, ~600 ms of the event loop in the node); the address may do it ~19 times a second (docs/attacks.md)' }, async () => {
+  it('(b\') the same CLAIM as fast as the socket takes them, opening a new connection whenever cut off: each connection\'s drain is charged to the address, slice by slice', async () => {
     const { owner, dests } = await filledMailboxes();
-    const { report: r } = await under('reclaims, reconnecting', { kind: 'reclaims', conns: 4, identity: owner, dests }, { phaseMs: TODO_PHASE_MS, tries: 1 });
+    const { report: r } = await under('reclaims, reconnecting', { kind: 'reclaims', conns: 4, identity: owner, dests });
     assert.ok((r.errors[ErrorCode.RATE_LIMITED] ?? 0) > 0, 'charged per dest');
+    assert.ok(r.delivered > 0, 'and drained, within the address\'s GATEWAY_IP_DRAIN_RATE');
   });
 
   it('(c) 64 KiB SENDs to random mailboxes as fast as the socket takes them: what the address queues is charged per second', async () => {
