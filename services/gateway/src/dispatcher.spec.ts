@@ -2,7 +2,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CloseCode, encodeClientFrame, ErrorCode } from '@tacit/protocol';
 import { FrameDispatcher } from './dispatcher.js';
-import { Owner, replica, sendFrame, type Replica } from './spec-fixtures.js';
+import { Owner, replica, sendFrame, until, type Replica } from './spec-fixtures.js';
 
 describe(FrameDispatcher.name, () => {
   let sut: Replica;
@@ -66,7 +66,7 @@ describe(FrameDispatcher.name, () => {
     assert.ok(limited, JSON.stringify(frames.map((f) => f.type)));
   });
 
-  it('charges a CLAIM\'s destinations against the address\'s GATEWAY_IP_CLAIM_RATE: past it RATE_LIMITED on any connection of the address, before the proof is checked; refilled the next second', () => {
+  it('charges a CLAIM\'s destinations against the address\'s GATEWAY_IP_CLAIM_RATE: past it RATE_LIMITED on any connection of the address, before the proof is checked; refilled the next second', async () => {
     sut = replica({ config: { GATEWAY_IP_CLAIM_RATE: '1024' } });
     const owner = new Owner();
     const dests = (from: number, n: number) => Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(7).fill((from + i) & 0xff, 0, 1).fill((from + i) >> 8, 1, 2));
@@ -84,6 +84,8 @@ describe(FrameDispatcher.name, () => {
     sut.receive(b.conn, encodeClientFrame({ ...bad, signature: new Uint8Array(64) }));
     const [next] = b.ws.frames();
     assert.ok(next?.type === 'error' && next.code === ErrorCode.BAD_PROOF, 'the next second, the claim is checked');
+    await until(() => a.ws.written.length > 0);
+    assert.equal(a.ws.frames()[0]?.type, 'claimed', 'the first claim, within the rate, was answered');
   });
 
   it('charges bytes: a connection past GATEWAY_CONN_BYTE_BURST is RATE_LIMITED until its byte rate refills', () => {

@@ -156,6 +156,22 @@ describe(Session.name, () => {
     assert.equal(a.ws.frames()[0]?.type, 'claimed');
   });
 
+  it('two big claims of one connection derived side by side (a slice a turn) hold and charge each mailbox once', async () => {
+    sut = replica();
+    const owner = new Owner();
+    const d = (i: number) => new Uint8Array(32).fill(5).fill(i & 0xff, 0, 1).fill(i >> 8, 1, 2);
+    const { conn, ws } = sut.open();
+    // 0–299 and 100–399: 400 mailboxes, 200 of them in both.
+    sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!, Array.from({ length: 300 }, (_, i) => d(i)), 1)));
+    sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!, Array.from({ length: 300 }, (_, i) => d(100 + i)), 2)));
+    await until(() => ws.written.length >= 2);
+    assert.deepEqual(ws.frames().map((f) => f.type), ['claimed', 'claimed']);
+    assert.equal(conn.claimed.size, 400);
+    assert.equal(sut.connections.claims, 400);
+    sut.connections.detach(conn);
+    assert.equal(sut.connections.claims, 0);
+  });
+
   it('a repeated claim of mailboxes held already does not start the drain again', async () => {
     sut = replica();
     const owner = new Owner();
