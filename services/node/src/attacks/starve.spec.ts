@@ -14,8 +14,10 @@
 // the same two cores, and the scheduler alone moves a p99 of a millisecond by tens of them. Its
 // median is held to the same bound (see FACTOR).
 //
-// Three floods still starve the node; they run as `todo` (reported, not failing the run) so that
-// they pass, and say so, once fixed: docs/attacks.md has the figures and what would fix each.
+// Three floods starved the node until limits charged what they cost (docs/attacks.md §3): claimed
+// destinations per address and second, before the proof, with the mailbox ids derived a slice a turn
+// (b2); the mailboxes each drain query reads, per address and second, 128 a query (b'); the bytes an
+// address makes the store write per second, its connection not read past it (c).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -40,8 +42,8 @@ const RAMP_MS = 1000;
  * piece of work may cost a bystander: a CLAIM of 1,024 dests is one synchronous piece of 20–30 ms
  * (the proof over 32 KiB, 1,024 BLAKE3 mailbox ids), stretched two- to three-fold when the machine
  * is busy, and a PING that arrives behind it waits for it; p99 of 200 samples is the second-slowest,
- * so any flood of claims puts one there. Measured under the floods that pass: PING p99 1.6–92 ms,
- * SEND p99 9–175 ms. Under the open holes (todo): PING p99 116–5,000 ms in most runs.
+ * so any flood of claims puts one there. Measured under the floods (a) and (b): PING p99 1.6–92 ms,
+ * SEND p99 9–175 ms; under (b2), (b') and (c) since their limits: PING p99 5–61 ms, SEND p99 39–164 ms.
  *
  * The median is held to the same bound: a quiet phase that a burst of load falls on has a p99, and
  * so a bound, ten times too large (seen: quiet p99 68 and 123 ms let the (b') flood pass on its
@@ -101,8 +103,8 @@ describe('attack 3: one anonymous client cannot starve the others', { timeout: 2
    * try within the bounds (the bystander never refused), else fails with every try's figures. Each
    * try measures its own quiet p99 just before its flood: the other spec file running beside this
    * one loads the machine in bursts of seconds, and a burst that falls on a flood phase alone moves
-   * its p99 by a hundred ms (seen). A node that starves its bystander fails every try; the open
-   * holes below fail by five to a hundred times the bound each time. Resolves to the last try's
+   * its p99 by a hundred ms (seen). A node that starves its bystander fails every try (before their
+   * limits (b2), (b') and (c) missed the bound by 1.2–50 times). Resolves to the last try's
    * attacker report and the tries used.
    */
   async function under(
@@ -113,7 +115,7 @@ describe('attack 3: one anonymous client cannot starve the others', { timeout: 2
     const { rampMs = RAMP_MS, phaseMs = PHASE_MS, tries = 3 } = opts;
     const failures: string[] = [];
     for (let i = 1; ; i++) {
-      // A single try (the open holes) compares with the last quiet measured.
+      // A single try compares with the last quiet measured.
       const quiet = tries === 1 && lastQuiet ? lastQuiet : await bystander.measure(SAMPLES, PHASE_MS);
       lastQuiet = quiet;
       const f = flood({ ...order, port: node.port, from: ATTACKER, maxMs: rampMs + phaseMs + 5000 });
