@@ -172,6 +172,21 @@ describe(Session.name, () => {
     assert.equal(sut.connections.claims, 0);
   });
 
+  it('two big claims of one connection derived side by side cannot take it past GATEWAY_MAX_CLAIMS together', async () => {
+    sut = replica({ config: { GATEWAY_MAX_CLAIMS: '500' } });
+    const owner = new Owner();
+    const d = (i: number) => new Uint8Array(32).fill(6).fill(i & 0xff, 0, 1).fill(i >> 8, 1, 2);
+    const { conn, ws } = sut.open();
+    // 300 each, none shared: each fits alone (0 + 300 ≤ 500), not both.
+    sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!, Array.from({ length: 300 }, (_, i) => d(i)), 1)));
+    sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!, Array.from({ length: 300 }, (_, i) => d(300 + i)), 2)));
+    await until(() => ws.written.length >= 2);
+    const answers = ws.frames().map((f) => (f.type === 'error' ? f.code : f.type));
+    assert.deepEqual(answers.sort(), ['claimed', ErrorCode.TOO_MANY_CLAIMS].sort());
+    assert.equal(conn.claimed.size, 300);
+    assert.equal(sut.connections.claims, 300);
+  });
+
   it('a repeated claim of mailboxes held already does not start the drain again', async () => {
     sut = replica();
     const owner = new Owner();

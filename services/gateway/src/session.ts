@@ -137,6 +137,10 @@ export class Session {
     // Another claim of this connection may have taken some of them meanwhile: from here on, no await
     // until they are charged and held.
     for (const key of fresh.keys()) if (conn.claimed.has(key)) fresh.delete(key);
+    // So may it have taken the connection's room (checked above before either derived).
+    if (conn.claimed.size + fresh.size > this.maxClaims) {
+      return this.replies.error(conn, ErrorCode.TOO_MANY_CLAIMS, `"dests" would claim ${conn.claimed.size + fresh.size} mailboxes on this connection; at most ${this.maxClaims}`, frame.requestId);
+    }
     // What a client address may hold on this replica, and what the replica holds in all.
     if (!this.connections.chargeClaims(conn, fresh.size)) return this.addressFull(conn, frame.requestId);
     let subscribed = false;
