@@ -357,6 +357,20 @@ describe(RelayClient.name, () => {
     sut.close();
   });
 
+  it('sends a claim refused with RATE_LIMITED again after a backoff (the relay charges claims per address and second), and connects once it is answered', async () => {
+    let refusals = 2;
+    const { sockets, factory } = gateway((f) =>
+      refusals-- > 0 ? { type: 'error', code: ErrorCode.RATE_LIMITED, ref: requestIdRef(f.requestId), message: 'rate limit exceeded; slow down' } : { type: 'claimed', requestId: f.requestId, count: f.dests.length },
+    );
+    const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: factory, minBackoffMs: 1 });
+    await sut.connect();
+    const claims = sockets[0]!.sent.filter((f) => f.type === 'claim');
+    assert.equal(claims.length, 3, 'the claim, sent three times');
+    assert.ok(claims.every((c) => c.type === 'claim' && c.requestId === claims[0]!.requestId), 'the same claim each time');
+    assert.equal(sockets.length, 1, 'on the same connection');
+    sut.close();
+  });
+
   it('stops and tells connect() why when the gateway refuses its claim', async () => {
     const { sockets, factory } = gateway((f) => ({ type: 'error', code: ErrorCode.BAD_PROOF, ref: requestIdRef(f.requestId), message: 'bad proof' }));
     const sut = new RelayClient({ urls: ['wss://a/v1'], namespaceId: ns, identity: newMailboxIdentity(), webSocket: factory, minBackoffMs: 1 });

@@ -237,7 +237,8 @@ export class RelayClient {
   private ackQueue: Uint8Array[] = [];
   private ackScheduled = false;
   private requestId = 0;
-  private readonly claimWaiters = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+  /** Claims not yet answered: the frame is kept to send again after RATE_LIMITED (with its backoff, ms). */
+  private readonly claimWaiters = new Map<number, { resolve: () => void; reject: (e: unknown) => void; frame: Uint8Array; backoff: number }>();
   private readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private ready = false;
   private lastSeenMs: number | undefined;
@@ -484,9 +485,10 @@ export class RelayClient {
     // Bound to this relay's key and this connection's ephemeral key: docs/protocol.md §4.1.
     const ephemeral = channel.ephemeral.publicKey;
     const signature = ed25519.sign(this.opts.identity.secretKey, claimProofMessageV2(challenge, channel.relayKey, ephemeral, dests));
+    const frame = encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, ephemeral, signature, dests });
     return new Promise((resolve, reject) => {
-      this.claimWaiters.set(requestId, { resolve, reject });
-      this.ws?.send(encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, ephemeral, signature, dests }));
+      this.claimWaiters.set(requestId, { resolve, reject, frame, backoff: 25 });
+      this.ws?.send(frame);
     });
   }
 
@@ -523,6 +525,14 @@ export class RelayClient {
     const claimWaiter = this.claimWaiters.get(new DataView(ref.buffer, ref.byteOffset, 4).getUint32(0));
     if (claimWaiter && (code === ErrorCode.BAD_PROOF || code === ErrorCode.TOO_MANY_CLAIMS)) {
       claimWaiter.reject(new SendRejectedError(code, message));
+    } else if (claimWaiter && code === ErrorCode.RATE_LIMITED) {
+      // The relay charges claimed mailboxes per address and second (GATEWAY_IP_CLAIM_RATE): the same
+      // claim again on this connection (its proof still holds), backing off 50 ms doubling to 5 s.
+      const ws = this.ws;
+      claimWaiter.backoff = Math.min(claimWaiter.backoff * 2, 5000);
+      setTimeout(() => {
+        if (this.ws === ws && [...this.claimWaiters.values()].includes(claimWaiter)) ws?.send(claimWaiter.frame);
+      }, claimWaiter.backoff * (1 + Math.random() * 4) / 2);
     }
   }
 

@@ -1,5 +1,5 @@
 import { bool, bytes, defineConfig, int, oneOf, port, string, url, type Config } from '@tacit/kit';
-import { MAX_TTL_SECONDS } from '@tacit/protocol';
+import { MAX_CLAIM, MAX_TTL_SECONDS } from '@tacit/protocol';
 
 /** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
@@ -24,6 +24,29 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_CONN_BURST: int({ default: 4000, min: 1, max: 1_000_000, description: 'frame burst per connection' }),
   GATEWAY_IP_RATE: int({ default: 20_000, min: 1, max: 10_000_000, description: 'frames per second per client IP, across replicas' }),
   GATEWAY_IP_CONNECT_RATE: int({ default: 200, min: 1, max: 1_000_000, description: 'new connections per second per client IP, across replicas' }),
+  GATEWAY_IP_CLAIM_RATE: int({
+    default: 4096,
+    // Below one CLAIM's most (1,024 dests) a full claim could never pass.
+    min: MAX_CLAIM,
+    max: 10_000_000,
+    // Why 4,096: a CLAIM's work is per destination (a BLAKE3 mailbox id in JS: 1,024 took 18–31 ms
+    // measured, and for a new mailbox a subscription and its share of the drain). The frame budget
+    // alone let an address claim ~19,500 a second, which starved the node (docs/attacks.md §3, b2);
+    // at 4,096 the bystander's PING p99 stayed ~20 ms under that flood. A real client claims 3 to ~720
+    // mailboxes when it connects: five of them behind one address may (re)connect in the same second.
+    description: 'destinations claimed per second per client address, across replicas (each costs a mailbox id derivation; a new one a subscription and a drain); past it CLAIM is RATE_LIMITED',
+  }),
+  GATEWAY_IP_DRAIN_RATE: int({
+    default: 1024,
+    // One drain query reads up to 128 mailboxes (DRAIN_SLICE): a smaller budget could never pass it.
+    min: 128,
+    max: 100_000_000,
+    // Why 1,024: the node's embedded database costs ~0.2 ms of its event loop per mailbox a drain
+    // query reads that holds packets, so an address draining flat out holds ~a fifth of a core, in
+    // pieces of ~30 ms (128 mailboxes a query). A real client's drain on connect reads its 3 to ~720
+    // mailboxes: within one second's budget. Repeated connections of one address wait their turn.
+    description: 'mailboxes the drains of one client address may read per second, across replicas (each drain query is charged the mailboxes it reads, up to 128); past it drains wait for the next second, claims are still answered',
+  }),
   GATEWAY_MAX_CLAIMS: int({ default: 4096, min: 1, max: 65_536, description: 'mailboxes one connection may claim' }),
   GATEWAY_MAX_BUFFERED_BYTES: int({ default: 1_048_576, min: 65_536, max: 67_108_864, description: 'outbound bytes buffered per connection before deliveries go to the queue' }),
   GATEWAY_DELIVERY_WINDOW: int({ default: 2048, min: 1, max: 65_536, description: 'unacked deliveries per connection (their unsent bytes are bounded by GATEWAY_MAX_BUFFERED_BYTES)' }),
@@ -42,6 +65,16 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_DELIVERY_ACK_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 3_600_000, description: 'a queued delivery unacked this long leaves the delivery window (it stays queued): junk a client never acks cannot stop its drain' }),
   GATEWAY_HIDE_PRESENCE: bool({ default: true, description: 'hold ACCEPTED for a live delivery until a time drawn from what queued packets take, so its timing does not tell a sender whether the recipient is online' }),
   GATEWAY_IP_QUEUE_BYTES_PER_HOUR: bytes({ default: 256 * 2 ** 20, min: 65_536, max: 2 ** 50, description: 'bytes one client address may have queued (for recipients not online) per hour, across replicas; past it its sends are RATE_LIMITED' }),
+  GATEWAY_IP_QUEUE_BYTE_RATE: bytes({
+    default: 256 * 2 ** 10,
+    min: 65_536,
+    max: 2 ** 50,
+    // Why 256 KiB: the node's embedded database (PGlite, on the event loop) takes ~0.3 ms of CPU per
+    // KiB of 64 KiB packets queued (~3 MiB/s a core): 256 KiB a second costs it ~80 ms of every second,
+    // four 64 KiB packets; the hourly quota (256 MiB) averages 73 KiB/s, so a real sender's bursts are
+    // slowed only past three times that. A cluster's queue service writes more: raise it there.
+    description: 'bytes one client address may have queued (for recipients not online) per second, across replicas, beside the hourly GATEWAY_IP_QUEUE_BYTES_PER_HOUR (never below GATEWAY_MAX_FRAME_BYTES, so the largest packet fits); past it its sends are RATE_LIMITED',
+  }),
   GATEWAY_MAX_INFLIGHT_SENDS: int({ default: 2048, min: 1, max: 1_000_000, description: 'SENDs of one connection not yet answered; past it, RATE_LIMITED' }),
   GATEWAY_MAX_BAD_PROOFS: int({ default: 8, min: 1, max: 1_000_000, description: 'CLAIMs with a bad proof one connection may send before it is closed (4429)' }),
   GATEWAY_CLIENT_ADDRESS_FROM: oneOf(['socket', 'proxy-protocol', 'x-forwarded-for'] as const, { default: 'socket', description: 'where the client address limits key on comes from: the TCP peer, a PROXY protocol v2 header, or X-Forwarded-For (both only from GATEWAY_TRUSTED_PROXIES)' }),

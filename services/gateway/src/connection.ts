@@ -67,6 +67,12 @@ export interface ClientAddress {
   readonly frameKey: string;
   /** The per-address byte budget's key. */
   readonly byteKey: string;
+  /** The per-address budget of claimed destinations per second: its key. */
+  readonly claimKey: string;
+  /** The per-address budget of queued bytes per second: its key. */
+  readonly queueKey: string;
+  /** The per-address budget of mailboxes drained per second: its key. */
+  readonly drainKey: string;
 }
 
 /**
@@ -298,6 +304,11 @@ export class ClientConnection {
     if (this.ws.readyState !== ReadyState.OPEN) return false;
     (this.unacked ??= new Map()).set(key, new _Pending(key, undefined, undefined, mailboxId, expiryDay, seq, Date.now() - _EPOCH));
     return true;
+  }
+
+  /** Reads nothing more from this client for `ms`: what it sends waits in the kernel (TCP pushes back). */
+  pauseReading(ms: number): void {
+    this.ws.pauseReading(ms);
   }
 
   /** Writes whole WebSocket frames the caller encoded (a drained page's DELIVERs); false when the socket is no longer open. */

@@ -99,7 +99,7 @@ export class Connections implements Iterable<ClientConnection> {
     if (!a) {
       if (this.addresses.size >= _ADDRESSES_MAX) this.addresses.clear();
       const ipKey = this.logClientIps ? requesterOf(ip) : this.salt.key(ip);
-      a = { ipKey, frameKey: `f:${ipKey}`, connectKey: `c:${ipKey}`, byteKey: `b:${ipKey}` };
+      a = { ipKey, frameKey: `f:${ipKey}`, connectKey: `c:${ipKey}`, byteKey: `b:${ipKey}`, claimKey: `n:${ipKey}`, queueKey: `q:${ipKey}`, drainKey: `d:${ipKey}` };
       this.addresses.set(ip, a);
     }
     return a;
@@ -123,13 +123,19 @@ export class Connections implements Iterable<ClientConnection> {
     return conn;
   }
 
+  /** Whether `n` new claims of `conn` would fit its address's share and the replica's total (nothing charged). */
+  claimsFit(conn: ClientConnection, n: number): boolean {
+    const h = this.holdings.get(conn.ipKey);
+    return h !== undefined && h.claims + n <= this.caps.claimsPerIp && this.claimsHere + n <= this.caps.claims;
+  }
+
   /**
    * Charges `n` new claims of `conn` against its address's share and the replica's total; false (and
    * nothing charged) when they do not fit. Released when the connection closes.
    */
   chargeClaims(conn: ClientConnection, n: number): boolean {
-    const h = this.holdings.get(conn.ipKey);
-    if (!h || h.claims + n > this.caps.claimsPerIp || this.claimsHere + n > this.caps.claims) return false;
+    if (!this.claimsFit(conn, n)) return false;
+    const h = this.holdings.get(conn.ipKey)!;
     h.claims += n;
     this.claimsHere += n;
     return true;

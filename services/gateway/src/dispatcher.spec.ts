@@ -2,7 +2,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CloseCode, encodeClientFrame, ErrorCode } from '@tacit/protocol';
 import { FrameDispatcher } from './dispatcher.js';
-import { Owner, replica, sendFrame, type Replica } from './spec-fixtures.js';
+import { Owner, replica, sendFrame, until, type Replica } from './spec-fixtures.js';
 
 describe(FrameDispatcher.name, () => {
   let sut: Replica;
@@ -64,6 +64,28 @@ describe(FrameDispatcher.name, () => {
     const frames = c.ws.frames();
     const limited = frames.find((f) => f.type === 'error' && f.code === ErrorCode.RATE_LIMITED);
     assert.ok(limited, JSON.stringify(frames.map((f) => f.type)));
+  });
+
+  it('charges a CLAIM\'s destinations against the address\'s GATEWAY_IP_CLAIM_RATE: past it RATE_LIMITED on any connection of the address, before the proof is checked; refilled the next second', async () => {
+    sut = replica({ config: { GATEWAY_IP_CLAIM_RATE: '1024' } });
+    const owner = new Owner();
+    const dests = (from: number, n: number) => Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(7).fill((from + i) & 0xff, 0, 1).fill((from + i) >> 8, 1, 2));
+    const a = sut.open();
+    sut.receive(a.conn, encodeClientFrame(owner.claim(a.conn.challenge!, dests(0, 1000), 1)));
+    const b = sut.open();
+    // 1,000 of the 1,024 taken: 25 more do not fit, however bad their proof (no BAD_PROOF: never checked).
+    const bad = owner.claim(b.conn.challenge!, dests(1000, 25), 2);
+    sut.receive(b.conn, encodeClientFrame({ ...bad, signature: new Uint8Array(64) }));
+    const [err] = b.ws.frames();
+    assert.ok(err?.type === 'error' && err.code === ErrorCode.RATE_LIMITED, JSON.stringify(err));
+    assert.equal(Buffer.from(err.ref).readUInt32BE(0), 2, 'the request id echoed');
+    assert.equal(b.conn.claimed.size, 0);
+    sut.clock.advance(1000);
+    sut.receive(b.conn, encodeClientFrame({ ...bad, signature: new Uint8Array(64) }));
+    const [next] = b.ws.frames();
+    assert.ok(next?.type === 'error' && next.code === ErrorCode.BAD_PROOF, 'the next second, the claim is checked');
+    await until(() => a.ws.written.length > 0);
+    assert.equal(a.ws.frames()[0]?.type, 'claimed', 'the first claim, within the rate, was answered');
   });
 
   it('charges bytes: a connection past GATEWAY_CONN_BYTE_BURST is RATE_LIMITED until its byte rate refills', () => {

@@ -44,6 +44,7 @@ export class FrameDispatcher {
   private readonly decodeOpts: { maxFrameBytes: number };
   private readonly ipRate: number;
   private readonly ipByteRate: number;
+  private readonly ipClaimRate: number;
 
   constructor(
     @Inject(Session) private readonly session: Session,
@@ -59,6 +60,7 @@ export class FrameDispatcher {
     this.decodeOpts = { maxFrameBytes: this.maxFrameBytes };
     this.ipRate = config.GATEWAY_IP_RATE;
     this.ipByteRate = config.GATEWAY_IP_BYTE_RATE;
+    this.ipClaimRate = config.GATEWAY_IP_CLAIM_RATE;
   }
 
   /** One whole WebSocket message; `bytes` is its own (the SEND path keeps views of it). */
@@ -109,8 +111,13 @@ export class FrameDispatcher {
         return this.replies.fail(conn, ErrorCode.MALFORMED_FRAME, 'HELLO may only be sent once');
       case 'claim':
         // A claim's work grows with its destinations (a mailbox id and a subscription each): they
-        // are charged as frames, on the connection and on the address.
-        if (!conn.take(frame.dests.length) || !this.limiter.allow(conn.frameKey, this.ipRate, frame.dests.length)) {
+        // are charged as frames, on the connection and on the address, and against the address's
+        // own budget of claimed destinations (GATEWAY_IP_CLAIM_RATE), all before any of that work.
+        if (
+          !conn.take(frame.dests.length) ||
+          !this.limiter.allow(conn.frameKey, this.ipRate, frame.dests.length) ||
+          !this.limiter.allow(conn.address.claimKey, this.ipClaimRate, frame.dests.length)
+        ) {
           return this.rateLimited(conn, bytes, frame.requestId);
         }
         return void this.session.claim(conn, frame);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { packPackets } from '@tacit/proto';
 import { encodePacket, ServerFrameType } from '@tacit/protocol';
-import { deliverPage, Drainer } from './drainer.js';
+import { deliverPage, DRAIN_SLICE, Drainer } from './drainer.js';
 import { keyOf } from './keys.js';
 import { ackFrame, openConnection, Owner, replica, until, type Replica } from './spec-fixtures.js';
 
@@ -29,6 +29,39 @@ describe(Drainer.name, () => {
     assert.deepEqual(sut.queue.drains.map((d) => [d.afterSeq, d.limit]), [[0n, 64], [64n, 512], [576n, 512]]);
     assert.equal(conn.drainSeq, 700n);
     assert.equal(conn.draining, false);
+  });
+
+  /** 299 dests of `owner` other than its current one, then its current one (whose mailbox holds what `queue` puts). */
+  const many = (owner: Owner) => [...Array.from({ length: 299 }, (_, i) => new Uint8Array(32).fill(9).fill(i & 0xff, 0, 1).fill(i >> 8, 1, 2)), owner.dest];
+
+  it('drains many mailboxes slice by slice (DRAIN_SLICE a query), each from the cursor: every packet found, the cursor at the furthest', async () => {
+    sut = replica();
+    const bob = new Owner();
+    const packets = queue(sut, bob, 3);
+    const { ws, conn } = await sut.claimed(bob, many(bob));
+    await until(() => ws.written.length === 3 && !conn.draining, 3000, 'the packets of the last slice');
+    assert.deepEqual(sut.queue.drains.map((d) => [d.mailboxIds.length, d.afterSeq]), [[DRAIN_SLICE, 0n], [DRAIN_SLICE, 0n], [300 - 2 * DRAIN_SLICE, 0n]]);
+    assert.equal(new Set(sut.queue.drains.flatMap((d) => d.mailboxIds.map(keyOf))).size, 300, 'every claimed mailbox read once');
+    assert.deepEqual(ws.frames().map((f) => (f.type === 'deliver' ? Buffer.from(f.packet.packetId) : undefined)), packets.map((p) => Buffer.from(p.packetId)));
+    assert.equal(conn.drainSeq, 3n);
+  });
+
+  it('charges the mailboxes a drain reads to the address (GATEWAY_IP_DRAIN_RATE): past it the drain waits for the next second, the claim is answered at once', async () => {
+    sut = replica({ config: { GATEWAY_IP_DRAIN_RATE: '150' } });
+    const bob = new Owner();
+    queue(sut, bob, 1);
+    const { ws, count } = await sut.claimed(bob, many(bob));
+    assert.equal(count, 300, 'CLAIMED, not refused');
+    await new Promise((r) => setTimeout(r, 100));
+    // 128 read; 128 more do not fit this second's 150.
+    assert.equal(sut.queue.drains.length, 1);
+    sut.clock.advance(1000);
+    await until(() => sut.queue.drains.length === 2, 3000, 'the second slice the next second');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sut.queue.drains.length, 2, 'the third waits again (128 + 44 > 150)');
+    assert.equal(ws.written.length, 0, 'the packet is in the last slice');
+    sut.clock.advance(1000);
+    await until(() => ws.written.length === 1, 3000, 'the packet the second after');
   });
 
   it('stops while half the delivery window is unacked, and goes on as acks free it', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@tacit/kit';
-import { LOGGER } from '@tacit/platform';
+import { LOGGER, SETTINGS } from '@tacit/platform';
 import {
   QUEUE_PACKED_DAY_AT,
   QUEUE_PACKED_HEAD,
@@ -10,9 +10,12 @@ import {
 } from '@tacit/proto';
 import { ServerFrameType } from '@tacit/protocol';
 import { QUEUE_CLIENT, type QueueClient } from '@tacit/queue-client';
+import type { GatewayConfig } from './config.js';
 import type { ClientConnection } from './connection.js';
 import { keyAt } from './keys.js';
 import { GatewayMeters } from './metrics.js';
+import type { RateLimiter } from './rate-limit.js';
+import { RATE_LIMITER } from './tokens.js';
 import { headerLength, Opcode, writeHeader } from './wsock/index.js';
 
 // Largest drain page. A page is fetched once the delivery window (GATEWAY_DELIVERY_WINDOW) is at
@@ -23,6 +26,13 @@ const _DRAIN_BATCH = 512;
 // builds the full pages after it (a 512-packet page takes it milliseconds, more with many clients
 // draining at once).
 const _FIRST_DRAIN_BATCH = 64;
+/**
+ * Mailboxes one drain query reads at most: the embedded database's query costs per mailbox holding
+ * packets (~0.2 ms each, in one synchronous piece on the node's event loop), so a drain of many
+ * mailboxes goes slice by slice, each a piece of ~30 ms at most, each charged to the address's
+ * GATEWAY_IP_DRAIN_RATE. Packets of one mailbox stay in seq order (a mailbox is in one slice).
+ */
+export const DRAIN_SLICE = 128;
 
 /** True when the 16 bytes at `a` and at `b` of `page` are equal. */
 function _sameId(page: Uint8Array, a: number, b: number): boolean {
@@ -96,11 +106,17 @@ export function deliverPage(conn: ClientConnection, page: Uint8Array): number {
  */
 @Injectable()
 export class Drainer {
+  private readonly drainRate: number;
+
   constructor(
     @Inject(QUEUE_CLIENT) private readonly queue: QueueClient,
     @Inject(GatewayMeters) private readonly meters: GatewayMeters,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+    @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
+    @Inject(SETTINGS) config: GatewayConfig,
+  ) {
+    this.drainRate = config.GATEWAY_IP_DRAIN_RATE;
+  }
 
   /**
    * Drains from the start of the queue again: packets committed out of sequence order while a drain
@@ -128,20 +144,44 @@ export class Drainer {
       do {
         if (conn.drainAgain === 2) conn.drainSeq = 0n;
         conn.drainAgain = 0;
-        for (let page = 0; ; page++) {
-          if (conn.state !== 'open' || conn.claimed.size === 0) return;
-          await conn.roomInWindow();
-          if (conn.state !== 'open') return;
-          const room = Math.max(1, Math.min(page === 0 ? _FIRST_DRAIN_BATCH : _DRAIN_BATCH, conn.limits.deliveryWindow - conn.pending.size));
-          const { page: bytes, more } = await this.queue.drain([...conn.claimed.values()], conn.drainSeq, room);
-          this.meters.drained.inc(deliverPage(conn, bytes));
-          if (!more) break;
+        // Slice by slice (DRAIN_SLICE mailboxes), each from the pass's cursor; the cursor ends at
+        // the furthest seq any slice reached, as one query over them all would have left it.
+        const from = conn.drainSeq;
+        let furthest = from;
+        const ids = [...conn.claimed.values()];
+        for (let at = 0; at < ids.length; at += DRAIN_SLICE) {
+          const slice = ids.length <= DRAIN_SLICE ? ids : ids.slice(at, at + DRAIN_SLICE);
+          conn.drainSeq = from;
+          for (let page = 0; ; page++) {
+            if (conn.state !== 'open' || conn.claimed.size === 0) return;
+            await conn.roomInWindow();
+            if (conn.state !== 'open' || !(await this.charge(conn, slice.length))) return;
+            const room = Math.max(1, Math.min(page === 0 && at === 0 ? _FIRST_DRAIN_BATCH : _DRAIN_BATCH, conn.limits.deliveryWindow - conn.pending.size));
+            const { page: bytes, more } = await this.queue.drain(slice, conn.drainSeq, room);
+            this.meters.drained.inc(deliverPage(conn, bytes));
+            if (!more) break;
+          }
+          if (conn.drainSeq > furthest) furthest = conn.drainSeq;
         }
+        conn.drainSeq = furthest;
       } while (conn.drainAgain !== 0);
     } catch (err) {
       this.log.warn('drain_failed', { error: err instanceof Error ? err.name : 'unknown' });
     } finally {
       conn.draining = false;
     }
+  }
+
+  /**
+   * Charges a query over `mailboxes` to the connection's address (GATEWAY_IP_DRAIN_RATE, across
+   * replicas); past it the drain waits for the next second — deferred, never refused: one address
+   * cannot make the relay scan more mailboxes a second than that. False once the connection closed.
+   */
+  private async charge(conn: ClientConnection, mailboxes: number): Promise<boolean> {
+    while (!this.limiter.allow(conn.address.drainKey, this.drainRate, mailboxes)) {
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 1));
+      if (conn.state !== 'open') return false;
+    }
+    return true;
   }
 }

@@ -213,6 +213,27 @@ describe(Router.name, () => {
     assert.equal((await send(a!, sendFrame(big(10)), sender)).answer.type, 'accepted');
   });
 
+  it('charges what an address makes the relay write per second (GATEWAY_IP_QUEUE_BYTE_RATE): past it, RATE_LIMITED and nothing queued, until the next second', async () => {
+    const [a] = cluster(1, { GATEWAY_IP_QUEUE_BYTE_RATE: '64KiB' });
+    const bob = new Owner();
+    const sender = a!.open();
+    const big = (n: number) => bob.packet({ payload: new Uint8Array(16_384), packetId: new Uint8Array(16).fill(n) });
+    const answers = [];
+    for (let i = 1; i <= 5; i++) answers.push((await send(a!, sendFrame(big(i)), sender)).answer);
+    // ~16.5 KB packets against 65,611 bytes a second (the largest frame: the floor): three fit.
+    assert.deepEqual(answers.map((f) => (f.type === 'error' ? f.code : f.type)), ['accepted', 'accepted', 'accepted', ErrorCode.RATE_LIMITED, ErrorCode.RATE_LIMITED]);
+    const refused = answers[3]!;
+    assert.ok(refused.type === 'error' && /per second|this second/.test(refused.message), refused.type === 'error' ? refused.message : '');
+    assert.equal(a!.queue.enqueued.length, 3);
+    // Past it the sender's connection is not read until the next second (TCP pushes back on it).
+    assert.ok(sender.ws.pauses.length > 0 && sender.ws.pauses.every((ms) => ms > 0 && ms <= 1000), JSON.stringify(sender.ws.pauses));
+    // Another connection of the same address shares the budget.
+    assert.equal((await send(a!, sendFrame(big(6)), a!.open())).answer.type, 'error');
+    a!.clock.advance(1000);
+    assert.equal((await send(a!, sendFrame(big(7)), sender)).answer.type, 'accepted');
+    assert.equal(a!.queue.enqueued.length, 4);
+  });
+
   it('caps a packet\'s queue TTL at GATEWAY_QUEUE_TTL_SECONDS', async () => {
     const [a] = cluster(1, { GATEWAY_QUEUE_TTL_SECONDS: '600' });
     await send(a!, sendFrame(new Owner().packet({ ttlSeconds: 86_400 })));

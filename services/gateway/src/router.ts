@@ -13,7 +13,7 @@ import { mailboxIdOf, ReplicaLink, type RemoteOutcome, type Ticket } from './rep
 import { Replies } from './replies.js';
 import type { SafeSet } from './safe-set.js';
 import type { RateLimiter } from './rate-limit.js';
-import { QUEUE_QUOTA, SAFE_SET } from './tokens.js';
+import { QUEUE_QUOTA, RATE_LIMITER, SAFE_SET } from './tokens.js';
 
 /** In a SEND frame: where the mailbox id and the packet id start, and the end of the packet id. */
 const _FRAME_MAILBOX_AT = FRAME_PACKET_AT + PACKET_MAILBOX_ID_AT;
@@ -25,7 +25,7 @@ const _FRAME_PACKET_ID_END = _FRAME_PACKET_ID_AT + 16;
  * attempt, or a duplicate of a safe packet — or refused for the recipient's mailbox, the relay's
  * storage or the sender's quota.
  */
-type _Safe = 'live' | 'queued' | 'queued_online' | 'duplicate' | 'full' | 'storage_full' | 'quota';
+type _Safe = 'live' | 'queued' | 'queued_online' | 'duplicate' | 'full' | 'storage_full' | 'quota' | 'quota_rate';
 
 /** The packet id of a packet (a view). */
 function _packetIdOf(packet: Uint8Array): Uint8Array {
@@ -42,6 +42,7 @@ function _packetIdOf(packet: Uint8Array): Uint8Array {
 export class Router {
   private readonly maxTtl: number;
   private readonly quotaBytes: number;
+  private readonly queueByteRate: number;
 
   constructor(
     @Inject(Presence) private readonly presence: Presence,
@@ -49,6 +50,7 @@ export class Router {
     @Inject(QUEUE_CLIENT) private readonly queue: QueueClient,
     @Inject(SAFE_SET) private readonly safe: SafeSet,
     @Inject(QUEUE_QUOTA) private readonly quota: RateLimiter,
+    @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
     @Inject(AcceptTiming) private readonly timing: AcceptTiming,
     @Inject(Replies) private readonly replies: Replies,
     @Inject(GatewayMeters) private readonly meters: GatewayMeters,
@@ -57,6 +59,8 @@ export class Router {
   ) {
     this.maxTtl = config.GATEWAY_QUEUE_TTL_SECONDS;
     this.quotaBytes = config.GATEWAY_IP_QUEUE_BYTES_PER_HOUR;
+    // Never below the largest frame: a packet bigger than a whole second's budget could never be queued.
+    this.queueByteRate = Math.max(config.GATEWAY_IP_QUEUE_BYTE_RATE, config.GATEWAY_MAX_FRAME_BYTES);
     // Bound once: a fast-path ticket carries no closure of its own.
     link.onTicketSettled = (t, outcome) => this.finishSend(t, outcome);
   }
@@ -127,6 +131,12 @@ export class Router {
       } else if (outcome === 'queued_online' || outcome === 'duplicate') conn.accept(ref);
       else if (outcome === 'full') this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
       else if (outcome === 'quota') this.replies.error(conn, ErrorCode.RATE_LIMITED, 'this address queued its hourly share of storage; retry later', ref);
+      else if (outcome === 'quota_rate') {
+        this.replies.error(conn, ErrorCode.RATE_LIMITED, 'this address queued its share of storage writes for this second; retry shortly', ref);
+        // And nothing more is read from the connection until the address's next second: reading
+        // (and refusing) what a flooding sender keeps writing is work of its own.
+        conn.pauseReading(1000 - (Date.now() % 1000));
+      }
       // Protocol v1 has no code of its own for it: UNAVAILABLE, which the SDK retries with backoff.
       else this.replies.error(conn, ErrorCode.UNAVAILABLE, 'the relay is out of storage (STORAGE_FULL); retry later', ref);
       answered?.end();
@@ -183,7 +193,9 @@ export class Router {
    * recipient may be online. `packet` is the SEND frame after its type byte.
    */
   private async enqueue(conn: ClientConnection, key: string, safeKey: string, packet: Uint8Array, ttlSeconds: number, online: boolean, trace?: Context): Promise<_Safe> {
-    // What a sender may make the relay store: its address's bytes per hour, across replicas.
+    // What a sender may make the relay write: its address's bytes per second (the store's speed is
+    // shared by every sender: GATEWAY_IP_QUEUE_BYTE_RATE) and per hour (its space), across replicas.
+    if (!this.limiter.allow(conn.address.queueKey, this.queueByteRate, packet.length)) return 'quota_rate';
     if (!this.quota.allow(conn.ipKey, this.quotaBytes, packet.length)) return 'quota';
     const mailboxId = mailboxIdOf(packet);
     const item = { mailboxId, packetId: _packetIdOf(packet), packet, ttlSeconds };

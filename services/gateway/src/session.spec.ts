@@ -133,6 +133,60 @@ describe(Session.name, () => {
     assert.equal(c.count, 3);
   });
 
+  it('refuses a claim that cannot fit the address\'s share before checking its proof or deriving its mailbox ids; a dest repeated in one claim is one mailbox', async () => {
+    sut = replica({ config: { GATEWAY_MAX_CLAIMS_PER_IP: '3' } });
+    const owner = new Owner();
+    const d = (i: number) => new Uint8Array(32).fill(i);
+    // Five dests, three of them distinct: three mailboxes, the address's whole share.
+    const a = await sut.claimed(owner, [d(1), d(2), d(1), d(3), d(2)]);
+    assert.equal(a.conn.claimed.size, 3);
+    assert.equal(sut.connections.claims, 3);
+    // A new connection's claim is at least one new mailbox: refused with TOO_MANY_CLAIMS, not
+    // BAD_PROOF — the (bad) signature was never checked.
+    const b = sut.open();
+    const bad = owner.claim(b.conn.challenge!, [d(4)]);
+    sut.receive(b.conn, encodeClientFrame({ ...bad, signature: new Uint8Array(64) }));
+    await until(() => b.ws.written.length > 0);
+    const [err] = b.ws.frames();
+    assert.ok(err?.type === 'error' && err.code === ErrorCode.TOO_MANY_CLAIMS, JSON.stringify(err));
+    assert.equal(b.conn.badProofs, 0);
+    // The holder's repeat of what it holds still passes at the cap (its dests are not new).
+    sut.receive(a.conn, encodeClientFrame(owner.claim(a.conn.challenge!, [d(3), d(1), d(2)])));
+    await until(() => a.ws.written.length > 0);
+    assert.equal(a.ws.frames()[0]?.type, 'claimed');
+  });
+
+  it('two big claims of one connection derived side by side (a slice a turn) hold and charge each mailbox once', async () => {
+    sut = replica();
+    const owner = new Owner();
+    const d = (i: number) => new Uint8Array(32).fill(5).fill(i & 0xff, 0, 1).fill(i >> 8, 1, 2);
+    const { conn, ws } = sut.open();
+    // 0–299 and 100–399: 400 mailboxes, 200 of them in both.
+    sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!, Array.from({ length: 300 }, (_, i) => d(i)), 1)));
+    sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!, Array.from({ length: 300 }, (_, i) => d(100 + i)), 2)));
+    await until(() => ws.written.length >= 2);
+    assert.deepEqual(ws.frames().map((f) => f.type), ['claimed', 'claimed']);
+    assert.equal(conn.claimed.size, 400);
+    assert.equal(sut.connections.claims, 400);
+    sut.connections.detach(conn);
+    assert.equal(sut.connections.claims, 0);
+  });
+
+  it('two big claims of one connection derived side by side cannot take it past GATEWAY_MAX_CLAIMS together', async () => {
+    sut = replica({ config: { GATEWAY_MAX_CLAIMS: '500' } });
+    const owner = new Owner();
+    const d = (i: number) => new Uint8Array(32).fill(6).fill(i & 0xff, 0, 1).fill(i >> 8, 1, 2);
+    const { conn, ws } = sut.open();
+    // 300 each, none shared: each fits alone (0 + 300 ≤ 500), not both.
+    sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!, Array.from({ length: 300 }, (_, i) => d(i)), 1)));
+    sut.receive(conn, encodeClientFrame(owner.claim(conn.challenge!, Array.from({ length: 300 }, (_, i) => d(300 + i)), 2)));
+    await until(() => ws.written.length >= 2);
+    const answers = ws.frames().map((f) => (f.type === 'error' ? f.code : f.type));
+    assert.deepEqual(answers.sort(), ['claimed', ErrorCode.TOO_MANY_CLAIMS].sort());
+    assert.equal(conn.claimed.size, 300);
+    assert.equal(sut.connections.claims, 300);
+  });
+
   it('a repeated claim of mailboxes held already does not start the drain again', async () => {
     sut = replica();
     const owner = new Owner();

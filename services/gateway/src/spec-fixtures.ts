@@ -117,8 +117,13 @@ export class FakeSocket {
   readonly written: Uint8Array[] = [];
   closed: { code: number; reason: string } | undefined;
   readonly socket = { on() {}, off() {} };
+  /** Each pause of reading asked for, ms. */
+  readonly pauses: number[] = [];
   cork(): void {}
   uncork(): void {}
+  pauseReading(ms: number): void {
+    this.pauses.push(ms);
+  }
   send(b: Uint8Array): boolean {
     this.written.push(b);
     return true;
@@ -196,18 +201,18 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const identity = new ReplicaIdentity();
   const meters = new GatewayMeters(new Metrics({ service: 'gateway', defaultMetrics: false }));
   const replies = new Replies(meters);
-  const drainer = new Drainer(queue, meters, log);
+  const limiter = new WindowRateLimiter({ now: () => clock.now() });
+  const drainer = new Drainer(queue, meters, log, limiter, config);
   const presence = new Presence(bus, identity, drainer);
   const link = new ReplicaLink(bus, identity, presence, config, meters, log);
   const safe = new MemorySafeSet(10 * 60_000, 1_000_000, () => clock.now());
   const quota = new WindowRateLimiter({ now: () => clock.now(), windowMs: 3_600_000 });
   const timing = new AcceptTiming(config);
-  const router = new Router(presence, link, queue, safe, quota, timing, replies, meters, log, config);
+  const router = new Router(presence, link, queue, safe, quota, limiter, timing, replies, meters, log, config);
   const acks = new AckBatcher(queue, replies, log);
   const relayKey = loadRelayKey({});
   const connections = new Connections(presence, meters, clock, config, new AddressSalt());
   const session = new Session(presence, connections, drainer, bus, replies, meters, config, relayKey);
-  const limiter = new WindowRateLimiter({ now: () => clock.now() });
   const dispatcher = new FrameDispatcher(session, router, acks, replies, limiter, meters, clock, config);
   const sweeper = new IdleSweeper(connections, replies, clock, config);
   const shutdown = new GatewayShutdown(connections, sweeper, acks, presence, link, replies, clock, config);
@@ -320,7 +325,7 @@ export function openConnection(deliveryWindow: number): { conn: ClientConnection
     sendFrames: (b: Uint8Array) => (sent.push(b), true),
   };
   const limits = { maxBufferedBytes: 1 << 20, deliveryWindow, liveAckTimeoutMs: 60_000, connRate: 100, connBurst: 100, byteRate: 1 << 24, byteBurst: 1 << 24, maxInflight: 1000, deliveryAckTimeoutMs: 60_000 };
-  const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b' }, limits, Date.now());
+  const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b', claimKey: 'n', queueKey: 'q', drainKey: 'd' }, limits, Date.now());
   conn.state = 'open';
   return { conn, sent };
 }

@@ -223,6 +223,27 @@ describe('wsock WsServer + WsSocket', () => {
     ws.close();
   });
 
+  it('pauseReading(ms) reads nothing from the peer for ms, then what it sent meanwhile, in order', async () => {
+    const ws = await wsOpen(h.url);
+    ws.send(Buffer.from([1]));
+    await nextMessage(ws);
+    const server = h.conns.at(-1)!;
+    const seen = h.received.length;
+    const t0 = Date.now();
+    server.pauseReading(300);
+    server.pauseReading(5000); // while paused: ignored, not extended
+    const echoed: number[] = [];
+    ws.on('message', (data: Buffer) => echoed.push(data[0]!));
+    ws.send(Buffer.from([2]));
+    ws.send(Buffer.from([3]));
+    await sleep(150);
+    assert.equal(h.received.length, seen, 'nothing read while paused');
+    await until(() => echoed.length === 2, 'the echoes after the pause');
+    assert.deepEqual(echoed, [2, 3]);
+    assert.ok(Date.now() - t0 >= 290 && Date.now() - t0 < 3000, `resumed after ${Date.now() - t0} ms`);
+    ws.close();
+  });
+
   it('joins a fragmented message', async () => {
     const ws = await wsOpen(h.url);
     ws.send(Buffer.from('ab'), { fin: false });

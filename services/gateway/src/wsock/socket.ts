@@ -78,6 +78,8 @@ export class WsSocket<T = unknown> {
   /** Input cut between reads; undefined between whole frames (an idle connection holds none). */
   private partial: _Partial | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** While reading is paused ({@link pauseReading}): the timer that resumes it. */
+  private pausedUntil: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: WsOptions<T>,
@@ -123,6 +125,20 @@ export class WsSocket<T = unknown> {
     if (this.readyState !== ReadyState.OPEN) return false;
     this.socket.write(frames);
     return true;
+  }
+
+  /**
+   * Stops reading the socket for `ms` (at most once at a time): its bytes wait in the kernel, and
+   * TCP makes the peer wait, instead of the process reading (and refusing) what it sends.
+   */
+  pauseReading(ms: number): void {
+    if (this.readyState !== ReadyState.OPEN || this.pausedUntil !== undefined) return;
+    this.socket.pause();
+    this.pausedUntil = setTimeout(() => {
+      this.pausedUntil = undefined;
+      if (!this.socket.destroyed) this.socket.resume();
+    }, ms);
+    this.pausedUntil.unref();
   }
 
   /** Holds writes in the socket until {@link uncork}: frames written meanwhile go out in one syscall. */

@@ -26,6 +26,12 @@ export interface FloodOrder {
   identity?: { secretKey: Uint8Array; publicKey: Uint8Array };
   dests?: Uint8Array[];
   ns?: Uint8Array;
+  /**
+   * Claims written on each connection before it is dropped for a new one (fresh-claims: 4); the
+   * connection then waits for their answers and stays `lingerMs` more (reading what it is sent).
+   */
+  perConn?: number;
+  lingerMs?: number;
 }
 
 /** What the relay did to the flood. */
@@ -104,7 +110,9 @@ async function oneConnection(): Promise<void> {
     return;
   }
   report.opened++;
+  let answers = 0;
   raw.onMessage = (msg) => {
+    if (msg[0] === ServerFrameType.CLAIMED || msg[0] === ServerFrameType.ERROR) answers++;
     if (msg[0] === ServerFrameType.CLAIMED) report.claimed++;
     else if (msg[0] === ServerFrameType.ACCEPTED) report.accepted += msg.readUInt16BE(1);
     else if (msg[0] === ServerFrameType.DELIVER) report.delivered++;
@@ -118,7 +126,7 @@ async function oneConnection(): Promise<void> {
   }
   const next = framesFor(raw);
   // A connection holds 4,096 claims at most (GATEWAY_MAX_CLAIMS): past that a fresh claim is refused before any work.
-  const max = order.kind === 'fresh-claims' ? 4 : Infinity;
+  const max = order.perConn ?? (order.kind === 'fresh-claims' ? 4 : Infinity);
   for (let i = 1; i <= max && raw.open && !done(); i++) {
     const ok = raw.write(next());
     report.frames++;
@@ -126,6 +134,12 @@ async function oneConnection(): Promise<void> {
     if (order.paceMs) await new Promise((r) => setTimeout(r, order.paceMs));
     else if (!ok) await raw.drained(100);
     else if (i % 16 === 0) await new Promise((r) => setImmediate(r));
+  }
+  // A connection of a few claims stays until they are answered (≤ 2 s) — dropped at once, the relay
+  // would give up deriving them, and the flood would spare it — and `lingerMs` after.
+  if (max !== Infinity) {
+    await raw.waitFor(() => answers >= max || !raw.open || done(), 2000);
+    if (order.lingerMs) await raw.waitFor(() => !raw.open || done(), order.lingerMs);
   }
   if (raw.closeCode !== undefined) inc(report.closes, raw.closeCode);
   raw.destroy();

@@ -61,10 +61,12 @@ export class AttackNode {
   }
 
   /** A metric's value summed over its series (`name` without labels), from /metrics. */
-  async metric(name: string): Promise<number> {
+  async metric(name: string, label?: string): Promise<number> {
     const { text } = await this.get('/metrics');
     let sum = 0;
-    for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+    // With `label` (e.g. `code="5"`), only the series carrying it.
+    const labels = label === undefined ? '(?:\\{[^}]*\\})?' : `\\{[^}]*${label}[^}]*\\}`;
+    for (const m of text.matchAll(new RegExp(`^${name}${labels} (\\S+)$`, 'gm'))) sum += Number(m[1]);
     return sum;
   }
 

@@ -96,7 +96,10 @@ async function flood(node: AttackNode, from: string, count: number, maxMs: numbe
 describe('attack 5: storage is bounded per sender and in all', { timeout: 180_000 }, () => {
   let node: AttackNode;
   before(async () => {
-    node = await AttackNode.start({ GATEWAY_IP_QUEUE_BYTES_PER_HOUR: String(QUOTA), QUEUE_STORAGE_LIMIT: String(STORAGE_LIMIT) });
+    // The per-second rate of queued bytes (GATEWAY_IP_QUEUE_BYTE_RATE, 256 KiB by default: attack 3's
+    // bound, starve.spec.ts) is lifted here: this spec reaches the hourly quota and the watermark
+    // within seconds, which that rate would stretch to minutes.
+    node = await AttackNode.start({ GATEWAY_IP_QUEUE_BYTES_PER_HOUR: String(QUOTA), QUEUE_STORAGE_LIMIT: String(STORAGE_LIMIT), GATEWAY_IP_QUEUE_BYTE_RATE: String(64 * MiB) });
   });
   after(async () => {
     await node?.stop();
