@@ -474,18 +474,17 @@ export class RelayClient {
   private claim(challenge: Uint8Array, dests: Uint8Array[]): Promise<void> {
     const requestId = ++this.requestId >>> 0;
     const channel = this.channel;
+    let frame: Uint8Array;
     if (this.v1) {
       const signature = ed25519.sign(this.opts.identity.secretKey, claimProofMessage(challenge, dests));
-      return new Promise((resolve, reject) => {
-        this.claimWaiters.set(requestId, { resolve, reject });
-        this.ws?.send(encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, signature, dests }));
-      });
+      frame = encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, signature, dests });
+    } else {
+      if (channel === undefined) return Promise.reject(new Error('no connection to claim on'));
+      // Bound to this relay's key and this connection's ephemeral key: docs/protocol.md §4.1.
+      const ephemeral = channel.ephemeral.publicKey;
+      const signature = ed25519.sign(this.opts.identity.secretKey, claimProofMessageV2(challenge, channel.relayKey, ephemeral, dests));
+      frame = encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, ephemeral, signature, dests });
     }
-    if (channel === undefined) return Promise.reject(new Error('no connection to claim on'));
-    // Bound to this relay's key and this connection's ephemeral key: docs/protocol.md §4.1.
-    const ephemeral = channel.ephemeral.publicKey;
-    const signature = ed25519.sign(this.opts.identity.secretKey, claimProofMessageV2(challenge, channel.relayKey, ephemeral, dests));
-    const frame = encodeClientFrame({ type: 'claim', requestId, peerKey: this.peerKey, ephemeral, signature, dests });
     return new Promise((resolve, reject) => {
       this.claimWaiters.set(requestId, { resolve, reject, frame, backoff: 25 });
       this.ws?.send(frame);

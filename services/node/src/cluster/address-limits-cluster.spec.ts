@@ -66,6 +66,7 @@ describe('per-address limits across two gateway replicas', { timeout: 120_000 },
     };
     const offline = newMailboxIdentity().publicKey;
     const [onA, onB] = [sender(a!.url), sender(b!.url)];
+    await Promise.all([onA.connect(), onB.connect()]);
     let accepted = 0;
     // Each packet is a 256-byte bucket plus its header: 120 of them are ~40 KB, within the quota; on
     // A they are all accepted.
