@@ -17,7 +17,9 @@ describe(AcceptTiming.name, () => {
     assert.equal(conn.inflight, 1);
     while (sut.held > 0) await new Promise((r) => setTimeout(r, 5));
     const waited = performance.now() - t0;
-    assert.ok(waited >= 59, `held ${waited} ms, drawn 60`);
+    // Answers are scheduled early by the timers' learnt lateness (≤ 1.5 ms) and given when due within
+    // half a millisecond: at most 2 ms before the time drawn, by design.
+    assert.ok(waited >= 58, `held ${waited} ms, drawn 60`);
     assert.equal(conn.inflight, 0);
     await new Promise((r) => setImmediate(r));
     assert.equal(sent.length, 2, 'one ACCEPTED at once, the other when due');
