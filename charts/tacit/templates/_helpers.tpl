@@ -128,14 +128,11 @@ TACIT_TRACE_PACKET_RATIO: {{ .packetRatio | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* Redis settings of the gateway beside REDIS_URL (sentinel and cluster modes). */}}
+{{/* Redis settings of the gateway beside REDIS_URL (sentinel mode; cluster mode is refused in _validate.tpl). */}}
 {{- define "tacit.redisConfig" -}}
 {{- if and (not .Values.dev.enabled) (eq .Values.redis.mode "sentinel") }}
 REDIS_SENTINELS: {{ join "," .Values.redis.sentinel.nodes | quote }}
 REDIS_SENTINEL_MASTER: {{ .Values.redis.sentinel.masterName | quote }}
-REDIS_TLS: {{ .Values.redis.tls | quote }}
-{{- else if and (not .Values.dev.enabled) (eq .Values.redis.mode "cluster") }}
-REDIS_CLUSTER_NODES: {{ join "," .Values.redis.cluster.nodes | quote }}
 REDIS_TLS: {{ .Values.redis.tls | quote }}
 {{- end }}
 {{- end -}}

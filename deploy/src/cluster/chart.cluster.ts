@@ -46,6 +46,7 @@ describe('charts/tacit: lint, server-side validation, bad values', { timeout: 30
     ['wrong-type', /at '\/gateway\/replicaCount': got string, want integer/, true],
     ['unknown-key', /additional properties 'gatway' not allowed/, true],
     ['no-database', /tacit: this release cannot be installed as configured:\s+- no database configured: set postgresql\.url or postgresql\.existingSecret/, false],
+    ['redis-cluster', /tacit: this release cannot be installed as configured:\s+- redis\.mode=cluster is not supported by the gateway yet; use standalone or sentinel/, false],
   ];
   for (const [name, message, byLint] of bad) {
     it(`bad/${name}-values.yaml is refused with the chart's message before anything reaches the cluster`, async () => {

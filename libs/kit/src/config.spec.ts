@@ -7,6 +7,7 @@ import {
   defineConfig,
   duration,
   EXIT_CONFIG,
+  hostPorts,
   int,
   isSecretKey,
   loadConfig,
@@ -111,6 +112,26 @@ describe(loadConfig.name, () => {
     const s = defineConfig({ N: int(), D: duration(), B: bytes() });
     for (const [key, raw] of [['N', '1.5'], ['N', '0x10'], ['N', '9007199254740993'], ['D', '5'], ['D', '5 m'], ['D', '-5s'], ['B', '1PB'], ['B', '-1']] as const) {
       assert.throws(() => loadConfig(s, { N: '1', D: '1s', B: '1', [key]: raw }), ConfigError, `${key}=${raw}`);
+    }
+  });
+});
+
+describe(hostPorts.name, () => {
+  const s = defineConfig({ SENTINELS: hostPorts() });
+
+  it('parses names, IPv4 and bracketed IPv6 addresses, ignoring blanks around commas', () => {
+    assert.deepEqual(loadConfig(s, { SENTINELS: 's0.redis:26379, 10.0.0.2:26380 ,[::1]:26381' }).SENTINELS, [
+      { host: 's0.redis', port: 26379 },
+      { host: '10.0.0.2', port: 26380 },
+      { host: '::1', port: 26381 },
+    ]);
+  });
+
+  it('refuses entries without a port, with a port past 65535, or a list of only commas', () => {
+    for (const raw of ['s0', 's0:26379,s1', 's0:65536', 'redis://s0:26379', ' , ']) {
+      const err = captureConfigError(() => loadConfig(s, { SENTINELS: raw }));
+      assert.equal(err.issues[0]?.key, 'SENTINELS', raw);
+      assert.match(err.issues[0]!.problem, /host:port/, raw);
     }
   });
 });

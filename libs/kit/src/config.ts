@@ -201,6 +201,38 @@ export function oneOf<const V extends readonly string[], const O extends FieldOp
   return _field('enum', opts, s);
 }
 
+/** One `host:port` of a {@link hostPorts} list. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Options of {@link hostPorts}. */
+export interface HostPortsOptions extends FieldOptions<readonly HostPort[]> {
+  /** Fewest entries accepted (default 1). */
+  minItems?: number;
+}
+
+// host:port, the host a name, an IPv4 address or a bracketed IPv6 one.
+const _HOST_PORT = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?):(\d{1,5})$/i;
+
+/** A comma-separated list of `host:port` (e.g. Redis Sentinels: `s0:26379,s1:26379`); blanks around commas are ignored. */
+export function hostPorts<const O extends HostPortsOptions = Record<never, never>>(opts?: O): ConfigField<FieldValue<readonly HostPort[], O>> {
+  const min = opts?.minItems ?? 1;
+  const s = z
+    .string()
+    .transform((raw) => raw.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+    .refine((items) => items.length >= min, `expected at least ${min} host:port`)
+    .refine((items) => items.every((e) => _HOST_PORT.test(e) && Number(_HOST_PORT.exec(e)![3]) <= 65_535), 'expected comma-separated host:port entries, like s0:26379,s1:26379')
+    .transform((items) =>
+      items.map((e): HostPort => {
+        const m = _HOST_PORT.exec(e)!;
+        return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[3]) };
+      }),
+    );
+  return _field('host-ports', opts, s as unknown as z.ZodType<readonly HostPort[], string>);
+}
+
 const _DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Options of {@link duration}; default, min and max are in milliseconds. */

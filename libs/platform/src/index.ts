@@ -9,7 +9,7 @@ export { BusClientProxy, type BusClientProxyOptions } from './bus-client.js';
 export { BusErrorFilter } from './bus-errors.filter.js';
 export { OpsController } from './ops.controller.js';
 export { ShellModule, type ShellParts } from './shell.module.js';
-export { loadSettings, shellConfigSchema, type ShellConfig } from './settings.js';
+export { loadSettings, shellConfigSchema, type SettingsCheck, type ShellConfig } from './settings.js';
 export { hasServiceStart, type OnServiceStart } from './lifecycle.js';
 export {
   loggableSubject,

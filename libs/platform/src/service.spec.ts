@@ -125,6 +125,21 @@ describe(loadSettings.name, () => {
     );
     assert.equal(loadSettings(testConfig, { OTHER_X: '1', TEST_LIMIT: '' }, ['TEST_']).TEST_LIMIT, 5);
   });
+
+  it('runs the cross-setting checks on the parsed settings, and only once every variable passed', () => {
+    const seen: number[] = [];
+    const check = (s: { TEST_LIMIT: number }) => {
+      seen.push(s.TEST_LIMIT);
+      return s.TEST_LIMIT > 8 ? [{ key: 'TEST_LIMIT', problem: 'must be at most 8 here' }] : [];
+    };
+    assert.throws(
+      () => loadSettings(testConfig, { TEST_LIMIT: '9' }, ['TEST_'], [check]),
+      (err: unknown) => err instanceof ConfigError && err.issues.length === 1 && err.issues[0]!.key === 'TEST_LIMIT' && /at most 8/.test(err.issues[0]!.problem),
+    );
+    assert.equal(loadSettings(testConfig, { TEST_LIMIT: '7' }, ['TEST_'], [check]).TEST_LIMIT, 7);
+    assert.throws(() => loadSettings(testConfig, { TEST_LIMIT: '0' }, ['TEST_'], [check]), ConfigError);
+    assert.deepEqual(seen, [9, 7]);
+  });
 });
 
 describe(loggableSubject.name, () => {

@@ -22,7 +22,7 @@ import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { BusErrorFilter } from './bus-errors.filter.js';
 import { BusServer } from './bus-server.js';
 import { hasServiceStart } from './lifecycle.js';
-import { loadSettings, shellConfigSchema, type ShellConfig } from './settings.js';
+import { loadSettings, shellConfigSchema, type SettingsCheck, type ShellConfig } from './settings.js';
 import { ShellModule } from './shell.module.js';
 
 /**
@@ -44,6 +44,8 @@ export interface ServiceDefinition<S extends ConfigSchema = ConfigSchema> {
    * stops it by name instead of leaving a default silently in force.
    */
   readonly prefixes?: readonly string[];
+  /** Rules across settings (a bad combination stops the process like a bad value: exit 78). */
+  readonly checks?: readonly SettingsCheck<Config<S>>[];
   /** Whether the operator opted in to client IPs in logs (the gateway's GATEWAY_LOG_CLIENT_IPS); default no. */
   readonly logClientIps?: (settings: Config<S>) => boolean;
 }
@@ -86,7 +88,12 @@ export async function startService<S extends ConfigSchema>(
   opts: StartServiceOptions = {},
 ): Promise<RunningService<Config<S>>> {
   const schema = { ...shellConfigSchema, ...def.config };
-  const settings = loadSettings(schema, opts.env ?? process.env, [...SHELL_PREFIXES, ...(def.prefixes ?? [])]) as Config<S> & ShellConfig;
+  const settings = loadSettings(
+    schema,
+    opts.env ?? process.env,
+    [...SHELL_PREFIXES, ...(def.prefixes ?? [])],
+    (def.checks ?? []) as readonly SettingsCheck<Config<typeof schema>>[],
+  ) as Config<S> & ShellConfig;
   const s = settings as unknown as Record<string, unknown>;
   const logger = opts.logger ?? createLogger({ service: def.name, level: settings.LOG_LEVEL, logClientIps: def.logClientIps?.(settings) ?? false });
   const tracing = startTracing(def.name, settings);

@@ -23,14 +23,22 @@ export const shellConfigSchema = defineConfig({
 export type ShellConfig = Config<typeof shellConfigSchema>;
 
 /**
+ * A rule across settings (e.g. "REDIS_SENTINELS needs REDIS_SENTINEL_MASTER"): the issues it finds
+ * in settings that each passed their own check, each naming the variables involved.
+ */
+export type SettingsCheck<C> = (settings: C) => readonly ConfigIssue[];
+
+/**
  * Validates `env` against `schema` (see kit's loadConfig: every bad variable is named at once), and
  * refuses variables that carry one of `prefixes` but are not in the schema: a misspelt
- * QUEUE_MAILBOX_CAPP would otherwise be ignored and the default silently used.
+ * QUEUE_MAILBOX_CAPP would otherwise be ignored and the default silently used. Then `checks` run on
+ * the parsed settings (only when every variable passed on its own, so they see typed values).
  */
 export function loadSettings<S extends ConfigSchema>(
   schema: S,
   env: Record<string, string | undefined>,
   prefixes: readonly string[] = [],
+  checks: readonly SettingsCheck<Config<S>>[] = [],
 ): Config<S> {
   const unknown: ConfigIssue[] = Object.keys(env)
     .filter((k) => env[k] !== undefined && env[k] !== '' && prefixes.some((p) => k.startsWith(p)) && !Object.hasOwn(schema, k))
@@ -45,6 +53,8 @@ export function loadSettings<S extends ConfigSchema>(
     issues = err.issues;
   }
   if (unknown.length > 0 || issues.length > 0) throw new ConfigError([...issues, ...unknown]);
+  const crossed = checks.flatMap((check) => check(settings!));
+  if (crossed.length > 0) throw new ConfigError(crossed);
   return settings!;
 }
 

@@ -1,4 +1,4 @@
-// @tacit/testing: real nats-server, PostgreSQL, Redis, MinIO and Jaeger on free loopback ports, each in
+// @tacit/testing: real nats-server, PostgreSQL, Redis (alone or behind a Sentinel), MinIO and Jaeger on free loopback ports, each in
 // a temporary folder, restartable on the same port and data, and gone when the test process is.
 export { JaegerQueryError, MissingServerError, ServerStartError } from './errors.js';
 export { defaultSearchDirs, findBinary, findPostgresBinDir, tacitCacheDir } from './binaries.js';
@@ -7,6 +7,7 @@ export { freePort, waitFor, type Truthy, type WaitForOptions } from './wait.js';
 export { startNats, type NatsOptions, type NatsServer } from './nats.js';
 export { startPostgres, type PostgresOptions, type PostgresServer } from './postgres.js';
 export { startRedis, type RedisOptions, type RedisServer } from './redis.js';
+export { startRedisSentinel, type RedisSentinelOptions, type RedisSentinelSetup } from './redis-sentinel.js';
 export { startMinio, type MinioOptions, type MinioServer } from './minio.js';
 export {
   startJaeger,

@@ -13,6 +13,8 @@ export interface RedisOptions {
   binDirs?: string[];
   /** How long to wait for readiness (default 30 000 ms). */
   readyTimeoutMs?: number;
+  /** `requirepass`: clients must AUTH with it (the url then carries it). */
+  password?: string;
 }
 
 /** A running redis-server with the append-only file on. */
@@ -21,8 +23,16 @@ export interface RedisServer extends TestServer {
   readonly url: string;
 }
 
-/** Sends PING over a fresh connection; true on `+PONG` (not `-LOADING` while the AOF replays). */
-export function _redisPing(port: number, timeoutMs = 2_000): Promise<boolean> {
+/** One command in RESP (safe for any bytes in the arguments, unlike an inline command). */
+function _resp(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/**
+ * Sends PING (after AUTH when `password` is given) over a fresh connection; true on `+PONG` (not
+ * `-LOADING` while the AOF replays, nor `-NOAUTH`).
+ */
+export function _redisPing(port: number, timeoutMs = 2_000, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let buffered = '';
@@ -32,10 +42,12 @@ export function _redisPing(port: number, timeoutMs = 2_000): Promise<boolean> {
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    const replies = password === undefined ? 1 : 2;
+    socket.once('connect', () => socket.write((password === undefined ? '' : _resp('AUTH', password)) + _resp('PING')));
     socket.on('data', (chunk) => {
       buffered += chunk.toString('latin1');
-      if (buffered.includes('\r\n')) done(buffered.startsWith('+PONG'));
+      const lines = buffered.split('\r\n');
+      if (lines.length > replies) done(lines[replies - 1] === '+PONG' && (replies === 1 || lines[0] === '+OK'));
     });
   });
 }
@@ -54,6 +66,7 @@ async function _startRedisOnce(options: RedisOptions): Promise<RedisServer> {
     '--daemonize', 'no',
     '--protected-mode', 'no',
     '--logfile', '',
+    ...(options.password === undefined ? [] : ['--requirepass', options.password]),
     ...(options.args ?? []),
   ];
   return _launch(
@@ -63,11 +76,11 @@ async function _startRedisOnce(options: RedisOptions): Promise<RedisServer> {
       args,
       dir,
       logFile: join(dir, 'redis.log'),
-      ready: () => _redisPing(port),
+      ready: () => _redisPing(port, undefined, options.password),
       readyTimeoutMs: options.readyTimeoutMs,
     },
     port,
-    { url: `redis://127.0.0.1:${port}` },
+    { url: options.password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` },
   );
 }
 

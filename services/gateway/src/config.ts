@@ -1,11 +1,22 @@
-import { bool, bytes, defineConfig, int, oneOf, port, string, url, type Config } from '@tacit/kit';
+import { bool, bytes, defineConfig, hostPorts, int, oneOf, port, string, url, type Config, type ConfigIssue } from '@tacit/kit';
 import { MAX_CLAIM, MAX_TTL_SECONDS } from '@tacit/protocol';
 
 /** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
   HOST: string({ default: '0.0.0.0', description: 'address the client listener (WebSocket /v1, prekey endpoints /v1/prekeys) binds' }),
   PORT: port({ default: 8080, description: 'client listener port: WebSocket /v1 and the prekey endpoints /v1/prekeys (ops endpoints are on OPS_PORT)' }),
-  REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas; unset (the node only): in memory' }),
+  REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas (or REDIS_SENTINELS); unset (the node only): in memory' }),
+  REDIS_SENTINELS: hostPorts({
+    optional: true,
+    description: 'comma-separated host:port of Redis Sentinels, instead of REDIS_URL: the gateway asks them for the master of REDIS_SENTINEL_MASTER and follows its failovers',
+  }),
+  REDIS_SENTINEL_MASTER: string({ optional: true, minLength: 1, description: 'name of the master the Sentinels monitor (with REDIS_SENTINELS)' }),
+  REDIS_PASSWORD: string({
+    optional: true,
+    secret: true,
+    description: 'with REDIS_SENTINELS: password of the Redis master and of the Sentinels (with REDIS_URL the password goes in the URL)',
+  }),
+  REDIS_TLS: bool({ default: false, description: 'with REDIS_SENTINELS: TLS to the Sentinels and to the master (with REDIS_URL: a rediss:// URL)' }),
   GATEWAY_RELAY_KEY: string({
     optional: true,
     secret: true,
@@ -89,7 +100,43 @@ export const gatewayConfigSchema = defineConfig({
 export const gatewayServiceConfigSchema = defineConfig({
   ...gatewayConfigSchema,
   NATS_URL: url({ protocols: ['nats:', 'tls:'], description: 'NATS server: the queue and the other replicas' }),
-  REDIS_URL: url({ protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas' }),
+  REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas; required unless REDIS_SENTINELS is set' }),
 });
 
 export type GatewayConfig = Config<typeof gatewayConfigSchema>;
+
+type RedisSettings = Pick<GatewayConfig, 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_MASTER' | 'REDIS_PASSWORD' | 'REDIS_TLS'>;
+
+/**
+ * How the gateway finds Redis, across variables: REDIS_URL, or REDIS_SENTINELS with
+ * REDIS_SENTINEL_MASTER (never both); REDIS_PASSWORD and REDIS_TLS only in sentinel mode (a URL
+ * carries its own password and scheme). Each issue names the variables involved.
+ */
+export function redisSettingsIssues(s: RedisSettings): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (s.REDIS_SENTINELS && s.REDIS_URL) {
+    issues.push({ key: 'REDIS_SENTINELS', problem: 'set REDIS_URL or REDIS_SENTINELS, not both' });
+  }
+  if (s.REDIS_SENTINELS && !s.REDIS_SENTINEL_MASTER) {
+    issues.push({ key: 'REDIS_SENTINEL_MASTER', problem: 'required with REDIS_SENTINELS (the name of the master the Sentinels monitor)' });
+  }
+  if (!s.REDIS_SENTINELS && s.REDIS_SENTINEL_MASTER) {
+    issues.push({ key: 'REDIS_SENTINEL_MASTER', problem: 'only read with REDIS_SENTINELS, which is not set' });
+  }
+  if (!s.REDIS_SENTINELS && s.REDIS_PASSWORD) {
+    issues.push({ key: 'REDIS_PASSWORD', problem: 'only read with REDIS_SENTINELS (with REDIS_URL, put the password in the URL)' });
+  }
+  if (!s.REDIS_SENTINELS && s.REDIS_TLS) {
+    issues.push({ key: 'REDIS_TLS', problem: 'only read with REDIS_SENTINELS (with REDIS_URL, use a rediss:// URL)' });
+  }
+  return issues;
+}
+
+/** The cluster's gateway: {@link redisSettingsIssues}, and Redis is required (REDIS_URL or REDIS_SENTINELS). */
+export function gatewayServiceSettingsIssues(s: RedisSettings): ConfigIssue[] {
+  const issues = redisSettingsIssues(s);
+  if (!s.REDIS_URL && !s.REDIS_SENTINELS) {
+    issues.push({ key: 'REDIS_URL', problem: 'required but not set (or set REDIS_SENTINELS and REDIS_SENTINEL_MASTER): limits and dedup are shared through Redis' });
+  }
+  return issues;
+}

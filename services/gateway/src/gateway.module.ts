@@ -23,6 +23,7 @@ import { WindowRateLimiter, type RateLimiter } from './rate-limit.js';
 import { ReplicaLink } from './replica-link.js';
 import { Replies } from './replies.js';
 import { Router } from './router.js';
+import { createGatewayRedis } from './redis-client.js';
 import { MemorySafeSet, RedisSafeSet, type SafeSet } from './safe-set.js';
 import { Session } from './session.js';
 import { GatewayShutdown } from './shutdown.js';
@@ -51,7 +52,7 @@ export class GatewayResources implements OnApplicationShutdown {
 /**
  * The gateway: the client edge (WebSocket sessions, claims, send/deliver/ack, limits; the prekey
  * endpoints, passed to the prekey service through its client library). With
- * REDIS_URL, limits and dedup are shared by all replicas through Redis; without it (the node), they
+ * REDIS_URL (or REDIS_SENTINELS), limits and dedup are shared by all replicas through Redis; without it (the node), they
  * live in this process. Reaches the queue through its client library and other replicas on the bus.
  */
 @Module({
@@ -74,14 +75,8 @@ export class GatewayResources implements OnApplicationShutdown {
     {
       provide: REDIS,
       useFactory: (config: GatewayConfig, health: HealthRegistry): Redis | undefined => {
-        if (!config.REDIS_URL) return undefined;
-        const redis = new Redis(config.REDIS_URL, {
-          enableAutoPipelining: true,
-          // Fail a command fast while Redis is down instead of queueing it: limits fall back to this
-          // replica's counts and dedup to "deliver again", both safe.
-          maxRetriesPerRequest: 1,
-          lazyConnect: false,
-        });
+        const redis = createGatewayRedis(config);
+        if (!redis) return undefined;
         redis.on('error', () => undefined);
         health.addReadiness('redis', () => redis.ping());
         return redis;

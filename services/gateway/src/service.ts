@@ -1,5 +1,5 @@
 import type { ServiceDefinition } from '@tacit/platform';
-import { gatewayServiceConfigSchema } from './config.js';
+import { gatewayServiceConfigSchema, gatewayServiceSettingsIssues } from './config.js';
 import { GatewayModule } from './gateway.module.js';
 
 /** A gateway replica as the cluster runs it, one per process. */
@@ -8,5 +8,6 @@ export const gatewayService: ServiceDefinition<typeof gatewayServiceConfigSchema
   module: GatewayModule,
   config: gatewayServiceConfigSchema,
   prefixes: ['GATEWAY_'],
+  checks: [gatewayServiceSettingsIssues],
   logClientIps: (settings) => settings.GATEWAY_LOG_CLIENT_IPS,
 };

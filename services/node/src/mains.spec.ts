@@ -135,7 +135,7 @@ describe('each service started by its own main', { timeout: 300_000 }, () => {
     }
   });
 
-  it('a bad environment: the node and the queue exit 78 naming it, the gateway without NATS_URL or REDIS_URL too', async () => {
+  it('a bad environment: the node and the queue exit 78 naming it, the gateway without NATS_URL or REDIS_URL, or with REDIS_SENTINELS beside REDIS_URL, too', async () => {
     const node = start('node', { PORT: 'not-a-port' });
     assert.equal(await node.exit(), 78);
     assert.match(node.out, /config_invalid/);
@@ -147,6 +147,10 @@ describe('each service started by its own main', { timeout: 300_000 }, () => {
     const gateway = start('gateway', {});
     assert.equal(await gateway.exit(), 78);
     assert.match(gateway.out, /NATS_URL/);
+    const sentinelAndUrl = start('gateway', { NATS_URL: 'nats://127.0.0.1:1', REDIS_URL: 'redis://127.0.0.1:1', REDIS_SENTINELS: '127.0.0.1:2', REDIS_PASSWORD: 'pw' });
+    assert.equal(await sentinelAndUrl.exit(), 78);
+    assert.match(sentinelAndUrl.out, /"variable":"REDIS_SENTINELS","problem":"set REDIS_URL or REDIS_SENTINELS, not both"/);
+    assert.match(sentinelAndUrl.out, /"variable":"REDIS_SENTINEL_MASTER","problem":"required with REDIS_SENTINELS/);
     const prekey = start('prekey', { DATABASE_URL: 'postgres://127.0.0.1:1/x', NATS_URL: 'nats://127.0.0.1:1', PREKEY_MAX_PREKEYS: '0', PREKEY_NOPE: '1' });
     assert.equal(await prekey.exit(), 78);
     assert.match(prekey.out, /"variable":"PREKEY_MAX_PREKEYS"/);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
-import { GatewayEdge, gatewayConfigSchema, GatewayModule, GatewayShutdown } from '@tacit/gateway';
+import { GatewayEdge, gatewayConfigSchema, GatewayModule, GatewayShutdown, redisSettingsIssues } from '@tacit/gateway';
 import { defineConfig, NatsBus, string, url, type Bus, type Config, type Logger } from '@tacit/kit';
 import { startService, type RunningService, type ServiceDefinition } from '@tacit/platform';
 import { prekeyConfigSchema, PrekeyModule, PrekeyService } from '@tacit/prekey';
@@ -32,6 +32,7 @@ export const nodeService: ServiceDefinition<typeof nodeConfigSchema> = {
   module: NodeModule,
   config: nodeConfigSchema,
   prefixes: ['GATEWAY_', 'QUEUE_', 'PREKEY_'],
+  checks: [redisSettingsIssues],
   logClientIps: (settings) => settings.GATEWAY_LOG_CLIENT_IPS,
 };
 
@@ -67,7 +68,7 @@ export async function startNode(env: Record<string, string | undefined>, logger?
   const shape = {
     bus: service.bus instanceof NatsBus ? 'nats' : 'in-process',
     database: s.DATABASE_URL ? 'postgres' : 'pglite',
-    limits: s.REDIS_URL ? 'redis' : 'memory',
+    limits: s.REDIS_URL || s.REDIS_SENTINELS ? 'redis' : 'memory',
   } as const;
   service.logger.info('node_listening', { url: gateway.url, ops: service.opsUrl, ...shape });
   return {
