@@ -74,6 +74,8 @@ export class Router {
     if (this.maxTtl < ttl) ttl = this.maxTtl;
     // One packet in 1 / TACIT_TRACE_PACKET_RATIO is traced (a counter's decrement; nothing while
     // tracing is off): it takes the general path below, whose requests carry its trace context.
+    // The answer's ticker runs from the SEND, before its path is known (AcceptTiming).
+    this.timing.sending();
     if (samplePacket()) return this.sendTraced(conn, frame, ttl, resend);
     conn.inflight++;
     const at = performance.now();
@@ -125,10 +127,10 @@ export class Router {
       if (outcome === 'live') {
         held = true;
         this.timing.release(conn, ref, at);
-      } else if (outcome === 'queued') {
-        this.timing.recordQueued(performance.now() - at);
-        conn.accept(ref);
-      } else if (outcome === 'queued_online' || outcome === 'duplicate') conn.accept(ref);
+      } else if (outcome === 'queued' || outcome === 'queued_online' || outcome === 'duplicate') {
+        held = true;
+        this.timing.answer(conn, ref, at, outcome === 'queued');
+      }
       else if (outcome === 'full') this.replies.error(conn, ErrorCode.MAILBOX_FULL, 'the recipient mailbox is full; retry later', ref);
       else if (outcome === 'quota') this.replies.error(conn, ErrorCode.RATE_LIMITED, 'this address queued its hourly share of storage; retry later', ref);
       else if (outcome === 'quota_rate') {

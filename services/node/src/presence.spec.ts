@@ -72,11 +72,7 @@ describe('ACCEPTED timing does not tell a contact whether the recipient is onlin
   after(async () => {
     await Promise.all(procs.map((p) => p.exit('SIGKILL')));
   });
-  // Open (todo): on a quiet machine the node's online answers come ~0.35 ms later at the median
-  // (3.6 ms against 3.3 ms) and KS tells them apart in every try (D 0.42–0.54 against 0.25); under
-  // load the noise hides the difference and it passes. Holding queued answers too (until a draw from
-  // the live acks' times) did not close it: the residue is below the hold's timer resolution.
-  it('hidden (the default): the online and offline times are one distribution (KS, α = 0.001)', { todo: 'sub-millisecond residue on a quiet machine: docs/gateway.md' }, async () => {
+  it('hidden (the default): the online and offline times are one distribution (KS, α = 0.001)', async () => {
     const tries: string[] = [];
     for (let i = 0; i < 3; i++) {
       const { online, offline } = await measure(true);
