@@ -22,6 +22,8 @@ const _REPLICA_BATCH_BYTES = 512 * 1024;
 /** In a DELIVER frame: where the mailbox id starts, and the shortest frame that holds both ids. */
 const _FRAME_MAILBOX_AT = FRAME_PACKET_AT + PACKET_MAILBOX_ID_AT;
 const _FRAME_MIN = _FRAME_MAILBOX_AT + 32;
+/** A poke, encoded once: it carries nothing but its kind. */
+const _POKE = toBinary(gatewayV1.MailboxEventSchema, create(gatewayV1.MailboxEventSchema, { event: { case: 'poke', value: {} } }));
 
 /** The mailbox id of a packet (a view). */
 export function mailboxIdOf(packet: Uint8Array): Uint8Array {
@@ -177,8 +179,16 @@ export class ReplicaLink {
 
   /** Tells the mailbox's replica (whoever claims it) that packets were queued for it. */
   poke(mailboxId: Uint8Array): void {
-    const event = toBinary(gatewayV1.MailboxEventSchema, create(gatewayV1.MailboxEventSchema, { event: { case: 'poke', value: {} } }));
-    this.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(mailboxId), event, { timeoutMs: 2000 }).catch(() => undefined);
+    this.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(mailboxId), _POKE, { timeoutMs: 2000 }).catch(() => undefined);
+  }
+
+  /** As {@link poke}, but an event: no reply awaited, nothing kept (for mailboxes nobody held a moment ago). */
+  nudge(mailboxId: Uint8Array): void {
+    try {
+      this.bus.publish(GATEWAY_SUBJECTS.mailbox + hexId(mailboxId), _POKE);
+    } catch {
+      // The bus is closing (shutdown): the packet is queued; its recipient's next claim drains it.
+    }
   }
 
   /** Stops serving this replica's subjects (shutdown). */

@@ -80,13 +80,34 @@ describe(Router.name, () => {
     assert.equal(a!.queue.enqueued.length, 0);
   });
 
-  it('nobody online: queued at once (no responders), not poked, ACCEPTED', async () => {
+  it('nobody online: queued at once (no responders; the poke after the commit is an event, no reply awaited), ACCEPTED', async () => {
     const [a] = cluster(1);
     const bob = new Owner();
     const { answer } = await send(a!, sendFrame(bob.packet()));
     assert.equal(answer.type, 'accepted');
     assert.equal(a!.queue.enqueued.length, 1);
     assert.equal((await accepted(a!)).queued, 1);
+  });
+
+  it('nobody online when asked, but the recipient claims (on another replica) before the commit: the commit pokes it, and it drains the packet', async () => {
+    const [a, b] = cluster(2);
+    const bob = new Owner();
+    let commit!: () => void;
+    a!.queue.gate = new Promise((r) => (commit = r));
+    const sender = a!.open();
+    const p = bob.packet();
+    a!.receive(sender.conn, sendFrame(p));
+    await until(() => a!.queue.enqueued.length === 1, 3000, 'the enqueue, after nobody answered');
+    const drains = a!.queue.drains.length;
+    const rx = await b!.claimed(bob);
+    await until(() => a!.queue.drains.length > drains, 3000, 'the claim\'s drain');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(rx.ws.frames(false).filter((f) => f.type === 'deliver').length, 0, 'the claim\'s drain ran before the commit: nothing to deliver yet');
+    commit();
+    await until(() => rx.ws.frames(false).some((f) => f.type === 'deliver'), 3000, 'the packet, delivered by the drain the commit\'s poke started');
+    const delivered = rx.ws.frames().flatMap((f) => (f.type === 'deliver' ? [Buffer.from(f.packet.packetId)] : []));
+    assert.deepEqual(delivered, [Buffer.from(p.packetId)]);
+    await until(() => sender.ws.frames(false).some((f) => f.type === 'accepted'), 3000, 'ACCEPTED for the queued packet');
   });
 
   it('busy: a recipient that does not ack within the live-ack timeout gets it again by its drain; the sender hears ACCEPTED once it is queued', async () => {

@@ -206,7 +206,14 @@ export class Router {
     if (outcome === 'storage_full') return 'storage_full';
     this.safe.add(safeKey);
     this.meters.acceptedQueued.inc();
-    if (!online) return 'queued';
+    if (!online) {
+      // Nobody held the mailbox when asked, but the recipient may have claimed it since, and its
+      // claim's drain may have read the mailbox before this commit: then only a poke gets the packet
+      // to it before its next claim. One event with no reply awaited (NATS drops it when nobody
+      // serves the subject); a claim that settles after it drains after this commit anyway.
+      if (!this.presence.poke(key)) this.link.nudge(mailboxId);
+      return 'queued';
+    }
     if (!this.presence.poke(key)) this.link.poke(mailboxId);
     return 'queued_online';
   }

@@ -71,11 +71,14 @@ export class FakeQueue implements QueueClient {
   readonly acks: QueueAckRef[][] = [];
   failWith: Error | undefined;
   outcome: EnqueueOutcome | undefined;
+  /** When set, an enqueue waits for it before it stores (a commit that takes its time). */
+  gate: Promise<void> | undefined;
   private seq = 0n;
 
   async enqueue(item: QueueItem): Promise<EnqueueOutcome> {
     if (this.failWith) throw this.failWith;
     this.enqueued.push(item);
+    if (this.gate) await this.gate;
     if (this.outcome) return this.outcome;
     this.stored.push({ seq: ++this.seq, expiryDay: 20_000, mailboxId: item.mailboxId.slice(), packetId: item.packetId.slice(), packet: item.packet.slice() });
     return 'stored';
