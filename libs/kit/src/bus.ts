@@ -50,7 +50,17 @@ export interface Bus {
   settled(): Promise<void>;
   /** Resolves once all outstanding work is flushed (NATS: drain). */
   close(): Promise<void>;
+  /**
+   * Calls `listener` on every change of the connection's state, on a bus that has one (NATS; the
+   * in-process bus has none). On `disconnected`, every request in flight has already been rejected
+   * with UnavailableError (its reply cannot come on a new connection), and events published before it
+   * may be lost; on `connected` again, subscriptions are back. Returns the function that stops it.
+   */
+  onStatus?(listener: (status: BusStatus) => void): () => void;
 }
+
+/** A bus connection's state (see {@link Bus.onStatus}). */
+export type BusStatus = 'connected' | 'disconnected' | 'reconnecting' | 'closed';
 
 /** Called when a subscriber throws or a served request fails with an untyped error; for logging. */
 export type BusErrorListener = (err: unknown, subject: string) => void;

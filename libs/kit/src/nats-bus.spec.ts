@@ -240,4 +240,55 @@ describe(NatsBus.name, () => {
     sut.publish('kit.restart.evt', bytes('after'));
     await eventually(async () => assert.deepEqual(heard, ['after']), 2000);
   });
+
+  it('a restart: a request in flight is rejected at once (UnavailableError), one made while disconnected is answered once connected again', async () => {
+    const responder = await connect('lost-server');
+    const sut = await connect('lost-client');
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    responder.serve('kit.lost.slow', async () => (await slow, bytes('late')));
+    responder.serve('kit.lost.fast', () => bytes('pong'));
+    await responder.settled();
+    try {
+      const t0 = performance.now();
+      const inFlight = assert.rejects(sut.request('kit.lost.slow', bytes(''), { timeoutMs: 10_000 }), UnavailableError);
+      await sleep(50);
+      await stopNats(server);
+      // Its reply would go to the dead connection's inbox: rejected when the loss is seen, not at 10 s.
+      await inFlight;
+      assert.ok(performance.now() - t0 < 5000, `rejected after ${(performance.now() - t0).toFixed(0)} ms`);
+      await eventually(async () => assert.equal(sut.ready, false), 5000);
+      // Made while disconnected: held (not in nats.js's reconnect buffer, which would go out before the
+      // inbox is subscribed again and lose the reply), sent once connected. The responder, reconnecting
+      // too, may not serve it yet (no responders): then it is asked again, as a caller would.
+      const waiting = sut.request('kit.lost.fast', bytes(''), { timeoutMs: 5000 }).catch((err: unknown) =>
+        err instanceof NoRespondersError ? eventually(() => sut.request('kit.lost.fast', bytes(''), { timeoutMs: 1000 })) : Promise.reject(err),
+      );
+      await sleep(300);
+      server = await startNats(port, dir);
+      assert.equal(text(await waiting), 'pong');
+    } finally {
+      release();
+      if (server.exitCode !== null || server.signalCode !== null) server = await startNats(port, dir);
+    }
+  });
+
+  it('while disconnected, requests wait up to a bound (32 MiB); past it they fail at once with UnavailableError', async () => {
+    const sut = await connect('parked');
+    await stopNats(server);
+    try {
+      await eventually(async () => assert.equal(sut.ready, false), 5000);
+      const big = new Uint8Array(4 * 2 ** 20);
+      const held = Array.from({ length: 8 }, () => sut.request('kit.parked', big, { timeoutMs: 400 }).catch((err: unknown) => err));
+      const t0 = performance.now();
+      await assert.rejects(sut.request('kit.parked', big, { timeoutMs: 60_000 }), UnavailableError);
+      assert.ok(performance.now() - t0 < 100, 'refused at once, not at its timeout');
+      // The held ones time out as any request does, and free their room.
+      for (const err of await Promise.all(held)) assert.ok(err instanceof TimeoutError, String(err));
+      const again = sut.request('kit.parked', big, { timeoutMs: 100 });
+      await assert.rejects(again, TimeoutError);
+    } finally {
+      server = await startNats(port, dir);
+    }
+  });
 });

@@ -24,6 +24,7 @@ import {
   type BusListener,
   type BusRequestOptions,
   type BusSubscription,
+  type BusStatus,
 } from './bus.js';
 import { traceHeaders, withTraceHeaders } from './tracing.js';
 import {
@@ -39,7 +40,19 @@ import {
 } from './errors.js';
 
 /** Connection state reported by {@link NatsBus.onStatus}. */
-export type NatsBusStatus = 'connected' | 'disconnected' | 'reconnecting' | 'closed';
+export type NatsBusStatus = BusStatus;
+
+/** Requests made while disconnected that wait for the connection, at most (count and bytes); past it they fail at once. */
+const _MAX_PARKED = 65_536;
+const _MAX_PARKED_BYTES = 32 * 2 ** 20;
+
+/** A request made while disconnected; `data` is dropped once it is sent or answered. */
+interface _Parked {
+  subject: string;
+  data: Uint8Array | undefined;
+  headers: ReturnType<typeof _toNats>;
+  token: string;
+}
 
 /** Options of {@link NatsBus.connect}. */
 export interface NatsBusOptions {
@@ -50,9 +63,13 @@ export interface NatsBusOptions {
   user?: string;
   pass?: string;
   token?: string;
-  /** Base wait between reconnect attempts (default 1000 ms); jitter is added on top. */
+  /**
+   * Base wait between reconnect attempts to a server (default 250 ms; nats.js's own is 2 s); jitter is
+   * added on top. Short, so a restarted server is found again within ~0.35 s of serving: acceptance
+   * waits for it.
+   */
   reconnectTimeWaitMs?: number;
-  /** Random extra wait per attempt, so replicas do not reconnect in lockstep (default 500 ms). */
+  /** Random extra wait per attempt, so replicas do not reconnect in lockstep (default 100 ms). */
   reconnectJitterMs?: number;
   /** How often to ping the server to detect a dead link (default 20 000 ms). */
   pingIntervalMs?: number;
@@ -66,6 +83,8 @@ interface _Waiter {
   resolve: (data: Uint8Array) => void;
   reject: (err: unknown) => void;
   timer: NodeJS.Timeout;
+  /** Made while disconnected and not sent yet: a lost connection does not take it along. */
+  parked?: boolean;
 }
 
 interface _Mux {
@@ -86,6 +105,9 @@ export class NatsBus implements Bus {
   #closing: Promise<void> | undefined;
   #mux: _Mux | undefined;
   #nextToken = 0;
+  /** Requests made while disconnected, sent once connected again (see {@link request}), and their bytes. */
+  #parked: _Parked[] = [];
+  #parkedBytes = 0;
 
   private constructor(nc: NatsConnection, onError: BusErrorListener) {
     this.#nc = nc;
@@ -104,8 +126,8 @@ export class NatsBus implements Bus {
         token: opts.token,
         reconnect: true,
         maxReconnectAttempts: -1,
-        reconnectTimeWait: opts.reconnectTimeWaitMs ?? 1000,
-        reconnectJitter: opts.reconnectJitterMs ?? 500,
+        reconnectTimeWait: opts.reconnectTimeWaitMs ?? 250,
+        reconnectJitter: opts.reconnectJitterMs ?? 100,
         pingInterval: opts.pingIntervalMs ?? 20_000,
         waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
         // nats.js otherwise builds an error with a stack for every subscription callback's context.
@@ -171,10 +193,27 @@ export class NatsBus implements Bus {
     const token = (this.#nextToken++).toString(36);
     const headers = _toNats(opts.headers ?? traceHeaders());
     return new Promise<Uint8Array>((resolve, reject) => {
+      const park = this.#status !== 'connected';
+      if (park && (this.#parked.length >= _MAX_PARKED || this.#parkedBytes + data.length > _MAX_PARKED_BYTES)) {
+        reject(new UnavailableError(`NATS ${this.#status}, and enough requests already wait for it`));
+        return;
+      }
+      const parked: _Parked | undefined = park ? { subject, data, headers, token } : undefined;
       const timer = setTimeout(() => {
-        if (mux.pending.delete(token)) reject(new TimeoutError(`request to ${subject} timed out after ${timeoutMs} ms`));
+        if (!mux.pending.delete(token)) return;
+        this.#unpark(parked);
+        reject(new TimeoutError(`request to ${subject} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      mux.pending.set(token, { resolve, reject, timer });
+      mux.pending.set(token, parked ? { resolve, reject, timer, parked: true } : { resolve, reject, timer });
+      // Made while disconnected: not into nats.js's reconnect buffer, which goes out on the new
+      // connection before the SUBs are sent again — the reply (or the server's no-responders answer)
+      // would come before the inbox is subscribed, be dropped, and the caller wait out its timeout.
+      // Sent by #resume once connected again.
+      if (parked) {
+        this.#parked.push(parked);
+        this.#parkedBytes += data.length;
+        return;
+      }
       try {
         this.#nc.publish(subject, data, headers ? { reply: mux.prefix + token, headers } : { reply: mux.prefix + token });
       } catch (err) {
@@ -183,6 +222,34 @@ export class NatsBus implements Bus {
         reject(_fromNatsError(err, subject, timeoutMs));
       }
     });
+  }
+
+  /** A parked request is answered (timed out, lost): its bytes no longer count, nor are they kept. */
+  #unpark(p: _Parked | undefined): void {
+    if (!p?.data) return;
+    this.#parkedBytes -= p.data.length;
+    p.data = undefined;
+  }
+
+  /** Connected again: the requests made meanwhile go out, after the SUBs nats.js sent again. */
+  #resume(): void {
+    const parked = this.#parked;
+    this.#parked = [];
+    const mux = this.#mux;
+    for (const p of parked) {
+      const data = p.data;
+      this.#unpark(p);
+      const w = mux?.pending.get(p.token);
+      if (!mux || !w || !data) continue;
+      w.parked = false;
+      try {
+        this.#nc.publish(p.subject, data, p.headers ? { reply: mux.prefix + p.token, headers: p.headers } : { reply: mux.prefix + p.token });
+      } catch (err) {
+        clearTimeout(w.timer);
+        mux.pending.delete(p.token);
+        w.reject(_fromNatsError(err, p.subject, 0));
+      }
+    }
   }
 
   /** The inbox every reply of this connection comes to (`<inbox>.<token>`), subscribed on first use. */
@@ -328,6 +395,7 @@ export class NatsBus implements Bus {
     for await (const s of this.#nc.status()) {
       switch (s.type) {
         case 'disconnect':
+          this.#lost();
           this.#set('disconnected');
           break;
         case 'reconnecting':
@@ -335,6 +403,7 @@ export class NatsBus implements Bus {
           break;
         case 'reconnect':
           this.#set('connected');
+          this.#resume();
           break;
         case 'close':
           this.#set('closed');
@@ -347,6 +416,25 @@ export class NatsBus implements Bus {
       }
     }
     this.#set('closed');
+  }
+
+  /**
+   * The connection died: replies to the requests sent on it will not come (a reply goes to the inbox
+   * of the connection that asked; the server forgets it). Rejected now rather than at their timeouts,
+   * so callers fall back at once — a NATS restart otherwise stalled every caller for its whole
+   * request timeout. A request published from here until the reconnect waits in nats.js's buffer and
+   * is sent on the new connection.
+   */
+  #lost(): void {
+    const pending = this.#mux?.pending;
+    if (!pending || pending.size === 0) return;
+    // nats.js reports a disconnect again for each failed reconnect attempt: parked requests stay.
+    for (const [token, w] of pending) {
+      if (w.parked) continue;
+      pending.delete(token);
+      clearTimeout(w.timer);
+      w.reject(new UnavailableError('the NATS connection was lost before the reply came'));
+    }
   }
 
   #set(status: NatsBusStatus): void {

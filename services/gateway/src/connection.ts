@@ -107,6 +107,9 @@ export class ClientConnection {
   draining = false;
   /** A drain asked for while one ran: 0 none, 1 go on from the cursor, 2 from the start (the Drainer's). */
   drainAgain: 0 | 1 | 2 = 0;
+  /** After a failed drain: the wait before the next try (ms), and its timer (the Drainer's). */
+  drainRetryMs = 0;
+  drainRetry: NodeJS.Timeout | undefined = undefined;
   /**
    * The connection's token bucket (GATEWAY_CONN_RATE frames per second, GATEWAY_CONN_BURST at most),
    * in thousandths of a frame: refills are rate × elapsed ms, so it stays an integer.

@@ -165,11 +165,29 @@ export class Drainer {
         }
         conn.drainSeq = furthest;
       } while (conn.drainAgain !== 0);
+      conn.drainRetryMs = 0;
     } catch (err) {
       this.log.warn('drain_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      this.retryLater(conn);
     } finally {
       conn.draining = false;
     }
+  }
+
+  /**
+   * A drain that failed (the queue or NATS unreachable: a restart) is tried again, from the start,
+   * after 250 ms doubling to 8 s while it keeps failing — else the packets queued for an online
+   * client would wait for its next claim or a poke that may never come. One timer per connection
+   * whose drain failed, none once one succeeds or the connection closes.
+   */
+  private retryLater(conn: ClientConnection): void {
+    if (conn.drainRetry !== undefined || conn.state !== 'open') return;
+    conn.drainRetryMs = Math.min(Math.max(250, conn.drainRetryMs * 2), 8000);
+    conn.drainRetry = setTimeout(() => {
+      conn.drainRetry = undefined;
+      if (conn.state === 'open' && conn.claimed.size > 0) this.redrain(conn);
+    }, conn.drainRetryMs);
+    conn.drainRetry.unref();
   }
 
   /**

@@ -36,11 +36,36 @@ export class Presence {
     return this.onMailboxEvent(key, data);
   };
 
+  private lost = false;
+  private readonly offStatus: (() => void) | undefined;
+
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     @Inject(ReplicaIdentity) private readonly replica: ReplicaIdentity,
     @Inject(Drainer) private readonly drainer: Drainer,
-  ) {}
+  ) {
+    this.offStatus = bus.onStatus?.((status) => {
+      if (status === 'disconnected') this.lost = true;
+      else if (status === 'connected' && this.lost) {
+        this.lost = false;
+        void this.resubscribed();
+      }
+    });
+  }
+
+  /**
+   * Back on the bus after losing it: while this replica's mailbox subscriptions were gone, senders
+   * were told nobody held those mailboxes and queued their packets, and the pokes that followed
+   * found nobody either. So once the subscriptions are in effect again, every connection here drains
+   * from the start: a packet committed before that drain reads is in it, one committed after finds
+   * the subscription and pokes it.
+   */
+  private async resubscribed(): Promise<void> {
+    await this.bus.settled();
+    const conns = new Set<ClientConnection>();
+    for (const claimants of this.local.values()) for (const conn of claimants) conns.add(conn);
+    for (const conn of conns) this.drainer.redrain(conn);
+  }
 
   /** Mailboxes claimed on this replica. */
   get size(): number {
@@ -128,6 +153,7 @@ export class Presence {
 
   /** Stops serving every mailbox (shutdown). */
   close(): void {
+    this.offStatus?.();
     for (const claimants of this.local.values()) claimants.sub.unsubscribe();
     this.local.clear();
   }

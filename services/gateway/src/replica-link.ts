@@ -22,6 +22,11 @@ const _REPLICA_BATCH_BYTES = 512 * 1024;
 /** In a DELIVER frame: where the mailbox id starts, and the shortest frame that holds both ids. */
 const _FRAME_MAILBOX_AT = FRAME_PACKET_AT + PACKET_MAILBOX_ID_AT;
 const _FRAME_MIN = _FRAME_MAILBOX_AT + 32;
+/** A poke is tried this many times in all; retries wait {@link _REPOKE_MS} each. */
+const _POKE_TRIES = 5;
+const _REPOKE_MS = 1000;
+/** Mailboxes waiting for a poke's retry, at most (past it a failed poke is not retried). */
+const _REPOKE_MAX = 65_536;
 /** A poke, encoded once: it carries nothing but its kind. */
 const _POKE = toBinary(gatewayV1.MailboxEventSchema, create(gatewayV1.MailboxEventSchema, { event: { case: 'poke', value: {} } }));
 
@@ -107,6 +112,8 @@ export class ReplicaLink {
   private readonly statusOut = new Map<string, _StatusBatch>();
   private statusScheduled = false;
   private readonly subs: BusSubscription[];
+  private readonly offStatus: (() => void) | undefined;
+  private closed = false;
   private readonly timeoutMs: number;
 
   constructor(
@@ -125,6 +132,9 @@ export class ReplicaLink {
       bus.serve(GATEWAY_SUBJECTS.replica + replica.id, (data) => this.onReplicaBatch(data)),
       bus.subscribe(this.statusSubject, (data) => this.onReplicaStatuses(data)),
     ];
+    this.offStatus = bus.onStatus?.((status) => {
+      if (status === 'disconnected') this.connectionLost();
+    });
   }
 
   /**
@@ -177,9 +187,32 @@ export class ReplicaLink {
     } else this.scheduleOutbox();
   }
 
-  /** Tells the mailbox's replica (whoever claims it) that packets were queued for it. */
-  poke(mailboxId: Uint8Array): void {
-    this.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(mailboxId), _POKE, { timeoutMs: 2000 }).catch(() => undefined);
+  /**
+   * Tells the mailbox's replica (whoever claims it) that packets were queued for it. A poke that got
+   * no answer (the bus lost its connection, or nobody served the mailbox yet: its replica may not
+   * have subscribed again after a NATS restart) is tried again, up to {@link _POKE_TRIES} times in
+   * ~4 s; past that, the recipient's next claim drains the packet.
+   */
+  poke(mailboxId: Uint8Array, tries = 0): void {
+    this.bus.request(GATEWAY_SUBJECTS.mailbox + hexId(mailboxId), _POKE, { timeoutMs: 2000 }).catch(() => this.pokeLater(mailboxId, tries + 1));
+  }
+
+  /** Pokes to try again, one per mailbox (the tries of the oldest kept), at most {@link _REPOKE_MAX}. */
+  private readonly repoke = new Map<string, { mailboxId: Uint8Array; tries: number }>();
+  private repokeTimer: NodeJS.Timeout | undefined;
+
+  private pokeLater(mailboxId: Uint8Array, tries: number): void {
+    const key = hexId(mailboxId);
+    if (tries >= _POKE_TRIES || this.closed || this.repoke.has(key) || this.repoke.size >= _REPOKE_MAX) return;
+    this.repoke.set(key, { mailboxId, tries });
+    this.repokeTimer ??= setTimeout(() => this.pokeAgain(), _REPOKE_MS).unref();
+  }
+
+  private pokeAgain(): void {
+    this.repokeTimer = undefined;
+    const due = [...this.repoke.values()];
+    this.repoke.clear();
+    for (const { mailboxId, tries } of due) this.poke(mailboxId, tries);
   }
 
   /** As {@link poke}, but an event: no reply awaited, nothing kept (for mailboxes nobody held a moment ago). */
@@ -193,7 +226,20 @@ export class ReplicaLink {
 
   /** Stops serving this replica's subjects (shutdown). */
   close(): void {
+    this.closed = true;
+    clearTimeout(this.repokeTimer);
+    this.repoke.clear();
+    this.offStatus?.();
     for (const sub of this.subs) sub.unsubscribe();
+  }
+
+  /**
+   * The bus lost its connection: statuses of packets handed to replicas on it are published on it
+   * too and may never come. Each counts as failed now (queued, then poked) instead of at the
+   * live-ack timeout: a NATS restart otherwise held every such sender's ACCEPTED for 2.5 s.
+   */
+  private connectionLost(): void {
+    for (const id of [...this.tickets.keys()]) this.settleTicket(id, 'failed');
   }
 
   private scheduleOutbox(): void {
