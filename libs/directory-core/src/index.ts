@@ -9,6 +9,7 @@ export { HANDLE_MAX_LENGTH, HANDLE_MIN_LENGTH, normalizeHandle, skeleton, type N
 export { entryId, KEY_LENGTH, POLICY_BYTE, policyOfByte, type OwnershipPolicy } from './policy.js';
 export { deriveHandleKeys, deriveHandleKeysAsync, HANDLE_KDF_PARAMS, NAMESPACE_ID_LENGTH, type HandleKeys } from './kdf.js';
 export {
+  assertRecordShape,
   controlKeyHash,
   deriveControlKey,
   MAX_INVITE_LENGTH,

@@ -7,7 +7,7 @@ import { controlKeyHash } from './record.js';
 
 const ENTRY = new Uint8Array(32).fill(3);
 const OTHER_ENTRY = new Uint8Array(32).fill(4);
-const challenge = randomBytes(32);
+const challenge = randomBytes(40);
 const rh = new Uint8Array(32).fill(5);
 const alice = ed25519.keygen();
 const carol = ed25519.keygen();
@@ -38,7 +38,7 @@ describe(verifyRegistration.name, () => {
   });
 
   it('refuses the proof for another challenge, entry or record (no replay, no swap)', () => {
-    assert.throws(() => verifyRegistration(alice.publicKey, randomBytes(32), ENTRY, rh, proof), refused('BAD_PROOF'));
+    assert.throws(() => verifyRegistration(alice.publicKey, randomBytes(40), ENTRY, rh, proof), refused('BAD_PROOF'));
     assert.throws(() => verifyRegistration(alice.publicKey, challenge, OTHER_ENTRY, rh, proof), refused('BAD_PROOF'));
     assert.throws(() => verifyRegistration(alice.publicKey, challenge, ENTRY, new Uint8Array(32), proof), refused('BAD_PROOF'));
   });

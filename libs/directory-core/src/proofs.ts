@@ -28,8 +28,8 @@ import { DirectoryError } from './errors.js';
 import { KEY_LENGTH } from './policy.js';
 import { controlKeyHash } from './record.js';
 
-/** Length of registration challenges. */
-export const CHALLENGE_LENGTH = 32;
+/** Length of registration challenges (opaque to clients: the directory's time, a nonce and a MAC). */
+export const CHALLENGE_LENGTH = 40;
 /** Length of an encoded grant. */
 export const GRANT_LENGTH = 1 + 1 + 8 + 8 + 32 + 32 + 64;
 

@@ -140,6 +140,20 @@ function _bad(field: string, message: string, cause?: unknown): DirectoryError {
   return new DirectoryError('BAD_RECORD', field, message, cause === undefined ? undefined : { cause });
 }
 
+const _MIN_RECORD = 1 + _NONCE + _BLOCK + _TAG;
+
+/**
+ * Checks what the directory can of a record it cannot read: its version and a length that
+ * `sealRecord` makes. `MALFORMED` (field `record`) otherwise.
+ */
+export function assertRecordShape(ciphertext: Uint8Array, field = 'record'): void {
+  const n = ciphertext instanceof Uint8Array ? ciphertext.length : -1;
+  if (n < _MIN_RECORD || n > MAX_RECORD_LENGTH || (n - _MIN_RECORD) % _BLOCK !== 0) {
+    throw new DirectoryError('MALFORMED', field, `"${field}" expected ${_MIN_RECORD}..${MAX_RECORD_LENGTH} bytes in ${_BLOCK}-byte steps, got ${n < 0 ? 'no bytes' : n}`);
+  }
+  if (ciphertext[0] !== _VERSION) throw new DirectoryError('MALFORMED', `${field}.version`, `"${field}.version" expected ${_VERSION}, got ${ciphertext[0]}`);
+}
+
 /**
  * Opens the record `ciphertext` of the entry of `keys` under `policy`: `MALFORMED` for bytes of the
  * wrong shape, `BAD_RECORD` when it does not decrypt (another handle's, tampered with) or its
@@ -148,11 +162,7 @@ function _bad(field: string, message: string, cause?: unknown): DirectoryError {
 export function openRecord(keys: HandleKeys, policy: OwnershipPolicy, ciphertext: Uint8Array): DirectoryRecord {
   _apolicy(policy);
   _abytes(ciphertext, 'ciphertext');
-  const min = 1 + _NONCE + _BLOCK + _TAG;
-  if (ciphertext.length < min || ciphertext.length > MAX_RECORD_LENGTH || (ciphertext.length - min) % _BLOCK !== 0) {
-    throw new DirectoryError('MALFORMED', 'record', `"record" expected ${min}..${MAX_RECORD_LENGTH} bytes in ${_BLOCK}-byte steps, got ${ciphertext.length}`);
-  }
-  if (ciphertext[0] !== _VERSION) throw new DirectoryError('MALFORMED', 'record.version', `"record.version" expected ${_VERSION}, got ${ciphertext[0]}`);
+  assertRecordShape(ciphertext);
   const id = entryId(policy, keys.lookupKey);
   let pt: Uint8Array;
   try {
