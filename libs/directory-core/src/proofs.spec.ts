@@ -123,3 +123,45 @@ describe(decodeGrant.name, () => {
     assert.throws(() => decodeGrant(Uint8Array.from(bytes, (b, i) => (i === 2 ? 0xff : b))), refused('MALFORMED', 'grant.sequence'));
   });
 });
+
+describe('golden vectors', () => {
+  // Seeds 01…01 (owner) and 02…02 (new owner), entry 03…03, sequence 7, expiry 1.8e12 ms; Ed25519
+  // is deterministic, so the bytes pin the layouts and labels of docs/directory.md.
+  const owner = new Uint8Array(32).fill(1);
+  const newOwner = ed25519.getPublicKey(new Uint8Array(32).fill(2));
+  const GOLDEN = {
+    transfer:
+      '01010000000000000007000001a3185c50008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394eccb0b963d39a37ea805c433b384e1187d600cff69ba16bd7eb534ccd147ca6ea9382ccb206965ce1f5baf663e9d221b9e1dd4d0ca2d89d332a2e2bb12f5af05',
+    release:
+      '01020000000000000007000001a3185c50008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c00000000000000000000000000000000000000000000000000000000000000002bb49689fe461515ab7b0d9ab325f1e56860194b28b963c3fd334da271ac5ca71608c67e2a7e48b52327026cb4357dd01c1fa3ccfd4a34c2e3a97224a499a10a',
+    registration: 'edf75d3f1e1d8346462e19562a25ccd99085b737bed60b05c7d2f275eb0308f6f569772a8936594c636cf555a20b2af995f9b51405b448a9ce24480784b87800',
+  };
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  const lp = (...parts: Uint8Array[]): Buffer => Buffer.concat(parts.flatMap((p) => [Buffer.from([0, 0, p.length >> 8, p.length & 255]), Buffer.from(p)]));
+  const u64 = (n: number): Buffer => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(n));
+    return b;
+  };
+
+  it('a transfer grant', () => {
+    assert.equal(hex(encodeGrant(signTransfer(owner, ENTRY, 7, 1_800_000_000_000, newOwner))), GOLDEN.transfer);
+    // The signed message as docs/directory.md writes it, checked with node:crypto's Ed25519.
+    const g = decodeGrant(Buffer.from(GOLDEN.transfer, 'hex'));
+    const msg = lp(Buffer.from('tacit/directory/v1/transfer'), ENTRY, u64(7), u64(1_800_000_000_000), newOwner);
+    assert.ok(ed25519.verify(g.ownerKey, msg, g.signature));
+  });
+
+  it('a release grant', () => {
+    assert.equal(hex(encodeGrant(signRelease(owner, ENTRY, 7, 1_800_000_000_000))), GOLDEN.release);
+    const g = decodeGrant(Buffer.from(GOLDEN.release, 'hex'));
+    assert.ok(ed25519.verify(g.ownerKey, lp(Buffer.from('tacit/directory/v1/release'), ENTRY, u64(7), u64(1_800_000_000_000)), g.signature));
+  });
+
+  it('a registration proof', () => {
+    const challenge = new Uint8Array(40).fill(4);
+    const rh = new Uint8Array(32).fill(5);
+    assert.equal(hex(signRegistration(owner, challenge, ENTRY, rh)), GOLDEN.registration);
+    assert.ok(ed25519.verify(ed25519.getPublicKey(owner), lp(Buffer.from('tacit/directory/v1/register'), challenge, ENTRY, rh), Buffer.from(GOLDEN.registration, 'hex')));
+  });
+});
