@@ -40,6 +40,16 @@ export const DIRECTORY_ERROR_CODES = Object.freeze({
   STALE_CHALLENGE: 'a challenge that is not good any more',
   /** Too many requests from this requester; retry later. */
   RATE_LIMITED: 'too many requests',
+  /** The gateway's: a request body longer than the endpoint takes. */
+  TOO_LARGE: 'a request body too long',
+  /** The gateway's: a method other than POST, or a path that is no directory endpoint. */
+  BAD_METHOD: 'not a directory endpoint or method',
+  /** The gateway's: a request body that did not arrive in time. */
+  TIMEOUT: 'a request body that did not arrive in time',
+  /** The gateway's: the directory (or the gateway) cannot answer now; retry. */
+  UNAVAILABLE: 'the directory cannot answer now',
+  /** The gateway's: an error it did not expect. */
+  INTERNAL: 'internal error',
 } as const);
 
 /** A directory error code, e.g. `'MIXED_SCRIPTS'`. */

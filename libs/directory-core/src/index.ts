@@ -33,3 +33,16 @@ export {
   type Grant,
   type GrantContext,
 } from './proofs.js';
+export {
+  decodeDirectoryErrorBody,
+  decodeDirectoryRequest,
+  DIRECTORY_PATH,
+  directoryHttpStatus,
+  encodeDirectoryErrorBody,
+  encodeDirectoryRequest,
+  fromBase64Url,
+  MAX_DIRECTORY_BODY_BYTES,
+  toBase64Url,
+  type DirectoryHttpRequest,
+  type DirectoryOperation,
+} from './http.js';
