@@ -27,6 +27,8 @@ const importMap = {
     '@tacit/sdk': '/libs/sdk/dist/index.js',
     '@tacit/crypto': '/libs/crypto/dist/portable.js',
     '@tacit/protocol': '/libs/protocol/dist/index.js',
+    '@tacit/directory-core': '/libs/directory-core/dist/index.js',
+    'unhomoglyph/': '/node_modules/unhomoglyph/',
     '@noble/hashes/': '/node_modules/@noble/hashes/',
     '@noble/curves/': '/node_modules/@noble/curves/',
     '@noble/ciphers/': '/node_modules/@noble/ciphers/',
@@ -73,12 +75,12 @@ function serve(): Promise<Server> {
       return;
     }
     const file = path.join(root, path.normalize(url.pathname));
-    const allowed = /^\/(libs\/(sdk|crypto|protocol)\/dist|node_modules\/@noble)\/[\w@./-]+\.js$/.test(url.pathname);
+    const allowed = /^\/(libs\/(sdk|crypto|protocol|directory-core)\/dist|node_modules\/@noble)\/[\w@./-]+\.js$|^\/node_modules\/unhomoglyph\/data\.json$/.test(url.pathname);
     if (!allowed || !file.startsWith(root) || !existsSync(file)) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
+    res.writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : 'text/javascript' }).end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
