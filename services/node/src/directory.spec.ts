@@ -208,6 +208,8 @@ describe('the directory end to end through the node (issue 16)', { timeout: 300_
       assert.equal(text.indexOf(needle), -1, `${what} in the logs or metrics`);
       for (const [p, bytes] of files) assert.equal(bytes.indexOf(needle), -1, `${what} in ${p}`);
     }
+    // The search finds a key where one is: the prekey service's PGlite files hold identity keys (its bundles).
+    assert.ok(filesOf(path.join(dir, 'prekey')).some(([, bytes]) => bytes.indexOf(Buffer.from(identities[0]!)) >= 0), 'the search would find a raw identity key');
     // The whole data folder (queue and prekey service too) holds neither a handle nor the namespace id.
     for (const [p, bytes] of filesOf(dir)) for (const [what, needle] of needles.filter(([w]) => !w.startsWith('identity'))) assert.equal(bytes.indexOf(needle), -1, `${what} in ${p}`);
   });
