@@ -39,7 +39,7 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
         if (node!.exitCode !== null) throw new Error(`node exited: ${started.out()}`);
         return (await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined))?.status === 200;
       },
-      // A first start makes two embedded databases (the queue's, the prekey service's): slow on a loaded machine.
+      // A first start makes three embedded databases (the queue's, the prekey service's, the directory's): slow on a loaded machine.
       { timeoutMs: 90_000, intervalMs: 100 },
     );
     url = `ws://127.0.0.1:${port}/v1`;
