@@ -38,6 +38,8 @@ describe(firstRoundOrder.name, () => {
       'baseline-idle-connections',
       'meshwhisper-idle-connections',
       'tacit-prekey-fetch',
+      'tacit-directory-lookup',
+      'tacit-directory-register',
       'tacit-session-start',
       'libsignal-session-start',
       'tacit-session-start-noble',

@@ -6,6 +6,7 @@ import type { RunSettings, Scenario, System } from './scenario.js';
 import { idleRow, liveRow, offlineRow } from './scenarios/factories.js';
 import { baselineSystem } from './targets/baseline.js';
 import { meshWhisperSystem, startMeshWhisper } from './targets/meshwhisper.js';
+import { directoryRow } from './scenarios/directory.js';
 import { prekeyFetchRow } from './scenarios/prekey.js';
 import { sessionScenarios } from './scenarios/session.js';
 import { tacitScenarios } from './scenarios/tacit.js';
@@ -54,6 +55,8 @@ export function allScenarios(): Scenario[] {
     }),
     ...tacitScenarios({ single: tacitSingleSystem, replicas: tacitReplicasSystem }),
     prekeyFetchRow(),
+    directoryRow('lookup'),
+    directoryRow('register'),
     ...sessionScenarios(),
   ];
 }

@@ -39,7 +39,7 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
         if (node!.exitCode !== null) throw new Error(`node exited: ${started.out()}`);
         return (await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined))?.status === 200;
       },
-      // A first start makes two embedded databases (the queue's, the prekey service's): slow on a loaded machine.
+      // A first start makes three embedded databases (the queue's, the prekey service's, the directory's): slow on a loaded machine.
       { timeoutMs: 90_000, intervalMs: 100 },
     );
     url = `ws://127.0.0.1:${port}/v1`;
@@ -108,13 +108,13 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
     assert.match(JSON.stringify(res.lines[0]), /WAIT_FOR.*host:port entries, got \\"postgres\\"/);
   });
 
-  it('`migrate` applies the queue\'s and the prekey service\'s migrations; `prekey` then starts on them with nothing left to apply, serves, and exits 0 on SIGTERM', async () => {
+  it('`migrate` applies the queue\'s, the prekey service\'s and the directory\'s migrations; `prekey` then starts on them with nothing left to apply, serves, and exits 0 on SIGTERM', async () => {
     const [postgres, nats] = await Promise.all([startPostgres(), startNats()]);
     try {
       const migrated = await exit(['migrate'], { DATABASE_URL: postgres.url, MIGRATE_WAIT_SECONDS: '10' });
       assert.equal(migrated.code, 0, JSON.stringify(migrated.lines));
       const applied = migrated.lines.filter((l) => l.event === 'migrations_applied');
-      assert.deepEqual(applied.map((l) => l.target), ['queue', 'prekey']);
+      assert.deepEqual(applied.map((l) => l.target), ['queue', 'prekey', 'directory']);
       assert.ok(applied.every((l) => Array.isArray(l.versions) && l.versions.length > 0), JSON.stringify(applied));
 
       const opsPort = await freePort();
@@ -148,9 +148,15 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
     assert.deepEqual((res.lines[0]!.issues as { variable: string }[]).map((i) => i.variable).sort(), ['DATABASE_URL', 'NATS_URL']);
   });
 
+  it('`directory` without its database and NATS exits 78 naming both', async () => {
+    const res = await exit(['directory']);
+    assert.equal(res.code, 78);
+    assert.deepEqual((res.lines[0]!.issues as { variable: string }[]).map((i) => i.variable).sort(), ['DATABASE_URL', 'NATS_URL']);
+  });
+
   it('an unknown command exits 64 listing the commands', async () => {
     const res = await exit(['gatewya']);
     assert.equal(res.code, 64);
-    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'prekey', 'migrate', 'roundtrip', 'wait']);
+    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'prekey', 'directory', 'migrate', 'roundtrip', 'wait']);
   });
 });

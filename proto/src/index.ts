@@ -3,8 +3,13 @@
 export * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
 export * as gatewayV1 from './gen/tacit/gateway/v1/gateway_pb.js';
 export * as prekeyV1 from './gen/tacit/prekey/v1/prekey_pb.js';
+export * as directoryV1 from './gen/tacit/directory/v1/directory_pb.js';
 /** Bus subjects of every service, shared by the services and their callers. */
 export {
+  DIRECTORY_GROUP,
+  DIRECTORY_LIMITS,
+  DIRECTORY_ROUTES,
+  DIRECTORY_SUBJECTS,
   GATEWAY_SUBJECTS,
   PREKEY_GROUP,
   PREKEY_LIMITS,

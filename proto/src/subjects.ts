@@ -1,6 +1,7 @@
 // Every bus subject of every service, defined once: the service that serves it and every caller
 // import it from here, so the two cannot drift apart.
 import { busRoute } from './routes.js';
+import * as directoryV1 from './gen/tacit/directory/v1/directory_pb.js';
 import * as prekeyV1 from './gen/tacit/prekey/v1/prekey_pb.js';
 import * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
 
@@ -78,4 +79,35 @@ export const PREKEY_LIMITS = Object.freeze({
   maxUploadBytes: 169_317,
   /** FetchRequest.address bytes. */
   addressBytes: 32,
+});
+
+/** Bus subjects of the directory service's request/reply API. */
+export const DIRECTORY_SUBJECTS = Object.freeze({
+  challenge: 'tacit.directory.v1.challenge',
+  register: 'tacit.directory.v1.register',
+  lookup: 'tacit.directory.v1.lookup',
+  transfer: 'tacit.directory.v1.transfer',
+  release: 'tacit.directory.v1.release',
+} as const);
+
+/** Queue group the directory service's replicas serve in. */
+export const DIRECTORY_GROUP = 'directory';
+
+/** The directory service's API: subject, queue group and messages of each request. */
+export const DIRECTORY_ROUTES = Object.freeze({
+  challenge: busRoute(DIRECTORY_SUBJECTS.challenge, directoryV1.ChallengeRequestSchema, directoryV1.ChallengeReplySchema, DIRECTORY_GROUP),
+  register: busRoute(DIRECTORY_SUBJECTS.register, directoryV1.RegisterRequestSchema, directoryV1.WriteReplySchema, DIRECTORY_GROUP),
+  lookup: busRoute(DIRECTORY_SUBJECTS.lookup, directoryV1.LookupRequestSchema, directoryV1.LookupReplySchema, DIRECTORY_GROUP),
+  transfer: busRoute(DIRECTORY_SUBJECTS.transfer, directoryV1.TransferRequestSchema, directoryV1.WriteReplySchema, DIRECTORY_GROUP),
+  release: busRoute(DIRECTORY_SUBJECTS.release, directoryV1.ReleaseRequestSchema, directoryV1.WriteReplySchema, DIRECTORY_GROUP),
+});
+
+/** What one directory request may carry (the service refuses more with MALFORMED). */
+export const DIRECTORY_LIMITS = Object.freeze({
+  /** Lookup keys and control keys, bytes. */
+  keyBytes: 32,
+  /** Record ciphertexts, bytes: directory-core's MAX_RECORD_LENGTH. */
+  maxRecordBytes: 1565,
+  /** Requester names, UTF-16 units. */
+  maxRequesterLength: 128,
 });

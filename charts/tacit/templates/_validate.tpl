@@ -11,7 +11,7 @@ here with one message listing every problem, before anything reaches the cluster
       {{- $errors = append $errors "no NATS configured: set nats.url (nats://host:4222), or dev.enabled=true for in-cluster development dependencies" -}}
     {{- end -}}
     {{- if and (not $v.postgresql.url) (not $v.postgresql.existingSecret) -}}
-      {{- $errors = append $errors "no database configured: set postgresql.url or postgresql.existingSecret (the queue stores packets and the prekey service bundles in PostgreSQL), or dev.enabled=true, or mode=node for the embedded database" -}}
+      {{- $errors = append $errors "no database configured: set postgresql.url or postgresql.existingSecret (the queue stores packets, the prekey service bundles and the directory entries in PostgreSQL), or dev.enabled=true, or mode=node for the embedded database" -}}
     {{- end -}}
     {{- if and $v.postgresql.url $v.postgresql.existingSecret -}}
       {{- $errors = append $errors "postgresql.url and postgresql.existingSecret are both set: keep one" -}}
@@ -40,6 +40,9 @@ here with one message listing every problem, before anything reaches the cluster
   {{- end -}}
   {{- if and $v.prekey.autoscaling.enabled (lt (int $v.prekey.autoscaling.maxReplicas) (int $v.prekey.autoscaling.minReplicas)) -}}
     {{- $errors = append $errors (printf "prekey.autoscaling.maxReplicas (%v) is below minReplicas (%v)" $v.prekey.autoscaling.maxReplicas $v.prekey.autoscaling.minReplicas) -}}
+  {{- end -}}
+  {{- if and $v.directory.autoscaling.enabled (lt (int $v.directory.autoscaling.maxReplicas) (int $v.directory.autoscaling.minReplicas)) -}}
+    {{- $errors = append $errors (printf "directory.autoscaling.maxReplicas (%v) is below minReplicas (%v)" $v.directory.autoscaling.maxReplicas $v.directory.autoscaling.minReplicas) -}}
   {{- end -}}
 {{- else -}}
   {{- if $v.dev.enabled -}}

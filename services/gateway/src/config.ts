@@ -3,8 +3,8 @@ import { MAX_CLAIM, MAX_TTL_SECONDS } from '@tacit/protocol';
 
 /** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
-  HOST: string({ default: '0.0.0.0', description: 'address the client listener (WebSocket /v1, prekey endpoints /v1/prekeys) binds' }),
-  PORT: port({ default: 8080, description: 'client listener port: WebSocket /v1 and the prekey endpoints /v1/prekeys (ops endpoints are on OPS_PORT)' }),
+  HOST: string({ default: '0.0.0.0', description: 'address the client listener (WebSocket /v1, prekey endpoints /v1/prekeys, directory endpoints /v1/directory) binds' }),
+  PORT: port({ default: 8080, description: 'client listener port: WebSocket /v1, the prekey endpoints /v1/prekeys and the directory endpoints /v1/directory (ops endpoints are on OPS_PORT)' }),
   REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas (or REDIS_SENTINELS); unset (the node only): in memory' }),
   REDIS_SENTINELS: hostPorts({
     optional: true,
@@ -94,6 +94,10 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_PREKEY_UPLOADS_PER_MINUTE: int({ default: 30, min: 1, max: 10_000_000, description: 'prekey challenges and uploads per minute per client address (an IPv6 /64), across replicas' }),
   GATEWAY_PREKEY_MAX_INFLIGHT: int({ default: 256, min: 1, max: 100_000, description: 'prekey requests served at once by one replica; beyond it 503' }),
   GATEWAY_PREKEY_BODY_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 120_000, description: 'time a prekey request body has to arrive' }),
+  GATEWAY_DIRECTORY_LOOKUPS_PER_MINUTE: int({ default: 60, min: 1, max: 10_000_000, description: 'directory lookups per minute per client address (an IPv6 /64), across replicas (the directory counts its own DIRECTORY_LOOKUPS_PER_MINUTE too)' }),
+  GATEWAY_DIRECTORY_WRITES_PER_MINUTE: int({ default: 30, min: 1, max: 10_000_000, description: 'directory challenges, registrations, transfers and releases per minute per client address (an IPv6 /64), across replicas' }),
+  GATEWAY_DIRECTORY_MAX_INFLIGHT: int({ default: 256, min: 1, max: 100_000, description: 'directory requests served at once by one replica; beyond it 503' }),
+  GATEWAY_DIRECTORY_BODY_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 120_000, description: 'time a directory request body has to arrive' }),
 });
 
 /** The gateway as the cluster runs it: NATS (the queue, other replicas) and Redis (shared limits) are required. */

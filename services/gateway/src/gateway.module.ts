@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { HealthRegistry, Logger, Metrics } from '@tacit/kit';
 import { HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
 import { PrekeyClientModule } from '@tacit/prekey-client';
+import { DirectoryClientModule } from '@tacit/directory-client';
 import { QueueClientModule } from '@tacit/queue-client';
 import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
@@ -17,6 +18,7 @@ import { IdleSweeper } from './idle-sweeper.js';
 import { GatewayMeters } from './metrics.js';
 import { PrekeyLimiter } from './prekey-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
+import { DirectoryEndpoint } from './directory.js';
 import { Presence } from './presence.js';
 import { loadRelayKey } from './relay-key.js';
 import { WindowRateLimiter, type RateLimiter } from './rate-limit.js';
@@ -27,7 +29,7 @@ import { createGatewayRedis } from './redis-client.js';
 import { MemorySafeSet, RedisSafeSet, type SafeSet } from './safe-set.js';
 import { Session } from './session.js';
 import { GatewayShutdown } from './shutdown.js';
-import { GATEWAY_CLOCK, PREKEY_LIMITER, QUEUE_QUOTA, RATE_LIMITER, REDIS, RelayKey, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
+import { DIRECTORY_LIMITER, GATEWAY_CLOCK, PREKEY_LIMITER, QUEUE_QUOTA, RATE_LIMITER, REDIS, RelayKey, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
 
 /** Closes what the gateway opened besides its listener: limiter timers, the address salt's refresh, the safe set, Redis. */
 @Injectable()
@@ -51,12 +53,12 @@ export class GatewayResources implements OnApplicationShutdown {
 
 /**
  * The gateway: the client edge (WebSocket sessions, claims, send/deliver/ack, limits; the prekey
- * endpoints, passed to the prekey service through its client library). With
+ * endpoints and the directory's, passed to each service through its client library). With
  * REDIS_URL (or REDIS_SENTINELS), limits and dedup are shared by all replicas through Redis; without it (the node), they
  * live in this process. Reaches the queue through its client library and other replicas on the bus.
  */
 @Module({
-  imports: [QueueClientModule.register(), PrekeyClientModule.register()],
+  imports: [QueueClientModule.register(), PrekeyClientModule.register(), DirectoryClientModule.register()],
   providers: [
     { provide: GATEWAY_CLOCK, useValue: { now: Date.now } satisfies Clock },
     { provide: ReplicaIdentity, useFactory: () => new ReplicaIdentity() },
@@ -110,6 +112,12 @@ export class GatewayResources implements OnApplicationShutdown {
       inject: [REDIS, AddressSalt, LOGGER],
     },
     PrekeyEndpoint,
+    {
+      provide: DIRECTORY_LIMITER,
+      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) => new PrekeyLimiter({ redis, salt, onError: () => log.warn('directory_limit_sync_failed') }),
+      inject: [REDIS, AddressSalt, LOGGER],
+    },
+    DirectoryEndpoint,
     Replies,
     Drainer,
     Presence,

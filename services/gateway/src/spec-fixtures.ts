@@ -32,6 +32,7 @@ import { keyOf } from './keys.js';
 import { GatewayMeters } from './metrics.js';
 import { PrekeyLimiter } from './prekey-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
+import { DirectoryEndpoint } from './directory.js';
 import { Presence } from './presence.js';
 import { WindowRateLimiter } from './rate-limit.js';
 import { ReplicaLink } from './replica-link.js';
@@ -223,7 +224,19 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   // The prekey endpoints' client is never called by these specs (prekeys.spec.ts has its own).
   const noPrekeys = { challenge: () => Promise.reject(new Error('no prekey service here')), upload: () => Promise.reject(new Error('no prekey service here')), fetch: () => Promise.reject(new Error('no prekey service here')) };
   const prekeys = new PrekeyEndpoint(noPrekeys, new PrekeyLimiter(), addresses, shutdown, log, new Metrics({ service: 'gateway', defaultMetrics: false }), config);
-  const edge = new GatewayEdge(connections, addresses, dispatcher, sweeper, shutdown, limiter, meters, new HealthRegistry(), log, config, prekeys);
+  // Nor the directory endpoints' (directory-endpoint.spec.ts has its own).
+  const noDirectory = () => Promise.reject(new Error('no directory service here'));
+  const directory = new DirectoryEndpoint(
+    { challenge: noDirectory, register: noDirectory, lookup: noDirectory, transfer: noDirectory, release: noDirectory },
+    new PrekeyLimiter(),
+    new AddressSalt(),
+    addresses,
+    shutdown,
+    log,
+    new Metrics({ service: 'gateway', defaultMetrics: false }),
+    config,
+  );
+  const edge = new GatewayEdge(connections, addresses, dispatcher, sweeper, shutdown, limiter, meters, new HealthRegistry(), log, config, prekeys, directory);
   const connect = () => {
     const ws = new FakeSocket();
     const conn = connections.attach(ws as unknown as WsSocket<ClientConnection>, connections.address('127.0.0.1'));

@@ -3,7 +3,9 @@
 // node's prekey endpoints (cross-origin, so CORS is exercised), the Node client starts a session
 // from them, the page answers, the page starts a session from a Node client's bundle, and after a
 // reload the page (its identity and sessions in the browser's IndexedDB) gets what was sent while
-// it was closed.
+// it was closed. Then the directory from the page (Argon2id on noble, the /v1/directory endpoints
+// cross-origin): it registers a handle a Node client finds, finds one a Node client registered, and
+// gets DirectoryErrors.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -27,6 +29,8 @@ const importMap = {
     '@tacit/sdk': '/libs/sdk/dist/index.js',
     '@tacit/crypto': '/libs/crypto/dist/portable.js',
     '@tacit/protocol': '/libs/protocol/dist/index.js',
+    '@tacit/directory-core': '/libs/directory-core/dist/index.js',
+    'unhomoglyph/': '/node_modules/unhomoglyph/',
     '@noble/hashes/': '/node_modules/@noble/hashes/',
     '@noble/curves/': '/node_modules/@noble/curves/',
     '@noble/ciphers/': '/node_modules/@noble/ciphers/',
@@ -58,6 +62,16 @@ window.t = {
     return m.invite();
   },
   send: (to, text) => m.send(to, text),
+  invite: () => m.invite(),
+  register: async (h) => (await m.register(h)).handle,
+  lookup: async (h) => {
+    try {
+      const e = await m.lookup(h);
+      return { handle: e.handle, invite: e.invite };
+    } catch (e) {
+      return { error: e.name + ' ' + e.code };
+    }
+  },
   got: () => window.got,
   errors: () => window.errors,
   close: () => m.close(),
@@ -73,12 +87,12 @@ function serve(): Promise<Server> {
       return;
     }
     const file = path.join(root, path.normalize(url.pathname));
-    const allowed = /^\/(libs\/(sdk|crypto|protocol)\/dist|node_modules\/@noble)\/[\w@./-]+\.js$/.test(url.pathname);
+    const allowed = /^\/(libs\/(sdk|crypto|protocol|directory-core)\/dist|node_modules\/@noble)\/[\w@./-]+\.js$|^\/node_modules\/unhomoglyph\/data\.json$/.test(url.pathname);
     if (!allowed || !file.startsWith(root) || !existsSync(file)) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
+    res.writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : 'text/javascript' }).end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
@@ -164,5 +178,16 @@ describe('browser build in Chromium, through the one-container node', { timeout:
     await waitFor(() => got.length === 4, { timeoutMs: 30_000, intervalMs: 50, what: 'the answer after the reload' });
     assert.equal(got[3]!.text(), 'back');
     assert.deepEqual(await call('errors'), []);
+  });
+
+  it('the directory from the page: it registers a handle a Node client finds, finds a Node client\'s handle, and gets typed errors', async () => {
+    const nodeClient = nodeClients[0]!;
+    assert.equal(await call<string>('register', '@Page_User'), 'page_user');
+    const found = await nodeClient.lookup('page_user');
+    assert.equal(found.invite, await call<string>('invite'));
+    await nodeClient.register('@node_user');
+    assert.deepEqual(await call('lookup', '@node_user'), { handle: 'node_user', invite: nodeClient.invite() });
+    assert.deepEqual(await call('lookup', '@nobody_here'), { error: 'DirectoryError NOT_FOUND' });
+    assert.deepEqual(await call('lookup', '@\u0430lice'), { error: 'DirectoryError MIXED_SCRIPTS' });
   });
 });

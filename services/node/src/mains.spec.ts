@@ -34,7 +34,7 @@ describe('each service started by its own main', { timeout: 300_000 }, () => {
     try {
       const env = { HOST: '127.0.0.1', PORT: String(await freePort()), OPS_HOST: '127.0.0.1', OPS_PORT: String(await freePort()), DATA_DIR: dir };
       const first = start('node', env);
-      // A first start makes two embedded databases (the queue's and the prekey service's): 15-20 s
+      // A first start makes three embedded databases (the queue's, the prekey service's, the directory's): 15-20 s
       // on the shared 2-core machine under load, more beside other specs.
       await waitFor(() => /Tacit node listening on (ws:\/\/\S+)/.exec(first.out), { timeoutMs: 90_000, intervalMs: 20 });
       const url = /Tacit node listening on (ws:\/\/\S+)/.exec(first.out)![1]!;

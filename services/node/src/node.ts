@@ -1,29 +1,31 @@
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { GatewayEdge, gatewayConfigSchema, GatewayModule, GatewayShutdown, redisSettingsIssues } from '@tacit/gateway';
+import { DirectoryModule, DirectoryService, directoryConfigSchema } from '@tacit/directory';
 import { defineConfig, NatsBus, string, url, type Bus, type Config, type Logger } from '@tacit/kit';
 import { startService, type RunningService, type ServiceDefinition } from '@tacit/platform';
 import { prekeyConfigSchema, PrekeyModule, PrekeyService } from '@tacit/prekey';
 import { queueConfigSchema, QueueModule, QueueService } from '@tacit/queue';
 
 /**
- * The node's settings: every setting of the services it contains (gateway, queue, prekey) and the
- * shell's. Unset URLs mean embedded defaults; an unknown GATEWAY_*, QUEUE_*, PREKEY_*, OPS_* or
- * TACIT_* variable stops it by name.
+ * The node's settings: every setting of the services it contains (gateway, queue, prekey, directory)
+ * and the shell's. Unset URLs mean embedded defaults; an unknown GATEWAY_*, QUEUE_*, PREKEY_*,
+ * DIRECTORY_*, OPS_* or TACIT_* variable stops it by name.
  */
 export const nodeConfigSchema = defineConfig({
   ...queueConfigSchema,
   ...prekeyConfigSchema,
+  ...directoryConfigSchema,
   ...gatewayConfigSchema,
-  DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the queue and the prekey bundles; unset (the node only): PGlite in DATA_DIR' }),
-  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded databases (PGlite: queue/ and prekey/) when DATABASE_URL is unset' }),
+  DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the queue, the prekey bundles and the directory; unset (the node only): PGlite in DATA_DIR' }),
+  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded databases (PGlite: queue/, prekey/ and directory/) when DATABASE_URL is unset' }),
   NATS_URL: url({ optional: true, protocols: ['nats:', 'tls:'], description: 'NATS server; unset: the in-process bus' }),
 });
 
 export type NodeConfig = Config<typeof nodeConfigSchema>;
 
 /** Every service in one process: the same Nest modules the cluster runs one per process. */
-@Module({ imports: [QueueModule, PrekeyModule, GatewayModule] })
+@Module({ imports: [QueueModule, PrekeyModule, DirectoryModule, GatewayModule] })
 export class NodeModule {}
 
 /** The one-container node as a service definition. */
@@ -31,7 +33,7 @@ export const nodeService: ServiceDefinition<typeof nodeConfigSchema> = {
   name: 'node',
   module: NodeModule,
   config: nodeConfigSchema,
-  prefixes: ['GATEWAY_', 'QUEUE_', 'PREKEY_'],
+  prefixes: ['GATEWAY_', 'QUEUE_', 'PREKEY_', 'DIRECTORY_'],
   checks: [redisSettingsIssues],
   logClientIps: (settings) => settings.GATEWAY_LOG_CLIENT_IPS,
 };
@@ -46,6 +48,7 @@ export interface RunningNode {
   gateway: GatewayEdge;
   queue: QueueService;
   prekeys: PrekeyService;
+  directory: DirectoryService;
   bus: Bus;
   /** Which part runs embedded and which on a real server. */
   shape: { bus: 'in-process' | 'nats'; database: 'pglite' | 'postgres'; limits: 'memory' | 'redis' };
@@ -78,6 +81,7 @@ export async function startNode(env: Record<string, string | undefined>, logger?
     gateway,
     queue: service.get(QueueService),
     prekeys: service.get(PrekeyService),
+    directory: service.get(DirectoryService),
     bus: service.bus,
     shape,
     stop(graceMs?: number) {

@@ -4,6 +4,7 @@
 // spec fails when they differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { directoryServiceConfigSchema } from '@tacit/directory';
 import { gatewayServiceConfigSchema } from '@tacit/gateway';
 import { isSecretKey, tracingConfigSchema, type ConfigSchema } from '@tacit/kit';
 import { shellConfigSchema } from '@tacit/platform';
@@ -48,6 +49,10 @@ export const LIMIT_SETTINGS = [
   'GATEWAY_PREKEY_UPLOADS_PER_MINUTE',
   'GATEWAY_PREKEY_MAX_INFLIGHT',
   'GATEWAY_PREKEY_BODY_TIMEOUT_MS',
+  'GATEWAY_DIRECTORY_LOOKUPS_PER_MINUTE',
+  'GATEWAY_DIRECTORY_WRITES_PER_MINUTE',
+  'GATEWAY_DIRECTORY_MAX_INFLIGHT',
+  'GATEWAY_DIRECTORY_BODY_TIMEOUT_MS',
   'QUEUE_MAILBOX_CAP',
   'QUEUE_MAX_PACKET_BYTES',
   'QUEUE_TTL_SECONDS',
@@ -56,6 +61,8 @@ export const LIMIT_SETTINGS = [
   'PREKEY_MAX_PREKEYS',
   'PREKEY_ONE_TIME_PER_HOUR',
   'PREKEY_BUNDLE_TTL_DAYS',
+  'DIRECTORY_LOOKUPS_PER_MINUTE',
+  'DIRECTORY_WRITES_PER_HOUR',
 ] as const;
 
 function _pick(schema: ConfigSchema, keys: readonly string[]): ConfigSchema {
@@ -72,10 +79,11 @@ export const SETTINGS_TABLES: Record<string, { doc: string; schema: ConfigSchema
   gateway: { doc: 'docs/gateway.md', schema: gatewayServiceConfigSchema },
   queue: { doc: 'docs/queue.md', schema: queueServiceConfigSchema },
   prekey: { doc: 'docs/prekey.md', schema: prekeyServiceConfigSchema },
-  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY)_/.test(k))) as ConfigSchema },
+  directory: { doc: 'docs/directory.md', schema: directoryServiceConfigSchema },
+  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY|DIRECTORY)_/.test(k))) as ConfigSchema },
   shell: { doc: 'docs/architecture.md', schema: _shellOnly },
   tracing: { doc: 'docs/architecture.md', schema: tracingConfigSchema },
-  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema }, LIMIT_SETTINGS) },
+  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema, ...directoryServiceConfigSchema }, LIMIT_SETTINGS) },
 };
 
 function _default(v: unknown, key: string): string {

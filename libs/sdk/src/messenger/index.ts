@@ -1,6 +1,7 @@
 /**
  * The messenger API: `Messenger.create`, `invite`, `send`, `onMessage`, `close`, over the relay
- * client and the session layer; invites; the prekey endpoints' client.
+ * client and the session layer; invites; the prekey endpoints' client; the directory's (`register`,
+ * `lookup`, `transfer`, `release`).
  * @module
  */
 export { Messenger, contactId, type Contact, type IncomingMessage, type MessageHandler, type MessengerOptions } from './messenger.js';
@@ -19,3 +20,5 @@ export {
 } from './envelope.js';
 export { PrekeyHttpClient, prekeyBaseUrl, type FetchLike } from './prekey-http.js';
 export { PrekeyError, type PrekeyErrorCode } from '@tacit/protocol';
+export { DirectoryHttpClient, directoryBaseUrl, HandleDirectory, type HandleEntry, type TransferGrant, type TransferRequest } from './directory.js';
+export { DirectoryError, normalizeHandle, type DirectoryErrorCode, type OwnershipPolicy } from '@tacit/directory-core';

@@ -14,6 +14,7 @@
  * @module
  */
 import { defaultBackend, type CryptoBackend } from '@tacit/crypto';
+import type { OwnershipPolicy } from '@tacit/directory-core';
 import {
   decodePrekeyBundle,
   encodePrekeyUpload,
@@ -35,6 +36,7 @@ import { SessionManager, type InboxMessage, type PreKeyPolicy, type PreKeyUpload
 import type { SessionStore } from '../session/store.js';
 import { bindingMessage, ENVELOPE_AAD, MAX_MESSAGE_BYTES, parseEnvelope, PREKEY_OVERHEAD, sealEnvelope, WHISPER_OVERHEAD, type EnvelopeKind } from './envelope.js';
 import { MessengerError } from './errors.js';
+import { DirectoryHttpClient, HandleDirectory, type HandleEntry, type TransferGrant, type TransferRequest } from './directory.js';
 import { decodeInvite, encodeInvite, INVITE_PREFIX, type Invite } from './invite.js';
 import { PrekeyHttpClient, type FetchLike } from './prekey-http.js';
 
@@ -72,6 +74,12 @@ export interface MessengerOptions {
   readonly separateSender?: boolean;
   /** Allow `ws://` relays other than loopback, our own and contacts' (default false; RelayClient's `allowInsecure`). */
   readonly allowInsecure?: boolean;
+  /**
+   * The ownership policy of the app's handles in the directory (default `signed`: a handle changes
+   * owner only by its owner's grant; `last_writer_wins`: any identity may take it). The app's
+   * choice, the same for every install: it is part of every entry's address (docs/directory.md).
+   */
+  readonly directoryPolicy?: OwnershipPolicy;
   /** The relay key each of `relays` must show (RelayClient's `relayKeys`): a gateway showing another is refused before any claim. */
   readonly relayKeys?: Readonly<Record<string, Uint8Array>>;
 }
@@ -139,6 +147,7 @@ export class Messenger {
   readonly #sessions: SessionManager;
   readonly #backend: CryptoBackend;
   readonly #home: PrekeyHttpClient;
+  readonly #directory: HandleDirectory;
   readonly #mailbox: { publicKey: Uint8Array; secretKey: Uint8Array };
   readonly #binding: Uint8Array;
   readonly #lastSeenKey: string;
@@ -160,6 +169,15 @@ export class Messenger {
     this.#home = new PrekeyHttpClient(o.relays[0]!, o.fetch ? { fetch: o.fetch } : {});
     this.#mailbox = sessions.mailboxKey;
     this.#binding = this.#backend.ed25519.sign(this.#mailbox.secretKey, bindingMessage(sessions.identityKey));
+    this.#directory = new HandleDirectory({
+      namespaceId: o.namespaceId,
+      policy: o.directoryPolicy ?? 'signed',
+      identity: () => sessions.identityKeyPair,
+      invite: () => this.invite(),
+      inviteIdentity: (invite) => this.contact(invite).identityKey!,
+      http: new DirectoryHttpClient(o.relays[0]!, o.fetch ? { fetch: o.fetch } : {}),
+      now: o.now ?? Date.now,
+    });
     this.#lastSeenKey = `messenger/${_hex(prekeyTag(o.namespaceId, serializeCurveKey(sessions.identityKey)).subarray(0, 8))}/lastSeen`;
   }
 
@@ -234,6 +252,48 @@ export class Messenger {
   /** The string that lets someone reach us: namespace, mailbox key, identity key, home relay. */
   invite(): string {
     return encodeInvite({ namespaceId: this.#o.namespaceId, mailboxKey: this.#mailbox.publicKey, identityKey: this.#sessions.identityKey, relay: this.#o.relays[0]! });
+  }
+
+  /**
+   * Registers `handle` (`@alice` or `alice`) in the home relay's directory to this identity and its
+   * invite; an owner registering again updates its record. Resolves to the handle's normal form and
+   * the entry's sequence. Throws `DirectoryError`: a handle rule's code before anything is sent,
+   * TAKEN when someone else holds it (or a look-alike), RATE_LIMITED, UNAVAILABLE, …
+   */
+  register(handle: string): Promise<{ handle: string; sequence: number }> {
+    return this.#directory.register(handle);
+  }
+
+  /**
+   * Who holds `handle`: its owner's invite (pass it to {@link send}), identity key and the handle as
+   * registered, checked against the owner's signature. Throws `DirectoryError` NOT_FOUND, BAD_RECORD, …
+   */
+  lookup(handle: string): Promise<HandleEntry> {
+    return this.#directory.lookup(handle);
+  }
+
+  /** A new owner's first step of a transfer of `handle`: a request to give its current owner. */
+  transferRequest(handle: string): Promise<TransferRequest> {
+    return this.#directory.transferRequest(handle);
+  }
+
+  /**
+   * Signs `handle` over to whoever made `request` ({@link transferRequest}): a grant for the entry as
+   * it is now, good once and until `expiresInMs` (default 10 min); the new owner takes it with
+   * {@link acceptTransfer}. Throws `DirectoryError`.
+   */
+  transfer(handle: string, request: TransferRequest, opts: { expiresInMs?: number } = {}): Promise<TransferGrant> {
+    return this.#directory.transfer(handle, request, opts);
+  }
+
+  /** Takes `handle` with its owner's `grant` ({@link transfer}). Throws `DirectoryError` BAD_SIGNATURE, EXPIRED, REPLAYED, NOT_OWNER, … */
+  acceptTransfer(handle: string, grant: TransferGrant): Promise<{ handle: string; sequence: number }> {
+    return this.#directory.acceptTransfer(handle, grant);
+  }
+
+  /** Gives up `handle` (its owner only); resolves to the tombstone's sequence. Throws `DirectoryError`. */
+  release(handle: string): Promise<number> {
+    return this.#directory.release(handle);
   }
 
   /** The contact an invite names; `MessengerError` BAD_INVITE when it does not decode or is for another app. */

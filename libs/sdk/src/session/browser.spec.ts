@@ -21,12 +21,14 @@ const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
 const NS = new Uint8Array(32).fill(11);
 
-// Only what the page imports is served: the three libraries' builds and the noble packages.
+// Only what the page imports is served: the four libraries' builds, the noble packages and Unicode's confusables (unhomoglyph).
 const importMap = {
   imports: {
     '@tacit/sdk': '/libs/sdk/dist/index.js',
     '@tacit/crypto': '/libs/crypto/dist/portable.js',
     '@tacit/protocol': '/libs/protocol/dist/index.js',
+    '@tacit/directory-core': '/libs/directory-core/dist/index.js',
+    'unhomoglyph/': '/node_modules/unhomoglyph/',
     '@noble/hashes/': '/node_modules/@noble/hashes/',
     '@noble/curves/': '/node_modules/@noble/curves/',
     '@noble/ciphers/': '/node_modules/@noble/ciphers/',
@@ -76,7 +78,7 @@ window.t = {
 document.title = 'ready';
 </script>`;
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html' };
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json' };
 
 function serve(): Promise<Server> {
   const server = createServer((req, res) => {
@@ -86,7 +88,7 @@ function serve(): Promise<Server> {
       return;
     }
     const file = path.join(root, path.normalize(url.pathname));
-    const allowed = /^\/(libs\/(sdk|crypto|protocol)\/dist|node_modules\/@noble)\/[\w@./-]+\.js$/.test(url.pathname);
+    const allowed = /^\/(libs\/(sdk|crypto|protocol|directory-core)\/dist|node_modules\/@noble)\/[\w@./-]+\.js$|^\/node_modules\/unhomoglyph\/data\.json$/.test(url.pathname);
     if (!allowed || !file.startsWith(root) || !existsSync(file)) {
       res.writeHead(404).end();
       return;

@@ -155,6 +155,14 @@ export class SessionManager {
     return this.#identity.identityKey.publicKey.slice();
   }
 
+  /**
+   * Our Curve25519 identity key pair, secret included: the directory's record is signed by it and
+   * its control keys are derived from it (messenger/directory.ts). Never sent anywhere.
+   */
+  get identityKeyPair(): KeyPair {
+    return { secretKey: this.#identity.identityKey.secretKey.slice(), publicKey: this.#identity.identityKey.publicKey.slice() };
+  }
+
   /** The Ed25519 key that owns our relay mailboxes (the `MailboxIdentity` of `RelayClient`). */
   get mailboxKey(): KeyPair {
     return { secretKey: this.#identity.mailboxKey.secretKey.slice(), publicKey: this.#identity.mailboxKey.publicKey.slice() };

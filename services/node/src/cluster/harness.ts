@@ -5,6 +5,7 @@ import pg from 'pg';
 import { createLogger } from '@tacit/kit';
 import { startService, type RunningService } from '@tacit/platform';
 import { PrekeyService, prekeyService } from '@tacit/prekey';
+import { DirectoryService, directoryService } from '@tacit/directory';
 import { QueueService, queueService } from '@tacit/queue';
 import { freePort, startNats, startPostgres, startRedis, waitFor, type TestServer } from '@tacit/testing';
 
@@ -68,13 +69,13 @@ export class GatewayProcess {
 }
 
 /**
- * The cluster shape on real servers: nats-server, PostgreSQL and Redis from @tacit/testing, the queue
- * and prekey services on NATS (in the test process, as their mains run them: nothing here kills
+ * The cluster shape on real servers: nats-server, PostgreSQL and Redis from @tacit/testing, the queue,
+ * prekey and directory services on NATS (in the test process, as their mains run them: nothing here kills
  * them), and gateway replicas as processes.
  */
 export class Cluster {
   readonly gateways: GatewayProcess[] = [];
-  /** What the queue and prekey services logged (with `keepLog`). */
+  /** What the queue, prekey and directory services logged (with `keepLog`). */
   serviceLog: string[] = [];
   private constructor(
     readonly nats: TestServer & { url: string },
@@ -82,6 +83,7 @@ export class Cluster {
     readonly redis: TestServer & { url: string },
     readonly queueService: RunningService,
     readonly prekeyService: RunningService,
+    readonly directoryService: RunningService,
   ) {}
 
   /** The queue service's logic (its stats). */
@@ -94,11 +96,16 @@ export class Cluster {
     return this.prekeyService.get(PrekeyService);
   }
 
+  /** The directory's logic. */
+  get directory(): DirectoryService {
+    return this.directoryService.get(DirectoryService);
+  }
+
   /**
    * `logLevel` and `keepLog` make every service log at that level and keep all of it: the gateways'
-   * in {@link GatewayProcess.fullLog}, the queue's and the prekey service's in {@link serviceLog}.
+   * in {@link GatewayProcess.fullLog}, the queue's, the prekey service's and the directory's in {@link serviceLog}.
    */
-  static async start(opts: { gateways?: number; env?: Record<string, string>; prekeyEnv?: Record<string, string>; logLevel?: 'debug' | 'info'; keepLog?: boolean } = {}): Promise<Cluster> {
+  static async start(opts: { gateways?: number; env?: Record<string, string>; prekeyEnv?: Record<string, string>; directoryEnv?: Record<string, string>; logLevel?: 'debug' | 'info'; keepLog?: boolean } = {}): Promise<Cluster> {
     const [nats, postgres, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
     const serviceLog: string[] = [];
     const logger = (service: string) =>
@@ -111,7 +118,11 @@ export class Cluster {
       env: { DATABASE_URL: postgres.url, NATS_URL: nats.url, OPS_PORT: '0', OPS_HOST: '127.0.0.1', ...opts.prekeyEnv },
       logger: logger('prekey'),
     });
-    const cluster = new Cluster(nats, postgres, redis, queue, prekey);
+    const directory = await startService(directoryService, {
+      env: { DATABASE_URL: postgres.url, NATS_URL: nats.url, OPS_PORT: '0', OPS_HOST: '127.0.0.1', ...opts.directoryEnv },
+      logger: logger('directory'),
+    });
+    const cluster = new Cluster(nats, postgres, redis, queue, prekey, directory);
     cluster.serviceLog = serviceLog;
     for (let i = 0; i < (opts.gateways ?? 2); i++) {
       const gw = new GatewayProcess(await freePort(), await freePort(), { NATS_URL: nats.url, REDIS_URL: redis.url, ...opts.env }, {
@@ -140,6 +151,7 @@ export class Cluster {
     await Promise.all(this.gateways.map((g) => g.kill('SIGTERM')));
     await this.queueService.close().catch(() => undefined);
     await this.prekeyService.close().catch(() => undefined);
+    await this.directoryService.close().catch(() => undefined);
     await Promise.all([this.nats.stop(), this.postgres.stop(), this.redis.stop()]);
   }
 }
