@@ -80,7 +80,7 @@ const _IDLE_MS = 2000;
  * queued answer's as soon as it is safe, the live one's at max(T, S). A tick that fires late (the
  * loop was busy, as it is right after an embedded commit) does not give what became due after its
  * millisecond began; so both kinds wait for the same grid, and leave from the same timer. A queued
- * answer costs ~1 ms more for it. The times drawn from are the newest 128 (not more: a stale history
+ * answer waits ~0.5 ms more for it (the grid is on libuv's boundaries: {@link _PHASE}). The times drawn from are the newest 128 (not more: a stale history
  * would make live answers follow what commits took a while ago, which a sender can see).
  */
 @Injectable()
