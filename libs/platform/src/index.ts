@@ -31,3 +31,14 @@ export {
   type MigrationConnection,
 } from './migrator.js';
 export { migrateJobConfigSchema, runMigrateJob, type MigrationTarget } from './migrate-job.js';
+export {
+  isPgUnavailable,
+  pgMigrationTarget,
+  PgliteStore,
+  PgStore,
+  SqlStoreRepository,
+  type PgStoreOptions,
+  type SqlStore,
+  type StoreMigrations,
+} from './pg-store.js';
+export { StampedChallenges, type ChallengeKind } from './challenges.js';

@@ -1,7 +1,9 @@
 // @tacit/directory: the username directory over PostgreSQL or PGlite, served on the bus (docs/directory.md).
 export type { DirectoryRepository, StoredEntry, WriteStatus } from './repository.js';
 export { SqlDirectoryRepository, DIRECTORY_MIGRATIONS_DIR, DIRECTORY_MIGRATIONS_TABLE, DIRECTORY_MIGRATION_LOCK } from './sql-repository.js';
-export { PgDirectoryRepository, isUnavailable, directoryMigrationTarget, type PgDirectoryRepositoryOptions } from './pg-repository.js';
+export { PgDirectoryRepository, directoryMigrationTarget } from './pg-repository.js';
+// The store's options and its unreachable-database test are the platform's (PgStore).
+export { isPgUnavailable as isUnavailable, type PgStoreOptions as PgDirectoryRepositoryOptions } from '@tacit/platform';
 export { PgliteDirectoryRepository } from './pglite-repository.js';
 export { Challenges } from './challenge.js';
 export {

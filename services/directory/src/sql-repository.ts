@@ -4,6 +4,7 @@
  * @module
  */
 import type { DirectoryRepository, StoredEntry, WriteStatus } from './repository.js';
+import { SqlStoreRepository } from '@tacit/platform';
 
 /** Second key of the migrations' advisory lock (under the platform's LOCK_NAMESPACE; queue 1..3, prekey 16). */
 export const DIRECTORY_MIGRATION_LOCK = 17;
@@ -11,6 +12,9 @@ export const DIRECTORY_MIGRATION_LOCK = 17;
 export const DIRECTORY_MIGRATIONS_TABLE = 'directory_schema_migrations';
 /** Folder of the directory's migration files. */
 export const DIRECTORY_MIGRATIONS_DIR = new URL('../migrations/', import.meta.url);
+
+/** Where the directory schema's migrations are and how they are recorded (libs/platform's PgStore and PgliteStore take it). */
+export const DIRECTORY_MIGRATIONS = { dir: DIRECTORY_MIGRATIONS_DIR, table: DIRECTORY_MIGRATIONS_TABLE, lockKey: DIRECTORY_MIGRATION_LOCK };
 
 const _STATUSES = new Set<WriteStatus>(['ok', 'stale', 'taken', 'not_found', 'not_owner', 'replayed']);
 
@@ -23,14 +27,8 @@ function _status(r: { status: string; sequence: number | null } | undefined, fn:
   return { status: r.status as WriteStatus, sequence: r.sequence ?? 0 };
 }
 
-/** The directory SQL over an abstract connection; subclasses supply it and how bytes are passed. */
-export abstract class SqlDirectoryRepository implements DirectoryRepository {
-  /** Runs one statement (outside an explicit transaction: it commits on its own). */
-  protected abstract _query<R>(sql: string, params?: readonly unknown[]): Promise<R[]>;
-  /** The driver's parameter form of a bytea value. */
-  protected abstract _bytes(b: Uint8Array): unknown;
-  abstract close(): Promise<void>;
-
+/** The directory SQL over a store (libs/platform's PgStore or PgliteStore), which subclasses pass in. */
+export abstract class SqlDirectoryRepository extends SqlStoreRepository implements DirectoryRepository {
   async secret(candidate: Uint8Array): Promise<Uint8Array> {
     await this._query('INSERT INTO directory_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [this._bytes(candidate)]);
     const rows = await this._query<{ secret: Uint8Array }>('SELECT secret FROM directory_secret WHERE id = 1');

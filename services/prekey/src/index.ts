@@ -2,7 +2,9 @@
 // PGlite, served on the bus (docs/prekey.md).
 export type { PrekeyRepository, UploadResult, UploadStatus, VerifiedUpload } from './repository.js';
 export { SqlPrekeyRepository, PREKEY_MIGRATIONS_DIR, PREKEY_MIGRATIONS_TABLE, PREKEY_MIGRATION_LOCK, type SqlExecutor } from './sql-repository.js';
-export { PgPrekeyRepository, isUnavailable, prekeyMigrationTarget, type PgPrekeyRepositoryOptions } from './pg-repository.js';
+export { PgPrekeyRepository, prekeyMigrationTarget } from './pg-repository.js';
+// The store's options and its unreachable-database test are the platform's (PgStore).
+export { isPgUnavailable as isUnavailable, type PgStoreOptions as PgPrekeyRepositoryOptions } from '@tacit/platform';
 export { PglitePrekeyRepository } from './pglite-repository.js';
 export { Challenges } from './challenge.js';
 export {

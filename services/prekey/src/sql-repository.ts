@@ -5,6 +5,7 @@
  * @module
  */
 import type { WirePrekeyBundle } from '@tacit/protocol';
+import { SqlStoreRepository } from '@tacit/platform';
 import type { PrekeyRepository, UploadResult, UploadStatus, VerifiedUpload } from './repository.js';
 
 /** One connection (or pool) that runs parameterised SQL. */
@@ -18,6 +19,9 @@ export const PREKEY_MIGRATION_LOCK = 16;
 export const PREKEY_MIGRATIONS_TABLE = 'prekey_schema_migrations';
 /** Folder of the prekey service's migration files. */
 export const PREKEY_MIGRATIONS_DIR = new URL('../migrations/', import.meta.url);
+
+/** Where the prekey schema's migrations are and how they are recorded (libs/platform's PgStore and PgliteStore take it). */
+export const PREKEY_MIGRATIONS = { dir: PREKEY_MIGRATIONS_DIR, table: PREKEY_MIGRATIONS_TABLE, lockKey: PREKEY_MIGRATION_LOCK };
 
 const _STATUSES = new Set<UploadStatus>(['ok', 'stale', 'incomplete', 'too_many_pre_keys', 'too_many_kyber_pre_keys', 'identity_mismatch']);
 
@@ -47,14 +51,8 @@ interface _FetchRow {
   opk_key: Uint8Array | null;
 }
 
-/** The prekey SQL over an abstract connection; subclasses supply it and how bytes are passed. */
-export abstract class SqlPrekeyRepository implements PrekeyRepository {
-  /** Runs one statement (outside an explicit transaction: it commits on its own). */
-  protected abstract _query<R>(sql: string, params?: readonly unknown[]): Promise<R[]>;
-  /** The driver's parameter form of a bytea value. */
-  protected abstract _bytes(b: Uint8Array): unknown;
-  abstract close(): Promise<void>;
-
+/** The prekey SQL over a store (libs/platform's PgStore or PgliteStore), which subclasses pass in. */
+export abstract class SqlPrekeyRepository extends SqlStoreRepository implements PrekeyRepository {
   async secret(candidate: Uint8Array): Promise<Uint8Array> {
     await this._query('INSERT INTO prekey_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [this._bytes(candidate)]);
     const rows = await this._query<{ secret: Uint8Array }>('SELECT secret FROM prekey_secret WHERE id = 1');
