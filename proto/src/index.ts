@@ -4,6 +4,7 @@ export * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
 export * as gatewayV1 from './gen/tacit/gateway/v1/gateway_pb.js';
 export * as prekeyV1 from './gen/tacit/prekey/v1/prekey_pb.js';
 export * as directoryV1 from './gen/tacit/directory/v1/directory_pb.js';
+export * as pushV1 from './gen/tacit/push/v1/push_pb.js';
 /** Bus subjects of every service, shared by the services and their callers. */
 export {
   DIRECTORY_GROUP,
@@ -15,6 +16,10 @@ export {
   PREKEY_LIMITS,
   PREKEY_ROUTES,
   PREKEY_SUBJECTS,
+  PUSH_GROUP,
+  PUSH_LIMITS,
+  PUSH_ROUTES,
+  PUSH_SUBJECTS,
   QUEUE_GROUP,
   QUEUE_LIMITS,
   QUEUE_ROUTES,

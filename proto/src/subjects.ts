@@ -2,6 +2,7 @@
 // import it from here, so the two cannot drift apart.
 import { busRoute } from './routes.js';
 import * as directoryV1 from './gen/tacit/directory/v1/directory_pb.js';
+import * as pushV1 from './gen/tacit/push/v1/push_pb.js';
 import * as prekeyV1 from './gen/tacit/prekey/v1/prekey_pb.js';
 import * as queueV1 from './gen/tacit/queue/v1/queue_pb.js';
 
@@ -108,6 +109,35 @@ export const DIRECTORY_LIMITS = Object.freeze({
   keyBytes: 32,
   /** Record ciphertexts, bytes: directory-core's MAX_RECORD_LENGTH. */
   maxRecordBytes: 1565,
+  /** Requester names, UTF-16 units. */
+  maxRequesterLength: 128,
+});
+
+/** Bus subjects of the push service: its request/reply API and the event gateways publish. */
+export const PUSH_SUBJECTS = Object.freeze({
+  register: 'tacit.push.v1.register',
+  unregister: 'tacit.push.v1.unregister',
+  /** QueuedEvent, published without a reply after a packet was queued for a mailbox nobody held. */
+  queued: 'tacit.push.v1.queued',
+} as const);
+
+/** Queue group the push service's replicas serve in. */
+export const PUSH_GROUP = 'push';
+
+/** The push service's request/reply API: subject, queue group and messages of each request. */
+export const PUSH_ROUTES = Object.freeze({
+  register: busRoute(PUSH_SUBJECTS.register, pushV1.RegisterRequestSchema, pushV1.RegisterReplySchema, PUSH_GROUP),
+  unregister: busRoute(PUSH_SUBJECTS.unregister, pushV1.UnregisterRequestSchema, pushV1.UnregisterReplySchema, PUSH_GROUP),
+});
+
+/** What one push request may carry (the service refuses more with MALFORMED). */
+export const PUSH_LIMITS = Object.freeze({
+  /** Peer keys and dests, bytes. */
+  keyBytes: 32,
+  /** Dests in one registration: a CLAIM's most (MAX_CLAIM), i.e. 42 days of hourly epochs. */
+  maxDests: 1024,
+  /** Provider tokens and Web Push endpoints, UTF-16 units. */
+  maxTargetLength: 2048,
   /** Requester names, UTF-16 units. */
   maxRequesterLength: 128,
 });
