@@ -2,39 +2,12 @@ import { encodeServerFrame, requestIdRef, type ErrorCodeValue, type ServerFrame 
 import type { QueueAckRef } from '@tacit/queue-client';
 import { ClaimSet } from './claims.js';
 import { keyBytes, keyOf } from './keys.js';
+import { NO_PENDING, PendingDelivery } from './pending-delivery.js';
 import { ReadyState, type WsSocket } from './wsock/index.js';
 
 const _ZERO_REF = new Uint8Array(16);
 /** Times on a connection are kept relative to this, so they stay small integers (not boxed doubles). */
 const _EPOCH = Date.now();
-
-/**
- * A delivery handed to this connection and not yet acked by the client. Queued: the reference its
- * ack hands to the queue (mailbox, expiry day and seq its drain reported; the packet id is made from
- * the key when the ack is packed, so an unacked delivery holds no view of it); live: zero mailbox,
- * day 0, seq 0. It lives until the client acks, often across collections: small on purpose.
- */
-class _Pending implements QueueAckRef {
-  constructor(
-    readonly key: string,
-    /** Live: resolves the sender's wait; queued: undefined (the ack deletes from the queue). */
-    public resolve: ((acked: boolean) => void) | undefined,
-    public timer: NodeJS.Timeout | undefined,
-    public mailboxId: Uint8Array,
-    public expiryDay: number,
-    /** A hint for the queue's range delete (a number: exact below 2^53, and never trusted). */
-    public seq: number,
-    /** When it was handed out (ms since _EPOCH). */
-    readonly at: number,
-  ) {}
-
-  get packetId(): Uint8Array {
-    return keyBytes(this.key);
-  }
-}
-
-/** What an idle connection reports as its unacked deliveries: one shared empty map. */
-const _NO_PENDING: ReadonlyMap<string, _Pending> = new Map();
 
 /** Per-connection limits, from the gateway config (one object shared by all connections). */
 export interface ConnectionLimits {
@@ -107,9 +80,6 @@ export class ClientConnection {
   draining = false;
   /** A drain asked for while one ran: 0 none, 1 go on from the cursor, 2 from the start (the Drainer's). */
   drainAgain: 0 | 1 | 2 = 0;
-  /** After a failed drain: the wait before the next try (ms), and its timer (the Drainer's). */
-  drainRetryMs = 0;
-  drainRetry: NodeJS.Timeout | undefined = undefined;
   /**
    * The connection's token bucket (GATEWAY_CONN_RATE frames per second, GATEWAY_CONN_BURST at most),
    * in thousandths of a frame: refills are rate × elapsed ms, so it stays an integer.
@@ -118,7 +88,7 @@ export class ClientConnection {
   /** The byte bucket (GATEWAY_CONN_BYTE_RATE per second, GATEWAY_CONN_BYTE_BURST at most). */
   private byteTokens: number;
   /** Unacked deliveries, by packet key; undefined while there are none. */
-  private unacked: Map<string, _Pending> | undefined;
+  private unacked: Map<string, PendingDelivery> | undefined;
   private waiters: Array<() => void> | undefined;
   /** Packet ids made safe this turn of the event loop, answered in one ACCEPTED. */
   private accepted: Uint8Array[] | undefined;
@@ -164,8 +134,8 @@ export class ClientConnection {
   }
 
   /** Unacked deliveries, by packet key. */
-  get pending(): ReadonlyMap<string, _Pending> {
-    return this.unacked ?? _NO_PENDING;
+  get pending(): ReadonlyMap<string, PendingDelivery> {
+    return this.unacked ?? NO_PENDING;
   }
 
   /** A frame arrived at `now`: records the activity and refills the buckets for the time since the last one. */
@@ -277,7 +247,7 @@ export class ClientConnection {
     if (!this.canTake() || this.pending.has(key)) return false;
     const timer = setTimeout(ClientConnection.liveTimeout, this.limits.liveAckTimeoutMs, this, key);
     // A live delivery's ack answers the sender's wait; the queue is not involved, so no ids.
-    (this.unacked ??= new Map()).set(key, new _Pending(key, done, timer, _ZERO_REF, 0, 0, Date.now() - _EPOCH));
+    (this.unacked ??= new Map()).set(key, new PendingDelivery(key, done, timer, _ZERO_REF, 0, 0, Date.now() - _EPOCH));
     this.sendRaw(frame);
     return true;
   }
@@ -305,7 +275,7 @@ export class ClientConnection {
       return false;
     }
     if (this.ws.readyState !== ReadyState.OPEN) return false;
-    (this.unacked ??= new Map()).set(key, new _Pending(key, undefined, undefined, mailboxId, expiryDay, seq, Date.now() - _EPOCH));
+    (this.unacked ??= new Map()).set(key, new PendingDelivery(key, undefined, undefined, mailboxId, expiryDay, seq, Date.now() - _EPOCH));
     return true;
   }
 

@@ -132,6 +132,33 @@ describe(Drainer.name, () => {
     await until(() => ws.written.length === 2, 3000);
   });
 
+  it('retries a failed drain by itself, 250 ms doubling while it fails, and starts again at 250 ms after a success', async () => {
+    sut = replica();
+    const bob = new Owner();
+    const { ws, conn } = await sut.claimed(bob);
+    await until(() => !conn.draining);
+    queue(sut, bob, 2);
+    sut.queue.failWith = new Error('down');
+    const calls = sut.queue.drainCalls;
+    const t0 = performance.now();
+    sut.drainer.redrain(conn);
+    // The first try, then retries at ~250 and ~750 ms: three drains failed, no poke between.
+    await until(() => sut.queue.drainCalls >= calls + 3, 3000, 'two retries');
+    const waited = performance.now() - t0;
+    assert.ok(waited >= 700, `the second retry came ${waited.toFixed(0)} ms after the first try (250 + 500 expected)`);
+    sut.queue.failWith = undefined;
+    await until(() => ws.written.length === 2, 3000, 'the packets, by the next retry');
+    // A success forgets the backoff: the next failure waits 250 ms again, not 2 s.
+    sut.queue.failWith = new Error('down');
+    const before = sut.queue.drainCalls;
+    const t1 = performance.now();
+    sut.drainer.redrain(conn);
+    await until(() => sut.queue.drainCalls >= before + 2, 3000, 'a retry');
+    const again = performance.now() - t1;
+    assert.ok(again < 1000, `retried after ${again.toFixed(0)} ms`);
+    sut.queue.failWith = undefined;
+  });
+
   it('asks the queue nothing for a connection that claimed nothing or closed', async () => {
     sut = replica();
     const { conn } = sut.connect();

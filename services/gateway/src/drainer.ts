@@ -107,6 +107,12 @@ export function deliverPage(conn: ClientConnection, page: Uint8Array): number {
 @Injectable()
 export class Drainer {
   private readonly drainRate: number;
+  /**
+   * After a failed drain: the wait before the next try (ms) and its timer, for the connections whose
+   * drain failed. Kept here, not on ClientConnection: it is the Drainer's state, and rare, so the
+   * idle connection does not carry it.
+   */
+  readonly #retries = new WeakMap<ClientConnection, { ms: number; timer: NodeJS.Timeout | undefined }>();
 
   constructor(
     @Inject(QUEUE_CLIENT) private readonly queue: QueueClient,
@@ -165,7 +171,7 @@ export class Drainer {
         }
         conn.drainSeq = furthest;
       } while (conn.drainAgain !== 0);
-      conn.drainRetryMs = 0;
+      this.#retries.delete(conn);
     } catch (err) {
       this.log.warn('drain_failed', { error: err instanceof Error ? err.name : 'unknown' });
       this.retryLater(conn);
@@ -181,13 +187,18 @@ export class Drainer {
    * whose drain failed, none once one succeeds or the connection closes.
    */
   private retryLater(conn: ClientConnection): void {
-    if (conn.drainRetry !== undefined || conn.state !== 'open') return;
-    conn.drainRetryMs = Math.min(Math.max(250, conn.drainRetryMs * 2), 8000);
-    conn.drainRetry = setTimeout(() => {
-      conn.drainRetry = undefined;
+    if (conn.state !== 'open') return;
+    let retry = this.#retries.get(conn);
+    if (retry?.timer !== undefined) return;
+    retry ??= { ms: 0, timer: undefined };
+    this.#retries.set(conn, retry);
+    retry.ms = Math.min(Math.max(250, retry.ms * 2), 8000);
+    const r = retry;
+    r.timer = setTimeout(() => {
+      r.timer = undefined;
       if (conn.state === 'open' && conn.claimed.size > 0) this.redrain(conn);
-    }, conn.drainRetryMs);
-    conn.drainRetry.unref();
+    }, r.ms);
+    r.timer.unref();
   }
 
   /**

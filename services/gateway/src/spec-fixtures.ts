@@ -70,6 +70,8 @@ export class FakeQueue implements QueueClient {
   readonly enqueued: QueueItem[] = [];
   readonly drains: Array<{ mailboxIds: Uint8Array[]; afterSeq: bigint; limit: number }> = [];
   readonly acks: QueueAckRef[][] = [];
+  /** Every drain asked for, failed ones included (`drains` keeps those that were answered). */
+  drainCalls = 0;
   failWith: Error | undefined;
   outcome: EnqueueOutcome | undefined;
   /** When set, an enqueue waits for it before it stores (a commit that takes its time). */
@@ -86,6 +88,7 @@ export class FakeQueue implements QueueClient {
   }
 
   async drain(mailboxIds: readonly Uint8Array[], afterSeq: bigint, limit: number): Promise<DrainedPage> {
+    this.drainCalls++;
     if (this.failWith) throw this.failWith;
     this.drains.push({ mailboxIds: [...mailboxIds], afterSeq, limit });
     const keys = new Set(mailboxIds.map((m) => keyOf(m)));
