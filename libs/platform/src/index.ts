@@ -42,3 +42,13 @@ export {
   type StoreMigrations,
 } from './pg-store.js';
 export { StampedChallenges, type ChallengeKind } from './challenges.js';
+export {
+  openServiceStore,
+  serviceLifecycleProvider,
+  serviceStoreProvider,
+  type OpenStoreOptions,
+  type ServiceLifecycleOptions,
+  type ServiceStore,
+  type StartStop,
+  type StoreSettings,
+} from './store-service.js';

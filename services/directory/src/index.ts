@@ -19,7 +19,7 @@ export {
   type TransferInput,
 } from './directory.service.js';
 export { DirectoryController, CODE_TO_STATUS } from './directory.controller.js';
-export { DirectoryModule, DirectoryLifecycle, DIRECTORY_STORE, openDirectoryStore } from './directory.module.js';
+export { DirectoryModule, DIRECTORY_STORE, DIRECTORY_STORE_OPTIONS } from './directory.module.js';
 export { directoryConfigSchema, directoryServiceConfigSchema, directoryLimits, type DirectoryConfig } from './config.js';
 export { bindDirectoryMetrics } from './metrics.js';
 export { directoryService } from './service.js';

@@ -16,7 +16,7 @@ export {
   type PrekeyStats,
 } from './prekey.service.js';
 export { PrekeyController, CODE_TO_STATUS } from './prekey.controller.js';
-export { PrekeyModule, PrekeyLifecycle, PREKEY_STORE, openPrekeyStore } from './prekey.module.js';
+export { PrekeyModule, PREKEY_STORE, PREKEY_STORE_OPTIONS } from './prekey.module.js';
 export { prekeyConfigSchema, prekeyServiceConfigSchema, prekeyLimits, type PrekeyConfig } from './config.js';
 export { bindPrekeyMetrics, type PrekeyMetricsOptions } from './metrics.js';
 export { prekeyService } from './service.js';
