@@ -2,14 +2,12 @@
 // nats-server, refusals arrive as the PrekeyError the service refused with (code and field), bus
 // failures as kit's typed errors; a real PostgreSQL going away is UnavailableError, not a bug.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { xeddsa } from '@tacit/crypto';
-import { InProcessBus, InvalidArgumentError, NatsBus, UnavailableError, type Bus } from '@tacit/kit';
-import { BusClientProxy, serveOnBus } from '@tacit/platform';
+import { InvalidArgumentError, type Bus } from '@tacit/kit';
+import { describeBusController } from '@tacit/platform/testing';
 import { BusPrekeyClient } from '@tacit/prekey-client';
 import { PREKEY_SUBJECTS } from '@tacit/proto';
 import { decodePrekeyBundle, MAX_PREKEY_UPLOAD_BYTES, PrekeyError, type PrekeyErrorCode } from '@tacit/protocol';
-import { startNats, startPostgres, type NatsServer, type PostgresServer } from '@tacit/testing';
 import { PgPrekeyRepository } from './pg-repository.js';
 import { PglitePrekeyRepository } from './pglite-repository.js';
 import { PrekeyController } from './prekey.controller.js';
@@ -24,116 +22,59 @@ async function refused(p: Promise<unknown>, code: PrekeyErrorCode, field: string
   });
 }
 
-async function serve(bus: Bus, sut: PrekeyService): Promise<{ close(): Promise<void> }> {
-  class PrekeyOnBus {}
-  return serveOnBus(bus, { module: PrekeyOnBus, controllers: [PrekeyController], providers: [{ provide: PrekeyService, useValue: sut }] });
-}
-
-/** Upload, fetch and every kind of refusal from `clientBus` to the controller served on `serverBus`. */
-async function roundTrip(serverBus: Bus, clientBus: Bus, sut: PrekeyService): Promise<void> {
-  const served = await serve(serverBus, sut);
-  const client = new BusPrekeyClient(new BusClientProxy(clientBus));
-  try {
-    const alice = new TestIdentity();
-    const challenge = await client.challenge();
-    assert.equal(challenge.length, 40);
-    assert.deepEqual(await client.upload(alice.full(challenge, 2)), { preKeys: 2, kyberPreKeys: 2, signedPreKey: true, lastResortKyberPreKey: true });
-    const b = decodePrekeyBundle(await client.fetch(alice.address));
-    assert.deepEqual(new Uint8Array(b.identityKey), alice.identityKey);
-    assert.ok(b.preKey);
-    // What comes back still verifies: the signatures crossed the bus (as Buffers, over NATS) and
-    // the database unchanged (a verify that cleared the sign bit in place once broke half of them).
-    for (const [k, what] of [[b.signedPreKey, 'signed'], [b.kyberPreKey, 'kyber']] as const) {
-      assert.ok(xeddsa.verify(alice.identity.publicKey, k.publicKey, k.signature), `${what} prekey signature`);
-    }
-    for (let i = 0; i < 6; i++) {
-      const more = new TestIdentity();
-      await client.upload(more.full(await client.challenge(), 1));
-      const m = decodePrekeyBundle(await client.fetch(more.address));
-      assert.ok(xeddsa.verify(more.identity.publicKey, m.signedPreKey.publicKey, m.signedPreKey.signature), `identity ${i}`);
-    }
-    const mallory = new TestIdentity();
-    await refused(client.upload(alice.upload(await client.challenge(), { signedPreKey: alice.signed(alice.signedPreKey().publicKey, mallory.identity) })), 'BAD_SIGNATURE', 'signedPreKey.signature');
-    await refused(client.upload(alice.upload(await client.challenge(), {}, mallory.identity)), 'BAD_PROOF', 'signature');
-    await refused(client.upload(alice.upload(challenge)), 'STALE_CHALLENGE', 'challenge');
-    await refused(client.upload(new Uint8Array(10)), 'MALFORMED', 'version');
-    await refused(client.upload(new Uint8Array(MAX_PREKEY_UPLOAD_BYTES + 1)), 'TOO_LARGE', 'upload');
-    await refused(client.fetch(mallory.address), 'NOT_FOUND', 'address');
-    await refused(client.fetch(new Uint8Array(5)), 'MALFORMED', 'address');
-    // Not a protobuf message at all: the caller's bug, typed as such.
-    await assert.rejects(clientBus.request(PREKEY_SUBJECTS.fetch, Uint8Array.of(0xff, 0xff, 0xff)), InvalidArgumentError);
-  } finally {
-    await served.close();
+/** Upload, fetch and every kind of refusal through `client` (its raw bus: `clientBus`). */
+async function roundTrip(client: BusPrekeyClient, clientBus: Bus): Promise<void> {
+  const alice = new TestIdentity();
+  const challenge = await client.challenge();
+  assert.equal(challenge.length, 40);
+  assert.deepEqual(await client.upload(alice.full(challenge, 2)), { preKeys: 2, kyberPreKeys: 2, signedPreKey: true, lastResortKyberPreKey: true });
+  const b = decodePrekeyBundle(await client.fetch(alice.address));
+  assert.deepEqual(new Uint8Array(b.identityKey), alice.identityKey);
+  assert.ok(b.preKey);
+  // What comes back still verifies: the signatures crossed the bus (as Buffers, over NATS) and
+  // the database unchanged (a verify that cleared the sign bit in place once broke half of them).
+  for (const [k, what] of [[b.signedPreKey, 'signed'], [b.kyberPreKey, 'kyber']] as const) {
+    assert.ok(xeddsa.verify(alice.identity.publicKey, k.publicKey, k.signature), `${what} prekey signature`);
   }
+  for (let i = 0; i < 6; i++) {
+    const more = new TestIdentity();
+    await client.upload(more.full(await client.challenge(), 1));
+    const m = decodePrekeyBundle(await client.fetch(more.address));
+    assert.ok(xeddsa.verify(more.identity.publicKey, m.signedPreKey.publicKey, m.signedPreKey.signature), `identity ${i}`);
+  }
+  const mallory = new TestIdentity();
+  await refused(client.upload(alice.upload(await client.challenge(), { signedPreKey: alice.signed(alice.signedPreKey().publicKey, mallory.identity) })), 'BAD_SIGNATURE', 'signedPreKey.signature');
+  await refused(client.upload(alice.upload(await client.challenge(), {}, mallory.identity)), 'BAD_PROOF', 'signature');
+  await refused(client.upload(alice.upload(challenge)), 'STALE_CHALLENGE', 'challenge');
+  await refused(client.upload(new Uint8Array(10)), 'MALFORMED', 'version');
+  await refused(client.upload(new Uint8Array(MAX_PREKEY_UPLOAD_BYTES + 1)), 'TOO_LARGE', 'upload');
+  await refused(client.fetch(mallory.address), 'NOT_FOUND', 'address');
+  await refused(client.fetch(new Uint8Array(5)), 'MALFORMED', 'address');
+  // Not a protobuf message at all: the caller's bug, typed as such.
+  await assert.rejects(clientBus.request(PREKEY_SUBJECTS.fetch, Uint8Array.of(0xff, 0xff, 0xff)), InvalidArgumentError);
 }
 
-describe(PrekeyController.name, () => {
-  let store: PglitePrekeyRepository;
-  let sut: PrekeyService;
-  before(async () => {
-    store = await PglitePrekeyRepository.open(undefined);
-    sut = new PrekeyService({ repository: store, expireEveryMs: 0 });
-    await sut.start();
-  });
-  after(async () => {
-    await sut.stop();
-    await store.close();
-  });
+const BOB = new TestIdentity();
 
-  it('answers over an InProcessBus, refusals typed', async () => {
-    const bus = new InProcessBus();
-    await roundTrip(bus, bus, sut);
-    await bus.close();
-  });
-
-  describe('over a real nats-server', () => {
-    let nats: NatsServer;
-    before(async () => {
-      nats = await startNats({ jetstream: false });
-    });
-    after(async () => {
-      await nats.stop();
-    });
-
-    it('answers across two connections, refusals typed', async () => {
-      const [server, client] = [await NatsBus.connect({ url: nats.url, name: 'prekey' }), await NatsBus.connect({ url: nats.url, name: 'gateway' })];
-      try {
-        await roundTrip(server, client, sut);
-      } finally {
-        await client.close();
-        await server.close();
-      }
-    });
-  });
-
-  describe('with PostgreSQL down', () => {
-    let pg: PostgresServer;
-    before(async () => {
-      pg = await startPostgres();
-    });
-    after(async () => {
-      await pg.stop();
-    });
-
-    it('answers UnavailableError (retryable), and serves again once it is back', async () => {
-      const repo = new PgPrekeyRepository({ url: pg.url });
-      await repo.migrate();
-      const service = new PrekeyService({ repository: repo, expireEveryMs: 0 });
-      await service.start();
-      const bus = new InProcessBus();
-      const served = await serve(bus, service);
-      const client = new BusPrekeyClient(new BusClientProxy(bus));
-      const bob = new TestIdentity();
-      await client.upload(bob.full(await client.challenge(), 1));
-      await pg.kill();
-      await assert.rejects(client.fetch(bob.address), UnavailableError);
-      await pg.start();
-      const b = decodePrekeyBundle(await client.fetch(bob.address));
-      assert.deepEqual(b.identityKey, bob.identityKey);
-      await served.close();
-      await bus.close();
-      await service.stop();
-      await repo.close();
-    });
-  });
+describeBusController(PrekeyController.name, {
+  controller: PrekeyController,
+  serviceToken: PrekeyService,
+  name: 'prekey',
+  async memory() {
+    const store = await PglitePrekeyRepository.open(undefined);
+    const service = new PrekeyService({ repository: store, expireEveryMs: 0 });
+    await service.start();
+    return { service, close: async () => (await service.stop(), await store.close()) };
+  },
+  async postgres(url) {
+    const repo = new PgPrekeyRepository({ url });
+    await repo.migrate();
+    const service = new PrekeyService({ repository: repo, expireEveryMs: 0 });
+    await service.start();
+    return { service, close: async () => (await service.stop(), await repo.close()) };
+  },
+  client: (proxy) => new BusPrekeyClient(proxy),
+  roundTrip,
+  seed: async (client) => void (await client.upload(BOB.full(await client.challenge(), 1))),
+  probe: async (client) => assert.deepEqual(decodePrekeyBundle(await client.fetch(BOB.address)).identityKey, BOB.identityKey),
 });
