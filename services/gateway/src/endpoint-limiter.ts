@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AddressSalt } from './address-salt.js';
 
-/** The answer of {@link PrekeyLimiter.take}. */
+/** The answer of {@link EndpointLimiter.take}. */
 export interface LimitAnswer {
   ok: boolean;
   /** Seconds until the window this request counted in ends (for Retry-After). */
@@ -10,23 +10,32 @@ export interface LimitAnswer {
 
 /** Counts kept in memory at most (then all are forgotten: a flood of addresses cannot grow it). */
 const _MAX_LOCAL = 65_536;
+
 /**
- * Fixed windows of `windowMs` per requester and kind of request (fetch, upload), shared by every
- * gateway replica through Redis (INCR and PEXPIRE, one pipeline per request: a prekey request
- * already waits on the bus, so one more round trip costs little; unlike the frame limiter, this one
- * is exact across replicas), or counted in this process without Redis (the node). Requesters are
- * keyed by {@link AddressSalt} (the IPv4 address or IPv6 /64, hashed with a salt every replica
- * shares), never by the address. If Redis
- * fails, the count falls back to this replica's own for that request (a limit per replica, rather
- * than none).
+ * Redis key prefix of each family of HTTP endpoints. The prekey endpoints keep the prefix they had
+ * before the families were told apart, so a rolling upgrade keeps their windows.
  */
-export class PrekeyLimiter {
+export const ENDPOINT_LIMIT_PREFIX = Object.freeze({ prekey: 'tacit:pk', directory: 'tacit:dir', push: 'tacit:push' } as const);
+
+/**
+ * Fixed windows of `windowMs` per requester and kind of request (prekey fetch and upload, directory
+ * lookup and write, push register, …), for one family of HTTP endpoints, shared by every gateway
+ * replica through Redis under the family's prefix (INCR and PEXPIRE, one pipeline per request: an
+ * endpoint request already waits on the bus, so one more round trip costs little; unlike the frame
+ * limiter, this one is exact across replicas), or counted in this process without Redis (the node).
+ * Requesters are keyed by {@link AddressSalt} (the IPv4 address or IPv6 /64, hashed with a salt
+ * every replica shares), never by the address. If Redis fails, the count falls back to this
+ * replica's own for that request (a limit per replica, rather than none).
+ */
+export class EndpointLimiter {
   readonly #local = new Map<string, { window: number; count: number }>();
   readonly #salt: AddressSalt;
 
   constructor(
     private readonly opts: {
       redis?: Redis | undefined;
+      /** Redis key prefix of the family ({@link ENDPOINT_LIMIT_PREFIX}; default the prekey endpoints'). */
+      prefix?: string;
       /** Keys of client addresses (the gateway's, shared with its other limits); a salt of its own by default. */
       salt?: AddressSalt;
       windowMs?: number;
@@ -52,7 +61,7 @@ export class PrekeyLimiter {
     const redis = this.opts.redis;
     if (redis) {
       try {
-        const rkey = `tacit:pk:${window}:${key}`;
+        const rkey = `${this.opts.prefix ?? ENDPOINT_LIMIT_PREFIX.prekey}:${window}:${key}`;
         const res = await redis.multi().incr(rkey).pexpire(rkey, windowMs * 2).exec();
         const count = res?.[0]?.[1];
         if (typeof count !== 'number') throw res?.[0]?.[0] ?? new Error('no INCR reply');

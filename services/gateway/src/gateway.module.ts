@@ -16,7 +16,7 @@ import { Drainer } from './drainer.js';
 import { GatewayEdge } from './edge.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { GatewayMeters } from './metrics.js';
-import { PrekeyLimiter } from './prekey-limiter.js';
+import { EndpointLimiter, ENDPOINT_LIMIT_PREFIX } from './endpoint-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
 import { DirectoryEndpoint } from './directory.js';
 import { Presence } from './presence.js';
@@ -108,13 +108,15 @@ export class GatewayResources implements OnApplicationShutdown {
     { provide: SAFE_SET, useFactory: (redis: Redis | undefined) => (redis ? new RedisSafeSet(redis) : new MemorySafeSet()), inject: [REDIS] },
     {
       provide: PREKEY_LIMITER,
-      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) => new PrekeyLimiter({ redis, salt, onError: () => log.warn('prekey_limit_sync_failed') }),
+      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) =>
+        new EndpointLimiter({ redis, salt, prefix: ENDPOINT_LIMIT_PREFIX.prekey, onError: () => log.warn('prekey_limit_sync_failed') }),
       inject: [REDIS, AddressSalt, LOGGER],
     },
     PrekeyEndpoint,
     {
       provide: DIRECTORY_LIMITER,
-      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) => new PrekeyLimiter({ redis, salt, onError: () => log.warn('directory_limit_sync_failed') }),
+      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) =>
+        new EndpointLimiter({ redis, salt, prefix: ENDPOINT_LIMIT_PREFIX.directory, onError: () => log.warn('directory_limit_sync_failed') }),
       inject: [REDIS, AddressSalt, LOGGER],
     },
     DirectoryEndpoint,
