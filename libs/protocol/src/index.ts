@@ -164,6 +164,15 @@ export {
   type PrekeyErrorCode,
 } from './prekey-errors.js';
 export {
+  decodePushErrorBody,
+  encodePushErrorBody,
+  isPushErrorCode,
+  PUSH_ERROR_STATUS,
+  PUSH_PATH,
+  PushError,
+  type PushErrorCode,
+} from './push-errors.js';
+export {
   decodePrekeyBundle,
   decodePrekeyFetch,
   decodePrekeyUpload,

@@ -3,8 +3,8 @@ import { MAX_CLAIM, MAX_TTL_SECONDS } from '@tacit/protocol';
 
 /** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
-  HOST: string({ default: '0.0.0.0', description: 'address the client listener (WebSocket /v1, prekey endpoints /v1/prekeys, directory endpoints /v1/directory) binds' }),
-  PORT: port({ default: 8080, description: 'client listener port: WebSocket /v1, the prekey endpoints /v1/prekeys and the directory endpoints /v1/directory (ops endpoints are on OPS_PORT)' }),
+  HOST: string({ default: '0.0.0.0', description: 'address the client listener (WebSocket /v1, prekey endpoints /v1/prekeys, directory endpoints /v1/directory, push endpoints /v1/push) binds' }),
+  PORT: port({ default: 8080, description: 'client listener port: WebSocket /v1, the prekey endpoints /v1/prekeys, the directory endpoints /v1/directory and the push endpoints /v1/push (ops endpoints are on OPS_PORT)' }),
   REDIS_URL: url({ optional: true, protocols: ['redis:', 'rediss:'], description: 'Redis for limits and dedup shared by all replicas (or REDIS_SENTINELS); unset (the node only): in memory' }),
   REDIS_SENTINELS: hostPorts({
     optional: true,
@@ -98,6 +98,19 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_DIRECTORY_WRITES_PER_MINUTE: int({ default: 30, min: 1, max: 10_000_000, description: 'directory challenges, registrations, transfers and releases per minute per client address (an IPv6 /64), across replicas' }),
   GATEWAY_DIRECTORY_MAX_INFLIGHT: int({ default: 256, min: 1, max: 100_000, description: 'directory requests served at once by one replica; beyond it 503' }),
   GATEWAY_DIRECTORY_BODY_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 120_000, description: 'time a directory request body has to arrive' }),
+  GATEWAY_PUSH_REGISTERS_PER_MINUTE: int({ default: 30, min: 1, max: 10_000_000, description: 'push registrations per minute per client address (an IPv6 /64), across replicas (the push service counts its own too)' }),
+  GATEWAY_PUSH_UNREGISTERS_PER_MINUTE: int({ default: 30, min: 1, max: 10_000_000, description: 'push unregistrations per minute per client address (an IPv6 /64), across replicas' }),
+  GATEWAY_PUSH_MAX_INFLIGHT: int({ default: 256, min: 1, max: 100_000, description: 'push registration requests served at once by one replica; beyond it 503' }),
+  GATEWAY_PUSH_BODY_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 120_000, description: 'time a push registration request body has to arrive' }),
+  GATEWAY_PUSH_MAX_BODY_BYTES: bytes({
+    default: 48 * 2 ** 10,
+    // A registration of a CLAIM's most (1,024 dests, 34 KiB of them) with a 2,048-character Web Push
+    // endpoint is ~36 KiB; 40 KiB is the least that still takes every valid one.
+    min: 40 * 2 ** 10,
+    max: 2 ** 20,
+    description: 'longest push registration body taken (a registration of 1,024 dests with a long Web Push endpoint is ~36 KiB); past it 413',
+  }),
+  GATEWAY_PUSH_EVENTS: bool({ default: true, description: 'after queueing a packet for a mailbox no connection held, publish its mailbox id on tacit.push.v1.queued for the push service to wake the device (fire and forget); false: no wakes' }),
 });
 
 /** The gateway as the cluster runs it: NATS (the queue, other replicas) and Redis (shared limits) are required. */

@@ -1,9 +1,10 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { decodePushErrorBody } from '@tacit/protocol';
 import { parseProxyV2 } from './client-address.js';
 import { GatewayEdge } from './edge.js';
-import { replica, until, type Replica } from './spec-fixtures.js';
+import { httpPost, replica, until, type Replica } from './spec-fixtures.js';
 
 /** An HTTP upgrade request for /v1, as a WebSocket client sends it. */
 const upgrade = (extra = '') =>
@@ -94,6 +95,15 @@ describe(GatewayEdge.name, () => {
     // From an untrusted peer the header is ignored: it cannot take another address's budget.
     assert.equal(await open(port, xff('203.0.113.99'), '127.0.0.2'), 101);
     assert.equal(await open(port, xff('203.0.113.100'), '127.0.0.2'), 429);
+  });
+
+  it('hands /v1/push/* to the push endpoints (no push service on the bus here: 503 UNAVAILABLE with Retry-After), anything unknown 404', async () => {
+    const port = await start({});
+    const push = await httpPost(port, '/v1/push/register', new Uint8Array(0));
+    assert.deepEqual([push.status, push.headers['retry-after'], decodePushErrorBody(push.status, push.body.toString()).code], [503, '1', 'UNAVAILABLE']);
+    assert.equal(decodePushErrorBody(404, (await httpPost(port, '/v1/push/nope')).body.toString()).field, 'path');
+    assert.equal((await httpPost(port, '/v1/pushy')).status, 404, 'not under /v1/push/');
+    assert.match((await httpPost(port, '/v1/pushy')).body.toString(), /no WebSocket/);
   });
 });
 

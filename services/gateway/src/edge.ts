@@ -13,6 +13,7 @@ import { IdleSweeper } from './idle-sweeper.js';
 import { GatewayMeters } from './metrics.js';
 import { PrekeyEndpoint } from './prekeys.js';
 import { DirectoryEndpoint } from './directory.js';
+import { PushEndpoint } from './push.js';
 import type { RateLimiter } from './rate-limit.js';
 import { GatewayShutdown } from './shutdown.js';
 import { RATE_LIMITER } from './tokens.js';
@@ -24,7 +25,8 @@ export const WS_PATH = '/v1';
 /**
  * The client listener (HOST:PORT): WebSocket upgrades on {@link WS_PATH}, through the gateway's own
  * WebSocket layer (wsock), handed to the frame dispatcher; HTTP requests under /v1/prekeys to the
- * prekey endpoints, under /v1/directory to the directory endpoints; anything else is 404 (the ops endpoints live on the ops listener, not here).
+ * prekey endpoints, under /v1/directory to the directory endpoints, under /v1/push to the push
+ * endpoints; anything else is 404 (the ops endpoints live on the ops listener, not here).
  * Opens once the service is whole; drains on shutdown.
  * Not a Nest HTTP adapter: every client frame of every connection passes here, and an upgraded
  * socket belongs to wsock, not to a request pipeline.
@@ -48,6 +50,7 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
     @Inject(SETTINGS) private readonly config: GatewayConfig,
     @Inject(PrekeyEndpoint) private readonly prekeys: PrekeyEndpoint,
     @Inject(DirectoryEndpoint) private readonly directory: DirectoryEndpoint,
+    @Inject(PushEndpoint) private readonly push: PushEndpoint,
   ) {
     // The WebSocket layer closes with 1009 on its own above this hard ceiling; between
     // GATEWAY_MAX_FRAME_BYTES and it the dispatcher answers FRAME_TOO_LARGE first, so a client
@@ -81,6 +84,7 @@ export class GatewayEdge implements OnServiceStart, BeforeApplicationShutdown {
     const http = createHttpServer((req, res) => {
       if (this.prekeys.accepts(req)) return this.prekeys.handle(req, res);
       if (this.directory.accepts(req)) return this.directory.handle(req, res);
+      if (this.push.accepts(req)) return this.push.handle(req, res);
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
       res.end(`no WebSocket at ${JSON.stringify((req.url ?? '').split('?')[0])} without an upgrade; connect to ${WS_PATH}\n`);
     });

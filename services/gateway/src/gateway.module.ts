@@ -4,6 +4,7 @@ import type { HealthRegistry, Logger, Metrics } from '@tacit/kit';
 import { HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
 import { PrekeyClientModule } from '@tacit/prekey-client';
 import { DirectoryClientModule } from '@tacit/directory-client';
+import { PushClientModule } from '@tacit/push-client';
 import { QueueClientModule } from '@tacit/queue-client';
 import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
@@ -16,9 +17,10 @@ import { Drainer } from './drainer.js';
 import { GatewayEdge } from './edge.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { GatewayMeters } from './metrics.js';
-import { PrekeyLimiter } from './prekey-limiter.js';
+import { EndpointLimiter, ENDPOINT_LIMIT_PREFIX } from './endpoint-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
 import { DirectoryEndpoint } from './directory.js';
+import { PushEndpoint } from './push.js';
 import { Presence } from './presence.js';
 import { loadRelayKey } from './relay-key.js';
 import { WindowRateLimiter, type RateLimiter } from './rate-limit.js';
@@ -29,7 +31,7 @@ import { createGatewayRedis } from './redis-client.js';
 import { MemorySafeSet, RedisSafeSet, type SafeSet } from './safe-set.js';
 import { Session } from './session.js';
 import { GatewayShutdown } from './shutdown.js';
-import { DIRECTORY_LIMITER, GATEWAY_CLOCK, PREKEY_LIMITER, QUEUE_QUOTA, RATE_LIMITER, REDIS, RelayKey, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
+import { DIRECTORY_LIMITER, GATEWAY_CLOCK, PREKEY_LIMITER, PUSH_LIMITER, QUEUE_QUOTA, RATE_LIMITER, REDIS, RelayKey, ReplicaIdentity, SAFE_SET, type Clock } from './tokens.js';
 
 /** Closes what the gateway opened besides its listener: limiter timers, the address salt's refresh, the safe set, Redis. */
 @Injectable()
@@ -53,12 +55,13 @@ export class GatewayResources implements OnApplicationShutdown {
 
 /**
  * The gateway: the client edge (WebSocket sessions, claims, send/deliver/ack, limits; the prekey
- * endpoints and the directory's, passed to each service through its client library). With
+ * endpoints, the directory's and the push registration's, passed to each service through its client
+ * library; the queued events the push service wakes devices on). With
  * REDIS_URL (or REDIS_SENTINELS), limits and dedup are shared by all replicas through Redis; without it (the node), they
  * live in this process. Reaches the queue through its client library and other replicas on the bus.
  */
 @Module({
-  imports: [QueueClientModule.register(), PrekeyClientModule.register(), DirectoryClientModule.register()],
+  imports: [QueueClientModule.register(), PrekeyClientModule.register(), DirectoryClientModule.register(), PushClientModule.register()],
   providers: [
     { provide: GATEWAY_CLOCK, useValue: { now: Date.now } satisfies Clock },
     { provide: ReplicaIdentity, useFactory: () => new ReplicaIdentity() },
@@ -108,16 +111,25 @@ export class GatewayResources implements OnApplicationShutdown {
     { provide: SAFE_SET, useFactory: (redis: Redis | undefined) => (redis ? new RedisSafeSet(redis) : new MemorySafeSet()), inject: [REDIS] },
     {
       provide: PREKEY_LIMITER,
-      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) => new PrekeyLimiter({ redis, salt, onError: () => log.warn('prekey_limit_sync_failed') }),
+      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) =>
+        new EndpointLimiter({ redis, salt, prefix: ENDPOINT_LIMIT_PREFIX.prekey, onError: () => log.warn('prekey_limit_sync_failed') }),
       inject: [REDIS, AddressSalt, LOGGER],
     },
     PrekeyEndpoint,
     {
       provide: DIRECTORY_LIMITER,
-      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) => new PrekeyLimiter({ redis, salt, onError: () => log.warn('directory_limit_sync_failed') }),
+      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) =>
+        new EndpointLimiter({ redis, salt, prefix: ENDPOINT_LIMIT_PREFIX.directory, onError: () => log.warn('directory_limit_sync_failed') }),
       inject: [REDIS, AddressSalt, LOGGER],
     },
     DirectoryEndpoint,
+    {
+      provide: PUSH_LIMITER,
+      useFactory: (redis: Redis | undefined, salt: AddressSalt, log: Logger) =>
+        new EndpointLimiter({ redis, salt, prefix: ENDPOINT_LIMIT_PREFIX.push, onError: () => log.warn('push_limit_sync_failed') }),
+      inject: [REDIS, AddressSalt, LOGGER],
+    },
+    PushEndpoint,
     Replies,
     Drainer,
     Presence,

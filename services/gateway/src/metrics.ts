@@ -30,6 +30,11 @@ export function gatewayMetrics(m: Metrics) {
       labelNames: ['route'] as const,
     }),
     rerouted: m.counter({ name: 'rerouted_total', help: 'Packets sent by replica that went again by mailbox (the mailbox moved, or the replica is gone)' }),
+    pushEvents: m.counter({
+      name: 'push_events_total',
+      help: 'Queued events published for the push service (a packet queued for a mailbox nobody held), by outcome: published, failed (the bus refused the publish)',
+      labelNames: ['outcome'] as const,
+    }),
   };
 }
 
@@ -50,6 +55,8 @@ export class GatewayMeters {
   readonly remoteByMailbox: CounterCell;
   readonly remoteByReplica: CounterCell;
   readonly rerouted: CounterCell;
+  readonly pushEventsPublished: CounterCell;
+  readonly pushEventsFailed: CounterCell;
 
   constructor(metrics: Metrics) {
     const m = (this.m = gatewayMetrics(metrics));
@@ -64,5 +71,7 @@ export class GatewayMeters {
     this.remoteByMailbox = Metrics.cell(m.remoteRequests, { route: 'mailbox' });
     this.remoteByReplica = Metrics.cell(m.remoteRequests, { route: 'replica' });
     this.rerouted = Metrics.cell(m.rerouted);
+    this.pushEventsPublished = Metrics.cell(m.pushEvents, { outcome: 'published' });
+    this.pushEventsFailed = Metrics.cell(m.pushEvents, { outcome: 'failed' });
   }
 }

@@ -2,6 +2,8 @@
 // client, stand-in sockets, and one replica's units wired by hand on a bus (as GatewayModule wires
 // them), so a spec drives units over the in-process bus without a process or a network.
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import { ed25519 } from '@tacit/crypto';
 import { createLogger, HealthRegistry, InProcessBus, loadConfig, Metrics, type Bus } from '@tacit/kit';
 import { packPackets, type PackedPacket } from '@tacit/proto';
@@ -16,6 +18,8 @@ import {
   type Packet,
   type ServerFrame,
 } from '@tacit/protocol';
+import { BusClientProxy } from '@tacit/platform';
+import { BusPushClient, type PushClient } from '@tacit/push-client';
 import type { DrainedPage, EnqueueOutcome, QueueAckRef, QueueClient, QueueItem } from '@tacit/queue-client';
 import { AcceptTiming } from './accept-timing.js';
 import { AckBatcher } from './ack-batcher.js';
@@ -30,9 +34,10 @@ import { GatewayEdge } from './edge.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { keyOf } from './keys.js';
 import { GatewayMeters } from './metrics.js';
-import { PrekeyLimiter } from './prekey-limiter.js';
+import { EndpointLimiter } from './endpoint-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
 import { DirectoryEndpoint } from './directory.js';
+import { PushEndpoint } from './push.js';
 import { Presence } from './presence.js';
 import { WindowRateLimiter } from './rate-limit.js';
 import { ReplicaLink } from './replica-link.js';
@@ -198,8 +203,8 @@ export interface Replica {
   close(): Promise<void>;
 }
 
-/** One replica's units on `bus` (default: a new in-process bus), with a fake queue and clock. */
-export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock; config?: Record<string, string> } = {}): Replica {
+/** One replica's units on `bus` (default: a new in-process bus), with a fake queue and clock (and `push`, the push client: default one over `bus`). */
+export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock; config?: Record<string, string>; push?: PushClient } = {}): Replica {
   const bus = opts.bus ?? new InProcessBus();
   const queue = opts.queue ?? new FakeQueue();
   const clock = opts.clock ?? new FakeClock();
@@ -215,7 +220,10 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const safe = new MemorySafeSet(10 * 60_000, 1_000_000, () => clock.now());
   const quota = new WindowRateLimiter({ now: () => clock.now(), windowMs: 3_600_000 });
   const timing = new AcceptTiming(config);
-  const router = new Router(presence, link, queue, safe, quota, limiter, timing, replies, meters, log, config);
+  // The push client publishes queued events on `bus` (push-events.spec.ts listens); its requests go
+  // to whatever serves PUSH_ROUTES there (push.spec.ts has its own endpoint).
+  const push = opts.push ?? new BusPushClient(new BusClientProxy(bus, { timeoutMs: 1000 }));
+  const router = new Router(presence, link, queue, safe, quota, limiter, timing, replies, meters, log, push, config);
   const acks = new AckBatcher(queue, replies, log);
   const relayKey = loadRelayKey({});
   const connections = new Connections(presence, meters, clock, config, new AddressSalt());
@@ -226,12 +234,12 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
   const addresses = new ClientAddresses(config);
   // The prekey endpoints' client is never called by these specs (prekeys.spec.ts has its own).
   const noPrekeys = { challenge: () => Promise.reject(new Error('no prekey service here')), upload: () => Promise.reject(new Error('no prekey service here')), fetch: () => Promise.reject(new Error('no prekey service here')) };
-  const prekeys = new PrekeyEndpoint(noPrekeys, new PrekeyLimiter(), addresses, shutdown, log, new Metrics({ service: 'gateway', defaultMetrics: false }), config);
+  const prekeys = new PrekeyEndpoint(noPrekeys, new EndpointLimiter(), addresses, shutdown, log, new Metrics({ service: 'gateway', defaultMetrics: false }), config);
   // Nor the directory endpoints' (directory-endpoint.spec.ts has its own).
   const noDirectory = () => Promise.reject(new Error('no directory service here'));
   const directory = new DirectoryEndpoint(
     { challenge: noDirectory, register: noDirectory, lookup: noDirectory, transfer: noDirectory, release: noDirectory },
-    new PrekeyLimiter(),
+    new EndpointLimiter(),
     new AddressSalt(),
     addresses,
     shutdown,
@@ -239,7 +247,8 @@ export function replica(opts: { bus?: Bus; queue?: FakeQueue; clock?: FakeClock;
     new Metrics({ service: 'gateway', defaultMetrics: false }),
     config,
   );
-  const edge = new GatewayEdge(connections, addresses, dispatcher, sweeper, shutdown, limiter, meters, new HealthRegistry(), log, config, prekeys, directory);
+  const pushEndpoint = new PushEndpoint(push, new EndpointLimiter(), new AddressSalt(), addresses, shutdown, log, new Metrics({ service: 'gateway', defaultMetrics: false }), config);
+  const edge = new GatewayEdge(connections, addresses, dispatcher, sweeper, shutdown, limiter, meters, new HealthRegistry(), log, config, prekeys, directory, pushEndpoint);
   const connect = () => {
     const ws = new FakeSocket();
     const conn = connections.attach(ws as unknown as WsSocket<ClientConnection>, connections.address('127.0.0.1'));
@@ -347,4 +356,38 @@ export function openConnection(deliveryWindow: number): { conn: ClientConnection
   const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b', claimKey: 'n', queueKey: 'q', drainKey: 'd' }, limits, Date.now());
   conn.state = 'open';
   return { conn, sent };
+}
+
+/** An HTTP answer as the endpoint specs read it. */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** One request to 127.0.0.1:`port` on a connection of its own (POST with `body` unless `method` says otherwise). */
+export function httpPost(port: number, path: string, body?: Uint8Array | string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: opts.method ?? 'POST', agent: false, headers: { 'content-type': 'application/octet-stream', ...opts.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Writes `head` (and then `chunks`) on a raw TCP connection; resolves to all that came back once the server closes it. */
+export function rawHttp(port: number, head: string, chunks: Buffer[] = []): Promise<string> {
+  return new Promise((resolve) => {
+    const s = netConnect(port, '127.0.0.1', () => {
+      s.write(head);
+      for (const c of chunks) if (!s.destroyed) s.write(c);
+    });
+    let got = '';
+    s.on('data', (d) => (got += d.toString()));
+    s.on('error', () => undefined);
+    s.on('close', () => resolve(got));
+  });
 }
