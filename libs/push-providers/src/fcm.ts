@@ -1,0 +1,162 @@
+// FCM HTTP v1 through firebase-admin: a named app per sender, authorised by the service account
+// (firebase-admin signs the RS256 assertion and trades it for an OAuth access token), sending
+// data-only messages whose data is one constant key.
+//
+// firebase-admin hardcodes both hosts it calls (fcm.googleapis.com in messaging.js, and
+// oauth2.googleapis.com/token in google-auth-library's gtoken, which ignores the key file's
+// token_uri), so `endpoint` redirects at the socket: the http.Agent firebase-admin accepts for both
+// (AppOptions.httpAgent and cert()'s second argument) dials `endpoint` instead. URLs, headers, the
+// assertion and the request body stay firebase-admin's own.
+import { randomUUID } from 'node:crypto';
+import { Agent, type AgentOptions } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { cert, deleteApp, initializeApp, type App, type ServiceAccount } from 'firebase-admin/app';
+import { getMessaging } from 'firebase-admin/messaging';
+import { checkInt, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT_MS, parseRetryAfter, retry, WakeRunner } from './_shared.js';
+import { PushTargetError } from './errors.js';
+import type { WakeOutcome, WakeSender, WakeTarget } from './sender.js';
+import { validateTarget } from './target.js';
+
+/** The data every FCM wake carries: one constant key, the same for every device and message. */
+export const FCM_WAKE_DATA: Readonly<Record<string, string>> = Object.freeze({ wake: '1' });
+
+export interface FcmSenderOptions {
+  /** The service account key file's contents (project_id, client_email, private_key). */
+  readonly serviceAccount: { readonly project_id: string; readonly client_email: string; readonly private_key: string };
+  /** Origin that stands in for fcm.googleapis.com and oauth2.googleapis.com (a local FCM in tests); unset: Google. */
+  readonly endpoint?: string;
+  /** Extra trusted CA (PEM) for `endpoint`. */
+  readonly ca?: string;
+  /** Time the provider gets per wake (token fetch included); default 10 s. */
+  readonly timeoutMs?: number;
+  /** How long FCM keeps an undelivered wake (android.ttl), seconds; default 3600. */
+  readonly ttlSeconds?: number;
+  /** Wakes in flight at once; past it `wake` answers retry('busy'); default 1000. */
+  readonly maxInFlight?: number;
+}
+
+/** An https.Agent that sends every connection to `target`, keeping the request's own Host header. */
+class _RedirectAgent extends Agent {
+  constructor(
+    private readonly target: URL,
+    opts: AgentOptions,
+  ) {
+    super(opts);
+  }
+
+  override createConnection(options: Record<string, unknown>, callback?: (err: Error | null, socket: Duplex) => void): Duplex {
+    const host = this.target.hostname.replace(/^\[|\]$/g, '');
+    const redirected: Record<string, unknown> = { ...options, host, port: Number(this.target.port || 443) };
+    // The certificate is checked against the endpoint's name, not the Google host in the URL.
+    if (isIP(host)) delete redirected['servername'];
+    else redirected['servername'] = host;
+    return (Agent.prototype as unknown as { createConnection: (o: unknown, cb?: unknown) => Socket }).createConnection.call(this, redirected, callback);
+  }
+}
+
+function _str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** Maps what firebase-admin threw to an outcome. */
+export function fcmOutcome(err: unknown, nowMs: number): WakeOutcome {
+  const e = (err ?? {}) as { code?: unknown; httpResponse?: { status?: unknown; headers?: Record<string, unknown> } };
+  const code = _str(e.code);
+  const status = typeof e.httpResponse?.status === 'number' ? e.httpResponse.status : 0;
+  const retryAfterMs = parseRetryAfter(e.httpResponse?.headers?.['retry-after'], nowMs);
+  switch (code) {
+    case 'messaging/registration-token-not-registered':
+    case 'messaging/invalid-registration-token':
+    case 'messaging/invalid-recipient':
+      return { kind: 'gone', reason: code };
+    case 'messaging/invalid-argument':
+      // Our message is constant and valid: an INVALID_ARGUMENT from FCM is about the token.
+      return { kind: 'gone', reason: code };
+    case 'app/invalid-credential':
+    case 'messaging/authentication-error':
+    // PERMISSION_DENIED or SENDER_ID_MISMATCH: both mean this service account may not reach the
+    // token; keeping the target and alerting is safer than removing every device of a misconfigured project.
+    case 'messaging/mismatched-credential':
+    case 'messaging/third-party-auth-error':
+      return { kind: 'refused', reason: code };
+    case 'messaging/message-rate-exceeded':
+    case 'messaging/device-message-rate-exceeded':
+    case 'messaging/server-unavailable':
+    case 'messaging/internal-error':
+    case 'app/network-error':
+    case 'app/network-timeout':
+      return retry(code, retryAfterMs);
+  }
+  if (status === 404) return { kind: 'gone', reason: `status ${status}` };
+  if (status === 401 || status === 403) return { kind: 'refused', reason: `status ${status}` };
+  if (status === 429 || status >= 500) return retry(code || `status ${status}`, retryAfterMs);
+  return retry(code || (err instanceof Error ? err.name : 'unknown'));
+}
+
+/** Creates a {@link WakeSender} for FCM. Throws TypeError/RangeError for bad options. */
+export function createFcmSender(opts: FcmSenderOptions): WakeSender & { readonly inFlight: number } {
+  const sa = opts.serviceAccount;
+  if (typeof sa !== 'object' || sa === null) throw new TypeError('"serviceAccount" expected an object');
+  for (const k of ['project_id', 'client_email', 'private_key'] as const) {
+    if (typeof sa[k] !== 'string' || sa[k].length === 0) throw new TypeError(`"serviceAccount.${k}" expected a non-empty string`);
+  }
+  const timeoutMs = checkInt('timeoutMs', opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, 600_000);
+  const ttlSeconds = checkInt('ttlSeconds', opts.ttlSeconds ?? 3600, 0, 28 * 86_400);
+  const runner = new WakeRunner(checkInt('maxInFlight', opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 1, 1_000_000), timeoutMs);
+  let agent: Agent | undefined;
+  if (opts.endpoint !== undefined) {
+    const target = new URL(opts.endpoint);
+    if (target.protocol !== 'https:') throw new RangeError(`"endpoint" expected https:, got ${target.protocol}`);
+    agent = new _RedirectAgent(target, { keepAlive: true, ...(opts.ca ? { ca: opts.ca } : {}) });
+  } else if (opts.ca) {
+    agent = new Agent({ keepAlive: true, ca: opts.ca });
+  }
+  const account: ServiceAccount = { projectId: sa.project_id, clientEmail: sa.client_email, privateKey: sa.private_key };
+
+  // A refused credential leaves firebase-admin holding its cached access token until it expires;
+  // the next wake after a refusal starts a fresh app so that a fixed key is used at once.
+  let app: App | undefined;
+  const current = (): App => {
+    app ??= initializeApp({ credential: cert(account, agent), projectId: sa.project_id, ...(agent ? { httpAgent: agent } : {}) }, `tacit-push-${randomUUID()}`);
+    return app;
+  };
+  const retire = (): void => {
+    const old = app;
+    app = undefined;
+    if (old) void deleteApp(old).catch(() => undefined);
+  };
+
+  const send = async (token: string): Promise<WakeOutcome> => {
+    const a = current();
+    try {
+      await getMessaging(a).send({ token, data: { ...FCM_WAKE_DATA }, android: { priority: 'high', ttl: ttlSeconds * 1000 } });
+      return { kind: 'sent' };
+    } catch (err) {
+      const o = fcmOutcome(err, Date.now());
+      if (o.kind === 'refused' && app === a) retire();
+      return o;
+    }
+  };
+
+  return {
+    provider: 'fcm',
+    get inFlight() {
+      return runner.size;
+    },
+    async wake(target: WakeTarget, signal?: AbortSignal): Promise<WakeOutcome> {
+      if (target.provider !== 'fcm') throw new PushTargetError('MALFORMED', 'provider', `"provider" expected fcm, got ${target.provider}`);
+      validateTarget(target);
+      // firebase-admin takes no abort signal: a wake that times out is answered at once, and its
+      // request ends at firebase-admin's own 15 s timeout or when close() destroys the sockets.
+      return runner.run(signal, () => send(target.token));
+    },
+    async close(): Promise<void> {
+      runner.close();
+      const old = app;
+      app = undefined;
+      agent?.destroy();
+      if (old) await deleteApp(old).catch(() => undefined);
+    },
+  };
+}
