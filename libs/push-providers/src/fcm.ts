@@ -1,17 +1,19 @@
 // FCM HTTP v1 through firebase-admin: a named app per sender, authorised by the service account
-// (firebase-admin signs the RS256 assertion and trades it for an OAuth access token), sending
-// data-only messages whose data is one constant key.
+// (firebase-admin's cert() credential signs the RS256 assertion and trades it for an OAuth access
+// token), sending data-only messages whose data is one constant key.
 //
 // firebase-admin hardcodes both hosts it calls (fcm.googleapis.com in messaging.js, and
 // oauth2.googleapis.com/token in google-auth-library's gtoken, which ignores the key file's
-// token_uri), so `endpoint` redirects at the socket: the http.Agent firebase-admin accepts for both
-// (AppOptions.httpAgent and cert()'s second argument) dials `endpoint` instead. URLs, headers, the
-// assertion and the request body stay firebase-admin's own.
+// token_uri), so `endpoint` redirects at the socket: an https.Agent that dials `endpoint` instead.
+// URLs, headers, the assertion and the request body stay firebase-admin's own. The send takes the
+// agent as AppOptions.httpAgent. The token fetch should take it as cert()'s second argument, but
+// firebase-admin 14.5 drops it (populateGoogleAuth builds the JWT client with auth.fromJSON(keyFile)
+// and no clientOptions), so _routeCredential hands it to that client's transporter instead.
 import { randomUUID } from 'node:crypto';
 import { Agent, type AgentOptions } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { cert, deleteApp, initializeApp, type App, type ServiceAccount } from 'firebase-admin/app';
+import { cert, deleteApp, initializeApp, type App, type Credential, type ServiceAccount } from 'firebase-admin/app';
 import { getMessaging } from 'firebase-admin/messaging';
 import { checkInt, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT_MS, parseRetryAfter, retry, WakeRunner } from './_shared.js';
 import { PushTargetError } from './errors.js';
@@ -53,6 +55,30 @@ class _RedirectAgent extends Agent {
     else redirected['servername'] = host;
     return (Agent.prototype as unknown as { createConnection: (o: unknown, cb?: unknown) => Socket }).createConnection.call(this, redirected, callback);
   }
+}
+
+/**
+ * Makes firebase-admin's service-account credential fetch its token through `agent` (see the top
+ * of the file). Throws when a firebase-admin upgrade changed the shape, so a test run fails loudly
+ * rather than reaching for Google.
+ */
+function _routeCredential(credential: Credential, agent: Agent): void {
+  const c = credential as unknown as { getGoogleAuth?: () => unknown; authClient?: { transporter?: { defaults?: Record<string, unknown> } } };
+  if (typeof c.getGoogleAuth !== 'function') throw new Error('firebase-admin changed: cert() has no getGoogleAuth(); cannot route its token fetch to "endpoint"');
+  c.getGoogleAuth();
+  const defaults = c.authClient?.transporter?.defaults;
+  if (typeof defaults !== 'object' || defaults === null) throw new Error('firebase-admin changed: no JWT client transporter; cannot route its token fetch to "endpoint"');
+  defaults['agent'] = agent;
+}
+
+/**
+ * Marks google-auth's cached access token as expired (its JWT client then makes its token cache
+ * fetch anew), if the credential has the shape firebase-admin 14 gives it.
+ */
+function _forgetToken(credential: Credential): void {
+  const c = credential as unknown as { authClient?: { credentials?: Record<string, unknown> } };
+  const cached = c.authClient?.credentials;
+  if (c.authClient && typeof cached === 'object' && cached !== null) c.authClient.credentials = { ...cached, expiry_date: 1 };
 }
 
 function _str(v: unknown): string {
@@ -114,16 +140,23 @@ export function createFcmSender(opts: FcmSenderOptions): WakeSender & { readonly
   }
   const account: ServiceAccount = { projectId: sa.project_id, clientEmail: sa.client_email, privateKey: sa.private_key };
 
-  // A refused credential leaves firebase-admin holding its cached access token until it expires;
-  // the next wake after a refusal starts a fresh app so that a fixed key is used at once.
+  // cert() memoises credentials by the account's JSON, ignoring the agent, so two senders of one
+  // account would share one agent and one cached token; a per-sender field keeps them apart (one
+  // entry in firebase-admin's module-level cache per sender created, never freed).
+  const credential = cert({ ...account, tacitSender: randomUUID() } as ServiceAccount, agent);
+  if (agent) _routeCredential(credential, agent);
+  // A refused credential leaves firebase-admin (the app) and google-auth (the JWT client) holding
+  // the access token until it expires; after a refusal both are dropped, so a key that works again
+  // is used at once.
   let app: App | undefined;
   const current = (): App => {
-    app ??= initializeApp({ credential: cert(account, agent), projectId: sa.project_id, ...(agent ? { httpAgent: agent } : {}) }, `tacit-push-${randomUUID()}`);
+    app ??= initializeApp({ credential, projectId: sa.project_id, ...(agent ? { httpAgent: agent } : {}) }, `tacit-push-${randomUUID()}`);
     return app;
   };
   const retire = (): void => {
     const old = app;
     app = undefined;
+    _forgetToken(credential);
     if (old) void deleteApp(old).catch(() => undefined);
   };
 
