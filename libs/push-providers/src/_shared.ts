@@ -14,7 +14,8 @@ export function parseRetryAfter(value: unknown, nowMs: number): number | undefin
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.min(v * 1000, _MAX_RETRY_AFTER_MS);
   if (typeof v !== 'string' || v.length === 0 || v.length > 64) return undefined;
   if (/^\d+$/.test(v)) return Math.min(Number(v) * 1000, _MAX_RETRY_AFTER_MS);
-  const at = Date.parse(v);
+  // An HTTP date (IMF-fixdate) ends in GMT; Date.parse alone would take "-1" for a year.
+  const at = /GMT$/.test(v) ? Date.parse(v) : NaN;
   if (Number.isNaN(at)) return undefined;
   return Math.min(Math.max(0, at - nowMs), _MAX_RETRY_AFTER_MS);
 }

@@ -74,6 +74,22 @@ describe(createFcmSender.name, () => {
     }
   });
 
+  it('is refused while the token endpoint finds the assertion expired, then fetches a new token', async () => {
+    let skew = 2 * 3_600_000; // the endpoint's clock runs two hours ahead: the assertion's exp is past
+    const ahead = await startFakeFcm({ projectId: 'tacit-demo', clientEmail, publicKeyPem: key.pub, now: () => Date.now() + skew });
+    const sut = createFcmSender(opts({ endpoint: ahead.url, ca: ahead.ca }));
+    try {
+      assert.deepEqual(await sut.wake(target), { kind: 'refused', reason: 'app/invalid-credential' });
+      assert.equal(ahead.answers[0], '400 invalid_grant');
+      skew = 0;
+      assert.deepEqual(await sut.wake(target), { kind: 'sent' });
+      assert.equal(ahead.tokensIssued, 1);
+    } finally {
+      await sut.close();
+      await ahead.close();
+    }
+  });
+
   it('reports gone for UNREGISTERED, NOT_FOUND and INVALID_ARGUMENT', async () => {
     const sut = createFcmSender(opts());
     try {

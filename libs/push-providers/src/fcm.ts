@@ -99,10 +99,11 @@ export function fcmOutcome(err: unknown, nowMs: number): WakeOutcome {
     case 'messaging/invalid-argument':
       // Our message is constant and valid: an INVALID_ARGUMENT from FCM is about the token.
       return { kind: 'gone', reason: code };
+    // mismatched-credential is PERMISSION_DENIED or SENDER_ID_MISMATCH: this service account may not
+    // reach the token; keeping the target and alerting is safer than removing every device of a
+    // misconfigured project.
     case 'app/invalid-credential':
     case 'messaging/authentication-error':
-    // PERMISSION_DENIED or SENDER_ID_MISMATCH: both mean this service account may not reach the
-    // token; keeping the target and alerting is safer than removing every device of a misconfigured project.
     case 'messaging/mismatched-credential':
     case 'messaging/third-party-auth-error':
       return { kind: 'refused', reason: code };
