@@ -38,6 +38,8 @@ export interface FcmSenderOptions {
   readonly maxInFlight?: number;
 }
 
+const _MAX_SOCKETS = 64;
+
 /** An https.Agent that sends every connection to `target`, keeping the request's own Host header. */
 class _RedirectAgent extends Agent {
   constructor(
@@ -131,13 +133,15 @@ export function createFcmSender(opts: FcmSenderOptions): WakeSender & { readonly
   const timeoutMs = checkInt('timeoutMs', opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, 600_000);
   const ttlSeconds = checkInt('ttlSeconds', opts.ttlSeconds ?? 3600, 0, 28 * 86_400);
   const runner = new WakeRunner(checkInt('maxInFlight', opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 1, 1_000_000), timeoutMs);
-  let agent: Agent | undefined;
+  // One keep-alive agent with a socket cap: a burst of wakes reuses a few TLS connections instead
+  // of opening one each (firebase-admin's send is HTTP/1.1).
+  let agent: Agent;
   if (opts.endpoint !== undefined) {
     const target = new URL(opts.endpoint);
     if (target.protocol !== 'https:') throw new RangeError(`"endpoint" expected https:, got ${target.protocol}`);
-    agent = new _RedirectAgent(target, { keepAlive: true, ...(opts.ca ? { ca: opts.ca } : {}) });
-  } else if (opts.ca) {
-    agent = new Agent({ keepAlive: true, ca: opts.ca });
+    agent = new _RedirectAgent(target, { keepAlive: true, maxSockets: _MAX_SOCKETS, ...(opts.ca ? { ca: opts.ca } : {}) });
+  } else {
+    agent = new Agent({ keepAlive: true, maxSockets: _MAX_SOCKETS, ...(opts.ca ? { ca: opts.ca } : {}) });
   }
   const account: ServiceAccount = { projectId: sa.project_id, clientEmail: sa.client_email, privateKey: sa.private_key };
 
@@ -145,13 +149,13 @@ export function createFcmSender(opts: FcmSenderOptions): WakeSender & { readonly
   // account would share one agent and one cached token; a per-sender field keeps them apart (one
   // entry in firebase-admin's module-level cache per sender created, never freed).
   const credential = cert({ ...account, tacitSender: randomUUID() } as ServiceAccount, agent);
-  if (agent) _routeCredential(credential, agent);
+  if (opts.endpoint !== undefined) _routeCredential(credential, agent);
   // A refused credential leaves firebase-admin (the app) and google-auth (the JWT client) holding
   // the access token until it expires; after a refusal both are dropped, so a key that works again
   // is used at once.
   let app: App | undefined;
   const current = (): App => {
-    app ??= initializeApp({ credential, projectId: sa.project_id, ...(agent ? { httpAgent: agent } : {}) }, `tacit-push-${randomUUID()}`);
+    app ??= initializeApp({ credential, projectId: sa.project_id, httpAgent: agent }, `tacit-push-${randomUUID()}`);
     return app;
   };
   const retire = (): void => {
@@ -189,7 +193,7 @@ export function createFcmSender(opts: FcmSenderOptions): WakeSender & { readonly
       runner.close();
       const old = app;
       app = undefined;
-      agent?.destroy();
+      agent.destroy();
       if (old) await deleteApp(old).catch(() => undefined);
     },
   };
