@@ -34,7 +34,9 @@ export function checkInt(name: string, value: number, min: number, max: number):
 
 /**
  * Runs `send` with the in-flight bound, the timeout and the caller's abort signal: whichever comes
- * first decides, and `cancel` (when given) is told to let go of the losing request.
+ * first decides, and `send`'s signal tells it to let go of the losing request. A request counts as
+ * in flight until it really ends, not until its wake was answered: a library that cannot be
+ * cancelled (firebase-admin, web-push) may hold a socket past the answer, and the bound covers it.
  */
 export class WakeRunner {
   private inFlight = 0;
@@ -46,7 +48,7 @@ export class WakeRunner {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Wakes in flight now. */
+  /** Provider requests outstanding now. */
   get size(): number {
     return this.inFlight;
   }
@@ -69,14 +71,15 @@ export class WakeRunner {
         onAbort = () => settleEarly(retry('aborted'));
         signal.addEventListener('abort', onAbort, { once: true });
       }
-      const sent = send(ac.signal).catch((err: unknown) => retry(`error: ${err instanceof Error ? err.name : 'unknown'}`));
+      const sent = send(ac.signal)
+        .catch((err: unknown) => retry(`error: ${err instanceof Error ? err.name : 'unknown'}`))
+        .finally(() => this.inFlight--);
       return await Promise.race([sent, early]);
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener('abort', onAbort);
       this.pending.delete(stop);
       ac.abort();
-      this.inFlight--;
     }
   }
 

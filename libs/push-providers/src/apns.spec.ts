@@ -185,6 +185,7 @@ describe(createApnsSender.name, () => {
         { kind: 'retry', reason: 'timeout' },
         { kind: 'retry', reason: 'timeout' },
       ]);
+      await new Promise((r) => setTimeout(r, 50)); // the cancelled streams close
       assert.equal(sut.inFlight, 0);
       const ac = new AbortController();
       const p = sut.wake(target, ac.signal);

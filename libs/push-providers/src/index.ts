@@ -27,6 +27,19 @@
 //            10 s), a lost connection, maxInFlight (default 1000) reached ('busy'), or close()d
 //
 // Every option is checked when the sender is created (TypeError/RangeError naming the option).
+// maxInFlight counts provider requests until they really end (firebase-admin and web-push cannot be
+// cancelled, so a timed-out request may hold a socket a little longer); a wake past it is not queued.
+//
+// Pointing a sender at a local provider (tests, the e2e, the bench):
+//   const apns = await startFakeApns({ keyId, teamId, publicKeyPem, topic });
+//   createApnsSender({ keyPem, keyId, teamId, topic, endpoint: apns.url, ca: apns.ca });
+//   const fcm = await startFakeFcm({ projectId, clientEmail, publicKeyPem });
+//   createFcmSender({ serviceAccount, endpoint: fcm.url, ca: fcm.ca });
+//   const web = await startFakeWebPush({ vapidPublicKey }); const target = web.subscription();
+//   createWebPushSender({ subject, publicKey, privateKey, ca: web.ca });
+// then read `.wakes` (accepted), `.answers` (every status given), `.carriedContent` (bodies beyond
+// the constant wake: must stay 0), program `.answer({ status, reason, retryAfter } | { hang: true }, times)`,
+// `.revokeKey()`, and `.close()`.
 export { APNS_PRODUCTION, APNS_SANDBOX, APNS_TOKEN_REFRESH_MS, APNS_WAKE_BODY, createApnsSender, type ApnsSenderOptions } from './apns.js';
 export { PushTargetError, type PushTargetErrorCode } from './errors.js';
 export { createFcmSender, FCM_WAKE_DATA, fcmOutcome, type FcmSenderOptions } from './fcm.js';

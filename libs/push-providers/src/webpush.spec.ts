@@ -76,10 +76,10 @@ describe(createWebPushSender.name, () => {
     const ahead = await startFakeWebPush({ vapidPublicKey: vapid.publicKey, now: () => Date.now() + skew });
     const sut = createWebPushSender(opts({ ca: ahead.ca }));
     try {
-      assert.deepEqual(await sut.wake(ahead.subscription()), { kind: 'refused', reason: 'status 401' });
+      assert.deepEqual(await sut.wake(ahead.subscription()), { kind: 'refused', reason: 'status 401' }, ahead.answers.join(', '));
       assert.deepEqual(ahead.answers, ['401 bad exp']);
       skew = 0;
-      assert.deepEqual(await sut.wake(ahead.subscription()), { kind: 'sent' });
+      assert.deepEqual(await sut.wake(ahead.subscription()), { kind: 'sent' }, ahead.answers.join(', '));
     } finally {
       await sut.close();
       await ahead.close();

@@ -32,7 +32,9 @@ export function webPushOutcome(err: unknown, nowMs: number): WakeOutcome {
   if (status === 401 || status === 403) return { kind: 'refused', reason: `status ${status}` };
   if (status === 429 || status >= 500) return retry(`status ${status}`, parseRetryAfter(e.headers?.['retry-after'], nowMs));
   if (status !== 0) return { kind: 'refused', reason: `status ${status}` };
-  return retry(`connection: ${typeof e.code === 'string' ? e.code : err instanceof Error ? err.message.slice(0, 32) : 'unknown'}`);
+  // Only codes, never messages: a message may quote the endpoint.
+  if (err instanceof Error && err.message === 'Socket timeout') return retry('timeout');
+  return retry(`connection: ${typeof e.code === 'string' ? e.code.slice(0, 32) : err instanceof Error ? err.name : 'unknown'}`);
 }
 
 /** Creates a {@link WakeSender} for Web Push. Throws TypeError/RangeError for bad options. */
