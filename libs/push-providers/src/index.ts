@@ -36,7 +36,7 @@
 //   const fcm = await startFakeFcm({ projectId, clientEmail, publicKeyPem });
 //   createFcmSender({ serviceAccount, endpoint: fcm.url, ca: fcm.ca });
 //   const web = await startFakeWebPush({ vapidPublicKey }); const target = web.subscription();
-//   createWebPushSender({ subject, publicKey, privateKey, ca: web.ca });
+//   createWebPushSender({ subject, publicKey, privateKey, ca: web.ca, allowPrivateHosts: true });
 // then read `.wakes` (accepted), `.answers` (every status given), `.carriedContent` (bodies beyond
 // the constant wake: must stay 0), program `.answer({ status, reason, retryAfter } | { hang: true }, times)`,
 // `.revokeKey()`, and `.close()`.
@@ -44,5 +44,5 @@ export { APNS_PRODUCTION, APNS_SANDBOX, APNS_TOKEN_REFRESH_MS, APNS_WAKE_BODY, c
 export { PushTargetError, type PushTargetErrorCode } from './errors.js';
 export { createFcmSender, FCM_WAKE_DATA, fcmOutcome, type FcmSenderOptions } from './fcm.js';
 export type { WakeOutcome, WakeProvider, WakeSender, WakeTarget } from './sender.js';
-export { MAX_FCM_TOKEN, MAX_WEBPUSH_ENDPOINT, validateTarget } from './target.js';
+export { MAX_FCM_TOKEN, MAX_WEBPUSH_ENDPOINT, validateTarget, type ValidateTargetOptions } from './target.js';
 export { createWebPushSender, webPushOutcome, type WebPushSenderOptions } from './webpush.js';

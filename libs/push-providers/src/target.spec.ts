@@ -28,7 +28,8 @@ describe(validateTarget.name, () => {
     validateTarget({ provider: 'fcm', token: 'dGVzdA:APA91b_x-y' });
     validateTarget({ provider: 'fcm', token: 'x'.repeat(4096) });
     validateTarget(web);
-    validateTarget({ ...web, endpoint: 'https://127.0.0.1:8443/push/x' });
+    validateTarget({ ...web, endpoint: 'https://127.0.0.1:8443/push/x' }, { allowPrivateHosts: true });
+    validateTarget({ ...web, endpoint: 'https://[2001:db8::1]/push/x' });
   });
 
   it('refuses APNs tokens that are not 64-200 hex digits', () => {
@@ -46,6 +47,14 @@ describe(validateTarget.name, () => {
     const offCurve = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url');
     for (const p of ['', compressed, offCurve, `${web.p256dh}AA`, 'not base64!', undefined]) refused({ ...web, p256dh: p }, 'p256dh');
     for (const auth of ['', randomBytes(15).toString('base64url'), randomBytes(17).toString('base64url'), 'a.b']) refused({ ...web, auth }, 'auth');
+  });
+
+  it('refuses Web Push endpoints on private, loopback and single-label hosts unless allowed', () => {
+    for (const host of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '[::1]', '[fd00::1]', '[fe80::1]', '[::ffff:127.0.0.1]', 'localhost', 'push.localhost', 'intranet']) {
+      const t = { ...web, endpoint: `https://${host}/push/x` };
+      refused(t, 'endpoint');
+      validateTarget(t, { allowPrivateHosts: true });
+    }
   });
 
   it('refuses an unknown provider and a non-object', () => {

@@ -17,6 +17,7 @@ describe(createWebPushSender.name, () => {
     privateKey: vapid.privateKey,
     ca: fake.ca,
     timeoutMs: 2000,
+    allowPrivateHosts: true,
     ...o,
   });
 
@@ -139,6 +140,9 @@ describe(createWebPushSender.name, () => {
         [{ p256dh: `${good.p256dh.slice(0, -1)}+` }, 'p256dh'],
         [{ auth: Buffer.alloc(15).toString('base64url') }, 'auth'],
       ];
+      const strict = createWebPushSender(opts({ allowPrivateHosts: false }));
+      await assert.rejects(strict.wake(good), (e: unknown) => e instanceof PushTargetError && e.field === 'endpoint', 'a loopback endpoint without allowPrivateHosts');
+      await strict.close();
       for (const [patch, field] of cases) {
         await assert.rejects(sut.wake({ ...good, ...patch }), (e: unknown) => e instanceof PushTargetError && e.code === 'MALFORMED' && e.field === field, field);
       }

@@ -22,6 +22,8 @@ export interface WebPushSenderOptions {
   readonly ca?: string;
   /** Wakes in flight at once; past it `wake` answers retry('busy'); default 1000. */
   readonly maxInFlight?: number;
+  /** Accept endpoints on loopback/private addresses (a local push service in tests); default false. See validateTarget. */
+  readonly allowPrivateHosts?: boolean;
 }
 
 /** Maps what web-push threw (a WebPushError with statusCode, or a socket error) to an outcome. */
@@ -74,7 +76,7 @@ export function createWebPushSender(opts: WebPushSenderOptions): WakeSender & { 
     },
     async wake(target: WakeTarget, signal?: AbortSignal): Promise<WakeOutcome> {
       if (target.provider !== 'webpush') throw new PushTargetError('MALFORMED', 'provider', `"provider" expected webpush, got ${target.provider}`);
-      validateTarget(target);
+      validateTarget(target, { allowPrivateHosts: opts.allowPrivateHosts === true });
       // web-push takes no abort signal; its socket timeout (timeoutMs) ends a hung request, and close() destroys the agent's sockets.
       return runner.run(signal, () => send(target));
     },
