@@ -72,6 +72,26 @@ describe(createApnsSender.name, () => {
     }
   });
 
+  it('answers retry when the connection drops mid-wake, and dials anew for the next one', async () => {
+    const sut = createApnsSender(opts({ timeoutMs: 5000 }));
+    try {
+      fake.answer({ hang: true });
+      const sessions = fake.sessions;
+      const t0 = performance.now();
+      const hung = sut.wake(target);
+      await new Promise((r) => setTimeout(r, 100));
+      fake.dropConnections();
+      const o = await hung;
+      assert.equal(o.kind, 'retry');
+      assert.notEqual(o.kind === 'retry' && o.reason, 'timeout');
+      assert.ok(performance.now() - t0 < 2000);
+      assert.equal((await sut.wake(target)).kind, 'sent');
+      assert.equal(fake.sessions, sessions + 2, 'the dropped session and its replacement');
+    } finally {
+      await sut.close();
+    }
+  });
+
   it('is refused (InvalidProviderToken) when signed with another key', async () => {
     const sut = createApnsSender(opts({ keyPem: p256().priv }));
     try {

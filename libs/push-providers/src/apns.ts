@@ -135,7 +135,8 @@ export function createApnsSender(opts: ApnsSenderOptions): WakeSender & { readon
         if (size < _MAX_ANSWER) chunks.push(c);
         size += c.length;
       });
-      req.on('end', () => finish(outcome(status, Buffer.concat(chunks).subarray(0, _MAX_ANSWER).toString('utf8'), retryAfter)));
+      // A stream reset before any response headers also ends here, with no status: a lost connection.
+      req.on('end', () => finish(status === 0 ? retry('connection closed') : outcome(status, Buffer.concat(chunks).subarray(0, _MAX_ANSWER).toString('utf8'), retryAfter)));
       req.on('error', (err: Error & { code?: string }) => finish(retry(`connection: ${err.code ?? err.name}`)));
       req.on('close', () => {
         if (status === 0) finish(retry('connection closed'));

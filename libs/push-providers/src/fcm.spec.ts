@@ -159,5 +159,8 @@ describe(createFcmSender.name, () => {
     assert.throws(() => createFcmSender(opts({ serviceAccount: { project_id: '', client_email: clientEmail, private_key: key.priv } })), /"serviceAccount.project_id"/);
     assert.throws(() => createFcmSender(opts({ endpoint: 'http://127.0.0.1:1' })), /"endpoint" expected https:/);
     assert.throws(() => createFcmSender(opts({ maxInFlight: 0 })), RangeError);
+    assert.throws(() => createFcmSender(opts({ serviceAccount: { project_id: 'p', client_email: clientEmail, private_key: 'nope' } })), /"serviceAccount.private_key" expected a PEM/);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    assert.throws(() => createFcmSender(opts({ serviceAccount: { project_id: 'p', client_email: clientEmail, private_key: ec } })), /expected an RSA key/);
   });
 });

@@ -9,7 +9,7 @@
 // agent as AppOptions.httpAgent. The token fetch should take it as cert()'s second argument, but
 // firebase-admin 14.5 drops it (populateGoogleAuth builds the JWT client with auth.fromJSON(keyFile)
 // and no clientOptions), so _routeCredential hands it to that client's transporter instead.
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { Agent, type AgentOptions } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -130,6 +130,14 @@ export function createFcmSender(opts: FcmSenderOptions): WakeSender & { readonly
   for (const k of ['project_id', 'client_email', 'private_key'] as const) {
     if (typeof sa[k] !== 'string' || sa[k].length === 0) throw new TypeError(`"serviceAccount.${k}" expected a non-empty string`);
   }
+  let pk: KeyObject;
+  try {
+    pk = createPrivateKey(sa.private_key);
+  } catch (cause) {
+    throw new TypeError('"serviceAccount.private_key" expected a PEM private key', { cause });
+  }
+  // Google service-account keys are RSA (RS256); anything else would only fail at the first token fetch.
+  if (pk.asymmetricKeyType !== 'rsa') throw new RangeError(`"serviceAccount.private_key" expected an RSA key, got ${pk.asymmetricKeyType ?? 'unknown'}`);
   const timeoutMs = checkInt('timeoutMs', opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, 600_000);
   const ttlSeconds = checkInt('ttlSeconds', opts.ttlSeconds ?? 3600, 0, 28 * 86_400);
   const runner = new WakeRunner(checkInt('maxInFlight', opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 1, 1_000_000), timeoutMs);

@@ -25,6 +25,8 @@ export interface FakeApns extends FakeProvider {
   readonly sessions: number;
   /** Sends GOAWAY on every open session, as APNs does when it rotates a connection. */
   goaway(): void;
+  /** Tears down every open session at once (a dropped connection), hung streams included. */
+  dropConnections(): void;
 }
 
 const _TOKEN = /^[0-9a-fA-F]{64,200}$/;
@@ -139,6 +141,9 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     },
     goaway: () => {
       for (const s of sessions) s.goaway(h2.NGHTTP2_NO_ERROR);
+    },
+    dropConnections: () => {
+      for (const s of sessions) s.destroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
