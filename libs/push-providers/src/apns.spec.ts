@@ -25,7 +25,10 @@ describe(createApnsSender.name, () => {
   before(async () => {
     fake = await startFakeApns({ keyId: 'KEY1234567', teamId: 'TEAM123456', publicKeyPem: key.pub, topic: 'app.tacit.demo' });
   });
-  after(() => fake.close());
+  after(async () => {
+    assert.equal(fake.carriedContent, 0, 'no wake carried content, an identifier or a mailbox id');
+    await fake.close();
+  });
   beforeEach(() => {
     fake.clearAnswers();
     fake.revokeKey(false);

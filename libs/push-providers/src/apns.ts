@@ -1,7 +1,7 @@
 // APNs provider API: HTTP/2 to api.push.apple.com with token authentication. One session is
 // reused for every wake (Apple asks providers to keep connections open rather than reconnect per
 // push) and replaced after a GOAWAY, an error or a close.
-import { constants as h2, connect, type ClientHttp2Session } from 'node:http2';
+import { constants as h2, connect, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { checkInt, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT_MS, parseRetryAfter, retry, WakeRunner } from './_shared.js';
 import { PushTargetError } from './errors.js';
@@ -105,16 +105,25 @@ export function createApnsSender(opts: ApnsSenderOptions): WakeSender & { readon
     new Promise<WakeOutcome>((resolve) => {
       const s = connection();
       const t = now();
-      const req = s.request({
-        [h2.HTTP2_HEADER_METHOD]: 'POST',
-        [h2.HTTP2_HEADER_PATH]: `/3/device/${token}`,
-        authorization: `bearer ${bearer()}`,
-        'apns-push-type': 'background',
-        'apns-priority': '5',
-        'apns-topic': opts.topic,
-        'apns-expiration': String(ttlSeconds === 0 ? 0 : Math.floor(t / 1000) + ttlSeconds),
-        'content-type': 'application/json',
-      });
+      let req: ClientHttp2Stream;
+      try {
+        req = s.request({
+          [h2.HTTP2_HEADER_METHOD]: 'POST',
+          [h2.HTTP2_HEADER_PATH]: `/3/device/${token}`,
+          authorization: `bearer ${bearer()}`,
+          'apns-push-type': 'background',
+          'apns-priority': '5',
+          'apns-topic': opts.topic,
+          'apns-expiration': String(ttlSeconds === 0 ? 0 : Math.floor(t / 1000) + ttlSeconds),
+          'content-type': 'application/json',
+        });
+      } catch (err) {
+        // A session closing under us, or out of stream ids after 2^31 requests: the next wake dials anew.
+        if (session === s) session = undefined;
+        s.destroy();
+        resolve(retry(`connection: ${(err as { code?: string }).code ?? 'request refused'}`));
+        return;
+      }
       let status = 0;
       let retryAfter: unknown;
       const chunks: Buffer[] = [];

@@ -27,7 +27,10 @@ describe(createFcmSender.name, () => {
   before(async () => {
     fake = await startFakeFcm({ projectId: 'tacit-demo', clientEmail, publicKeyPem: key.pub });
   });
-  after(() => fake.close());
+  after(async () => {
+    assert.equal(fake.carriedContent, 0, 'no wake carried content, an identifier or a mailbox id');
+    await fake.close();
+  });
   beforeEach(() => {
     fake.clearAnswers();
     fake.revokeKey(false);

@@ -24,7 +24,10 @@ describe(createWebPushSender.name, () => {
   before(async () => {
     fake = await startFakeWebPush({ vapidPublicKey: vapid.publicKey });
   });
-  after(() => fake.close());
+  after(async () => {
+    assert.equal(fake.carriedContent, 0, 'no wake carried content, an identifier or a mailbox id');
+    await fake.close();
+  });
   beforeEach(() => {
     fake.clearAnswers();
     fake.revokeKey(false);

@@ -24,7 +24,11 @@ export interface FakeProvider {
   readonly ca: string;
   /** Accepted wakes, oldest first (the first {@link MAX_RECORDED} are kept). */
   readonly wakes: readonly FakeWake[];
-  /** Requests whose body carried anything beyond the constant wake (counted whether accepted or not). */
+  /**
+   * Requests that carried anything beyond the constant wake — a body other than the constant, or a
+   * header that can hold an identifier (APNs apns-collapse-id/apns-id, Web Push Topic) — counted
+   * whether accepted or not.
+   */
   readonly carriedContent: number;
   /** Every answer given, oldest first, as `status reason` (bounded like wakes). */
   readonly answers: readonly string[];

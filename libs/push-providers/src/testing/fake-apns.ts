@@ -30,6 +30,7 @@ export interface FakeApns extends FakeProvider {
 }
 
 const _TOKEN = /^[0-9a-fA-F]{64,200}$/;
+const _APNS_HEADERS = new Set(['apns-push-type', 'apns-priority', 'apns-topic', 'apns-expiration']);
 
 /** Starts a local APNs on 127.0.0.1 with a fresh self-signed certificate. */
 export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
@@ -73,7 +74,8 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     const m = /^\/3\/device\/([^/?]*)$/.exec(path);
     if (!m) return reply(stream, 404, 'BadPath');
     const token = m[1] ?? '';
-    if (body !== APNS_WAKE_BODY) carried++;
+    // A collapse id, an apns-id of ours or any other apns- header could carry an identifier.
+    if (body !== APNS_WAKE_BODY || Object.keys(hdr).some((h) => h.startsWith('apns-') && !_APNS_HEADERS.has(h))) carried++;
     const auth = hdr['authorization'];
     if (typeof auth !== 'string' || auth.length === 0) return reply(stream, 403, 'MissingProviderToken');
     const jwt = auth.startsWith('bearer ') ? decodeJwt(auth.slice(7), 'ES256', key) : undefined;

@@ -56,7 +56,8 @@ export async function startFakeWebPush(opts: FakeWebPushOptions): Promise<FakeWe
     if (method !== 'POST') return reply(res, 405);
     const m = /^\/push\/([A-Za-z0-9_-]{1,64})$/.exec(path);
     if (!m) return reply(res, 404);
-    if (body.length > 0 || headers['content-encoding'] !== undefined) carried++;
+    // A Topic (collapse key) could carry an identifier as surely as a payload could.
+    if (body.length > 0 || headers['content-encoding'] !== undefined || headers['topic'] !== undefined) carried++;
     const auth = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)$/.exec(headers['authorization'] ?? '');
     if (!auth) return reply(res, 401, 'no vapid');
     // The subscription was made for one applicationServerKey; another key may not push to it.
