@@ -128,7 +128,10 @@ export function createApnsSender(opts: ApnsSenderOptions): WakeSender & { readon
       let retryAfter: unknown;
       const chunks: Buffer[] = [];
       let size = 0;
+      let done = false;
       const finish = (o: WakeOutcome): void => {
+        if (done) return;
+        done = true;
         abort.removeEventListener('abort', onAbort);
         resolve(o);
       };
@@ -144,12 +147,17 @@ export function createApnsSender(opts: ApnsSenderOptions): WakeSender & { readon
         if (size < _MAX_ANSWER) chunks.push(c);
         size += c.length;
       });
-      // A stream reset before any response headers also ends here, with no status: a lost connection.
-      req.on('end', () => finish(status === 0 ? retry('connection closed') : outcome(status, Buffer.concat(chunks).subarray(0, _MAX_ANSWER).toString('utf8'), retryAfter)));
-      req.on('error', (err: Error & { code?: string }) => finish(retry(`connection: ${err.code ?? err.name}`)));
-      req.on('close', () => {
-        if (status === 0) finish(retry('connection closed'));
-      });
+      // A stream reset before any response headers ends with no status: a lost connection. One
+      // reset after the headers still has its answer (a 200 is a 200 whatever followed it).
+      // outcome() may drop the cached token, so it runs once, for the first of end/error/close.
+      const settle = (err?: Error & { code?: string }): void => {
+        if (done) return;
+        if (status !== 0) finish(outcome(status, Buffer.concat(chunks).subarray(0, _MAX_ANSWER).toString('utf8'), retryAfter));
+        else finish(retry(err ? `connection: ${err.code ?? err.name}` : 'connection closed'));
+      };
+      req.on('end', () => settle());
+      req.on('error', settle);
+      req.on('close', () => settle());
       req.end(APNS_WAKE_BODY);
     });
 
