@@ -8,7 +8,8 @@
 // URLs, headers, the assertion and the request body stay firebase-admin's own. The send takes the
 // agent as AppOptions.httpAgent. The token fetch should take it as cert()'s second argument, but
 // firebase-admin 14.5 drops it (populateGoogleAuth builds the JWT client with auth.fromJSON(keyFile)
-// and no clientOptions), so _routeCredential hands it to that client's transporter instead.
+// and no clientOptions; upstream firebase-admin-node issue #2960, open), so _routeCredential hands
+// it to that client's transporter instead.
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { Agent, type AgentOptions } from 'node:https';
 import { isIP, type Socket } from 'node:net';
