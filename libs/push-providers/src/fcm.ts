@@ -41,22 +41,41 @@ export interface FcmSenderOptions {
 
 const _MAX_SOCKETS = 64;
 
-/** An https.Agent that sends every connection to `target`, keeping the request's own Host header. */
-class _RedirectAgent extends Agent {
+/**
+ * The sender's https.Agent: keep-alive with a socket cap; with `target`, every connection dials it
+ * instead (the request keeps its own Host header); after shutdown() it dials nothing, because
+ * firebase-admin retries a reset request (ECONNRESET) after a backoff and deleteApp() does not stop
+ * it: a closed sender must not reconnect.
+ */
+class _SenderAgent extends Agent {
+  private closed = false;
+
   constructor(
-    private readonly target: URL,
+    private readonly target: URL | undefined,
     opts: AgentOptions,
   ) {
     super(opts);
   }
 
-  override createConnection(options: Record<string, unknown>, callback?: (err: Error | null, socket: Duplex) => void): Duplex {
+  override createConnection(options: Record<string, unknown>, callback?: (err: Error | null, socket: Duplex) => void): Duplex | undefined {
+    if (this.closed) {
+      const err = Object.assign(new Error('sender closed'), { code: 'ERR_SENDER_CLOSED' });
+      process.nextTick(() => callback?.(err, undefined as unknown as Duplex));
+      return undefined;
+    }
+    const base = (Agent.prototype as unknown as { createConnection: (o: unknown, cb?: unknown) => Socket }).createConnection;
+    if (!this.target) return base.call(this, options, callback);
     const host = this.target.hostname.replace(/^\[|\]$/g, '');
     const redirected: Record<string, unknown> = { ...options, host, port: Number(this.target.port || 443) };
     // The certificate is checked against the endpoint's name, not the Google host in the URL.
     if (isIP(host)) delete redirected['servername'];
     else redirected['servername'] = host;
-    return (Agent.prototype as unknown as { createConnection: (o: unknown, cb?: unknown) => Socket }).createConnection.call(this, redirected, callback);
+    return base.call(this, redirected, callback);
+  }
+
+  shutdown(): void {
+    this.closed = true;
+    this.destroy();
   }
 }
 
@@ -144,14 +163,12 @@ export function createFcmSender(opts: FcmSenderOptions): WakeSender & { readonly
   const runner = new WakeRunner(checkInt('maxInFlight', opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 1, 1_000_000), timeoutMs);
   // One keep-alive agent with a socket cap: a burst of wakes reuses a few TLS connections instead
   // of opening one each (firebase-admin's send is HTTP/1.1).
-  let agent: Agent;
+  let target: URL | undefined;
   if (opts.endpoint !== undefined) {
-    const target = new URL(opts.endpoint);
+    target = new URL(opts.endpoint);
     if (target.protocol !== 'https:') throw new RangeError(`"endpoint" expected https:, got ${target.protocol}`);
-    agent = new _RedirectAgent(target, { keepAlive: true, maxSockets: _MAX_SOCKETS, ...(opts.ca ? { ca: opts.ca } : {}) });
-  } else {
-    agent = new Agent({ keepAlive: true, maxSockets: _MAX_SOCKETS, ...(opts.ca ? { ca: opts.ca } : {}) });
   }
+  const agent = new _SenderAgent(target, { keepAlive: true, maxSockets: _MAX_SOCKETS, ...(opts.ca ? { ca: opts.ca } : {}) });
   const account: ServiceAccount = { projectId: sa.project_id, clientEmail: sa.client_email, privateKey: sa.private_key };
 
   // cert() memoises credentials by the account's JSON, ignoring the agent, so two senders of one
@@ -202,7 +219,7 @@ export function createFcmSender(opts: FcmSenderOptions): WakeSender & { readonly
       runner.close();
       const old = app;
       app = undefined;
-      agent.destroy();
+      agent.shutdown();
       if (old) await deleteApp(old).catch(() => undefined);
     },
   };
