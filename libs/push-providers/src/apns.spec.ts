@@ -1,10 +1,11 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { connect } from 'node:http2';
 import { createServer } from 'node:net';
 import { APNS_WAKE_BODY, createApnsSender, type ApnsSenderOptions } from './apns.js';
 import { PushTargetError } from './errors.js';
+import { signEs256 } from './jwt.js';
 import { startFakeApns, type FakeApns } from './testing/index.js';
 
 function p256(): { priv: string; pub: string } {
@@ -271,6 +272,32 @@ describe(createApnsSender.name, () => {
 });
 
 describe(startFakeApns.name, () => {
+  it('refuses a tampered provider token (claims changed under a valid signature) and a wrong kid', async () => {
+    const sut = await startFakeApns({ keyId: 'K', teamId: 'T', publicKeyPem: key.pub, topic: 'x' });
+    const client = connect(sut.url, { ca: sut.ca });
+    const post = (auth: string): Promise<number> =>
+      new Promise<number>((resolve, reject) => {
+        const req = client.request({ ':method': 'POST', ':path': `/3/device/${token}`, authorization: auth, 'apns-push-type': 'background', 'apns-priority': '5', 'apns-topic': 'x' });
+        let status = 0;
+        req.on('response', (h) => (status = Number(h[':status']))).on('error', reject).on('close', () => resolve(status));
+        req.resume();
+        req.end(APNS_WAKE_BODY);
+      });
+    try {
+      const good = signEs256({ alg: 'ES256', kid: 'K' }, { iss: 'T', iat: Math.floor(Date.now() / 1000) }, createPrivateKey(key.priv));
+      const [h, , sig] = good.split('.');
+      const tampered = `${h}.${Buffer.from(JSON.stringify({ iss: 'OTHER', iat: Math.floor(Date.now() / 1000) })).toString('base64url')}.${sig}`;
+      const wrongKid = signEs256({ alg: 'ES256', kid: 'NOTK' }, { iss: 'T', iat: Math.floor(Date.now() / 1000) }, createPrivateKey(key.priv));
+      assert.equal(await post(`bearer ${tampered}`), 403);
+      assert.equal(await post(`bearer ${wrongKid}`), 403);
+      assert.equal(await post(`bearer ${good}`), 200);
+      assert.deepEqual(sut.answers, ['403 InvalidProviderToken', '403 InvalidProviderToken', '200']);
+    } finally {
+      client.close();
+      await sut.close();
+    }
+  });
+
   it('counts a body that carries anything beyond the constant wake', async () => {
     const sut = await startFakeApns({ keyId: 'K', teamId: 'T', publicKeyPem: key.pub, topic: 'x' });
     const client = connect(sut.url, { ca: sut.ca });
