@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { defineConfig, duration, int, string, url, type Config, type ConfigIssue } from '@tacit/kit';
+import { defineConfig, duration, int, oneOf, string, url, type Config, type ConfigIssue } from '@tacit/kit';
 import type { WakeProvider } from '@tacit/push-providers';
 import type { PushLimits } from './push.service.js';
 
@@ -26,6 +26,10 @@ export const pushConfigSchema = defineConfig({
   PUSH_REQUESTER_PER_HOUR: int({ default: 120, min: 1, max: 1_000_000, description: 'registrations and unregistrations per requester (the gateway-hashed client address) per hour per replica' }),
   PUSH_MAX_REGISTRATIONS: int({ default: 1_000_000, min: 1, max: 1_000_000_000, description: 'registrations stored at most; past it new peer keys are refused (RATE_LIMITED)' }),
   PUSH_MAX_PER_TARGET: int({ default: 32, min: 1, max: 10_000, description: 'peer keys one target may be registered under' }),
+  PUSH_INTAKE: oneOf(['auto', 'jetstream', 'bus'] as const, {
+    default: 'auto',
+    description: 'how queued events arrive: jetstream (a durable stream on NATS; required by the cluster), bus (plain subscription: events published while the service is down are lost), auto (jetstream when the bus is NATS with JetStream enabled, else bus)',
+  }),
   PUSH_DB_POOL_SIZE: int({ default: 10, min: 2, max: 200, description: 'PostgreSQL connections per replica' }),
   PUSH_APNS_KEY: string({ optional: true, secret: true, description: 'APNs token-auth signing key (.p8 PEM), or the path of a file holding it' }),
   PUSH_APNS_KEY_ID: string({ optional: true, pattern: /^[A-Z0-9]{10}$/, description: 'the key id APNs shows for PUSH_APNS_KEY (10 characters)' }),
@@ -45,6 +49,7 @@ export const pushServiceConfigSchema = defineConfig({
   DATABASE_URL: url({ protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding registrations and wake state' }),
   NATS_URL: url({ protocols: ['nats:', 'tls:'], description: 'NATS server (with JetStream) the push service serves tacit.push.v1.* on' }),
   PUSH_SECRET: string({ minLength: 32, secret: true, description: 'key of the HMAC under which mailbox ids, peer keys and targets are stored (at least 32 characters, the same on every replica)' }),
+  PUSH_INTAKE: oneOf(['jetstream', 'bus'] as const, { default: 'jetstream', description: 'how queued events arrive: jetstream (a durable stream: a restart loses none) or bus (plain subscription)' }),
 });
 
 /** The validated settings. */

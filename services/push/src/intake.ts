@@ -10,7 +10,7 @@
  */
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from '@nats-io/jetstream';
 import type { Bus, BusSubscription } from '@tacit/kit';
-import { fromBinary, PUSH_SUBJECTS, pushV1 } from '@tacit/proto';
+import { fromBinary, PUSH_GROUP, PUSH_SUBJECTS, pushV1 } from '@tacit/proto';
 
 /** What an intake hands each event to: resolves once the event's wake state is recorded. */
 export type QueuedHandler = (mailboxId: Uint8Array) => Promise<unknown>;
@@ -79,7 +79,8 @@ export class BusIntake implements PushIntake {
   }
 
   async start(): Promise<void> {
-    this.#sub = this.bus.subscribe(PUSH_SUBJECTS.queued, (data) => this.#take(data));
+    // In a queue group: replicas on a plain NATS bus take each event once between them.
+    this.#sub = this.bus.subscribe(PUSH_SUBJECTS.queued, (data) => this.#take(data), { queue: PUSH_GROUP });
     await this.bus.settled();
   }
 

@@ -64,6 +64,7 @@ export class PushLifecycle implements OnModuleInit, BeforeApplicationShutdown, O
     @Inject(HEALTH) private readonly health: HealthRegistry,
     @Inject(METRICS) private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly log: Logger,
+    @Inject(SETTINGS) private readonly settings: PushConfig,
   ) {}
 
   /** The intake taking queued events (after start). */
@@ -77,12 +78,29 @@ export class PushLifecycle implements OnModuleInit, BeforeApplicationShutdown, O
     await this.push.start();
     const handler = (id: Uint8Array) => this.push.onQueued(id);
     const log = { warn: (e: string, f?: Record<string, unknown>) => this.log.warn(e, f) };
-    this.#intake =
-      this.bus instanceof NatsBus
-        ? new JetStreamIntake(this.bus.jetstream(), await this.bus.jetstreamManager(), handler, { log })
-        : new BusIntake(this.bus, handler, { log });
-    await this.#intake.start();
-    this.log.info('push_started', { providers: this.push.providers, intake: this.bus instanceof NatsBus ? 'jetstream' : 'bus' });
+    this.#intake = await this.#openIntake(handler, log);
+    this.log.info('push_started', { providers: this.push.providers, intake: this.#intake instanceof JetStreamIntake ? 'jetstream' : 'bus' });
+  }
+
+  async #openIntake(handler: (id: Uint8Array) => Promise<unknown>, log: { warn(e: string, f?: Record<string, unknown>): void }): Promise<PushIntake> {
+    const mode = this.settings.PUSH_INTAKE;
+    if (mode !== 'bus' && this.bus instanceof NatsBus) {
+      try {
+        const js = new JetStreamIntake(this.bus.jetstream(), await this.bus.jetstreamManager(), handler, { log });
+        await js.start();
+        return js;
+      } catch (err) {
+        // A NATS server without JetStream (the node on a plain nats-server): 'auto' makes do with the
+        // bus, whose events are lost while the service is down; 'jetstream' (the cluster) refuses to start.
+        if (mode === 'jetstream') throw err;
+        this.log.warn('push_jetstream_unavailable', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+    } else if (mode === 'jetstream') {
+      throw new Error('PUSH_INTAKE=jetstream needs NATS_URL');
+    }
+    const bus = new BusIntake(this.bus, handler, { log });
+    await bus.start();
+    return bus;
   }
 
   /** The drain: no more events are taken (on JetStream, those not taken stay in the stream for the next replica). */
