@@ -202,12 +202,20 @@ export class JetStreamIntake implements PushIntake {
       if (!/not found/i.test((err as Error).message ?? '')) throw err;
       await this.jsm.streams.add(cfg);
     }
-    await this.jsm.consumers.add(cfg.name, {
+    const consumerConfig = {
       durable_name: this.#opts.consumer,
       ack_policy: 'explicit',
       ack_wait: this.#opts.ackWaitMs * _NS_PER_MS,
       max_ack_pending: this.#opts.batch * 16,
-    });
+    } as const;
+    try {
+      await this.jsm.consumers.info(cfg.name, this.#opts.consumer);
+      // Another version's settings (a new ack wait, say): the durable keeps its place in the stream.
+      await this.jsm.consumers.update(cfg.name, this.#opts.consumer, { ack_wait: consumerConfig.ack_wait, max_ack_pending: consumerConfig.max_ack_pending });
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message ?? '')) throw err;
+      await this.jsm.consumers.add(cfg.name, consumerConfig);
+    }
     const consumer = await this.js.consumers.get(cfg.name, this.#opts.consumer);
     const messages = await consumer.consume({ max_messages: this.#opts.batch });
     this.#messages = messages;

@@ -315,6 +315,26 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it("spares a registration renewed with another target while the 'gone' wake was out", async () => {
+    const { sut, clock, s } = await started();
+    const bob = new TestDevice(clock);
+    const dests = bob.dests(1);
+    const old = { provider: 'apns', token: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex') } as const;
+    await sut.register(bob.registration(old, dests));
+    s.apns.program.push(async () => {
+      clock.advance(1);
+      await sut.register(bob.registration(TARGETS.fcm, dests));
+      return { kind: 'gone', reason: 'Unregistered' };
+    });
+    await sut.onQueued(bob.mailbox(dests[0]!));
+    await tick(sut);
+    assert.equal(sut.stats().wakes.apns.gone, 1);
+    await tick(sut);
+    assert.equal(s.fcm.wakes.length, 1, 'the wake went to the new target');
+    assert.equal(await sut.onQueued(bob.mailbox(dests[0]!)), true, 'the renewed registration is still there');
+    await sut.stop();
+  });
+
   it('keeps a target when our credentials are refused: logs push_provider_refused without the token, retries with backoff', async () => {
     const { sut, clock, s, warnings } = await started({ retryStartMs: 1000 });
     const bob = new TestDevice(clock);

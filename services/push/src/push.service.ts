@@ -469,7 +469,9 @@ export class PushService {
         return;
       case 'gone':
         counts.gone++;
-        await this.#repo.remove(c.registrationId);
+        // Only if the device did not register another target while the wake was out; if it did, the
+        // wake goes to the new one now.
+        if (!(await this.#repo.remove(c.registrationId, c.targetHash))) await this.#repo.retryAt(c.registrationId, now);
         return;
       case 'refused':
         counts.refused++;

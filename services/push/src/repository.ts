@@ -33,6 +33,8 @@ export type RegisterResult =
 export interface ClaimedWake {
   registrationId: number;
   target: WakeTarget;
+  /** The target's HMAC when taken: a removal for 'gone' spares a registration renewed with another target meanwhile. */
+  targetHash: Uint8Array;
   /** The registration's queued count when taken: an outcome settles the events up to it. */
   seq: number;
   /** Failed tries of this wake so far. */
@@ -61,8 +63,8 @@ export interface PushRepository {
   settle(registrationId: number, seq: number, nowMs: number, windowMs: number, wokeAtMs: number | undefined): Promise<void>;
   /** The wake is tried again at `nextTryMs`, with one more failed try counted. */
   retryAt(registrationId: number, nextTryMs: number): Promise<void>;
-  /** Deletes the registration and its mailboxes (the provider says the target is gone). */
-  remove(registrationId: number): Promise<void>;
+  /** Deletes the registration and its mailboxes (the provider says the target is gone) unless its target changed since; resolves to whether it did. */
+  remove(registrationId: number, targetHash: Uint8Array): Promise<boolean>;
   /** Deletes up to `limit` lapsed registrations, mailboxes and replay guards; resolves to registrations deleted. */
   expire(nowMs: number, keysBeforeMs: number, limit: number): Promise<number>;
   /** The soonest scheduled wake of any provider, or undefined. */

@@ -31,6 +31,7 @@ interface _ClaimRow {
   seq: number;
   tries: number;
   since: number | null;
+  target_hash: Uint8Array;
 }
 
 function _target(r: _ClaimRow): WakeTarget {
@@ -109,10 +110,10 @@ export abstract class SqlPushRepository extends SqlStoreRepository implements Pu
          WHERE provider = $1 AND next_try_ms IS NOT NULL AND next_try_ms <= $2 AND expires_ms > $2
          ORDER BY next_try_ms LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING r.id::float8 AS id, r.provider, r.token, r.endpoint, r.p256dh, r.auth, r.queued_seq::float8 AS seq,
-                 r.tries, r.pending_since_ms::float8 AS since`,
+                 r.tries, r.pending_since_ms::float8 AS since, r.target_hash`,
       [_PROVIDER_NUM[provider], nowMs, limit, leaseUntilMs],
     );
-    return rows.map((r) => ({ registrationId: r.id, target: _target(r), seq: r.seq, tries: r.tries, pendingSinceMs: r.since ?? nowMs }));
+    return rows.map((r) => ({ registrationId: r.id, target: _target(r), targetHash: new Uint8Array(r.target_hash), seq: r.seq, tries: r.tries, pendingSinceMs: r.since ?? nowMs }));
   }
 
   async settle(registrationId: number, seq: number, nowMs: number, windowMs: number, wokeAtMs: number | undefined): Promise<void> {
@@ -131,8 +132,9 @@ export abstract class SqlPushRepository extends SqlStoreRepository implements Pu
     await this._query('UPDATE push_registrations SET tries = tries + 1, next_try_ms = $2 WHERE id = $1', [registrationId, nextTryMs]);
   }
 
-  async remove(registrationId: number): Promise<void> {
-    await this._query('DELETE FROM push_registrations WHERE id = $1', [registrationId]);
+  async remove(registrationId: number, targetHash: Uint8Array): Promise<boolean> {
+    const rows = await this._query('DELETE FROM push_registrations WHERE id = $1 AND target_hash = $2 RETURNING 1', [registrationId, this._bytes(targetHash)]);
+    return rows.length > 0;
   }
 
   async expire(nowMs: number, keysBeforeMs: number, limit: number): Promise<number> {
