@@ -147,6 +147,8 @@ export interface JetStreamIntakeOptions {
   batch?: number;
   /** Wait before an event whose record failed is delivered again (default 1 s). */
   retryDelayMs?: number;
+  /** Events recorded at once (default 16): one statement each, so a few in parallel keep up with a burst. */
+  parallel?: number;
   log?: IntakeLog;
 }
 
@@ -175,6 +177,7 @@ export class JetStreamIntake implements PushIntake {
       ackWaitMs: opts.ackWaitMs ?? 30_000,
       batch: opts.batch ?? 64,
       retryDelayMs: opts.retryDelayMs ?? 1000,
+      parallel: opts.parallel ?? 16,
     };
     this.#log = opts.log ?? { warn: () => undefined };
   }
@@ -223,7 +226,15 @@ export class JetStreamIntake implements PushIntake {
   }
 
   async #run(messages: ConsumerMessages): Promise<void> {
-    for await (const m of messages) await this.#take(m);
+    const inflight = new Set<Promise<void>>();
+    for await (const m of messages) {
+      const p = this.#take(m)
+        .catch(() => undefined)
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= this.#opts.parallel) await Promise.race(inflight);
+    }
+    await Promise.allSettled(inflight);
   }
 
   async #take(m: JsMsg): Promise<void> {
