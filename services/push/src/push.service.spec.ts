@@ -2,7 +2,7 @@
 // spec runs against both adapters. A RecordingSender stands for each provider (it records wakes and
 // answers programmed outcomes); the database is real.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -486,4 +486,36 @@ describe(`${PushService.name} (PGlite)`, () => {
   });
   // One database, as the node has: PGlite is one connection, which stop() must not close.
   sharedSpec({ repo: () => repo });
+
+  it('nothing readable in its data files: no peer key, dest or mailbox id, raw or hex (the target is there)', async () => {
+    const own = join(dir, 'files');
+    const store = await PglitePushRepository.open(own);
+    const clock = new FakeClock();
+    const sut = new PushService({ repository: store, senders: [new RecordingSender('fcm')], now: clock.now, dispatchEveryMs: 0, expireEveryMs: 0 });
+    await sut.start();
+    const bob = new TestDevice(clock);
+    const dests = bob.dests(8);
+    const target = freshFcm();
+    await sut.register(bob.registration(target, dests));
+    for (const d of dests) await sut.onQueued(bob.mailbox(d));
+    await sut.stop();
+    await store.close();
+    const files = filesOf(own);
+    assert.ok(files.length > 10, "PGlite's files");
+    const all = Buffer.concat(files.map(([, b]) => b));
+    assert.ok(all.includes(Buffer.from(target.token!)), 'the search finds what is there');
+    const enc = (b: Uint8Array) => [Buffer.from(b), Buffer.from(Buffer.from(b).toString('hex'))];
+    for (const [what, b] of [['peer key', bob.peerKey], ...dests.map((d) => ['dest', d] as const), ...dests.map((d) => ['mailbox id', bob.mailbox(d)] as const)] as const) {
+      for (const needle of enc(b)) for (const [p, bytes] of files) assert.equal(bytes.indexOf(needle), -1, `${what} in ${p}`);
+    }
+  });
 });
+
+/** Every file under `root` with its bytes. */
+function filesOf(root: string): Array<[string, Buffer]> {
+  const out: Array<[string, Buffer]> = [];
+  for (const e of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push([join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name))]);
+  }
+  return out;
+}
