@@ -67,8 +67,6 @@ export interface PushRepository {
   remove(registrationId: number, targetHash: Uint8Array): Promise<boolean>;
   /** Deletes up to `limit` lapsed registrations, mailboxes and replay guards; resolves to registrations deleted. */
   expire(nowMs: number, keysBeforeMs: number, limit: number): Promise<number>;
-  /** The soonest scheduled wake of any provider, or undefined. */
-  nextDue(): Promise<number | undefined>;
   /** Registrations stored. */
   countRegistrations(): Promise<number>;
   /** One round trip, for readiness. */

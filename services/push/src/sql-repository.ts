@@ -154,11 +154,6 @@ export abstract class SqlPushRepository extends SqlStoreRepository implements Pu
     return rows[0]?.n ?? 0;
   }
 
-  async nextDue(): Promise<number | undefined> {
-    const rows = await this._query<{ t: number | null }>('SELECT min(next_try_ms)::float8 AS t FROM push_registrations WHERE next_try_ms IS NOT NULL');
-    return rows[0]?.t ?? undefined;
-  }
-
   async countRegistrations(): Promise<number> {
     const rows = await this._query<{ n: number }>('SELECT count(*)::int4 AS n FROM push_registrations');
     return rows[0]?.n ?? 0;
