@@ -121,7 +121,7 @@ pod tag "$node_base" localhost/tacit/node-base:latest
 
 # --- The app ---------------------------------------------------------------------------------
 # The workspaces that run in production: everything but libs/testing and bench.
-workspaces="proto libs/crypto libs/protocol libs/directory-core libs/kit libs/sdk libs/queue-client libs/prekey-client libs/directory-client libs/push-client libs/platform services/queue services/prekey services/directory services/gateway services/node deploy"
+workspaces="proto libs/crypto libs/protocol libs/directory-core libs/kit libs/sdk libs/queue-client libs/prekey-client libs/directory-client libs/push-client libs/platform libs/push-providers services/queue services/prekey services/directory services/push services/gateway services/node deploy"
 app="localhost/tacit/tacit:$tag"
 step "$app (base ${base:-$node_base})"
 if $build; then npm run build --silent; fi
@@ -160,7 +160,7 @@ for w in $workspaces; do
   (cd "$w" && find dist -type f -name '*.js' ! -name '*.spec.js' ! -path 'dist/cluster/*' -exec cp --parents -t "$ctx/app/$w/" {} +)
 done
 # The SQL the services (and `tacit migrate`) apply.
-for w in services/queue services/prekey services/directory; do cp -a "$w/migrations" "$ctx/app/$w/"; done
+for w in services/queue services/prekey services/directory services/push; do cp -a "$w/migrations" "$ctx/app/$w/"; done
 cp images/tacit/Containerfile "$ctx/"
 revision="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 pod build --quiet -t "$app" \

@@ -108,13 +108,13 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
     assert.match(JSON.stringify(res.lines[0]), /WAIT_FOR.*host:port entries, got \\"postgres\\"/);
   });
 
-  it('`migrate` applies the queue\'s, the prekey service\'s and the directory\'s migrations; `prekey` then starts on them with nothing left to apply, serves, and exits 0 on SIGTERM', async () => {
+  it('`migrate` applies the queue\'s, the prekey service\'s, the directory\'s and the push service\'s migrations; `prekey` then starts on them with nothing left to apply, serves, and exits 0 on SIGTERM', async () => {
     const [postgres, nats] = await Promise.all([startPostgres(), startNats()]);
     try {
       const migrated = await exit(['migrate'], { DATABASE_URL: postgres.url, MIGRATE_WAIT_SECONDS: '10' });
       assert.equal(migrated.code, 0, JSON.stringify(migrated.lines));
       const applied = migrated.lines.filter((l) => l.event === 'migrations_applied');
-      assert.deepEqual(applied.map((l) => l.target), ['queue', 'prekey', 'directory']);
+      assert.deepEqual(applied.map((l) => l.target), ['queue', 'prekey', 'directory', 'push']);
       assert.ok(applied.every((l) => Array.isArray(l.versions) && l.versions.length > 0), JSON.stringify(applied));
 
       const opsPort = await freePort();
@@ -154,9 +154,15 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
     assert.deepEqual((res.lines[0]!.issues as { variable: string }[]).map((i) => i.variable).sort(), ['DATABASE_URL', 'NATS_URL']);
   });
 
+  it('`push` without its database, NATS and secret exits 78 naming them', async () => {
+    const res = await exit(['push']);
+    assert.equal(res.code, 78);
+    assert.deepEqual((res.lines[0]!.issues as { variable: string }[]).map((i) => i.variable).sort(), ['DATABASE_URL', 'NATS_URL', 'PUSH_SECRET']);
+  });
+
   it('an unknown command exits 64 listing the commands', async () => {
     const res = await exit(['gatewya']);
     assert.equal(res.code, 64);
-    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'prekey', 'directory', 'migrate', 'roundtrip', 'wait']);
+    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'prekey', 'directory', 'push', 'migrate', 'roundtrip', 'wait']);
   });
 });

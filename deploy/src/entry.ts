@@ -1,8 +1,8 @@
 // The image's entry point: `tacit <command>` runs one service or tool of this build, so one image
 // serves every Deployment of the chart (its `args` pick the command).
 //
-//   node (default)  every service in one process       gateway, queue, prekey, directory  one service
-//   migrate         every service's migrations, then exit (the queue's, the prekey service's and the directory's)
+//   node (default)  every service in one process       gateway, queue, prekey, directory, push  one service
+//   migrate         every service's migrations, then exit (the queue's, the prekey service's, the directory's and the push service's)
 //   roundtrip       a client round trip (helm test)
 //   wait            until WAIT_FOR host:ports accept connections (the chart's dev-mode init container)
 //
@@ -18,6 +18,7 @@ const _MAINS: Record<string, string> = {
   queue: '../../services/queue/dist/main.js',
   prekey: '../../services/prekey/dist/main.js',
   directory: '../../services/directory/dist/main.js',
+  push: '../../services/push/dist/main.js',
   migrate: '../../services/node/dist/migrate.js',
 };
 const _TOOLS = ['roundtrip', 'wait'];

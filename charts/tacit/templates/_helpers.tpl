@@ -300,3 +300,41 @@ imagePullSecrets:
 {{- define "tacit.clientPort" -}}
 {{- ternary .Values.gateway.service.port .Values.node.service.port (eq .Values.mode "cluster") -}}
 {{- end -}}
+
+{{/*
+The push service's HMAC key: push.secret, else the one this release's Secret holds already (kept
+across upgrades: another key orphans every registration), else 64 new random characters.
+*/}}
+{{- define "tacit.pushSecret" -}}
+{{- if .Values.push.secret -}}
+{{- .Values.push.secret -}}
+{{- else -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "tacit.secretName" .) -}}
+{{- if and $existing $existing.data (hasKey $existing.data "push-secret") -}}
+{{- index $existing.data "push-secret" | b64dec -}}
+{{- else -}}
+{{- randAlphaNum 64 -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "tacit.pushSecretEnv" -}}
+- name: PUSH_SECRET
+  valueFrom:
+    {{- include "tacit.secretRef" (dict "root" . "existing" .Values.push.existingSecret "key" .Values.push.existingSecretKey "own" "push-secret") | nindent 4 }}
+{{- end -}}
+
+{{/* The providers' credentials from push.providersSecret, each optional (a provider is configured with all of its settings or none). */}}
+{{- define "tacit.pushProviderEnv" -}}
+{{- with .Values.push.providersSecret }}
+- name: PUSH_APNS_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ . }}, key: apns-key, optional: true }
+- name: PUSH_FCM_SERVICE_ACCOUNT
+  valueFrom:
+    secretKeyRef: { name: {{ . }}, key: fcm-service-account, optional: true }
+- name: PUSH_WEBPUSH_VAPID_PRIVATE
+  valueFrom:
+    secretKeyRef: { name: {{ . }}, key: webpush-vapid-private, optional: true }
+{{- end }}
+{{- end -}}

@@ -52,3 +52,9 @@
         matchLabels:
           {{- include "tacit.componentSelector" (dict "root" . "component" "test") | nindent 10 }}
 {{- end -}}
+{{- define "tacit.np.providers" -}}
+- ports:
+    {{- range .Values.networkPolicy.egressPorts.push }}
+    - { port: {{ . }}, protocol: TCP }
+    {{- end }}
+{{- end -}}

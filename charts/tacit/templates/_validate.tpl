@@ -41,6 +41,9 @@ here with one message listing every problem, before anything reaches the cluster
   {{- if and $v.prekey.autoscaling.enabled (lt (int $v.prekey.autoscaling.maxReplicas) (int $v.prekey.autoscaling.minReplicas)) -}}
     {{- $errors = append $errors (printf "prekey.autoscaling.maxReplicas (%v) is below minReplicas (%v)" $v.prekey.autoscaling.maxReplicas $v.prekey.autoscaling.minReplicas) -}}
   {{- end -}}
+  {{- if and $v.push.autoscaling.enabled (lt (int $v.push.autoscaling.maxReplicas) (int $v.push.autoscaling.minReplicas)) -}}
+    {{- $errors = append $errors (printf "push.autoscaling.maxReplicas (%v) is below minReplicas (%v)" $v.push.autoscaling.maxReplicas $v.push.autoscaling.minReplicas) -}}
+  {{- end -}}
   {{- if and $v.directory.autoscaling.enabled (lt (int $v.directory.autoscaling.maxReplicas) (int $v.directory.autoscaling.minReplicas)) -}}
     {{- $errors = append $errors (printf "directory.autoscaling.maxReplicas (%v) is below minReplicas (%v)" $v.directory.autoscaling.maxReplicas $v.directory.autoscaling.minReplicas) -}}
   {{- end -}}

@@ -13,6 +13,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   assertSubject,
   assertSubjectPattern,
@@ -140,6 +141,19 @@ export class NatsBus implements Bus {
     } catch (err) {
       throw new UnavailableError(`cannot connect to NATS: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /**
+   * JetStream on this bus's connection, for what request/reply and events cannot carry: a durable
+   * stream (the push service's intake of queued events survives its restart).
+   */
+  jetstream(): JetStreamClient {
+    return jetstream(this.#nc);
+  }
+
+  /** JetStream's management API on this bus's connection (streams and consumers). */
+  jetstreamManager(): Promise<JetStreamManager> {
+    return jetstreamManager(this.#nc);
   }
 
   /** Current connection state. */

@@ -81,6 +81,10 @@ export const MAILBOX_ID_CONTEXT = 'tacit 2026-11 mailbox id v1';
 export const CLAIM_PROOF_DOMAIN = 'tacit/v1/claim';
 /** ASCII domain separator at the start of every v2 claim proof (bound to the relay and the connection). */
 export const CLAIM_PROOF_DOMAIN_V2 = 'tacit/v2/claim';
+/** ASCII domain separator at the start of a push registration's signed message. */
+export const PUSH_REGISTRATION_DOMAIN = 'tacit/v1/push';
+/** ASCII domain separator at the start of a push unregistration's signed message. */
+export const PUSH_OFF_DOMAIN = 'tacit/v1/push-off';
 /** BLAKE3 derive_key context of a v2 connection's channel key. */
 export const CHANNEL_KEY_CONTEXT = 'tacit 2026-12 channel key v2';
 /** BLAKE3 derive_key context of the relay key pair derived from an operator's secret. */

@@ -19,6 +19,8 @@
  *   {@link decodePrekeyUpload}, {@link encodePrekeyBundle} / {@link decodePrekeyBundle}, the fetch and
  *   reply bodies, {@link prekeyTag} / {@link prekeyAddress} and {@link prekeyUploadProofMessage}; their
  *   decoders throw {@link PrekeyError}, whose code the HTTP status and JSON error body carry.
+ * - **Push registration**: {@link pushRegistrationMessage} / {@link pushUnregisterMessage} are what
+ *   a peer key signs to bind its mailboxes to a push target ({@link pushTargetBytes}), or to drop it.
  * - **Errors**: frame decoders throw only {@link ProtocolError}, whose `code` is the wire error code
  *   to answer with ({@link ErrorCode}) and `field` the offending field; {@link closeCodeFor}
  *   gives the WebSocket close code that follows, if any. Encoders and helpers throw TypeError
@@ -90,6 +92,8 @@ export {
   PREKEY_TAG_CONTEXT,
   PREKEY_TAG_LEN,
   PROTOCOL_VERSION,
+  PUSH_OFF_DOMAIN,
+  PUSH_REGISTRATION_DOMAIN,
   SIGNATURE_LEN,
   SIGNED_KEM_PREKEY_LEN,
   SIGNED_PREKEY_LEN,
@@ -194,3 +198,13 @@ export {
   type WirePrekeyBundle,
   type WireSignedPreKey,
 } from './prekeys.js';
+export {
+  PUSH_PROVIDER_BYTE,
+  PUSH_REGISTRATION_MESSAGE_LEN,
+  PUSH_UNREGISTER_MESSAGE_LEN,
+  pushRegistrationMessage,
+  pushTargetBytes,
+  pushUnregisterMessage,
+  type PushProviderName,
+  type PushTargetFields,
+} from './push.js';

@@ -5,27 +5,29 @@ import { DirectoryModule, DirectoryService, directoryConfigSchema } from '@tacit
 import { defineConfig, NatsBus, string, url, type Bus, type Config, type Logger } from '@tacit/kit';
 import { startService, type RunningService, type ServiceDefinition } from '@tacit/platform';
 import { prekeyConfigSchema, PrekeyModule, PrekeyService } from '@tacit/prekey';
+import { pushConfigSchema, PushModule, PushService, pushSettingsIssues } from '@tacit/push';
 import { queueConfigSchema, QueueModule, QueueService } from '@tacit/queue';
 
 /**
- * The node's settings: every setting of the services it contains (gateway, queue, prekey, directory)
- * and the shell's. Unset URLs mean embedded defaults; an unknown GATEWAY_*, QUEUE_*, PREKEY_*,
- * DIRECTORY_*, OPS_* or TACIT_* variable stops it by name.
+ * The node's settings: every setting of the services it contains (gateway, queue, prekey, directory,
+ * push) and the shell's. Unset URLs mean embedded defaults; an unknown GATEWAY_*, QUEUE_*, PREKEY_*,
+ * DIRECTORY_*, PUSH_*, OPS_* or TACIT_* variable stops it by name.
  */
 export const nodeConfigSchema = defineConfig({
   ...queueConfigSchema,
   ...prekeyConfigSchema,
   ...directoryConfigSchema,
+  ...pushConfigSchema,
   ...gatewayConfigSchema,
-  DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the queue, the prekey bundles and the directory; unset (the node only): PGlite in DATA_DIR' }),
-  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded databases (PGlite: queue/, prekey/ and directory/) when DATABASE_URL is unset' }),
+  DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the queue, the prekey bundles, the directory and push registrations; unset (the node only): PGlite in DATA_DIR' }),
+  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded databases (PGlite: queue/, prekey/, directory/ and push/) when DATABASE_URL is unset' }),
   NATS_URL: url({ optional: true, protocols: ['nats:', 'tls:'], description: 'NATS server; unset: the in-process bus' }),
 });
 
 export type NodeConfig = Config<typeof nodeConfigSchema>;
 
 /** Every service in one process: the same Nest modules the cluster runs one per process. */
-@Module({ imports: [QueueModule, PrekeyModule, DirectoryModule, GatewayModule] })
+@Module({ imports: [QueueModule, PrekeyModule, DirectoryModule, PushModule, GatewayModule] })
 export class NodeModule {}
 
 /** The one-container node as a service definition. */
@@ -33,8 +35,8 @@ export const nodeService: ServiceDefinition<typeof nodeConfigSchema> = {
   name: 'node',
   module: NodeModule,
   config: nodeConfigSchema,
-  prefixes: ['GATEWAY_', 'QUEUE_', 'PREKEY_', 'DIRECTORY_'],
-  checks: [redisSettingsIssues],
+  prefixes: ['GATEWAY_', 'QUEUE_', 'PREKEY_', 'DIRECTORY_', 'PUSH_'],
+  checks: [redisSettingsIssues, pushSettingsIssues],
   logClientIps: (settings) => settings.GATEWAY_LOG_CLIENT_IPS,
 };
 
@@ -49,6 +51,7 @@ export interface RunningNode {
   queue: QueueService;
   prekeys: PrekeyService;
   directory: DirectoryService;
+  push: PushService;
   bus: Bus;
   /** Which part runs embedded and which on a real server. */
   shape: { bus: 'in-process' | 'nats'; database: 'pglite' | 'postgres'; limits: 'memory' | 'redis' };
@@ -82,6 +85,7 @@ export async function startNode(env: Record<string, string | undefined>, logger?
     queue: service.get(QueueService),
     prekeys: service.get(PrekeyService),
     directory: service.get(DirectoryService),
+    push: service.get(PushService),
     bus: service.bus,
     shape,
     stop(graceMs?: number) {

@@ -9,6 +9,7 @@ import { gatewayServiceConfigSchema } from '@tacit/gateway';
 import { isSecretKey, tracingConfigSchema, type ConfigSchema } from '@tacit/kit';
 import { shellConfigSchema } from '@tacit/platform';
 import { prekeyServiceConfigSchema } from '@tacit/prekey';
+import { pushServiceConfigSchema } from '@tacit/push';
 import { queueServiceConfigSchema } from '@tacit/queue';
 import { nodeConfigSchema } from './node.js';
 
@@ -68,6 +69,11 @@ export const LIMIT_SETTINGS = [
   'PREKEY_BUNDLE_TTL_DAYS',
   'DIRECTORY_LOOKUPS_PER_MINUTE',
   'DIRECTORY_WRITES_PER_HOUR',
+  'PUSH_TARGET_PER_HOUR',
+  'PUSH_REQUESTER_PER_HOUR',
+  'PUSH_MAX_REGISTRATIONS',
+  'PUSH_MAX_PER_TARGET',
+  'PUSH_CONCURRENCY',
 ] as const;
 
 function _pick(schema: ConfigSchema, keys: readonly string[]): ConfigSchema {
@@ -85,10 +91,11 @@ export const SETTINGS_TABLES: Record<string, { doc: string; schema: ConfigSchema
   queue: { doc: 'docs/queue.md', schema: queueServiceConfigSchema },
   prekey: { doc: 'docs/prekey.md', schema: prekeyServiceConfigSchema },
   directory: { doc: 'docs/directory.md', schema: directoryServiceConfigSchema },
-  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY|DIRECTORY)_/.test(k))) as ConfigSchema },
+  push: { doc: 'docs/push.md', schema: pushServiceConfigSchema },
+  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY|DIRECTORY|PUSH)_/.test(k))) as ConfigSchema },
   shell: { doc: 'docs/architecture.md', schema: _shellOnly },
   tracing: { doc: 'docs/architecture.md', schema: tracingConfigSchema },
-  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema, ...directoryServiceConfigSchema }, LIMIT_SETTINGS) },
+  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema, ...directoryServiceConfigSchema, ...pushServiceConfigSchema }, LIMIT_SETTINGS) },
 };
 
 function _default(v: unknown, key: string): string {

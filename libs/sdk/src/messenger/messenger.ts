@@ -39,6 +39,8 @@ import { MessengerError } from './errors.js';
 import { DirectoryHttpClient, HandleDirectory, type HandleEntry, type TransferGrant, type TransferRequest } from './directory.js';
 import { decodeInvite, encodeInvite, INVITE_PREFIX, type Invite } from './invite.js';
 import { PrekeyHttpClient, type FetchLike } from './prekey-http.js';
+import { registerPush, unregisterPush, type PushRegistrationResult } from '../push.js';
+import type { PushTargetFields } from '@tacit/protocol';
 
 /** Options of {@link Messenger.create}. */
 export interface MessengerOptions {
@@ -247,6 +249,35 @@ export class Messenger {
   /** The relay client underneath (its stats; `refreshClaims`). */
   get relay(): RelayClient {
     return this.#relay;
+  }
+
+  /**
+   * Registers a push target (an APNs device token, an FCM registration token or a Web Push
+   * subscription) at the home relay for this mailbox's epochs from the last hour to `horizonHours`
+   * ahead (default 168), so the relay wakes this device when a packet is queued while it is offline.
+   * Renewal is the app's call: register again before `expiresAt` and whenever the provider hands
+   * out a new token (each registration replaces the last). Throws `PushError`.
+   */
+  registerPush(opts: { target: PushTargetFields; horizonHours?: number; relay?: string }): Promise<PushRegistrationResult> {
+    return registerPush({
+      relay: opts.relay ?? this.#o.relays[0]!,
+      namespaceId: this.#o.namespaceId,
+      identity: this.#mailbox,
+      target: opts.target,
+      ...(opts.horizonHours !== undefined ? { horizonHours: opts.horizonHours } : {}),
+      ...(this.#o.now ? { now: this.#o.now } : {}),
+      ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
+    });
+  }
+
+  /** Drops this mailbox's push registration at the home relay (or `relay`). Throws `PushError` (NOT_FOUND when there is none). */
+  unregisterPush(opts: { relay?: string } = {}): Promise<void> {
+    return unregisterPush({
+      relay: opts.relay ?? this.#o.relays[0]!,
+      identity: this.#mailbox,
+      ...(this.#o.now ? { now: this.#o.now } : {}),
+      ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
+    });
   }
 
   /** The string that lets someone reach us: namespace, mailbox key, identity key, home relay. */

@@ -1,0 +1,277 @@
+/**
+ * How queued events reach {@link PushService.onQueued}. A gateway publishes QueuedEvent on
+ * tacit.push.v1.queued as a plain NATS publish, never awaited on its send path. On NATS a JetStream
+ * stream keeps the events and a durable pull consumer, shared by every replica, hands them out; an
+ * event is acknowledged only once its wake state is in the database, so a push service that stops
+ * (or crashes) with events in the stream finds them there when it starts again. On the in-process bus
+ * (the one-container node) the events come through the Bus; the wake state they lead to lives in the
+ * database, so a node restart keeps pending wakes.
+ * @module
+ */
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from '@nats-io/jetstream';
+import type { Bus, BusSubscription } from '@tacit/kit';
+import { fromBinary, PUSH_GROUP, PUSH_SUBJECTS, pushV1 } from '@tacit/proto';
+
+/** What an intake hands each event to: resolves once the event's wake state is recorded. */
+export type QueuedHandler = (mailboxId: Uint8Array) => Promise<unknown>;
+
+/** Told what the intake could not do (never ids). */
+export interface IntakeLog {
+  warn(event: string, fields?: Record<string, unknown>): void;
+}
+
+/** Counts of an intake (metrics read them). */
+export interface IntakeStats {
+  /** Events recorded (and, on JetStream, acknowledged). */
+  taken: number;
+  /** Events that did not decode or name no mailbox id: dropped. */
+  malformed: number;
+  /** Events whose record failed (JetStream: redelivered after a delay; in process: lost). */
+  failed: number;
+  /** In-process events dropped because the intake queue was full. */
+  dropped: number;
+}
+
+/** Takes queued events from the bus or a stream. */
+export interface PushIntake {
+  start(): Promise<void>;
+  /** Stops taking events and waits for those being recorded. */
+  stop(): Promise<void>;
+  stats(): IntakeStats;
+}
+
+/** The QueuedEvent's mailbox id, or undefined when it does not decode. */
+function _mailboxId(data: Uint8Array): Uint8Array | undefined {
+  try {
+    return fromBinary(pushV1.QueuedEventSchema, data).mailboxId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Options of {@link BusIntake}. */
+export interface BusIntakeOptions {
+  /** Events waiting to be recorded at most; more are dropped and counted (default 10 000). */
+  maxQueued?: number;
+  /** Events recorded at once (default 8). */
+  parallel?: number;
+  log?: IntakeLog;
+}
+
+/** The in-process bus's events, through a bounded queue, so a burst never grows memory without end. */
+export class BusIntake implements PushIntake {
+  readonly #queue: Uint8Array[] = [];
+  readonly #maxQueued: number;
+  readonly #parallel: number;
+  readonly #log: IntakeLog;
+  readonly #workers = new Set<Promise<void>>();
+  readonly #stats: IntakeStats = { taken: 0, malformed: 0, failed: 0, dropped: 0 };
+  #sub: BusSubscription | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly handler: QueuedHandler,
+    opts: BusIntakeOptions = {},
+  ) {
+    this.#maxQueued = opts.maxQueued ?? 10_000;
+    this.#parallel = opts.parallel ?? 8;
+    this.#log = opts.log ?? { warn: () => undefined };
+  }
+
+  async start(): Promise<void> {
+    // In a queue group: replicas on a plain NATS bus take each event once between them.
+    this.#sub = this.bus.subscribe(PUSH_SUBJECTS.queued, (data) => this.#take(data), { queue: PUSH_GROUP });
+    await this.bus.settled();
+  }
+
+  #take(data: Uint8Array): void {
+    const id = _mailboxId(data);
+    if (!id || id.length === 0) {
+      this.#stats.malformed++;
+      return;
+    }
+    if (this.#queue.length >= this.#maxQueued) {
+      this.#stats.dropped++;
+      return;
+    }
+    this.#queue.push(id.slice());
+    if (this.#workers.size < this.#parallel) {
+      const w = this.#work().finally(() => this.#workers.delete(w));
+      this.#workers.add(w);
+    }
+  }
+
+  async #work(): Promise<void> {
+    for (let id = this.#queue.shift(); id; id = this.#queue.shift()) {
+      try {
+        await this.handler(id);
+        this.#stats.taken++;
+      } catch (err) {
+        this.#stats.failed++;
+        this.#log.warn('push_event_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#sub?.unsubscribe();
+    this.#sub = undefined;
+    while (this.#workers.size > 0) await Promise.allSettled([...this.#workers]);
+  }
+
+  stats(): IntakeStats {
+    return { ...this.#stats };
+  }
+
+  /** Events waiting to be recorded. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+}
+
+/** The push service's stream and consumer names and bounds. */
+export interface JetStreamIntakeOptions {
+  /** Stream name (default TACIT_PUSH). */
+  stream?: string;
+  /** Durable consumer name, shared by every replica (default push). */
+  consumer?: string;
+  /** Events older than this are dropped by the server (default 1 h: a wake that late is pointless). */
+  maxAgeMs?: number;
+  /** Events kept at most; the oldest go first (default 1 000 000). */
+  maxMsgs?: number;
+  /** Bytes kept at most; the oldest go first (default 256 MiB). */
+  maxBytes?: number;
+  /** An event not acknowledged in this long is delivered again (default 30 s). */
+  ackWaitMs?: number;
+  /** Events pulled at once (default 64). */
+  batch?: number;
+  /** Wait before an event whose record failed is delivered again (default 1 s). */
+  retryDelayMs?: number;
+  /** Events recorded at once (default 16): one statement each, so a few in parallel keep up with a burst. */
+  parallel?: number;
+  log?: IntakeLog;
+}
+
+const _NS_PER_MS = 1_000_000;
+
+/** Queued events from a JetStream work-queue stream through a durable pull consumer. */
+export class JetStreamIntake implements PushIntake {
+  readonly #opts: Required<Omit<JetStreamIntakeOptions, 'log'>>;
+  readonly #log: IntakeLog;
+  readonly #stats: IntakeStats = { taken: 0, malformed: 0, failed: 0, dropped: 0 };
+  #messages: ConsumerMessages | undefined;
+  #loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly handler: QueuedHandler,
+    opts: JetStreamIntakeOptions = {},
+  ) {
+    this.#opts = {
+      stream: opts.stream ?? 'TACIT_PUSH',
+      consumer: opts.consumer ?? 'push',
+      maxAgeMs: opts.maxAgeMs ?? 3_600_000,
+      maxMsgs: opts.maxMsgs ?? 1_000_000,
+      maxBytes: opts.maxBytes ?? 256 * 2 ** 20,
+      ackWaitMs: opts.ackWaitMs ?? 30_000,
+      batch: opts.batch ?? 64,
+      retryDelayMs: opts.retryDelayMs ?? 1000,
+      parallel: opts.parallel ?? 16,
+    };
+    this.#log = opts.log ?? { warn: () => undefined };
+  }
+
+  /** The stream's settings (created, or updated to these, at start). */
+  streamConfig(): Partial<StreamConfig> & { name: string } {
+    return {
+      name: this.#opts.stream,
+      subjects: [PUSH_SUBJECTS.queued],
+      retention: 'workqueue',
+      storage: 'file',
+      discard: 'old',
+      max_age: this.#opts.maxAgeMs * _NS_PER_MS,
+      max_msgs: this.#opts.maxMsgs,
+      max_bytes: this.#opts.maxBytes,
+    };
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.streamConfig();
+    try {
+      await this.jsm.streams.info(cfg.name);
+      await this.jsm.streams.update(cfg.name, cfg);
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message ?? '')) throw err;
+      await this.jsm.streams.add(cfg);
+    }
+    const consumerConfig = {
+      durable_name: this.#opts.consumer,
+      ack_policy: 'explicit',
+      ack_wait: this.#opts.ackWaitMs * _NS_PER_MS,
+      max_ack_pending: this.#opts.batch * 16,
+    } as const;
+    try {
+      await this.jsm.consumers.info(cfg.name, this.#opts.consumer);
+      // Another version's settings (a new ack wait, say): the durable keeps its place in the stream.
+      await this.jsm.consumers.update(cfg.name, this.#opts.consumer, { ack_wait: consumerConfig.ack_wait, max_ack_pending: consumerConfig.max_ack_pending });
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message ?? '')) throw err;
+      await this.jsm.consumers.add(cfg.name, consumerConfig);
+    }
+    const consumer = await this.js.consumers.get(cfg.name, this.#opts.consumer);
+    const messages = await consumer.consume({ max_messages: this.#opts.batch });
+    this.#messages = messages;
+    this.#loop = this.#run(messages);
+  }
+
+  async #run(messages: ConsumerMessages): Promise<void> {
+    const inflight = new Set<Promise<void>>();
+    for await (const m of messages) {
+      const p = this.#take(m)
+        .catch(() => undefined)
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= this.#opts.parallel) await Promise.race(inflight);
+    }
+    await Promise.allSettled(inflight);
+  }
+
+  async #take(m: JsMsg): Promise<void> {
+    const id = _mailboxId(m.data);
+    if (!id || id.length === 0) {
+      this.#stats.malformed++;
+      m.term();
+      return;
+    }
+    try {
+      await this.handler(id);
+    } catch (err) {
+      if ((err as Error)?.name === 'PushError') {
+        // A mailbox id of the wrong length: it will never record, so it is not kept.
+        this.#stats.malformed++;
+        m.term();
+        return;
+      }
+      this.#stats.failed++;
+      this.#log.warn('push_event_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      m.nak(this.#opts.retryDelayMs);
+      return;
+    }
+    // After the record: a stop or a crash before this line redelivers the event, and marking it again
+    // only finds the wake already pending.
+    await m.ackAck().catch(() => m.ack());
+    this.#stats.taken++;
+  }
+
+  async stop(): Promise<void> {
+    await this.#messages?.close().catch(() => undefined);
+    await this.#loop?.catch(() => undefined);
+    this.#messages = undefined;
+    this.#loop = undefined;
+  }
+
+  stats(): IntakeStats {
+    return { ...this.#stats };
+  }
+}
