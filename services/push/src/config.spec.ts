@@ -16,7 +16,7 @@ describe(pushSettingsIssues.name, () => {
 
   it('configures no provider by default, and reads durations with units', () => {
     const s = load({});
-    assert.deepEqual(providerSettings(s), {});
+    assert.deepEqual(providerSettings(s), { common: { timeoutMs: 10_000, maxInFlight: 64, ca: undefined, allowPrivateHosts: false } });
     assert.deepEqual(pushSettingsIssues(s), []);
     assert.equal(pushLimits(load({ PUSH_COALESCE_WINDOW: '2m' })).coalesceWindowMs, 120_000);
     assert.equal(pushLimits(s).horizonCapMs, 8 * 86_400_000);
@@ -51,5 +51,15 @@ describe(pushSettingsIssues.name, () => {
     assert.equal(notPem?.key, 'PUSH_APNS_KEY');
     assert.throws(() => load({ PUSH_APNS_KEY_ID: 'short' }));
     assert.throws(() => load({ PUSH_WEBPUSH_VAPID_SUBJECT: 'ops@example.test' }));
+    assert.equal(pushSettingsIssues(load({ PUSH_PROVIDER_CA: join(dir, 'nope.pem') }))[0]?.key, 'PUSH_PROVIDER_CA');
+    assert.match(pushSettingsIssues(load({ PUSH_PROVIDER_CA: PEM }))[0]?.problem ?? '', /PEM certificate/);
+  });
+
+  it('reads an extra provider CA inline or from a file', () => {
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const file = join(dir, 'ca.pem');
+    writeFileSync(file, cert);
+    assert.equal(providerSettings(load({ PUSH_PROVIDER_CA: file })).common.ca, cert);
+    assert.equal(providerSettings(load({ PUSH_PROVIDER_CA: cert, PUSH_ALLOW_PRIVATE_HOSTS: 'true' })).common.allowPrivateHosts, true);
   });
 });

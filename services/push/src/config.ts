@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { defineConfig, duration, int, oneOf, string, url, type Config, type ConfigIssue } from '@tacit/kit';
+import { bool, defineConfig, duration, int, oneOf, string, url, type Config, type ConfigIssue } from '@tacit/kit';
 import type { WakeProvider } from '@tacit/push-providers';
 import type { PushLimits } from './push.service.js';
 
@@ -41,6 +41,8 @@ export const pushConfigSchema = defineConfig({
   PUSH_WEBPUSH_VAPID_PUBLIC: string({ optional: true, pattern: /^[A-Za-z0-9_-]{87}$/, description: 'VAPID public key (base64url, 65-byte P-256 point)' }),
   PUSH_WEBPUSH_VAPID_PRIVATE: string({ optional: true, secret: true, pattern: /^[A-Za-z0-9_-]{43}$/, description: 'VAPID private key (base64url, 32 bytes)' }),
   PUSH_WEBPUSH_VAPID_SUBJECT: string({ optional: true, pattern: /^(mailto:|https:)/, description: 'VAPID subject: a mailto: or https: contact for push services' }),
+  PUSH_PROVIDER_CA: string({ optional: true, description: "extra CA certificate (PEM, or the path of a file holding it) the providers' TLS is checked against besides the system's: a private APNs/FCM/Web Push endpoint, local servers in tests" }),
+  PUSH_ALLOW_PRIVATE_HOSTS: bool({ default: false, description: 'accept Web Push subscriptions whose endpoint is a loopback, private or single-label host (a client chooses the endpoint and the service POSTs to it: leave off on the internet)' }),
 });
 
 /** The push service as the cluster runs it: PostgreSQL, NATS (JetStream) and the HMAC secret are required. */
@@ -71,6 +73,7 @@ export function pushLimits(config: PushConfig): PushLimits {
     requesterPerHour: config.PUSH_REQUESTER_PER_HOUR,
     maxRegistrations: config.PUSH_MAX_REGISTRATIONS,
     maxPerTarget: config.PUSH_MAX_PER_TARGET,
+    allowPrivateHosts: config.PUSH_ALLOW_PRIVATE_HOSTS,
   };
 }
 
@@ -98,8 +101,21 @@ export interface WebPushSettings {
   subject: string;
 }
 
+/** What every provider's sender is given. */
+export interface SenderCommon {
+  /** A wake unanswered this long is a retry. */
+  timeoutMs: number;
+  /** Wakes in flight per provider. */
+  maxInFlight: number;
+  /** Extra trusted CA (PEM). */
+  ca: string | undefined;
+  /** Web Push endpoints on private hosts accepted (tests, private deployments). */
+  allowPrivateHosts: boolean;
+}
+
 /** The providers the settings configure; an absent one answers registrations UNSUPPORTED. */
 export interface ProviderSettings {
+  common: SenderCommon;
   apns?: ApnsSettings;
   fcm?: FcmSettings;
   webpush?: WebPushSettings;
@@ -107,6 +123,10 @@ export interface ProviderSettings {
 
 type _ProviderKeys = Pick<
   PushConfig,
+  | 'PUSH_WAKE_TIMEOUT'
+  | 'PUSH_CONCURRENCY'
+  | 'PUSH_PROVIDER_CA'
+  | 'PUSH_ALLOW_PRIVATE_HOSTS'
   | 'PUSH_APNS_KEY'
   | 'PUSH_APNS_KEY_ID'
   | 'PUSH_APNS_TEAM_ID'
@@ -159,7 +179,18 @@ class _SettingError extends Error {
 
 /** The providers these settings configure (files read now: call once, at boot). */
 export function providerSettings(s: _ProviderKeys): ProviderSettings {
-  const out: ProviderSettings = {};
+  let ca: string | undefined;
+  if (s.PUSH_PROVIDER_CA) {
+    try {
+      ca = _inlineOrFile(s.PUSH_PROVIDER_CA, (v) => v.includes('-----BEGIN'));
+    } catch {
+      throw new _SettingError('PUSH_PROVIDER_CA', 'neither a PEM nor a readable file');
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new _SettingError('PUSH_PROVIDER_CA', 'expected a PEM certificate');
+  }
+  const out: ProviderSettings = {
+    common: { timeoutMs: s.PUSH_WAKE_TIMEOUT, maxInFlight: s.PUSH_CONCURRENCY, ca, allowPrivateHosts: s.PUSH_ALLOW_PRIVATE_HOSTS },
+  };
   if (s.PUSH_APNS_KEY && s.PUSH_APNS_KEY_ID && s.PUSH_APNS_TEAM_ID && s.PUSH_APNS_TOPIC) {
     let key: string;
     try {

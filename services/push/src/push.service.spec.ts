@@ -143,6 +143,13 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('takes a Web Push endpoint on a private host only with allowPrivateHosts (tests, private deployments)', async () => {
+    const { sut, clock } = await started({ allowPrivateHosts: true });
+    const bob = new TestDevice(clock);
+    assert.ok((await sut.register(bob.registration({ ...TARGETS.webpush, endpoint: 'https://127.0.0.1:8443/push/1' }))).mailboxes > 0);
+    await sut.stop();
+  });
+
   it('refuses malformed targets (MALFORMED) and providers this relay does not send to (UNSUPPORTED)', async () => {
     const s = senders();
     const { sut, clock } = await started({}, new FakeClock(), { apns: s.apns, webpush: s.webpush } as ReturnType<typeof senders>);
@@ -153,6 +160,10 @@ function sharedSpec(h: Harness): void {
     await refused(reg({ ...TARGETS.apns, endpoint: 'https://x.test' }), 'MALFORMED', 'target.endpoint');
     await refused(reg({ ...TARGETS.webpush, endpoint: 'http://push.example.test/x' }), 'MALFORMED', 'target.endpoint');
     await refused(reg({ ...TARGETS.webpush, endpoint: 'not a url' }), 'MALFORMED', 'target.endpoint');
+    // The client chooses the endpoint and the service POSTs to it: no internal hosts (PUSH_ALLOW_PRIVATE_HOSTS).
+    for (const inside of ['https://127.0.0.1/x', 'https://10.1.2.3/x', 'https://localhost/x', 'https://[::1]/x', 'https://metadata/x']) {
+      await refused(reg({ ...TARGETS.webpush, endpoint: inside }), 'MALFORMED', 'target.endpoint');
+    }
     await refused(reg({ ...TARGETS.webpush, p256dh: Buffer.alloc(65, 4).toString('base64url').slice(0, 80) }), 'MALFORMED', 'target.p256dh');
     await refused(reg({ ...TARGETS.webpush, p256dh: Buffer.alloc(65, 5).toString('base64url') }), 'MALFORMED', 'target.p256dh');
     await refused(reg({ ...TARGETS.webpush, auth: 'not base64!' }), 'MALFORMED', 'target.auth');

@@ -51,6 +51,8 @@ export interface PushLimits {
   maxRegistrations: number;
   /** Peer keys per target. */
   maxPerTarget: number;
+  /** Web Push endpoints on loopback, private or single-label hosts accepted (tests, private deployments). */
+  allowPrivateHosts: boolean;
 }
 
 /** Defaults of {@link PushLimits} (the settings' defaults). */
@@ -68,6 +70,7 @@ export const DEFAULT_PUSH_LIMITS: PushLimits = Object.freeze({
   requesterPerHour: 120,
   maxRegistrations: 1_000_000,
   maxPerTarget: 32,
+  allowPrivateHosts: false,
 });
 
 /** Where the service logs what an operator must see (kit's Logger fits). */
@@ -304,7 +307,7 @@ export class PushService {
     if (!this.#senders.has(provider)) this.#refuse('UNSUPPORTED', 'target.provider', `this relay does not send ${provider} wakes`);
     let target: WakeTarget;
     try {
-      target = checkTarget(r.target);
+      target = checkTarget(r.target, this.limits.allowPrivateHosts);
     } catch (err) {
       if (err instanceof PushError) this.#refuse(err.code, err.field, err.message);
       throw err;

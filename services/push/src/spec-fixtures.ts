@@ -1,6 +1,7 @@
 // Fixtures for the push specs: a device with a real Ed25519 peer key that signs registrations, a
 // sender standing for a provider (it records wakes and answers programmed outcomes), a clock moved
 // by hand. Not part of the package's API.
+import { createECDH } from 'node:crypto';
 import { ed25519, type KeyPair } from '@tacit/crypto';
 import { currentEpoch, destHash, mailboxId, pushRegistrationMessage, pushUnregisterMessage, type PushTargetFields } from '@tacit/protocol';
 import type { WakeOutcome, WakeProvider, WakeSender, WakeTarget } from '@tacit/push-providers';
@@ -22,7 +23,8 @@ export const TARGETS = {
   webpush: {
     provider: 'webpush',
     endpoint: 'https://push.example.test/send/abc',
-    p256dh: Buffer.concat([Buffer.of(4), Buffer.alloc(64, 7)]).toString('base64url'),
+    // A real P-256 point: the senders' shape check (validateTarget) decodes it.
+    p256dh: createECDH('prime256v1').generateKeys().toString('base64url'),
     auth: Buffer.alloc(16, 3).toString('base64url'),
   },
 } as const satisfies Record<WakeProvider, PushTargetFields>;
