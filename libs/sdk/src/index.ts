@@ -1,3 +1,4 @@
 export * from './relay-client.js';
 export * from './session/index.js';
 export * from './messenger/index.js';
+export * from './media/index.js';
