@@ -68,14 +68,17 @@ export function statusError(status: number, body: string | undefined, retryAfter
   const code = refusalCode(body);
   const after = retryAfterMs(retryAfter);
   const opts = { status, ...(after === undefined ? {} : { retryAfterMs: after }) };
-  let c: MediaErrorCode;
+  let c: MediaErrorCode = 'UNAVAILABLE';
   let f = field;
-  if (status === 413) (c = 'TOO_LARGE'), (f = 'size');
-  else if (status === 429) c = code === 'QUOTA_EXCEEDED' ? 'QUOTA_EXCEEDED' : 'RATE_LIMITED';
+  if (status === 413) {
+    c = 'TOO_LARGE';
+    f = 'size';
+  } else if (status === 429) c = code === 'QUOTA_EXCEEDED' ? 'QUOTA_EXCEEDED' : 'RATE_LIMITED';
   else if (status === 404 || status === 410) c = 'NOT_FOUND';
-  else if (status === 416) (c = 'NOT_FOUND'), (f = 'range');
-  else if (status === 400) c = 'MALFORMED';
-  else c = 'UNAVAILABLE';
+  else if (status === 416) {
+    c = 'NOT_FOUND';
+    f = 'range';
+  } else if (status === 400) c = 'MALFORMED';
   return new MediaError(c, f, `${what}: the media service answered ${status}${code ? ` ${code}` : ''}`, opts);
 }
 
