@@ -29,6 +29,10 @@ export interface MediaTestServer {
   onReceive: ((offset: number, size: number) => void) | undefined;
   /** Destroys the connections of the PATCH requests in flight (a cut link), without stopping the server. */
   cutUploads(): void;
+  /** When set, called as each PATCH arrives with its `Upload-Offset` and a function that cuts its connection. */
+  onPatch: ((offset: number, cut: () => void) => void) | undefined;
+  /** When true, the next PATCH is taken but never read nor answered (a link that stalls); then false again. */
+  stallNextPatch: boolean;
   /** Destroys every open connection. */
   cutAll(): void;
   stop(): Promise<void>;
@@ -56,6 +60,8 @@ export async function startMediaTestServer(o: { maxSize?: number } = {}): Promis
     dir,
     seen,
     onReceive: undefined,
+    stallNextPatch: false,
+    onPatch: undefined,
     cutUploads: () => patching.forEach((s) => s.destroy()),
     cutAll: () => sockets.forEach((s) => s.destroy()),
     stop: async () => {
@@ -111,9 +117,16 @@ export async function startMediaTestServer(o: { maxSize?: number } = {}): Promis
       return;
     }
     if (req.method === 'POST') seen.creations++;
+    if (req.method === 'PATCH' && self.stallNextPatch) {
+      self.stallNextPatch = false;
+      seen.patchOffsets.push(-1);
+      return;
+    }
     if (req.method === 'PATCH') {
-      seen.patchOffsets.push(Number(req.headers['upload-offset']));
+      const offset = Number(req.headers['upload-offset']);
+      seen.patchOffsets.push(offset);
       const socket = req.socket;
+      self.onPatch?.(offset, () => socket.destroy());
       patching.add(socket);
       res.on('close', () => patching.delete(socket));
     }

@@ -25,6 +25,8 @@ export interface DownloadMediaOptions {
   readonly retries?: number | undefined;
   /** First retry delay (ms, default 250; doubling up to 8 s, or what Retry-After says). */
   readonly backoffMs?: number | undefined;
+  /** A request that makes no progress for this long is abandoned and retried (ms, default 30 000; 0: never). */
+  readonly stallMs?: number | undefined;
   /** Refuses a descriptor claiming more plaintext than this (TOO_LARGE), before any request. */
   readonly maxSize?: number | undefined;
   /** Allow plain http to hosts other than loopback (default false). */
@@ -52,10 +54,18 @@ async function _cancel(res: Response): Promise<void> {
  * that start (or a 200 for the whole blob from 0). `total`, when known, is checked against the
  * size the service reports (TAMPERED `length` on a mismatch).
  */
-async function _open(fetchFn: MediaFetch, url: string, start: number, end: number, total: number | undefined, signal: AbortSignal | undefined): Promise<_Opened> {
+async function _open(
+  fetchFn: MediaFetch,
+  url: string,
+  start: number,
+  end: number,
+  total: number | undefined,
+  reqSignal: AbortSignal | undefined,
+  signal: AbortSignal | undefined,
+): Promise<_Opened> {
   let res: Response;
   try {
-    res = await fetchFn(url, { headers: { range: `bytes=${start}-${end - 1}` }, ...(signal ? { signal } : {}) });
+    res = await fetchFn(url, { headers: { range: `bytes=${start}-${end - 1}` }, ...(reqSignal ? { signal: reqSignal } : {}) });
   } catch (err) {
     if (signal?.aborted) throw abortError(signal);
     throw new MediaError('UNAVAILABLE', 'network', 'the media service could not be reached', { cause: err });
@@ -106,7 +116,7 @@ export async function fetchBlobRange(
 ): Promise<Uint8Array> {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start)
     throw new MediaError('MALFORMED', 'range', `"range" expected 0 <= start < end, got ${start}..${end}`);
-  const { res } = await _open(o.fetch ?? fetch, blobUrl(mediaBase(baseUrl, o.allowInsecure), id), start, end, undefined, o.signal);
+  const { res } = await _open(o.fetch ?? fetch, blobUrl(mediaBase(baseUrl, o.allowInsecure), id), start, end, undefined, o.signal, o.signal);
   return new Uint8Array(await res.arrayBuffer());
 }
 
@@ -128,6 +138,7 @@ export async function* downloadMedia(descriptor: MediaDescriptor, o: DownloadMed
   const url = blobUrl(mediaBase(baseUrl, o.allowInsecure ?? false), d.id);
   const fetchFn = o.fetch ?? fetch;
   const retries = o.retries ?? 6;
+  const stallMs = o.stallMs ?? 30_000;
   const backoff = o.backoffMs ?? 250;
   const rangeSize = o.rangeSize ?? _DEFAULT_RANGE;
   if (!Number.isSafeInteger(rangeSize) || rangeSize < 1) throw new MediaError('MALFORMED', 'rangeSize', '"rangeSize" expected a positive integer');
@@ -149,10 +160,20 @@ export async function* downloadMedia(descriptor: MediaDescriptor, o: DownloadMed
     const start = dec.received;
     // Ranges stay on whole-chunk boundaries, even after a cut mid-range.
     const end = Math.min(total, (Math.floor(start / step) + 1) * step);
+    // A stall aborts this request only; the caller's signal still tells an abort from a stall.
+    const stall = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      if (stallMs > 0) timer = setTimeout(() => stall.abort(), stallMs);
+    };
+    const reqSignal = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
+    arm();
     let opened: _Opened;
     try {
-      opened = await _open(fetchFn, url, start, end, total, signal);
+      opened = await _open(fetchFn, url, start, end, total, reqSignal, signal);
     } catch (err) {
+      clearTimeout(timer);
       if (!(err instanceof MediaError)) throw err;
       await retry(err);
       continue;
@@ -165,6 +186,7 @@ export async function* downloadMedia(descriptor: MediaDescriptor, o: DownloadMed
       for (;;) {
         let r: Awaited<ReturnType<typeof reader.read>>;
         try {
+          arm();
           r = await reader.read();
         } catch (err) {
           if (signal?.aborted) throw abortError(signal);
@@ -176,9 +198,12 @@ export async function* downloadMedia(descriptor: MediaDescriptor, o: DownloadMed
         if (got > opened.length) throw new MediaError('TAMPERED', 'length', `the media service sent more than the ${opened.length} bytes asked for`);
         const plain = dec.push(r.value);
         failures = 0;
+        // The consumer's time is not the service's stall.
+        clearTimeout(timer);
         for (const p of plain) yield p;
       }
     } finally {
+      clearTimeout(timer);
       await reader.cancel().catch(() => undefined);
     }
     if (cut === undefined && got < opened.length && dec.received < total) cut = new MediaError('UNAVAILABLE', 'network', 'a range ended short');

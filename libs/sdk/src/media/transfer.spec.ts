@@ -136,10 +136,11 @@ describe('media upload and download through a tus server', { timeout: 240_000 },
     }
     const total = ciphertextSize(plain.length);
     let cut = false;
-    server.onReceive = (offset) => {
-      if (!cut && offset >= 0.6 * total) {
+    // The PATCH that starts past half the blob is cut a moment after it began (mid-request).
+    server.onPatch = (offset, cutIt) => {
+      if (!cut && offset >= 0.5 * total) {
         cut = true;
-        server.cutUploads();
+        setTimeout(cutIt, 20);
       }
     };
     try {
@@ -147,7 +148,7 @@ describe('media upload and download through a tus server', { timeout: 240_000 },
       assert.ok(cut);
       assert.ok(Buffer.from(await collect(downloadMedia(descriptor(up)))).equals(Buffer.from(plain)));
     } finally {
-      server.onReceive = undefined;
+      server.onPatch = undefined;
     }
   });
 
@@ -165,6 +166,31 @@ describe('media upload and download through a tus server', { timeout: 240_000 },
     }
     assert.equal(cuts, 2);
     assert.ok(Buffer.from(Buffer.concat(parts)).equals(Buffer.from(plain)));
+  });
+
+  it('a stalled upload request and a stalled download are abandoned after stallMs and retried', async () => {
+    const plain = random(3 * MB);
+    server.stallNextPatch = true;
+    const t0 = Date.now();
+    const up = await uploadMedia(plain, { baseUrl: server.url, stallMs: 300, retryDelays: [10, 10] });
+    assert.ok(server.seen.patchOffsets.includes(-1), 'a PATCH was stalled');
+    assert.ok(Date.now() - t0 >= 300);
+    // The first response sends some bytes, then nothing, and never ends: a stall mid-body.
+    let calls = 0;
+    const stalling = async (url: string, init?: RequestInit): Promise<Response> => {
+      if (calls++ > 0) return fetch(url, init);
+      const real = new Uint8Array(await (await fetch(url, init)).arrayBuffer());
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(real.subarray(0, 100_000));
+          init?.signal?.addEventListener('abort', () => c.error(new Error('aborted')), { once: true });
+        },
+      });
+      return new Response(body, { status: 206, headers: { 'content-range': `bytes 0-${real.length - 1}/${ciphertextSize(plain.length)}` } });
+    };
+    const got = await collect(downloadMedia(descriptor(up), { fetch: stalling, stallMs: 300, backoffMs: 10 }));
+    assert.equal(calls, 2);
+    assert.ok(Buffer.from(got).equals(Buffer.from(plain)));
   });
 
   it('memory stays bounded through a 100 MB round trip (file to service to hash), the service in its own process', async (t) => {
@@ -228,9 +254,10 @@ describe('media upload and download through a tus server', { timeout: 240_000 },
     t.diagnostic(
       `peak growth over the round trip: live (after gc) ${(live / MB).toFixed(1)} MiB in ${Math.floor(samples / 5)} samples; heap+arrayBuffers ${(peak.heap / MB).toFixed(1)} MiB, rss ${(peak.rss / MB).toFixed(1)} MiB (blob ${(size / MB).toFixed(0)} MiB)`,
     );
-    // What is held: one 8 MiB PATCH body or one 4 MiB range at a time, and small change. Garbage
-    // between collections comes and goes (peak heap+arrayBuffers), but is never the blob.
-    assert.ok(live < 32 * MB, `live memory grew ${(live / MB).toFixed(1)} MiB`);
+    // What is held: the 8 MiB PATCH body in flight (and, briefly, the next one being encrypted) or a
+    // 4 MiB range, and what sockets buffer: 15-25 MiB measured. Garbage between collections comes
+    // and goes (peak heap+arrayBuffers), but none of it is the blob.
+    assert.ok(live < 40 * MB, `live memory grew ${(live / MB).toFixed(1)} MiB`);
   });
 
   it('unknown id and a range past the end are NOT_FOUND; an over-cap upload is TOO_LARGE; a dead service UNAVAILABLE', async () => {

@@ -11,7 +11,7 @@
  * @module
  */
 import { defaultBackend, type CryptoBackend } from '@tacit/crypto';
-import type { DetailedError, Upload as TusUpload, UploadOptions as TusOptions } from 'tus-js-client';
+import type { DetailedError, HttpRequest, HttpStack, Upload as TusUpload, UploadOptions as TusOptions } from 'tus-js-client';
 import { MediaEncryptor, newMediaKey } from './cipher.js';
 import { MediaError } from './errors.js';
 import { MEDIA_KEY_BYTES } from './format.js';
@@ -44,6 +44,11 @@ export interface UploadMediaOptions {
   readonly chunkSize?: number | undefined;
   /** Delays (ms) of tus-js-client's retries on network errors, 5xx, 409, 423 and RATE_LIMITED; progress resets them. */
   readonly retryDelays?: readonly number[] | undefined;
+  /**
+   * A request that makes no progress (no bytes sent, no answer) for this long is abandoned and retried
+   * from the server's offset (ms, default 30 000; 0: never). A link that stalls rather than breaks.
+   */
+  readonly stallMs?: number | undefined;
   /** Extra request headers (e.g. an app's authorization for the media service). */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Allow plain http to hosts other than loopback (default false). */
@@ -65,6 +70,64 @@ export interface UploadedMedia {
 /** Default PATCH size: large enough that a request's round trip is small next to its transfer. */
 export const MEDIA_UPLOAD_CHUNK = 8 * 1024 * 1024;
 const _RETRY_DELAYS = [250, 1000, 3000, 5000, 10_000, 20_000];
+const _STALL_MS = 30_000;
+
+/**
+ * tus-js-client's HTTP stack with a stall timer: each request's `send` fails once `stallMs` pass
+ * without a progress event or an answer (the request is aborted), which tus-js-client then retries
+ * like any network error. Its own stacks have no timeout at all.
+ */
+function _stallingStack(inner: HttpStack, stallMs: number): HttpStack {
+  if (stallMs <= 0) return inner;
+  return {
+    getName: () => `${inner.getName()}+stall`,
+    createRequest(method: string, url: string): HttpRequest {
+      const req = inner.createRequest(method, url);
+      let onProgress: (bytesSent: number) => void = () => {};
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let stalled: (() => void) | undefined;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => stalled?.(), stallMs);
+      };
+      return {
+        getMethod: () => req.getMethod(),
+        getURL: () => req.getURL(),
+        setHeader: (h, v) => req.setHeader(h, v),
+        getHeader: (h) => req.getHeader(h),
+        setProgressHandler: (handler) => void (onProgress = handler),
+        abort: () => {
+          clearTimeout(timer);
+          return req.abort();
+        },
+        getUnderlyingObject: () => req.getUnderlyingObject(),
+        send(body: unknown) {
+          req.setProgressHandler((n) => {
+            arm();
+            onProgress(n);
+          });
+          return new Promise((resolve, reject) => {
+            stalled = () => {
+              void req.abort();
+              reject(new Error(`no progress for ${stallMs} ms`));
+            };
+            arm();
+            req.send(body).then(
+              (res) => {
+                clearTimeout(timer);
+                resolve(res);
+              },
+              (err: unknown) => {
+                clearTimeout(timer);
+                reject(err instanceof Error ? err : new Error(String(err)));
+              },
+            );
+          });
+        },
+      };
+    },
+  };
+}
 const _ID = /^[A-Za-z0-9_-]{22,128}$/;
 
 /**
@@ -130,6 +193,7 @@ async function _tus(enc: MediaEncryptor, source: PlainSource, key: Uint8Array, b
       chunkSize,
       retryDelays: [...(o.retryDelays ?? _RETRY_DELAYS)],
       fileReader,
+      httpStack: _stallingStack(new tus.DefaultHttpStack({}), o.stallMs ?? _STALL_MS),
       // No fingerprints and no URL storage: the app keeps the resume state (it holds the key).
       fingerprint: async () => null as unknown as string,
       storeFingerprintForResuming: false,
