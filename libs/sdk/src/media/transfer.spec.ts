@@ -261,6 +261,8 @@ describe('media upload and download through a tus server', { timeout: 240_000 },
   });
 
   it('unknown id and a range past the end are NOT_FOUND; an over-cap upload is TOO_LARGE; a dead service UNAVAILABLE', async () => {
+    const empty = await uploadMedia(new Uint8Array(0), { baseUrl: server.url });
+    assert.equal((await collect(downloadMedia(descriptor(empty)))).length, 0);
     const up = await uploadMedia(random(5000), { baseUrl: server.url });
     await assert.rejects(collect(downloadMedia({ ...descriptor(up), id: 'AAAAAAAAAAAAAAAAAAAAAAAA' })), is('NOT_FOUND', 'id'));
     const len = ciphertextSize(5000);
