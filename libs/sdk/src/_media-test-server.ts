@@ -39,6 +39,8 @@ export interface MediaTestServer {
 }
 
 const _ID = /^[A-Za-z0-9_-]{24}$/;
+// Downloads from a page of another origin (the browser spec): the ranged GET and its Content-Range.
+const _CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-range, content-length, accept-ranges' };
 
 /** Starts one on a free port of 127.0.0.1, storing under a fresh temporary folder (removed by `stop`). */
 export async function startMediaTestServer(o: { maxSize?: number } = {}): Promise<MediaTestServer> {
@@ -73,7 +75,7 @@ export async function startMediaTestServer(o: { maxSize?: number } = {}): Promis
 
   async function blob(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const refuse = (status: number, code: string, extra: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...extra });
+      res.writeHead(status, { 'content-type': 'application/json', ..._CORS, ...extra });
       res.end(JSON.stringify({ code, field: code === 'NOT_FOUND' ? 'id' : 'range', message: code }));
     };
     if (!_ID.test(id)) return refuse(404, 'NOT_FOUND');
@@ -87,7 +89,7 @@ export async function startMediaTestServer(o: { maxSize?: number } = {}): Promis
     } catch {
       return refuse(404, 'NOT_FOUND');
     }
-    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', ..._CORS };
     const range = req.headers.range;
     seen.ranges.push(range ?? '');
     let start = 0;
@@ -112,6 +114,10 @@ export async function startMediaTestServer(o: { maxSize?: number } = {}): Promis
   const http: HttpServer = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const m = /^\/v1\/media\/blobs\/([^/]+)$/.exec(url.pathname);
+    if (m !== null && req.method === 'OPTIONS') {
+      res.writeHead(204, { ..._CORS, 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': 'range' }).end();
+      return;
+    }
     if (m !== null && (req.method === 'GET' || req.method === 'HEAD')) {
       void blob(req, res, decodeURIComponent(m[1]!)).catch(() => res.destroy());
       return;

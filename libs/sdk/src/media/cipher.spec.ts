@@ -229,6 +229,11 @@ describe('media format', () => {
       bad[0]! ^= 1;
       assert.throws(() => d.push(bad), (e: unknown) => tampered(e, 'chunk'));
       assert.throws(() => d.push(chunk(1)), (e: unknown) => tampered(e, 'chunk'));
+      // Verified chunks before a failure in the same piece come out; the failure follows.
+      const late = new MediaDecryptor(secrets());
+      const joined = concat([chunk(0), chunk(1), bad]);
+      assert.deepEqual(concat(late.push(joined)), prefix(2));
+      assert.throws(() => late.finish(), (e: unknown) => tampered(e, 'chunk'));
       const ok = new MediaDecryptor(secrets());
       for (let i = 0; i < 4; i++) ok.push(chunk(i));
       ok.finish();

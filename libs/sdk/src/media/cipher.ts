@@ -186,7 +186,11 @@ export class MediaDecryptor {
     return this.#received;
   }
 
-  /** Takes the next ciphertext bytes; returns the verified plaintext they completed (possibly none). */
+  /**
+   * Takes the next ciphertext bytes; returns the verified plaintext they completed (possibly none).
+   * When a chunk fails after others in the same bytes verified, those are returned and the failure
+   * is thrown by the next `push` or by `finish` (so always end with `finish`).
+   */
   push(bytes: Uint8Array): Uint8Array[] {
     this.#check();
     if (bytes.length > this.layout.ciphertext - this.#received)
@@ -195,16 +199,21 @@ export class MediaDecryptor {
     this.#received += bytes.length;
     const out: Uint8Array[] = [];
     let at = 0;
-    while (at < bytes.length) {
-      const want = this.#chunkCipherLength(this.#index) - this.#fill;
-      const take = Math.min(want, bytes.length - at);
-      this.#buf.set(bytes.subarray(at, at + take), this.#fill);
-      this.#fill += take;
-      at += take;
-      if (this.#fill === this.#chunkCipherLength(this.#index)) {
-        const plain = this.#open();
-        if (plain.length > 0) out.push(plain);
+    try {
+      while (at < bytes.length) {
+        const want = this.#chunkCipherLength(this.#index) - this.#fill;
+        const take = Math.min(want, bytes.length - at);
+        this.#buf.set(bytes.subarray(at, at + take), this.#fill);
+        this.#fill += take;
+        at += take;
+        if (this.#fill === this.#chunkCipherLength(this.#index)) {
+          const plain = this.#open();
+          if (plain.length > 0) out.push(plain);
+        }
       }
+    } catch (err) {
+      // The chunks verified before the failure are still the blob's; the failure waits for the next call.
+      if (out.length === 0 || !(err instanceof MediaError)) throw err;
     }
     return out;
   }
