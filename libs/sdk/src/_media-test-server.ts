@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
-import { EVENTS } from '@tus/utils';
 
 /** A running stand-in media service. */
 export interface MediaTestServer {
@@ -53,7 +52,8 @@ export async function startMediaTestServer(o: { maxSize?: number } = {}): Promis
     postReceiveInterval: 10,
     ...(o.maxSize !== undefined ? { maxSize: o.maxSize } : {}),
   });
-  tus.on(EVENTS.POST_RECEIVE, (_req, upload) => self.onReceive?.(upload.offset, upload.size ?? 0));
+  // @tus/utils' EVENTS.POST_RECEIVE, by value: that package is only @tus/server's dependency.
+  tus.on('POST_RECEIVE', (_req: unknown, upload: { offset: number; size?: number }) => self.onReceive?.(upload.offset, upload.size ?? 0));
   const sockets = new Set<Socket>();
   const patching = new Set<Socket>();
   const seen = { creations: 0, patchOffsets: [] as number[], ranges: [] as string[] };
