@@ -254,10 +254,10 @@ describe('media upload and download through a tus server', { timeout: 240_000 },
     t.diagnostic(
       `peak growth over the round trip: live (after gc) ${(live / MB).toFixed(1)} MiB in ${Math.floor(samples / 5)} samples; heap+arrayBuffers ${(peak.heap / MB).toFixed(1)} MiB, rss ${(peak.rss / MB).toFixed(1)} MiB (blob ${(size / MB).toFixed(0)} MiB)`,
     );
-    // What is held: the 8 MiB PATCH body in flight (and, briefly, the next one being encrypted) or a
-    // 4 MiB range, and what sockets buffer: 15-25 MiB measured. Garbage between collections comes
-    // and goes (peak heap+arrayBuffers), but none of it is the blob.
-    assert.ok(live < 40 * MB, `live memory grew ${(live / MB).toFixed(1)} MiB`);
+    // What is held: the 8 MiB PATCH body in flight or a 4 MiB range, and what sockets buffer; V8
+    // hands freed ArrayBuffer memory back a little after a collection, so a sample may still count
+    // one or two dead bodies: 15-31 MiB measured. None of it is the blob (100 MiB).
+    assert.ok(live < 48 * MB, `live memory grew ${(live / MB).toFixed(1)} MiB`);
   });
 
   it('unknown id and a range past the end are NOT_FOUND; an over-cap upload is TOO_LARGE; a dead service UNAVAILABLE', async () => {
