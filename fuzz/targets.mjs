@@ -21,6 +21,7 @@ export const TARGETS = [
   { name: 'gateway-drain-page', module: 'services/gateway/dist/fuzz/drain-page.fuzz.js', includes: ['services/gateway/dist/drainer.js', 'services/gateway/dist/keys.js', 'proto/dist/'], maxLen: 16_384 },
   { name: 'sdk-messages', module: 'libs/sdk/dist/fuzz/messages.fuzz.js', includes: ['libs/sdk/dist/session/'], maxLen: 8192 },
   { name: 'sdk-decrypt', module: 'libs/sdk/dist/fuzz/decrypt.fuzz.js', includes: ['libs/sdk/dist/session/'], maxLen: 8192, async: true },
+  { name: 'sdk-media', module: 'libs/sdk/dist/fuzz/media.fuzz.js', includes: ['libs/sdk/dist/media/', 'libs/sdk/dist/messenger/content.js'], maxLen: 8192 },
   { name: 'sdk-relay-client', module: 'libs/sdk/dist/fuzz/relay-client.fuzz.js', includes: ['libs/sdk/dist/relay-client.js', 'libs/sdk/dist/dedup.js', ...protocol], maxLen: 16_384, async: true },
   { name: 'queue-ack', module: 'services/queue/dist/fuzz/ack.fuzz.js', includes: ['services/queue/dist/', ...proto], maxLen: 16_384, async: true },
 ];

@@ -15,7 +15,7 @@ export type { Ed25519 } from './ed25519.js';
 export type { Aes256Gcm } from './aes-gcm.js';
 export type { Aes256Cbc } from './aes-cbc.js';
 export type { XEdDSA } from './xeddsa.js';
-export type { Sha256, Sha512 } from './sha2.js';
+export type { HashStream, Sha256, Sha512 } from './sha2.js';
 export type { MlKem } from './ml-kem.js';
 export type { HkdfSha256, HmacSha256, HmacSha256Verify } from './hmac.js';
 export { HKDF_SHA256_MAX_INFO, HKDF_SHA256_MAX_LENGTH } from './hmac.js';
@@ -33,7 +33,7 @@ export const ed25519 = _b.ed25519;
 export const xeddsa = _b.xeddsa;
 /** AES-256-CBC with PKCS#7 padding (encrypt, decrypt); authenticate the ciphertext separately. */
 export const aes256cbc = _b.aes256cbc;
-/** SHA-256(data). */
+/** SHA-256(data); `sha256.create()` for an incremental hash. */
 export const sha256 = _b.sha256;
 /** SHA-512(data). */
 export const sha512 = _b.sha512;

@@ -127,7 +127,14 @@ const _core: _BackendCore = {
     encrypt: (key, iv, blocks) => cbc(key, iv, { disablePadding: true }).encrypt(blocks),
     decrypt: (key, iv, blocks) => cbc(key, iv, { disablePadding: true }).decrypt(blocks),
   },
-  sha2: { sha256: (data) => sha256(data), sha512: (data) => sha512(data) },
+  sha2: {
+    sha256: (data) => sha256(data),
+    sha512: (data) => sha512(data),
+    sha256Create() {
+      const h = sha256.create();
+      return { update: (data) => void h.update(data), digest: () => h.digest() };
+    },
+  },
   sha3: { sha3_256: (data) => sha3_256(data), shake256_32: (data) => shake256(data, { dkLen: 32 }) },
   hkdf: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
   hmac: (key, data) => hmac(sha256, key, data),

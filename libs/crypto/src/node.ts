@@ -214,6 +214,10 @@ const _core: _BackendCore = {
   sha2: {
     sha256: (data) => _u8(nc.hash('sha256', data, 'buffer')),
     sha512: (data) => _u8(nc.hash('sha512', data, 'buffer')),
+    sha256Create() {
+      const h = nc.createHash('sha256');
+      return { update: (data) => void h.update(data), digest: () => _u8(h.digest()) };
+    },
   },
   sha3: {
     sha3_256: (data) => _u8(nc.hash('sha3-256', data, 'buffer')),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { _backends, _toHex } from './_vectors.js';
-import { CryptoTypeError } from './errors.js';
+import { CryptoRangeError, CryptoTypeError } from './errors.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -36,6 +36,22 @@ describe('SHA-2', () => {
 
     it(`${sut.name}: a non-byte input is a CryptoTypeError`, () => {
       assert.throws(() => sut.sha512('abc' as unknown as Uint8Array), CryptoTypeError);
+      assert.throws(() => sut.sha256.create().update('abc' as unknown as Uint8Array), CryptoTypeError);
+    });
+
+    it(`${sut.name}: sha256.create() in pieces equals the one-shot digest; a spent hasher refuses`, () => {
+      for (const [m, d] of SHA256) {
+        const h = sut.sha256.create();
+        const b = utf8(m);
+        for (let i = 0; i < b.length; i += 7) h.update(b.subarray(i, i + 7));
+        assert.equal(_toHex(h.digest()), d, `sha256.create "${m}"`);
+      }
+      const big = sut.randomBytes(65536);
+      const h = sut.sha256.create();
+      for (let i = 0; i < big.length; i += 10_000) h.update(big.subarray(i, i + 10_000));
+      assert.deepEqual(h.digest(), sut.sha256(big));
+      assert.throws(() => h.digest(), (e: unknown) => e instanceof CryptoRangeError && e.code === 'BAD_VALUE');
+      assert.throws(() => h.update(big), (e: unknown) => e instanceof CryptoRangeError && e.field === 'digest');
     });
   }
 

@@ -11,6 +11,7 @@ import { createLogger } from '@tacit/kit';
 import {
   bindingMessage,
   contactId,
+  encodeContent,
   MAX_MESSAGE_BYTES,
   MemoryStore,
   Messenger,
@@ -198,7 +199,7 @@ describe('Messenger through the node', { timeout: 180_000 }, () => {
     await waitFor(() => bob.errors.length === 2, { timeoutMs: 10_000, intervalMs: 10, what: `step 2 (bob errors: ${bob.errors.map(String).join('; ')})` });
     assert.ok(bob.errors[1] instanceof MessengerError && bob.errors[1].code === 'BAD_ENVELOPE');
     // Replayed by the relay (the same envelope as a new packet): taken as a duplicate, shown once.
-    const once = await sealedFrom(alice, (await alice.m.sessions.encrypt(bob.m.id, pad(new TextEncoder().encode('once'), PREKEY_OVERHEAD))).body, 3);
+    const once = await sealedFrom(alice, (await alice.m.sessions.encrypt(bob.m.id, pad(encodeContent({ kind: 'data', data: new TextEncoder().encode('once') }), PREKEY_OVERHEAD))).body, 3);
     await injector.send(bob.m.relay.peerKey, once);
     await injector.send(bob.m.relay.peerKey, once);
     await waitFor(() => bob.got.length === 2, { timeoutMs: 10_000, intervalMs: 10, what: `step 4 (bob errors: ${bob.errors.map(String).join('; ')})` });

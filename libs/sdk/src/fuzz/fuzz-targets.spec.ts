@@ -2,7 +2,8 @@
 // and seeded mutations of them, by the shared harness (libs/protocol/src/fuzz/harness.ts).
 import { fuzzTargetsSpec } from '@tacit/protocol/fuzz-harness.js';
 import * as decrypt from './decrypt.fuzz.js';
+import * as media from './media.fuzz.js';
 import * as messages from './messages.fuzz.js';
 import * as relayClient from './relay-client.fuzz.js';
 
-fuzzTargetsSpec({ decrypt, messages, 'relay-client': relayClient }, new URL('../../src/fuzz/regressions/', import.meta.url));
+fuzzTargetsSpec({ decrypt, media, messages, 'relay-client': relayClient }, new URL('../../src/fuzz/regressions/', import.meta.url));

@@ -18,6 +18,7 @@
  */
 import type { CryptoBackend } from '@tacit/crypto';
 import { bucketFor, MAX_PAYLOAD_LEN } from '@tacit/protocol';
+import { CONTENT_HEADER_BYTES } from './content.js';
 import { MessengerError } from './errors.js';
 
 /** Kind of the message inside (the session layer's message types). */
@@ -52,8 +53,11 @@ const _HEAD_PREKEY = _HEAD_WHISPER + 32 + 64;
 export const WHISPER_OVERHEAD = _OUTSIDE + _HEAD_WHISPER + 60 + 16;
 /** The same for a PreKey message: its header (ids, base and identity keys, the 1 569-byte KEM ciphertext) is 1 671 bytes more. */
 export const PREKEY_OVERHEAD = _OUTSIDE + _HEAD_PREKEY + 1671 + 60 + 16;
-/** The longest message the messenger sends: what fits a 64 KiB packet whatever the session's state. */
-export const MAX_MESSAGE_BYTES = MAX_PAYLOAD_LEN - 4 - PREKEY_OVERHEAD;
+/**
+ * The longest message the messenger sends: what fits a 64 KiB packet whatever the session's state,
+ * less the content kind byte every message starts with (content.ts).
+ */
+export const MAX_MESSAGE_BYTES = MAX_PAYLOAD_LEN - 4 - PREKEY_OVERHEAD - CONTENT_HEADER_BYTES;
 
 /** What a mailbox key signs to vouch for an identity key. */
 export function bindingMessage(identityKey: Uint8Array): Uint8Array {

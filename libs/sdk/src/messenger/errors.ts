@@ -19,6 +19,10 @@ export type MessengerErrorCode =
   | 'BAD_SENDER'
   /** A contact string that is neither an invite nor a known peer id. */
   | 'UNKNOWN_CONTACT'
+  /** A message whose content does not decode (a media descriptor that does not check); dropped. */
+  | 'BAD_CONTENT'
+  /** A message of a content kind this version does not know (a newer sender); dropped. */
+  | 'UNSUPPORTED_CONTENT'
   /** The messenger was closed. */
   | 'CLOSED';
 

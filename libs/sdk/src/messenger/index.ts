@@ -1,10 +1,20 @@
 /**
- * The messenger API: `Messenger.create`, `invite`, `send`, `onMessage`, `close`, over the relay
+ * The messenger API: `Messenger.create`, `invite`, `send`, `sendMedia`, `onMessage`, `close`, over the relay
  * client and the session layer; invites; the prekey endpoints' client; the directory's (`register`,
  * `lookup`, `transfer`, `release`).
  * @module
  */
-export { Messenger, contactId, type Contact, type IncomingMessage, type MessageHandler, type MessengerOptions } from './messenger.js';
+export {
+  Messenger,
+  contactId,
+  type Contact,
+  type IncomingMedia,
+  type IncomingMessage,
+  type MessageHandler,
+  type MessengerOptions,
+  type SendMediaOptions,
+} from './messenger.js';
+export { CONTENT_DATA, CONTENT_HEADER_BYTES, CONTENT_MEDIA, decodeContent, encodeContent, type MessageContent } from './content.js';
 export { MessengerError, type MessengerErrorCode } from './errors.js';
 export { decodeInvite, encodeInvite, INVITE_PREFIX, type Invite } from './invite.js';
 export {

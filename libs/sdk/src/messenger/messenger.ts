@@ -4,7 +4,9 @@
  * that lets someone reach it; `send` starts a PQXDH session from the contact's bundle when there is
  * none, encrypts (the plaintext padded to a size bucket inside the encryption), seals the envelope
  * to the contact's identity key and hands it to the relay client (retried until ACCEPTED);
- * `onMessage` surfaces each message once, from the durable inbox; `close` stops it all.
+ * `sendMedia` uploads an encrypted blob to the media service and sends its descriptor (key included)
+ * the same way; `onMessage` surfaces each message once, from the durable inbox, a media message
+ * with a `download()` of its blob; `close` stops it all.
  *
  * Receiving: a packet is opened, checked and decrypted, and the plaintext committed to the inbox
  * together with the ratchet's step, before the relay is told (ACK); then the app's handler gets it,
@@ -34,6 +36,13 @@ import { serializeCurveKey, type KemType } from '../session/keys.js';
 import { _decodePreKeySignalMessage } from '../session/messages.js';
 import { SessionManager, type InboxMessage, type PreKeyPolicy, type PreKeyUpload } from '../session/session-manager.js';
 import type { SessionStore } from '../session/store.js';
+import { downloadMedia, type DownloadMediaOptions } from '../media/download.js';
+import { checkMediaDescriptor, type MediaDescriptor } from '../media/descriptor.js';
+import { MediaError } from '../media/errors.js';
+import { mediaBase } from '../media/http.js';
+import type { MediaInput } from '../media/source.js';
+import { uploadMedia, type MediaUploadState } from '../media/upload.js';
+import { decodeContent, encodeContent, type MessageContent } from './content.js';
 import { bindingMessage, ENVELOPE_AAD, MAX_MESSAGE_BYTES, parseEnvelope, PREKEY_OVERHEAD, sealEnvelope, WHISPER_OVERHEAD, type EnvelopeKind } from './envelope.js';
 import { MessengerError } from './errors.js';
 import { DirectoryHttpClient, HandleDirectory, type HandleEntry, type TransferGrant, type TransferRequest } from './directory.js';
@@ -84,6 +93,41 @@ export interface MessengerOptions {
   readonly directoryPolicy?: OwnershipPolicy;
   /** The relay key each of `relays` must show (RelayClient's `relayKeys`): a gateway showing another is refused before any claim. */
   readonly relayKeys?: Readonly<Record<string, Uint8Array>>;
+  /**
+   * Base URL of the home relay's media service (`https://host:8082`): where `sendMedia` uploads by
+   * default, and where a received descriptor naming none is fetched from.
+   */
+  readonly mediaUrl?: string;
+}
+
+/** Options of {@link Messenger.sendMedia}. */
+export interface SendMediaOptions {
+  /** MIME type told to the recipient (`image/jpeg`); default `application/octet-stream`. */
+  readonly type?: string;
+  /** The media service to upload to (default the messenger's `mediaUrl`); the recipient is told it. */
+  readonly baseUrl?: string;
+  /** Upload progress, in ciphertext bytes sent and in all. */
+  readonly onProgress?: (sent: number, total: number) => void;
+  /** Stops the upload (MediaError ABORTED); nothing is sent to the contact. */
+  readonly signal?: AbortSignal;
+  /** Persist this to resume after a restart (it holds the key: keep it with the app's secrets). */
+  readonly onResumable?: (state: MediaUploadState) => void;
+  /** An earlier attempt's state: resume that upload (same bytes) instead of starting afresh. */
+  readonly resume?: MediaUploadState;
+  /** Bytes per PATCH request (default 8 MiB). */
+  readonly chunkSize?: number;
+}
+
+/** A media message's blob: its descriptor and how to fetch it. */
+export interface IncomingMedia {
+  /** id, key, digest, size, type and the sender's media service URL. Holds the key: keep it as a secret. */
+  readonly descriptor: MediaDescriptor;
+  /**
+   * Streams the blob's plaintext, each 64 KiB chunk verified before it is yielded (see
+   * `downloadMedia`; `baseUrl` defaults to the descriptor's `url`, then the messenger's `mediaUrl`).
+   * Throws `MediaError` (TAMPERED, NOT_FOUND, UNAVAILABLE, ABORTED, …).
+   */
+  download(opts?: DownloadMediaOptions): AsyncGenerator<Uint8Array, void, undefined>;
 }
 
 /** Someone to send to: from an invite, or from a message they sent. */
@@ -103,7 +147,12 @@ export interface IncomingMessage {
   /** Stable id of the message (the inbox entry): the same if it is surfaced again after a crash. */
   readonly id: string;
   readonly from: Contact;
+  /** What it carries: `data` (from `send`) or `media` (from `sendMedia`: see `media`). */
+  readonly kind: 'data' | 'media';
+  /** The bytes sent (`data`); empty for `media`. */
   readonly data: Uint8Array;
+  /** The blob of a `media` message; undefined otherwise. */
+  readonly media: IncomingMedia | undefined;
   /** When it was decrypted (ms). */
   readonly receivedAt: number;
   /** `data` as UTF-8 text. */
@@ -362,7 +411,46 @@ export class Messenger {
     const bytes = typeof data === 'string' ? _enc.encode(data) : data;
     if (!(bytes instanceof Uint8Array)) throw new TypeError('"data" expected a string or Uint8Array');
     if (bytes.length > MAX_MESSAGE_BYTES) throw new MessengerError('TOO_LARGE', 'data', `"data" expected at most ${MAX_MESSAGE_BYTES} bytes, got ${bytes.length}`);
+    await this.#sendContent(await this.#resolve(to), { kind: 'data', data: bytes });
+  }
+
+  /**
+   * Sends a file to `to`: encrypts `source` (a file path on Node, a Blob, bytes, or an async iterable
+   * with a `size`) under a fresh key, uploads it to the media service (tus; resumable, retried with
+   * backoff), then sends its descriptor — id, key, digest, size, type, the service's URL — inside the
+   * session. The key goes only to the contact, never to the media service or the relay. Resolves to
+   * the descriptor once the relay accepted the message. Throws what `send` throws, and `MediaError`
+   * (TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, UNAVAILABLE, ABORTED, MALFORMED).
+   */
+  async sendMedia(to: string | Contact, source: MediaInput, opts: SendMediaOptions = {}): Promise<MediaDescriptor> {
+    if (this.#closed) throw new MessengerError('CLOSED', 'messenger', 'the messenger is closed');
+    const baseUrl = opts.baseUrl ?? this.#o.mediaUrl;
+    if (baseUrl === undefined) throw new MediaError('MALFORMED', 'baseUrl', '"baseUrl" expected: no media service given here or in the messenger\'s mediaUrl');
+    const type = opts.type ?? 'application/octet-stream';
+    // The URL's and the descriptor's checks before any byte is uploaded (a type that would not encode).
+    mediaBase(baseUrl, this.#o.allowInsecure ?? false);
+    checkMediaDescriptor({ id: 'A'.repeat(24), key: new Uint8Array(32), digest: new Uint8Array(32), size: 0, type, url: baseUrl });
+    // A contact we cannot reach is refused before the upload, not after.
     const contact = await this.#resolve(to);
+    await this.#ensureSession(contact);
+    const up = await uploadMedia(source, {
+      baseUrl,
+      allowInsecure: this.#o.allowInsecure ?? false,
+      backend: this.#backend,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.onResumable ? { onResumable: opts.onResumable } : {}),
+      ...(opts.resume ? { resume: opts.resume } : {}),
+      ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
+    });
+    const media: MediaDescriptor = { id: up.id, key: up.key, digest: up.digest, size: up.size, type, url: baseUrl };
+    await this.#sendContent(contact, { kind: 'media', media });
+    return media;
+  }
+
+  /** Encrypts `content` for `contact` (starting a session from its bundle when there is none), seals and sends it. */
+  async #sendContent(contact: Contact, content: MessageContent): Promise<void> {
+    const bytes = encodeContent(content);
     await this.#ensureSession(contact);
     const peer = contact.id;
     const starting = (await this.#sessions.sessionStatus(peer)) === 'starting';
@@ -493,23 +581,48 @@ export class Messenger {
   }
 
   async #surface(entry: InboxMessage): Promise<void> {
-    let data: Uint8Array;
+    let content: MessageContent;
     try {
-      data = unpad(entry.plaintext);
+      content = decodeContent(unpad(entry.plaintext));
     } catch (err) {
-      // The peer's own session sent it: a bug or a mischief on its side. Dropped, and said so.
-      this.#report(new MessengerError('BAD_ENVELOPE', 'padding', 'a message whose padding does not decode', { cause: err }));
+      // The peer's own session sent it: a bug or a mischief on its side (or a newer version's
+      // content). Dropped, and said so.
+      this.#report(err instanceof MessengerError ? err : new MessengerError('BAD_ENVELOPE', 'padding', 'a message whose padding does not decode', { cause: err }));
       return this.#sessions.acknowledge(entry.id).catch((e: unknown) => this.#report(e));
     }
     const key = _unb64url(entry.peer);
     const from = key ? await this.#contactOf(entry.peer, key) : { id: entry.peer, mailboxKey: new Uint8Array(32), identityKey: undefined, relay: undefined };
-    const message: IncomingMessage = { id: entry.id, from, data: data.slice(), receivedAt: entry.receivedAt, text: () => _dec.decode(data) };
+    const data = content.kind === 'data' ? content.data.slice() : new Uint8Array(0);
+    const message: IncomingMessage = {
+      id: entry.id,
+      from,
+      kind: content.kind,
+      data,
+      media: content.kind === 'media' ? this.#incomingMedia(content.media) : undefined,
+      receivedAt: entry.receivedAt,
+      text: () => _dec.decode(data),
+    };
     try {
       for (const h of [...this.#handlers]) await h(message);
       await this.#sessions.acknowledge(entry.id);
     } catch (err) {
       this.#report(err);
     }
+  }
+
+  #incomingMedia(descriptor: MediaDescriptor): IncomingMedia {
+    return {
+      descriptor,
+      download: (opts: DownloadMediaOptions = {}) => {
+        const baseUrl = opts.baseUrl ?? descriptor.url ?? this.#o.mediaUrl;
+        return downloadMedia(descriptor, {
+          allowInsecure: this.#o.allowInsecure ?? false,
+          backend: this.#backend,
+          ...opts,
+          ...(baseUrl !== undefined ? { baseUrl } : {}),
+        });
+      },
+    };
   }
 
   /**

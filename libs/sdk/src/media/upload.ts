@@ -1,0 +1,234 @@
+/**
+ * Uploading a blob: a fresh key, the ciphertext's length known in advance (padded size + 16 per
+ * chunk, the tus `Upload-Length`), and tus-js-client fed by a file reader whose `slice(start, end)`
+ * encrypts exactly the plaintext chunks under that ciphertext range. So the upload streams (one tus
+ * chunk in memory, 8 MiB by default), and resumes from whatever offset the server reports after a cut:
+ * in process (tus-js-client's retries with backoff), or after a restart (the app kept the
+ * {@link MediaUploadState} that `onResumable` gave it and passes it back as `resume`, with a source
+ * of the same bytes). The media service sees the ciphertext and its length, never the key.
+ *
+ * tus-js-client is imported on first use, so the SDK's browser build loads it only where media is sent.
+ * @module
+ */
+import { defaultBackend, type CryptoBackend } from '@tacit/crypto';
+import type { DetailedError, HttpRequest, HttpStack, Upload as TusUpload, UploadOptions as TusOptions } from 'tus-js-client';
+import { MediaEncryptor, newMediaKey } from './cipher.js';
+import { MediaError } from './errors.js';
+import { MEDIA_KEY_BYTES } from './format.js';
+import { abortError, mediaBase, retryableStatus, statusError, uploadsUrl } from './http.js';
+import { openSource, type MediaInput, type PlainSource } from './source.js';
+
+/** What resumes an interrupted upload after a restart: keep it where the app keeps secrets (it holds the key). */
+export interface MediaUploadState {
+  /** The tus upload URL the service gave (`…/v1/media/uploads/{id}`). */
+  readonly uploadUrl: string;
+  /** The blob's key: the same bytes must be encrypted under the same key again. */
+  readonly key: Uint8Array;
+  /** The plaintext size, to refuse a different source. */
+  readonly size: number;
+}
+
+/** Options of {@link uploadMedia}. */
+export interface UploadMediaOptions {
+  /** The media service's base URL (`https://host:port`). */
+  readonly baseUrl: string;
+  /** Stops the upload (MediaError ABORTED); what reached the service stays there to resume, until it expires. */
+  readonly signal?: AbortSignal | undefined;
+  /** Ciphertext bytes sent so far and in all (may step back to the server's offset after a retry). */
+  readonly onProgress?: ((sent: number, total: number) => void) | undefined;
+  /** Called when the service gave the upload its URL: persist the state to resume after a restart. */
+  readonly onResumable?: ((state: MediaUploadState) => void) | undefined;
+  /** An earlier attempt's state ({@link onResumable}): resume it (same key, same bytes), from the service's offset. */
+  readonly resume?: MediaUploadState | undefined;
+  /** Bytes per PATCH request (default 8 MiB): what one request holds in memory. */
+  readonly chunkSize?: number | undefined;
+  /** Delays (ms) of tus-js-client's retries on network errors, 5xx, 409, 423 and RATE_LIMITED; progress resets them. */
+  readonly retryDelays?: readonly number[] | undefined;
+  /**
+   * A request that makes no progress (no bytes sent, no answer) for this long is abandoned and retried
+   * from the server's offset (ms, default 30 000; 0: never). A link that stalls rather than breaks.
+   */
+  readonly stallMs?: number | undefined;
+  /** Extra request headers (e.g. an app's authorization for the media service). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Allow plain http to hosts other than loopback (default false). */
+  readonly allowInsecure?: boolean | undefined;
+  /** Crypto backend (default: node:crypto on Node, noble in browsers). */
+  readonly backend?: CryptoBackend | undefined;
+}
+
+/** An uploaded blob: everything a descriptor needs but the type. */
+export interface UploadedMedia {
+  readonly id: string;
+  readonly key: Uint8Array;
+  readonly digest: Uint8Array;
+  readonly size: number;
+  /** The base URL it was uploaded to. */
+  readonly url: string;
+}
+
+/** Default PATCH size: large enough that a request's round trip is small next to its transfer. */
+export const MEDIA_UPLOAD_CHUNK = 8 * 1024 * 1024;
+const _RETRY_DELAYS = [250, 1000, 3000, 5000, 10_000, 20_000];
+const _STALL_MS = 30_000;
+
+/**
+ * tus-js-client's HTTP stack with a stall timer: each request's `send` fails once `stallMs` pass
+ * without a progress event or an answer (the request is aborted), which tus-js-client then retries
+ * like any network error. Its own stacks have no timeout at all.
+ */
+function _stallingStack(inner: HttpStack, stallMs: number): HttpStack {
+  if (stallMs <= 0) return inner;
+  return {
+    getName: () => `${inner.getName()}+stall`,
+    createRequest(method: string, url: string): HttpRequest {
+      const req = inner.createRequest(method, url);
+      let onProgress: (bytesSent: number) => void = () => {};
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let stalled: (() => void) | undefined;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => stalled?.(), stallMs);
+      };
+      return {
+        getMethod: () => req.getMethod(),
+        getURL: () => req.getURL(),
+        setHeader: (h, v) => req.setHeader(h, v),
+        getHeader: (h) => req.getHeader(h),
+        setProgressHandler: (handler) => void (onProgress = handler),
+        abort: () => {
+          clearTimeout(timer);
+          return req.abort();
+        },
+        getUnderlyingObject: () => req.getUnderlyingObject(),
+        send(body: unknown) {
+          req.setProgressHandler((n) => {
+            arm();
+            onProgress(n);
+          });
+          return new Promise((resolve, reject) => {
+            stalled = () => {
+              void req.abort();
+              reject(new Error(`no progress for ${stallMs} ms`));
+            };
+            arm();
+            req.send(body).then(
+              (res) => {
+                clearTimeout(timer);
+                resolve(res);
+              },
+              (err: unknown) => {
+                clearTimeout(timer);
+                reject(err instanceof Error ? err : new Error(String(err)));
+              },
+            );
+          });
+        },
+      };
+    },
+  };
+}
+const _ID = /^[A-Za-z0-9_-]{22,128}$/;
+
+/**
+ * Encrypts `input` under a fresh key (or `resume.key`) and uploads it to the media service by tus.
+ * Resolves once the service holds all of it. Throws `MediaError`: TOO_LARGE (over the format's limit
+ * or the service's cap), QUOTA_EXCEEDED, RATE_LIMITED, UNAVAILABLE (after the retries), ABORTED,
+ * MALFORMED (a bad source, option or resume state), NOT_FOUND.
+ */
+export async function uploadMedia(input: MediaInput, o: UploadMediaOptions): Promise<UploadedMedia> {
+  const base = mediaBase(o.baseUrl, o.allowInsecure ?? false);
+  const chunkSize = o.chunkSize ?? MEDIA_UPLOAD_CHUNK;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1024 || chunkSize > 1 << 30)
+    throw new MediaError('MALFORMED', 'chunkSize', `"chunkSize" expected 1024..${1 << 30}, got ${String(chunkSize)}`);
+  if (o.resume !== undefined) {
+    if (!(o.resume.key instanceof Uint8Array) || o.resume.key.length !== MEDIA_KEY_BYTES) throw new MediaError('MALFORMED', 'resume.key', `"resume.key" expected ${MEDIA_KEY_BYTES} bytes`);
+    mediaBase(o.resume.uploadUrl, o.allowInsecure ?? false, 'resume.uploadUrl');
+  }
+  if (o.signal?.aborted) throw abortError(o.signal);
+  const backend = o.backend ?? defaultBackend;
+  const source = await openSource(input);
+  try {
+    if (o.resume !== undefined && o.resume.size !== source.size)
+      throw new MediaError('MALFORMED', 'resume.size', `"resume.size" is ${o.resume.size} bytes but the source has ${source.size}: resume with the same bytes`);
+    const key = o.resume?.key.slice() ?? newMediaKey(backend);
+    const enc = new MediaEncryptor(key, source, backend);
+    const uploadUrl = await _tus(enc, source, key, base, chunkSize, o);
+    const id = decodeURIComponent(new URL(uploadUrl).pathname.split('/').pop() ?? '');
+    if (!_ID.test(id)) throw new MediaError('UNAVAILABLE', 'id', 'the media service named the upload with an id that is not one');
+    return { id, key, digest: await enc.digest(), size: source.size, url: base };
+  } finally {
+    await source.close().catch(() => undefined);
+  }
+}
+
+/** Runs the tus upload; resolves to its URL. */
+async function _tus(enc: MediaEncryptor, source: PlainSource, key: Uint8Array, base: string, chunkSize: number, o: UploadMediaOptions): Promise<string> {
+  const tus = await import('tus-js-client');
+  const total = enc.layout.ciphertext;
+  const fileReader = {
+    openFile: async () => ({
+      size: total,
+      // tus-js-client's HTTP stacks send a Uint8Array as is; the Node one reads `size` for Content-Length.
+      slice: async (start: number, end: number) => {
+        const value = await enc.range(start, Math.min(end, total));
+        return { value: Object.assign(value, { size: value.length }), done: end >= total };
+      },
+      close() {},
+    }),
+  };
+  return new Promise<string>((resolve, reject) => {
+    let settled = false;
+    const finish = (err: unknown, url?: string) => {
+      if (settled) return;
+      settled = true;
+      o.signal?.removeEventListener('abort', onAbort);
+      if (err === undefined) resolve(url!);
+      else reject(err);
+    };
+    const options: TusOptions = {
+      endpoint: uploadsUrl(base),
+      uploadUrl: o.resume?.uploadUrl ?? null,
+      uploadSize: total,
+      chunkSize,
+      retryDelays: [...(o.retryDelays ?? _RETRY_DELAYS)],
+      fileReader,
+      httpStack: _stallingStack(new tus.DefaultHttpStack({}), o.stallMs ?? _STALL_MS),
+      // No fingerprints and no URL storage: the app keeps the resume state (it holds the key).
+      fingerprint: async () => null as unknown as string,
+      storeFingerprintForResuming: false,
+      removeFingerprintOnSuccess: false,
+      headers: { ...(o.headers ?? {}) },
+      onProgress: (sent, all) => o.onProgress?.(sent, all),
+      onUploadUrlAvailable: () => {
+        if (up.url) o.onResumable?.({ uploadUrl: up.url, key: key.slice(), size: source.size });
+      },
+      onShouldRetry: (err) => {
+        // A source that cannot give the bytes (changed, shrank, a stream read past) will not do better later.
+        if (err.causingError instanceof MediaError) return false;
+        const res = err.originalResponse;
+        const status = res ? res.getStatus() : 0;
+        return status === 409 || retryableStatus(status, res?.getBody());
+      },
+      onSuccess: () => finish(undefined, up.url ?? ''),
+      onError: (err) => finish(_mapError(err)),
+    };
+    const up: TusUpload = new tus.Upload(source as unknown as Blob, options);
+    const onAbort = () => {
+      void up.abort(false).catch(() => undefined);
+      finish(abortError(o.signal));
+    };
+    if (o.signal?.aborted) return onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    up.start();
+  });
+}
+
+function _mapError(err: Error | DetailedError): MediaError {
+  const d = err as Partial<DetailedError>;
+  if (d.causingError instanceof MediaError) return d.causingError;
+  const res = d.originalResponse;
+  if (res) return statusError(res.getStatus(), res.getBody(), res.getHeader('Retry-After'), 'the upload', 'upload');
+  if (d.originalRequest) return new MediaError('UNAVAILABLE', 'network', 'the media service could not be reached (retries spent)', { cause: err });
+  return new MediaError('UNAVAILABLE', 'upload', 'the upload failed', { cause: err });
+}
