@@ -13,12 +13,12 @@
  * @module
  */
 import { ed25519 } from '@tacit/crypto';
-import { create, fromBinary, pushV1, toBinary } from '@tacit/proto';
 import {
   currentEpoch,
   decodePushErrorBody,
   destHash,
   MAX_CLAIM,
+  PUSH_PATH,
   PushError,
   pushRegistrationMessage,
   pushUnregisterMessage,
@@ -26,9 +26,8 @@ import {
   type PushTargetFields,
 } from '@tacit/protocol';
 import type { FetchLike } from './messenger/prekey-http.js';
+import { decodePushReplyWire, encodePushRegisterWire, encodePushUnregisterWire, PUSH_STATUS_NAMES, type PushReplyWire } from './push-wire.js';
 
-/** Path prefix of the push endpoints: `POST /v1/push/register`, `/v1/push/unregister`. */
-export const PUSH_PATH = '/v1/push';
 /** Epochs ahead registered by default: a week. */
 export const DEFAULT_PUSH_HORIZON_HOURS = 168;
 /** The most epochs ahead one registration can cover (one epoch behind, the current one, and these: at most MAX_CLAIM dests). */
@@ -69,11 +68,8 @@ export interface PushRegistrationResult {
   expiresAt: number;
 }
 
-const _PROVIDER: Record<PushTargetFields['provider'], pushV1.PushProvider> = {
-  apns: pushV1.PushProvider.APNS,
-  fcm: pushV1.PushProvider.FCM,
-  webpush: pushV1.PushProvider.WEB_PUSH,
-};
+/** tacit.push.v1.PushStatus.OK. */
+const _OK = 1;
 
 /** `http(s)://host/v1/push` of a relay's `ws(s)://host/v1` (or of `http(s)://host`). */
 export function pushBaseUrl(relay: string): string {
@@ -99,35 +95,18 @@ export function encodePushRegisterRequest(o: Omit<RegisterPushOptions, 'relay' |
   const issuedAtMs = (o.now ?? Date.now)();
   const dests = pushDests(o.namespaceId, o.identity.publicKey, issuedAtMs, o.horizonHours);
   const signature = ed25519.sign(o.identity.secretKey, pushRegistrationMessage(issuedAtMs, o.target, dests));
-  const t = o.target;
-  return toBinary(
-    pushV1.RegisterRequestSchema,
-    create(pushV1.RegisterRequestSchema, {
-      peerKey: o.identity.publicKey,
-      dests,
-      target: { provider: _PROVIDER[t.provider], token: t.token ?? '', endpoint: t.endpoint ?? '', p256dh: t.p256dh ?? '', auth: t.auth ?? '' },
-      issuedAtMs: BigInt(issuedAtMs),
-      signature,
-    }),
-  );
+  return encodePushRegisterWire({ peerKey: o.identity.publicKey, dests, target: o.target, issuedAtMs, signature });
 }
 
 /** The binary `tacit.push.v1.UnregisterRequest` {@link unregisterPush} sends. */
 export function encodePushUnregisterRequest(o: Pick<PushRequestOptions, 'identity' | 'now'>): Uint8Array {
   const issuedAtMs = (o.now ?? Date.now)();
-  return toBinary(
-    pushV1.UnregisterRequestSchema,
-    create(pushV1.UnregisterRequestSchema, {
-      peerKey: o.identity.publicKey,
-      issuedAtMs: BigInt(issuedAtMs),
-      signature: ed25519.sign(o.identity.secretKey, pushUnregisterMessage(issuedAtMs)),
-    }),
-  );
+  return encodePushUnregisterWire({ peerKey: o.identity.publicKey, issuedAtMs, signature: ed25519.sign(o.identity.secretKey, pushUnregisterMessage(issuedAtMs)) });
 }
 
 /** A reply's refusal as the PushError its status names (a gateway answers refusals as JSON; this covers one that did not). */
-function _statusError(status: pushV1.PushStatus, field: string, message: string): PushError {
-  const name = pushV1.PushStatus[status] as string | undefined;
+function _statusError(status: number, field: string, message: string): PushError {
+  const name = PUSH_STATUS_NAMES[status];
   const code: PushErrorCode = name === 'MALFORMED' || name === 'BAD_PROOF' || name === 'STALE' || name === 'RATE_LIMITED' || name === 'NOT_FOUND' || name === 'UNSUPPORTED' ? name : 'INTERNAL';
   return new PushError(code, field, message || code);
 }
@@ -156,26 +135,26 @@ async function _post(o: PushRequestOptions, endpoint: 'register' | 'unregister',
  */
 export async function registerPush(o: RegisterPushOptions): Promise<PushRegistrationResult> {
   const bytes = await _post(o, 'register', encodePushRegisterRequest(o));
-  let reply: pushV1.RegisterReply;
+  let reply: PushReplyWire;
   try {
-    reply = fromBinary(pushV1.RegisterReplySchema, bytes);
+    reply = decodePushReplyWire(bytes);
   } catch (cause) {
     throw new PushError('MALFORMED', 'response', 'the relay answered a register reply that does not decode', { cause });
   }
-  if (reply.status !== pushV1.PushStatus.OK) throw _statusError(reply.status, reply.field, reply.message);
-  return { mailboxes: reply.mailboxes, expiresAt: Number(reply.expiresAtMs) };
+  if (reply.status !== _OK) throw _statusError(reply.status, reply.field, reply.message);
+  return { mailboxes: reply.mailboxes, expiresAt: reply.expiresAtMs };
 }
 
 /** Drops `identity`'s registration at this relay; throws {@link PushError} (NOT_FOUND when there is none). */
 export async function unregisterPush(o: PushRequestOptions): Promise<void> {
   const bytes = await _post(o, 'unregister', encodePushUnregisterRequest(o));
-  let reply: pushV1.UnregisterReply;
+  let reply: PushReplyWire;
   try {
-    reply = fromBinary(pushV1.UnregisterReplySchema, bytes);
+    reply = decodePushReplyWire(bytes);
   } catch (cause) {
     throw new PushError('MALFORMED', 'response', 'the relay answered an unregister reply that does not decode', { cause });
   }
-  if (reply.status !== pushV1.PushStatus.OK) throw _statusError(reply.status, reply.field, reply.message);
+  if (reply.status !== _OK) throw _statusError(reply.status, reply.field, reply.message);
 }
 
-export { PushError, type PushErrorCode, type PushTargetFields };
+export { PUSH_PATH, PushError, type PushErrorCode, type PushTargetFields };
