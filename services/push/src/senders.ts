@@ -4,6 +4,7 @@
  * pass their own (a sender that records wakes and answers programmed outcomes stands for a provider).
  * @module
  */
+import { rootCertificates } from 'node:tls';
 import type { Logger } from '@tacit/kit';
 import { createApnsSender, createFcmSender, createWebPushSender, type WakeSender } from '@tacit/push-providers';
 import type { ProviderSettings } from './config.js';
@@ -14,7 +15,8 @@ export type SenderFactory = (providers: ProviderSettings, log: Logger) => readon
 /** The real senders of @tacit/push-providers, one per configured provider. */
 export const providerSenders: SenderFactory = (providers) => {
   const { timeoutMs, maxInFlight, ca, allowPrivateHosts } = providers.common;
-  const tls = ca === undefined ? {} : { ca };
+  // A `ca` replaces Node's trusted roots: the extra CA goes beside them, not instead.
+  const tls = ca === undefined ? {} : { ca: [...rootCertificates, ca].join('\n') };
   const out: WakeSender[] = [];
   if (providers.apns) {
     const a = providers.apns;
