@@ -64,8 +64,10 @@ export function selfSignedCert(hosts: readonly string[] = ['127.0.0.1', 'localho
   if (hosts.length === 0) throw new RangeError('"hosts" expected at least one name, got 0');
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ecdsaSha256 = _seq(_oid('1.2.840.10045.4.3.2'));
-  const name = _seq(_tlv(0x31, _seq(_oid('2.5.4.3'), _tlv(0x0c, Buffer.from('tacit local provider', 'utf8')))));
   const serial = randomBytes(16);
+  // A name of its own per certificate: a trust store holding several (one process trusting three
+  // local providers) finds an issuer by name, and would try the wrong one under a shared name.
+  const name = _seq(_tlv(0x31, _seq(_oid('2.5.4.3'), _tlv(0x0c, Buffer.from(`tacit local provider ${serial.toString('hex').slice(0, 16)}`, 'utf8')))));
   serial[0] = (serial[0] ?? 0) & 0x7f; // positive INTEGER
   const now = Date.now();
   const altNames = _seq(...hosts.map((h) => (isIP(h) ? _tlv(0x87, _ipBytes(h)) : _tlv(0x82, Buffer.from(h, 'ascii')))));

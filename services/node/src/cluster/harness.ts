@@ -105,8 +105,8 @@ export class Cluster {
    * `logLevel` and `keepLog` make every service log at that level and keep all of it: the gateways'
    * in {@link GatewayProcess.fullLog}, the queue's, the prekey service's and the directory's in {@link serviceLog}.
    */
-  static async start(opts: { gateways?: number; env?: Record<string, string>; prekeyEnv?: Record<string, string>; directoryEnv?: Record<string, string>; logLevel?: 'debug' | 'info'; keepLog?: boolean } = {}): Promise<Cluster> {
-    const [nats, postgres, redis] = await Promise.all([startNats({ jetstream: false }), startPostgres(), startRedis()]);
+  static async start(opts: { gateways?: number; jetstream?: boolean; env?: Record<string, string>; prekeyEnv?: Record<string, string>; directoryEnv?: Record<string, string>; logLevel?: 'debug' | 'info'; keepLog?: boolean } = {}): Promise<Cluster> {
+    const [nats, postgres, redis] = await Promise.all([startNats({ jetstream: opts.jetstream ?? false }), startPostgres(), startRedis()]);
     const serviceLog: string[] = [];
     const logger = (service: string) =>
       createLogger({ service, level: opts.logLevel ?? 'error', write: opts.keepLog ? (line) => void serviceLog.push(line) : () => {} });
