@@ -42,3 +42,11 @@ export {
   type StoreMigrations,
 } from './pg-store.js';
 export { StampedChallenges, type ChallengeKind } from './challenges.js';
+export { AddressSalt, requesterOf, type SaltStore } from './address-salt.js';
+export {
+  CLIENT_ADDRESS_SOURCES,
+  ClientAddressResolver,
+  parseProxyV2,
+  type ClientAddressOptions,
+  type ClientAddressSource,
+} from './client-address.js';
