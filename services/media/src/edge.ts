@@ -32,7 +32,7 @@ export interface MediaEdgeOptions {
   host: string;
   port: number;
   /** Prefix a proxy adds before /v1/media/uploads/{id} in Location ('' for none). */
-  publicBasePath?: string;
+  publicBasePath?: string | undefined;
 }
 
 /** The HTTP side of the media service. */
@@ -191,7 +191,8 @@ export class MediaEdge {
       return;
     }
     const abort = new AbortController();
-    res.once('close', () => abort.abort());
+    // A client gone before the end stops the store's read (an S3 GetObject, a file stream).
+    res.once('close', () => res.writableFinished || abort.abort());
     let body;
     try {
       body = await this.opts.store.read(id, start, end, abort.signal);
@@ -203,6 +204,7 @@ export class MediaEdge {
       await pipeline(body, res, { signal: abort.signal });
       this.opts.service.served(end - start + 1);
     } catch {
+      if (res.writableFinished) return this.opts.service.served(end - start + 1);
       // The client went away, or the store's stream broke: the response is cut short, which the
       // client sees by its Content-Length and retries by range.
       res.destroy();

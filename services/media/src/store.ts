@@ -107,6 +107,9 @@ export class S3BlobStore implements BlobStore {
     this.#cache = new _BoundedKv(opts.cacheEntries ?? 10_000);
     this.tus = new S3Store({
       partSize: opts.partSize,
+      // Parts being sent to S3 at once, all uploads of this replica (tus's default is 60): each may
+      // be held in memory by the SDK while it goes, so this bounds the replica's part memory.
+      maxConcurrentPartUploads: 8,
       cache: this.#cache,
       expirationPeriodInMilliseconds: opts.uploadExpiryMs,
       s3ClientConfig: { ...config, bucket: s.bucket },

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { directoryServiceConfigSchema } from '@tacit/directory';
 import { gatewayServiceConfigSchema } from '@tacit/gateway';
 import { isSecretKey, tracingConfigSchema, type ConfigSchema } from '@tacit/kit';
+import { mediaServiceConfigSchema } from '@tacit/media';
 import { shellConfigSchema } from '@tacit/platform';
 import { prekeyServiceConfigSchema } from '@tacit/prekey';
 import { queueServiceConfigSchema } from '@tacit/queue';
@@ -63,6 +64,13 @@ export const LIMIT_SETTINGS = [
   'PREKEY_BUNDLE_TTL_DAYS',
   'DIRECTORY_LOOKUPS_PER_MINUTE',
   'DIRECTORY_WRITES_PER_HOUR',
+  'MEDIA_MAX_BLOB_BYTES',
+  'MEDIA_QUOTA_BYTES_PER_DAY',
+  'MEDIA_MAX_CONCURRENT_UPLOADS',
+  'MEDIA_REQUESTS_PER_MINUTE',
+  'MEDIA_MAX_INFLIGHT',
+  'MEDIA_IDLE_TIMEOUT',
+  'MEDIA_UPLOAD_EXPIRY',
 ] as const;
 
 function _pick(schema: ConfigSchema, keys: readonly string[]): ConfigSchema {
@@ -80,10 +88,11 @@ export const SETTINGS_TABLES: Record<string, { doc: string; schema: ConfigSchema
   queue: { doc: 'docs/queue.md', schema: queueServiceConfigSchema },
   prekey: { doc: 'docs/prekey.md', schema: prekeyServiceConfigSchema },
   directory: { doc: 'docs/directory.md', schema: directoryServiceConfigSchema },
-  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY|DIRECTORY)_/.test(k))) as ConfigSchema },
+  media: { doc: 'docs/media.md', schema: mediaServiceConfigSchema },
+  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY|DIRECTORY|MEDIA|S3|AWS)_/.test(k))) as ConfigSchema },
   shell: { doc: 'docs/architecture.md', schema: _shellOnly },
   tracing: { doc: 'docs/architecture.md', schema: tracingConfigSchema },
-  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema, ...directoryServiceConfigSchema }, LIMIT_SETTINGS) },
+  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema, ...directoryServiceConfigSchema, ...mediaServiceConfigSchema }, LIMIT_SETTINGS) },
 };
 
 function _default(v: unknown, key: string): string {
