@@ -32,7 +32,7 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tacit-entry-'));
     const [port, opsPort] = [await freePort(), await freePort()];
-    const started = run(['node'], { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    const started = run(['node'], { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort), MEDIA_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
     node = started.child;
     await waitFor(
       async () => {
