@@ -157,6 +157,6 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
   it('an unknown command exits 64 listing the commands', async () => {
     const res = await exit(['gatewya']);
     assert.equal(res.code, 64);
-    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'prekey', 'directory', 'migrate', 'roundtrip', 'wait']);
+    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'prekey', 'directory', 'media', 'migrate', 'roundtrip', 'wait']);
   });
 });

@@ -1,7 +1,7 @@
 // The image's entry point: `tacit <command>` runs one service or tool of this build, so one image
 // serves every Deployment of the chart (its `args` pick the command).
 //
-//   node (default)  every service in one process       gateway, queue, prekey, directory  one service
+//   node (default)  every service in one process       gateway, queue, prekey, directory, media  one service
 //   migrate         every service's migrations, then exit (the queue's, the prekey service's and the directory's)
 //   roundtrip       a client round trip (helm test)
 //   wait            until WAIT_FOR host:ports accept connections (the chart's dev-mode init container)
@@ -18,6 +18,7 @@ const _MAINS: Record<string, string> = {
   queue: '../../services/queue/dist/main.js',
   prekey: '../../services/prekey/dist/main.js',
   directory: '../../services/directory/dist/main.js',
+  media: '../../services/media/dist/main.js',
   migrate: '../../services/node/dist/migrate.js',
 };
 const _TOOLS = ['roundtrip', 'wait'];
