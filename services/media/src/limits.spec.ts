@@ -46,6 +46,9 @@ describe(RedisWindowCounter.name, () => {
     await ra.give('q:x', 7, 86_400_000);
     assert.equal((await rb.take('q:x', 7, 700, 86_400_000)).ok, true);
     assert.equal((await rb.take('q:x', 7, 700, 86_400_000)).ok, false);
+    // A refund for a window that is gone makes no key.
+    await ra.give('q:never-taken', 7, 86_400_000);
+    assert.equal(await a.keys('*never-taken*').then((k) => k.length), 0);
   });
 
   it('falls back to its own counts while Redis does not answer', async () => {

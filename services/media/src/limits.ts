@@ -82,6 +82,12 @@ if v > tonumber(ARGV[2]) then
 end
 return 1`;
 
+// A refund only into a window that still exists: after it expired (or rolled over) there is
+// nothing to give back, and a DECRBY would make a negative key with no expiry.
+const _GIVE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECRBY', KEYS[1], ARGV[1]) end
+return 0`;
+
 /**
  * Counters in Redis (key `tacit:media:<window ms>:<window>:<key>`, expiring after two windows).
  * While Redis does not answer, the counts are this replica's own (a {@link MemoryWindowCounter}):
@@ -117,7 +123,7 @@ export class RedisWindowCounter implements WindowCounter {
   async give(key: string, amount: number, windowMs: number): Promise<void> {
     const window = Math.floor((this.opts.now ?? Date.now)() / windowMs);
     try {
-      await this.redis.decrby(this.#key(key, windowMs, window), amount);
+      await this.redis.eval(_GIVE, 1, this.#key(key, windowMs, window), amount);
     } catch (err) {
       this.opts.onError?.(err);
       await this.#fallback.give(key, amount, windowMs);

@@ -72,9 +72,9 @@ export class MediaService {
     return this.#limits;
   }
 
-  /** Requests in flight on this replica, and the keys the per-address maps hold (bounded by them). */
-  get inflight(): { requests: number; addresses: number; uploads: number; uploaders: number } {
-    return { requests: this.#inflight.total, addresses: this.#inflight.size, uploads: this.#uploads.total, uploaders: this.#uploads.size };
+  /** Requests and upload requests in flight on this replica, and the addresses the per-address map holds (bounded by them). */
+  get inflight(): { requests: number; uploads: number; uploaders: number } {
+    return { requests: this.#inflight.total, uploads: this.#uploads.total, uploaders: this.#uploads.size };
   }
 
   /** A copy of the counts. */

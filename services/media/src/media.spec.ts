@@ -248,7 +248,7 @@ for (const kind of STORES) {
         assert.equal(errorOf(limited).code, 'RATE_LIMITED');
         assert.ok(Number(limited.headers['retry-after']) >= 1);
         // The per-address map holds no one once requests end.
-        await waitFor(() => sut.media.inflight.addresses === 0 && sut.media.inflight.uploaders === 0, { timeoutMs: 5000 });
+        await waitFor(() => sut.media.inflight.requests === 0 && sut.media.inflight.uploaders === 0, { timeoutMs: 5000 });
       } finally {
         await sut.close();
       }
@@ -353,3 +353,45 @@ for (const kind of STORES) {
     });
   });
 }
+
+describe('media service limits that do not depend on the store', () => {
+  it('keys limits on the address a trusted proxy forwards, each address its own budget', async () => {
+    const sut = await startMedia('fs', { MEDIA_CLIENT_ADDRESS_FROM: 'x-forwarded-for', MEDIA_TRUSTED_PROXIES: '127.0.0.1', MEDIA_REQUESTS_PER_MINUTE: '2' });
+    try {
+      const get = (xff: string) => call(`${sut.url}/v1/media/blobs/${'A'.repeat(24)}`, 'GET', { 'X-Forwarded-For': xff });
+      assert.equal((await get('203.0.113.1')).status, 404);
+      assert.equal((await get('203.0.113.1')).status, 404);
+      assert.equal(errorOf(await get('203.0.113.1')).code, 'RATE_LIMITED');
+      assert.equal((await get('203.0.113.2')).status, 404, 'another address has its own budget');
+      // An IPv6 client counts as its /64.
+      assert.equal((await get('2001:db8::1')).status, 404);
+      assert.equal((await get('2001:db8::2')).status, 404);
+      assert.equal(errorOf(await get('2001:db8::3')).code, 'RATE_LIMITED');
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('answers 503 UNAVAILABLE with Retry-After past MEDIA_MAX_INFLIGHT requests on the replica', async () => {
+    const sut = await startMedia('fs', { MEDIA_MAX_INFLIGHT: '1' });
+    try {
+      const id = await create(sut.url, 1000);
+      const slow = request(`${sut.url}/v1/media/uploads/${id}`, {
+        method: 'PATCH',
+        agent: false,
+        headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': '1000' },
+      });
+      slow.on('error', () => {});
+      slow.write(Buffer.alloc(10));
+      await waitFor(() => sut.media.inflight.requests === 1, { timeoutMs: 5000 });
+      const busy = await call(`${sut.url}/v1/media/blobs/${id}`, 'GET');
+      assert.equal(busy.status, 503);
+      assert.equal(errorOf(busy).code, 'UNAVAILABLE');
+      assert.equal(busy.headers['retry-after'], '1');
+      slow.destroy();
+      await waitFor(() => sut.media.inflight.requests === 0, { timeoutMs: 5000 });
+    } finally {
+      await sut.close();
+    }
+  });
+});
