@@ -56,6 +56,13 @@ export class MediaEdge {
       // The blob's id is its upload's: whoever was sent the blob knows it, and must not be able to
       // delete it (only an unfinished upload, whose id only its uploader has, may be terminated).
       disableTerminationForFinishedUploads: true,
+      // A store that fails (S3 unreachable, a disk error) is the service being unavailable, not a
+      // bug the client should not retry: tus's plain 500 becomes the contract's 503 UNAVAILABLE.
+      onResponseError: (_req, err) => {
+        const status = 'status_code' in err ? err.status_code : 500;
+        if (status < 500) return undefined;
+        return { status_code: 503, body: opts.service.refuse(new MediaError('UNAVAILABLE', 'store', 'the blob store did not answer; retry')).body() };
+      },
     });
     this.#tus.on(EVENTS.POST_FINISH, (_req: unknown, _res: unknown, upload: Upload) => opts.service.completed(upload.size ?? 0));
   }
