@@ -56,6 +56,9 @@ export class MediaEdge {
       // The blob's id is its upload's: whoever was sent the blob knows it, and must not be able to
       // delete it (only an unfinished upload, whose id only its uploader has, may be terminated).
       disableTerminationForFinishedUploads: true,
+      // Whatever Upload-Metadata a client sends (tus clients offer a file name and type) is dropped
+      // before it is stored: the blob is opaque, and the operator should not learn what it was.
+      onUploadCreate: async () => ({ metadata: {} }),
       // A store that fails (S3 unreachable, a disk error) is the service being unavailable, not a
       // bug the client should not retry: tus's plain 500 becomes the contract's 503 UNAVAILABLE.
       onResponseError: (_req, err) => {

@@ -3,6 +3,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
@@ -154,6 +156,30 @@ for (const kind of STORES) {
         // The whole download and the five ranges were counted once each, with their bytes.
         assert.equal(stats.downloads, 6);
         assert.equal(stats.bytesServed, blob.length + 1 + 2 + 100 + (blob.length - 1000) + 10);
+      } finally {
+        await sut.close();
+      }
+    });
+
+    it('keeps none of the Upload-Metadata a client sends (a file name, a type)', async () => {
+      const sut = await startMedia(kind);
+      try {
+        const name = Buffer.from('holiday-photo.jpg').toString('base64');
+        const created = await call(`${sut.url}/v1/media/uploads`, 'POST', { ...TUS, 'Upload-Length': '4', 'Upload-Metadata': `filename ${name},filetype aW1hZ2UvanBlZw==` });
+        assert.equal(created.status, 201);
+        const id = String(created.headers.location).split('/').pop()!;
+        const head = await call(`${sut.url}/v1/media/uploads/${id}`, 'HEAD', TUS);
+        assert.ok(!String(head.headers['upload-metadata'] ?? '').includes(name), 'the file name is not kept');
+        assert.equal((await patch(sut.url, id, 0, Buffer.from('abcd'))).status, 204);
+        const { objects } = await sut.contents();
+        for (const o of objects) assert.ok(!o.includes('holiday'), o);
+        if (kind === 'fs') {
+          const info = readFileSync(path.join(sut.service.settings.DATA_DIR, 'media', `${id}.json`), 'utf8');
+          assert.ok(info.includes('"metadata":{}'), info);
+        }
+        const got = await call(`${sut.url}/v1/media/blobs/${id}`, 'GET');
+        assert.equal(got.headers['content-type'], 'application/octet-stream');
+        assert.equal(got.headers['content-disposition'], undefined);
       } finally {
         await sut.close();
       }
