@@ -22,6 +22,13 @@ export const UPLOADS_PATH = '/v1/media/uploads';
 /** Where completed blobs are read. */
 export const BLOBS_PATH = '/v1/media/blobs';
 
+// Browsers (the SDK in a web app) read blobs and refusals across origins: nothing here rides on
+// cookies or credentials, so any origin may, and the headers a client needs are exposed.
+const _CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'Content-Range, Content-Length, Accept-Ranges, Retry-After',
+};
+
 /** Options of {@link MediaEdge}. */
 export interface MediaEdgeOptions {
   service: MediaService;
@@ -141,7 +148,12 @@ export class MediaEdge {
       const address = this.#keyOf(req);
       release = await this.opts.service.admit(address);
       if (route.kind === 'blob') {
-        if (method !== 'GET' && method !== 'HEAD') throw this.#badMethod('GET, HEAD');
+        if (method === 'OPTIONS') {
+          res.writeHead(204, { ..._CORS, 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': 'Range', 'access-control-max-age': '86400' });
+          res.end();
+          return;
+        }
+        if (method !== 'GET' && method !== 'HEAD') throw this.#badMethod('GET, HEAD, OPTIONS');
         return await this.#download(route.id, req, res);
       }
       if (route.kind === 'create' && method !== 'POST' && method !== 'OPTIONS') throw this.#badMethod('POST, OPTIONS');
@@ -183,6 +195,7 @@ export class MediaEdge {
   async #download(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const blob = await this.opts.service.blob(id);
     const headers: Record<string, string> = {
+      ..._CORS,
       'content-type': 'application/octet-stream',
       'accept-ranges': 'bytes',
       'cache-control': 'private, no-transform',
@@ -251,6 +264,7 @@ export class MediaEdge {
     }
     const body = e.body();
     res.writeHead(e.status, {
+      ..._CORS,
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(body)),
       ...(e.retryAfter !== undefined ? { 'retry-after': String(e.retryAfter) } : {}),

@@ -134,7 +134,13 @@ for (const kind of STORES) {
           assert.equal(part.headers['content-range'], `bytes ${start}-${end}/${blob.length}`);
           assert.ok(part.body.equals(blob.subarray(start, end + 1)), `${range} differs`);
         }
+        // A web app on another origin may read it by range, and see the range it got.
+        const preflight = await call(`${sut.url}/v1/media/blobs/${id}`, 'OPTIONS', { Origin: 'https://app.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'range' });
+        assert.equal(preflight.status, 204);
+        assert.equal(preflight.headers['access-control-allow-origin'], '*');
+        assert.match(String(preflight.headers['access-control-allow-headers']), /Range/);
         const head = await call(`${sut.url}/v1/media/blobs/${id}`, 'HEAD', { Range: 'bytes=10-19' });
+        assert.match(String(head.headers['access-control-expose-headers']), /Content-Range/);
         assert.equal(head.status, 206);
         assert.equal(head.headers['content-length'], '10');
         assert.equal(head.body.length, 0);
