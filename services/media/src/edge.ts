@@ -139,14 +139,17 @@ export class MediaEdge {
     let release: (() => void) | undefined;
     res.once('close', () => release?.());
     try {
-      if (!this.#accepting) throw new MediaError('UNAVAILABLE', 'request', 'the media service is stopping; retry', { retryAfter: 1 });
+      if (!this.#accepting) throw this.opts.service.refuse(new MediaError('UNAVAILABLE', 'request', 'the media service is stopping; retry', { retryAfter: 1 }));
       const path = (req.url ?? '').split('?')[0]!;
       const route = this.#route(path);
       const method = req.method ?? '';
       if (route.kind === 'none') throw this.opts.service.refuse(new MediaError('NOT_FOUND', 'path', 'no such endpoint'));
       if (route.kind !== 'create' && !isBlobId(route.id)) throw this.opts.service.refuse(new MediaError('NOT_FOUND', 'id', 'no blob with this id'));
       const address = this.#keyOf(req);
-      release = await this.opts.service.admit(address);
+      const admitted = await this.opts.service.admit(address);
+      // A client gone while its limits were checked (a Redis round trip) must not keep its slot.
+      if (res.closed) return admitted();
+      release = admitted;
       if (route.kind === 'blob') {
         if (method === 'OPTIONS') {
           res.writeHead(204, { ..._CORS, 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': 'Range', 'access-control-max-age': '86400' });
