@@ -121,7 +121,7 @@ pod tag "$node_base" localhost/tacit/node-base:latest
 
 # --- The app ---------------------------------------------------------------------------------
 # The workspaces that run in production: everything but libs/testing and bench.
-workspaces="proto libs/crypto libs/protocol libs/directory-core libs/kit libs/sdk libs/queue-client libs/prekey-client libs/directory-client libs/push-client libs/platform libs/push-providers services/queue services/prekey services/directory services/push services/gateway services/node deploy"
+workspaces="proto libs/crypto libs/protocol libs/directory-core libs/kit libs/sdk libs/queue-client libs/prekey-client libs/directory-client libs/push-client libs/platform libs/push-providers services/queue services/prekey services/directory services/push services/media services/gateway services/node deploy"
 app="localhost/tacit/tacit:$tag"
 step "$app (base ${base:-$node_base})"
 if $build; then npm run build --silent; fi

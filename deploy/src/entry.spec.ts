@@ -32,7 +32,7 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tacit-entry-'));
     const [port, opsPort] = [await freePort(), await freePort()];
-    const started = run(['node'], { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    const started = run(['node'], { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort), MEDIA_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
     node = started.child;
     await waitFor(
       async () => {
@@ -163,6 +163,6 @@ describe('tacit entry point (the image\'s command)', { timeout: 240_000 }, () =>
   it('an unknown command exits 64 listing the commands', async () => {
     const res = await exit(['gatewya']);
     assert.equal(res.code, 64);
-    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'prekey', 'directory', 'push', 'migrate', 'roundtrip', 'wait']);
+    assert.deepEqual(res.lines[0]!.commands, ['node', 'gateway', 'queue', 'prekey', 'directory', 'push', 'media', 'migrate', 'roundtrip', 'wait']);
   });
 });

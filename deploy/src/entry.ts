@@ -1,7 +1,7 @@
 // The image's entry point: `tacit <command>` runs one service or tool of this build, so one image
 // serves every Deployment of the chart (its `args` pick the command).
 //
-//   node (default)  every service in one process       gateway, queue, prekey, directory, push  one service
+//   node (default)  every service in one process       gateway, queue, prekey, directory, push, media  one service
 //   migrate         every service's migrations, then exit (the queue's, the prekey service's, the directory's and the push service's)
 //   roundtrip       a client round trip (helm test)
 //   wait            until WAIT_FOR host:ports accept connections (the chart's dev-mode init container)
@@ -19,6 +19,7 @@ const _MAINS: Record<string, string> = {
   prekey: '../../services/prekey/dist/main.js',
   directory: '../../services/directory/dist/main.js',
   push: '../../services/push/dist/main.js',
+  media: '../../services/media/dist/main.js',
   migrate: '../../services/node/dist/migrate.js',
 };
 const _TOOLS = ['roundtrip', 'wait'];

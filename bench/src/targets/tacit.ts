@@ -95,7 +95,7 @@ async function ready(ports: number[], proc: StartedProcess): Promise<void> {
 /** A public port and an ops port for one process, as its environment. */
 async function listeners(): Promise<{ port: number; opsPort: number; env: Record<string, string> }> {
   const [port, opsPort] = [await freePort(), await freePort()];
-  return { port, opsPort, env: { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort) } };
+  return { port, opsPort, env: { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort), MEDIA_PORT: '0' } };
 }
 
 async function stopAll(procs: StartedProcess[], servers: Array<{ stop(): Promise<void> }>): Promise<void> {

@@ -34,6 +34,12 @@ here with one message listing every problem, before anything reaches the cluster
     {{- if and $v.s3.enabled (not $v.s3.bucket) -}}
       {{- $errors = append $errors "s3.enabled needs s3.bucket" -}}
     {{- end -}}
+    {{- if and $v.media.enabled (not $v.s3.enabled) -}}
+      {{- $errors = append $errors "media.enabled needs s3.enabled with its bucket (the media service keeps blobs in S3), or media.enabled=false" -}}
+    {{- end -}}
+    {{- if and $v.media.enabled (ne $v.redis.mode "standalone") -}}
+      {{- $errors = append $errors "media.enabled needs redis.mode=standalone (the media service reads REDIS_URL only), or media.enabled=false" -}}
+    {{- end -}}
   {{- end -}}
   {{- if and $v.gateway.autoscaling.enabled (lt (int $v.gateway.autoscaling.maxReplicas) (int $v.gateway.autoscaling.minReplicas)) -}}
     {{- $errors = append $errors (printf "gateway.autoscaling.maxReplicas (%v) is below minReplicas (%v)" $v.gateway.autoscaling.maxReplicas $v.gateway.autoscaling.minReplicas) -}}

@@ -52,3 +52,11 @@ export {
   type StartStop,
   type StoreSettings,
 } from './store-service.js';
+export { AddressSalt, requesterOf, type SaltStore } from './address-salt.js';
+export {
+  CLIENT_ADDRESS_SOURCES,
+  ClientAddressResolver,
+  parseProxyV2,
+  type ClientAddressOptions,
+  type ClientAddressSource,
+} from './client-address.js';

@@ -1,5 +1,6 @@
 import { bool, bytes, defineConfig, hostPorts, int, oneOf, port, string, url, type Config, type ConfigIssue } from '@tacit/kit';
 import { MAX_CLAIM, MAX_TTL_SECONDS } from '@tacit/protocol';
+import { CLIENT_ADDRESS_SOURCES } from '@tacit/platform';
 
 /** The gateway's own settings: its client listener and limits. Read by every process that runs it. */
 export const gatewayConfigSchema = defineConfig({
@@ -88,7 +89,7 @@ export const gatewayConfigSchema = defineConfig({
   }),
   GATEWAY_MAX_INFLIGHT_SENDS: int({ default: 2048, min: 1, max: 1_000_000, description: 'SENDs of one connection not yet answered; past it, RATE_LIMITED' }),
   GATEWAY_MAX_BAD_PROOFS: int({ default: 8, min: 1, max: 1_000_000, description: 'CLAIMs with a bad proof one connection may send before it is closed (4429)' }),
-  GATEWAY_CLIENT_ADDRESS_FROM: oneOf(['socket', 'proxy-protocol', 'x-forwarded-for'] as const, { default: 'socket', description: 'where the client address limits key on comes from: the TCP peer, a PROXY protocol v2 header, or X-Forwarded-For (both only from GATEWAY_TRUSTED_PROXIES)' }),
+  GATEWAY_CLIENT_ADDRESS_FROM: oneOf(CLIENT_ADDRESS_SOURCES, { default: 'socket', description: 'where the client address limits key on comes from: the TCP peer, a PROXY protocol v2 header, or X-Forwarded-For (both only from GATEWAY_TRUSTED_PROXIES)' }),
   GATEWAY_TRUSTED_PROXIES: string({ optional: true, description: 'comma-separated addresses and CIDRs of load balancers whose PROXY header or X-Forwarded-For is believed' }),
   GATEWAY_PREKEY_FETCHES_PER_MINUTE: int({ default: 60, min: 1, max: 10_000_000, description: 'prekey bundle fetches per minute per client address (an IPv6 /64), across replicas' }),
   GATEWAY_PREKEY_UPLOADS_PER_MINUTE: int({ default: 30, min: 1, max: 10_000_000, description: 'prekey challenges and uploads per minute per client address (an IPv6 /64), across replicas' }),

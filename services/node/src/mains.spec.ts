@@ -32,7 +32,7 @@ describe('each service started by its own main', { timeout: 300_000 }, () => {
   it('the node (`npm start`): prints its URL, relays, keeps a queued packet across a restart of its data folder, exits 0 on SIGTERM', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tacit-main-'));
     try {
-      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), OPS_HOST: '127.0.0.1', OPS_PORT: String(await freePort()), DATA_DIR: dir };
+      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), OPS_HOST: '127.0.0.1', OPS_PORT: String(await freePort()), MEDIA_PORT: '0', DATA_DIR: dir };
       const first = start('node', env);
       // A first start makes three embedded databases (the queue's, the prekey service's, the directory's): 15-20 s
       // on the shared 2-core machine under load, more beside other specs.
@@ -62,7 +62,7 @@ describe('each service started by its own main', { timeout: 300_000 }, () => {
   it('the node killed (SIGKILL) right after its ACCEPTED: every accepted packet is in its data folder at the restart', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tacit-kill-'));
     try {
-      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), OPS_HOST: '127.0.0.1', OPS_PORT: String(await freePort()), DATA_DIR: dir };
+      const env = { HOST: '127.0.0.1', PORT: String(await freePort()), OPS_HOST: '127.0.0.1', OPS_PORT: String(await freePort()), MEDIA_PORT: '0', DATA_DIR: dir };
       const url = `ws://127.0.0.1:${env.PORT}/v1`;
       const first = start('node', env);
       await ready(`http://127.0.0.1:${env.OPS_PORT}/readyz`, first);
@@ -155,5 +155,32 @@ describe('each service started by its own main', { timeout: 300_000 }, () => {
     assert.equal(await prekey.exit(), 78);
     assert.match(prekey.out, /"variable":"PREKEY_MAX_PREKEYS"/);
     assert.match(prekey.out, /PREKEY_NOPE/, 'an unknown PREKEY_ variable is named');
+    const media = start('media', { MEDIA_PART_SIZE: '1MiB', MEDIA_NOPE: '1', AWS_ACCESS_KEY_ID: 'half-a-pair' });
+    assert.equal(await media.exit(), 78);
+    assert.match(media.out, /"variable":"MEDIA_PART_SIZE"/);
+    assert.match(media.out, /MEDIA_NOPE/, 'an unknown MEDIA_ variable is named');
+    assert.match(media.out, /"variable":"REDIS_URL"/);
+  });
+
+  it('the media main serves uploads and downloads with Redis for its limits, and exits 0 on SIGTERM', async () => {
+    const redis = await startRedis();
+    const dir = mkdtempSync(path.join(tmpdir(), 'tacit-mains-media-'));
+    try {
+      const [port, opsPort] = [await freePort(), await freePort()];
+      const media = start('media', { MEDIA_STORE: 'fs', DATA_DIR: dir, REDIS_URL: redis.url, MEDIA_HOST: '127.0.0.1', MEDIA_PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(opsPort) });
+      await ready(`http://127.0.0.1:${opsPort}/readyz`, media);
+      const url = `http://127.0.0.1:${port}`;
+      const created = await fetch(`${url}/v1/media/uploads`, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '5' } });
+      assert.equal(created.status, 201);
+      const id = created.headers.get('location')!.split('/').pop()!;
+      const patched = await fetch(`${url}/v1/media/uploads/${id}`, { method: 'PATCH', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' }, body: 'hello' });
+      assert.equal(patched.status, 204);
+      assert.equal(await (await fetch(`${url}/v1/media/blobs/${id}`)).text(), 'hello');
+      assert.equal(await media.exit('SIGTERM'), 0);
+      assert.ok(!media.out.includes(id), 'no blob id in the logs');
+    } finally {
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -35,7 +35,7 @@ async function measure(hide: boolean): Promise<{ online: number[]; offline: numb
   const dir = mkdtempSync(path.join(tmpdir(), 'tacit-presence-'));
   // The node in its own process, as a relay is: its event loop is not the clients'.
   const [port, ops] = [await freePort(), await freePort()];
-  const proc = start('node', { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(ops), DATA_DIR: dir, GATEWAY_HIDE_PRESENCE: String(hide) });
+  const proc = start('node', { HOST: '127.0.0.1', PORT: String(port), OPS_HOST: '127.0.0.1', OPS_PORT: String(ops), MEDIA_PORT: '0', DATA_DIR: dir, GATEWAY_HIDE_PRESENCE: String(hide) });
   await ready(`http://127.0.0.1:${ops}/readyz`, proc);
   const node = { url: `ws://127.0.0.1:${port}/v1` };
   const ws = (u: string) => new WebSocket(u) as never;

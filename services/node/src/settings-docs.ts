@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { directoryServiceConfigSchema } from '@tacit/directory';
 import { gatewayServiceConfigSchema } from '@tacit/gateway';
 import { isSecretKey, tracingConfigSchema, type ConfigSchema } from '@tacit/kit';
+import { mediaServiceConfigSchema } from '@tacit/media';
 import { shellConfigSchema } from '@tacit/platform';
 import { prekeyServiceConfigSchema } from '@tacit/prekey';
 import { pushServiceConfigSchema } from '@tacit/push';
@@ -74,6 +75,13 @@ export const LIMIT_SETTINGS = [
   'PUSH_MAX_REGISTRATIONS',
   'PUSH_MAX_PER_TARGET',
   'PUSH_CONCURRENCY',
+  'MEDIA_MAX_BLOB_BYTES',
+  'MEDIA_QUOTA_BYTES_PER_DAY',
+  'MEDIA_MAX_CONCURRENT_UPLOADS',
+  'MEDIA_REQUESTS_PER_MINUTE',
+  'MEDIA_MAX_INFLIGHT',
+  'MEDIA_IDLE_TIMEOUT',
+  'MEDIA_UPLOAD_EXPIRY',
 ] as const;
 
 function _pick(schema: ConfigSchema, keys: readonly string[]): ConfigSchema {
@@ -92,10 +100,11 @@ export const SETTINGS_TABLES: Record<string, { doc: string; schema: ConfigSchema
   prekey: { doc: 'docs/prekey.md', schema: prekeyServiceConfigSchema },
   directory: { doc: 'docs/directory.md', schema: directoryServiceConfigSchema },
   push: { doc: 'docs/push.md', schema: pushServiceConfigSchema },
-  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY|DIRECTORY|PUSH)_/.test(k))) as ConfigSchema },
+  media: { doc: 'docs/media.md', schema: mediaServiceConfigSchema },
+  node: { doc: 'docs/architecture.md', schema: Object.fromEntries(Object.entries(nodeConfigSchema).filter(([k]) => !/^(GATEWAY|QUEUE|PREKEY|DIRECTORY|PUSH|MEDIA|S3|AWS)_/.test(k))) as ConfigSchema },
   shell: { doc: 'docs/architecture.md', schema: _shellOnly },
   tracing: { doc: 'docs/architecture.md', schema: tracingConfigSchema },
-  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema, ...directoryServiceConfigSchema, ...pushServiceConfigSchema }, LIMIT_SETTINGS) },
+  limits: { doc: 'docs/security.md', schema: _pick({ ...gatewayServiceConfigSchema, ...queueServiceConfigSchema, ...prekeyServiceConfigSchema, ...directoryServiceConfigSchema, ...pushServiceConfigSchema, ...mediaServiceConfigSchema }, LIMIT_SETTINGS) },
 };
 
 function _default(v: unknown, key: string): string {

@@ -33,6 +33,7 @@ export class AttackNode {
       PORT: String(port),
       OPS_HOST: '127.0.0.1',
       OPS_PORT: String(ops),
+      MEDIA_PORT: '0',
       DATA_DIR: dir,
       ...env,
     });
