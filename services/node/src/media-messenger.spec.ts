@@ -1,5 +1,5 @@
-// sendMedia between two messengers through the one-container node, with a stand-in media service
-// (the real @tus/server on @tus/file-store, and a ranged GET, on 127.0.0.1): Alice uploads an
+// sendMedia between two messengers through the one-container node and its own media service (tus
+// on a folder in DATA_DIR/media, ranged GETs, on MEDIA_PORT): Alice uploads an
 // encrypted file and sends its descriptor inside the session; Bob's onMessage gets a typed media
 // message and downloads it bit-exact. The key is nowhere the media service or the relay can read;
 // a blob altered at the service is refused; bad input is refused before anything is uploaded.
@@ -11,8 +11,7 @@ import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { createLogger } from '@tacit/kit';
 import { MediaError, MemoryStore, Messenger, MessengerError, type IncomingMessage, type MessengerOptions } from '@tacit/sdk';
-import { startMediaTestServer, type MediaTestServer } from '@tacit/sdk/_media-test-server';
-import { waitFor } from '@tacit/testing';
+import { httpGet, waitFor } from '@tacit/testing';
 import { startNode, type RunningNode } from './node.js';
 
 const ns = new Uint8Array(32).fill(15);
@@ -34,12 +33,13 @@ function files(dir: string): string[] {
 describe('Messenger.sendMedia through the node and a tus media service', { timeout: 180_000 }, () => {
   let dir: string;
   let node: RunningNode;
-  let media: MediaTestServer;
+  /** The node's media service: its URL and its folder. */
+  let media: { url: string; dir: string };
   const opened: Messenger[] = [];
   const party = async (opts: Partial<MessengerOptions> = {}) => {
     const got: IncomingMessage[] = [];
     const errors: Error[] = [];
-    const m = await Messenger.create({ namespaceId: ns, relays: [node.url], store: new MemoryStore(), preKeys: { target: 4, lowWater: 2 }, maintainEveryMs: 0, mediaUrl: media.url, ...opts });
+    const m = await Messenger.create({ namespaceId: ns, relays: [node.url], store: new MemoryStore(), preKeys: { target: 4, lowWater: 2 }, maintainEveryMs: 0, mediaUrl: node.mediaUrl, ...opts });
     opened.push(m);
     m.onMessage((msg) => void got.push(msg));
     m.onError((e) => void errors.push(e));
@@ -49,13 +49,12 @@ describe('Messenger.sendMedia through the node and a tus media service', { timeo
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tacit-media-messenger-'));
     node = await startNode({ PORT: '0', HOST: '127.0.0.1', OPS_PORT: '0', OPS_HOST: '127.0.0.1', DATA_DIR: dir }, quiet);
-    media = await startMediaTestServer();
+    media = { url: node.mediaUrl, dir: path.join(dir, 'media') };
   });
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((m) => m.close()));
   });
   after(async () => {
-    await media.stop();
     await node.stop(100);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -112,14 +111,16 @@ describe('Messenger.sendMedia through the node and a tus media service', { timeo
     writeFileSync(blob, ct);
     await assert.rejects(collect(bob.got[0]!.media!.download()), (e: unknown) => e instanceof MediaError && e.code === 'TAMPERED' && e.field === 'chunk');
 
-    const creations = media.seen.creations;
+    const created = async () => Number(/^tacit_media_uploads_total\{event="created"[^}]*\} (\d+)$/m.exec((await httpGet(`${node.opsUrl}/metrics`)).text)?.[1] ?? 0);
+    const creations = await created();
+    assert.ok(creations >= 1, 'the upload above is counted');
     await assert.rejects(alice.m.sendMedia('nobody', plain), (e: unknown) => e instanceof MessengerError && e.code === 'UNKNOWN_CONTACT');
     await assert.rejects(alice.m.sendMedia(bob.m.id, plain, { type: 'not a type' }), (e: unknown) => e instanceof MediaError && e.code === 'MALFORMED' && e.field === 'descriptor.type');
     await assert.rejects(alice.m.sendMedia(bob.m.id, plain, { baseUrl: 'http://media.example' }), (e: unknown) => e instanceof MediaError && e.code === 'MALFORMED' && e.field === 'baseUrl');
     const ac = new AbortController();
     ac.abort();
     await assert.rejects(alice.m.sendMedia(bob.m.id, plain, { signal: ac.signal }), (e: unknown) => e instanceof MediaError && e.code === 'ABORTED');
-    assert.equal(media.seen.creations, creations, 'nothing was uploaded');
+    assert.equal(await created(), creations, 'nothing was uploaded');
     const noMedia = await party({ mediaUrl: undefined });
     await assert.rejects(noMedia.m.sendMedia(bob.m.id, plain), (e: unknown) => e instanceof MediaError && e.code === 'MALFORMED' && e.field === 'baseUrl');
     await waitFor(() => bob.got.length === 1, { timeoutMs: 1000, intervalMs: 10 });
