@@ -23,6 +23,8 @@ describe(firstRoundOrder.name, () => {
     assert.ok(adjacent(order, 'tacit-enqueue', 'meshwhisper-offline-drain'));
     assert.ok(adjacent(order, 'tacit-drain', 'meshwhisper-offline-drain'));
     assert.ok(adjacent(order, 'tacit-idle-connections', 'baseline-idle-connections'));
+    assert.ok(adjacent(order, 'tacit-media-upload', 's3-direct-upload'));
+    assert.ok(adjacent(order, 'tacit-media-download', 's3-direct-download'));
     for (const work of ['session-start', 'ratchet', 'ratchet-alternating']) {
       assert.ok(adjacent(order, `tacit-${work}`, `libsignal-${work}`) && adjacent(order, `tacit-${work}-noble`, `libsignal-${work}`), work);
     }
@@ -40,6 +42,11 @@ describe(firstRoundOrder.name, () => {
       'tacit-prekey-fetch',
       'tacit-directory-lookup',
       'tacit-directory-register',
+      'tacit-push-wakes',
+      'tacit-media-upload',
+      's3-direct-upload',
+      'tacit-media-download',
+      's3-direct-download',
       'tacit-session-start',
       'libsignal-session-start',
       'tacit-session-start-noble',

@@ -7,6 +7,8 @@ import { idleRow, liveRow, offlineRow } from './scenarios/factories.js';
 import { baselineSystem } from './targets/baseline.js';
 import { meshWhisperSystem, startMeshWhisper } from './targets/meshwhisper.js';
 import { directoryRow } from './scenarios/directory.js';
+import { mediaScenarios } from './scenarios/media.js';
+import { pushWakesRow } from './scenarios/push.js';
 import { prekeyFetchRow } from './scenarios/prekey.js';
 import { sessionScenarios } from './scenarios/session.js';
 import { tacitScenarios } from './scenarios/tacit.js';
@@ -57,6 +59,8 @@ export function allScenarios(): Scenario[] {
     prekeyFetchRow(),
     directoryRow('lookup'),
     directoryRow('register'),
+    pushWakesRow(),
+    ...mediaScenarios(),
     ...sessionScenarios(),
   ];
 }

@@ -26,8 +26,16 @@ export function tacitMains(root: string): TacitMains {
   };
 }
 
+/** This checkout's root. */
+const _THIS_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
 /** This checkout's mains. */
-export const THIS_BUILD = tacitMains(fileURLToPath(new URL('../../../', import.meta.url)));
+export const THIS_BUILD = tacitMains(_THIS_ROOT);
+
+/** The main of another service of this checkout (`push`, `media`). */
+export function serviceMain(service: string): string {
+  return join(_THIS_ROOT, `services/${service}/dist/main.js`);
+}
 const DRIVER = { module: new URL('../drivers/tacit.js', import.meta.url).href };
 
 /**

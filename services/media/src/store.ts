@@ -99,6 +99,11 @@ export class S3BlobStore implements BlobStore {
     const config: S3ClientConfig = {
       region: s.region,
       forcePathStyle: s.forcePathStyle,
+      // No CRC of every part and every download in JavaScript: a blob is ciphertext the SDK checks
+      // chunk by chunk (AES-GCM tags) and whole (its digest), so S3's checksums add nothing but CPU
+      // (a small part of the upload row's time: 0.34x → 0.37x a direct PutObject without them).
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       ...(s.credentials ? { credentials: s.credentials } : {}),
     };
