@@ -1,5 +1,5 @@
 /**
- * The encrypted media format (docs/media-sdk.md): sizes, padding, chunk layout and nonces. Pure
+ * The encrypted media format (docs/media.md, "SDK"): sizes, padding, chunk layout and nonces. Pure
  * arithmetic, no I/O, no crypto.
  *
  *     padded   = plaintext || zero bytes, paddedSize(size) bytes

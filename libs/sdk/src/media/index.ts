@@ -1,6 +1,6 @@
 /**
  * Encrypted media: the chunked format, the descriptor a message carries, upload by tus and ranged,
- * verified download. docs/media-sdk.md has the format and the guarantees.
+ * verified download. docs/media.md ("SDK") has the format and the guarantees.
  * @module
  */
 export { MediaError, type MediaErrorCode } from './errors.js';
