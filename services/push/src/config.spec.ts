@@ -60,6 +60,6 @@ describe(pushSettingsIssues.name, () => {
     const file = join(dir, 'ca.pem');
     writeFileSync(file, cert);
     assert.equal(providerSettings(load({ PUSH_PROVIDER_CA: file })).common.ca, cert);
-    assert.equal(providerSettings(load({ PUSH_PROVIDER_CA: cert, PUSH_ALLOW_PRIVATE_HOSTS: 'true' })).common.allowPrivateHosts, true);
+    assert.equal(providerSettings(load({ PUSH_PROVIDER_CA: cert, PUSH_ALLOW_INTERNAL_HOSTS: 'true' })).common.allowPrivateHosts, true);
   });
 });

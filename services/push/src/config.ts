@@ -42,7 +42,7 @@ export const pushConfigSchema = defineConfig({
   PUSH_WEBPUSH_VAPID_PRIVATE: string({ optional: true, secret: true, pattern: /^[A-Za-z0-9_-]{43}$/, description: 'VAPID private key (base64url, 32 bytes)' }),
   PUSH_WEBPUSH_VAPID_SUBJECT: string({ optional: true, pattern: /^(mailto:|https:)/, description: 'VAPID subject: a mailto: or https: contact for push services' }),
   PUSH_PROVIDER_CA: string({ optional: true, description: "extra CA certificate (PEM, or the path of a file holding it) the providers' TLS is checked against besides the system's: a private APNs/FCM/Web Push endpoint, local servers in tests" }),
-  PUSH_ALLOW_PRIVATE_HOSTS: bool({ default: false, description: 'accept Web Push subscriptions whose endpoint is a loopback, private or single-label host (a client chooses the endpoint and the service POSTs to it: leave off on the internet)' }),
+  PUSH_ALLOW_INTERNAL_HOSTS: bool({ default: false, description: 'accept Web Push subscriptions whose endpoint is a loopback, private or single-label host (a client chooses the endpoint and the service POSTs to it: leave off on the internet)' }),
 });
 
 /** The push service as the cluster runs it: PostgreSQL, NATS (JetStream) and the HMAC secret are required. */
@@ -73,7 +73,7 @@ export function pushLimits(config: PushConfig): PushLimits {
     requesterPerHour: config.PUSH_REQUESTER_PER_HOUR,
     maxRegistrations: config.PUSH_MAX_REGISTRATIONS,
     maxPerTarget: config.PUSH_MAX_PER_TARGET,
-    allowPrivateHosts: config.PUSH_ALLOW_PRIVATE_HOSTS,
+    allowPrivateHosts: config.PUSH_ALLOW_INTERNAL_HOSTS,
   };
 }
 
@@ -126,7 +126,7 @@ type _ProviderKeys = Pick<
   | 'PUSH_WAKE_TIMEOUT'
   | 'PUSH_CONCURRENCY'
   | 'PUSH_PROVIDER_CA'
-  | 'PUSH_ALLOW_PRIVATE_HOSTS'
+  | 'PUSH_ALLOW_INTERNAL_HOSTS'
   | 'PUSH_APNS_KEY'
   | 'PUSH_APNS_KEY_ID'
   | 'PUSH_APNS_TEAM_ID'
@@ -189,7 +189,7 @@ export function providerSettings(s: _ProviderKeys): ProviderSettings {
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new _SettingError('PUSH_PROVIDER_CA', 'expected a PEM certificate');
   }
   const out: ProviderSettings = {
-    common: { timeoutMs: s.PUSH_WAKE_TIMEOUT, maxInFlight: s.PUSH_CONCURRENCY, ca, allowPrivateHosts: s.PUSH_ALLOW_PRIVATE_HOSTS },
+    common: { timeoutMs: s.PUSH_WAKE_TIMEOUT, maxInFlight: s.PUSH_CONCURRENCY, ca, allowPrivateHosts: s.PUSH_ALLOW_INTERNAL_HOSTS },
   };
   if (s.PUSH_APNS_KEY && s.PUSH_APNS_KEY_ID && s.PUSH_APNS_TEAM_ID && s.PUSH_APNS_TOPIC) {
     let key: string;

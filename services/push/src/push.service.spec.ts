@@ -160,7 +160,7 @@ function sharedSpec(h: Harness): void {
     await refused(reg({ ...TARGETS.apns, endpoint: 'https://x.test' }), 'MALFORMED', 'target.endpoint');
     await refused(reg({ ...TARGETS.webpush, endpoint: 'http://push.example.test/x' }), 'MALFORMED', 'target.endpoint');
     await refused(reg({ ...TARGETS.webpush, endpoint: 'not a url' }), 'MALFORMED', 'target.endpoint');
-    // The client chooses the endpoint and the service POSTs to it: no internal hosts (PUSH_ALLOW_PRIVATE_HOSTS).
+    // The client chooses the endpoint and the service POSTs to it: no internal hosts (PUSH_ALLOW_INTERNAL_HOSTS).
     for (const inside of ['https://127.0.0.1/x', 'https://10.1.2.3/x', 'https://localhost/x', 'https://[::1]/x', 'https://metadata/x']) {
       await refused(reg({ ...TARGETS.webpush, endpoint: inside }), 'MALFORMED', 'target.endpoint');
     }

@@ -64,7 +64,7 @@ describe('push wakes on the cluster: APNs, FCM and Web Push, real servers', { ti
         PUSH_WEBPUSH_VAPID_PRIVATE: vapid.privateKey,
         PUSH_WEBPUSH_VAPID_SUBJECT: 'mailto:ops@tacit.test',
         PUSH_PROVIDER_CA: [apns.ca, fcm.ca, web.ca].join('\n'),
-        PUSH_ALLOW_PRIVATE_HOSTS: 'true',
+        PUSH_ALLOW_INTERNAL_HOSTS: 'true',
       },
       logger: createLogger({ service: 'push', level: 'debug', write: (l) => void log.push(l) }),
     });
