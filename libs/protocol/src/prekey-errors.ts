@@ -1,7 +1,7 @@
 // Errors of the prekey endpoints (docs/protocol.md §13.6): a code, the HTTP status that carries it,
 // and the JSON body both sides read. Separate from the frame ERROR codes, which only a new protocol
 // version may extend; the endpoints are HTTP and say what went wrong by status and body.
-import { _typeName } from './_bytes.js';
+import { decodeEndpointErrorBody, encodeEndpointErrorBody, type EndpointErrorKind } from './endpoint-errors.js';
 
 /** HTTP status of each prekey error code. Codes never change meaning; new ones may be added. */
 export const PREKEY_ERROR_STATUS = Object.freeze({
@@ -70,31 +70,22 @@ export class PrekeyError extends Error {
   }
 }
 
-const _MAX_TEXT = 512;
-
 /** The JSON body of an error answer: `{"code","field","message"}`, the message cut to 512 characters. */
 export function encodePrekeyErrorBody(err: PrekeyError): string {
-  return JSON.stringify({ code: err.code, field: err.field.slice(0, 128), message: err.message.slice(0, _MAX_TEXT) });
+  return encodeEndpointErrorBody(err);
 }
+
+const _KIND: EndpointErrorKind<PrekeyErrorCode, PrekeyError> = {
+  name: 'prekey',
+  isCode: isPrekeyErrorCode,
+  make: (code, field, message) => new PrekeyError(code, field, message),
+  byStatus: (status) => (status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : status === 413 ? 'TOO_LARGE' : status >= 500 ? 'UNAVAILABLE' : 'MALFORMED'),
+};
 
 /**
  * The error an answer with HTTP `status` and `body` carries. A body that is not the JSON of
  * {@link encodePrekeyErrorBody} (a proxy's page, say) still gives a typed error, by status.
  */
 export function decodePrekeyErrorBody(status: number, body: string): PrekeyError {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    parsed = undefined;
-  }
-  const o = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  if (isPrekeyErrorCode(o.code)) {
-    const field = typeof o.field === 'string' ? o.field.slice(0, 128) : '';
-    const message = typeof o.message === 'string' ? o.message.slice(0, _MAX_TEXT) : o.code;
-    return new PrekeyError(o.code, field, message);
-  }
-  const code: PrekeyErrorCode =
-    status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : status === 413 ? 'TOO_LARGE' : status >= 500 ? 'UNAVAILABLE' : 'MALFORMED';
-  return new PrekeyError(code, 'response', `HTTP ${status} without a prekey error body (${_typeName(parsed)})`);
+  return decodeEndpointErrorBody(_KIND, status, body);
 }

@@ -2,7 +2,7 @@
 // that carries it, and the JSON body both sides read — `{"code","field","message"}`, as the prekey
 // endpoints answer (prekey-errors.ts). The codes are the push service's PushStatus names without
 // their prefix, plus the gateway's own (TOO_LARGE, TIMEOUT, BAD_METHOD, UNAVAILABLE, INTERNAL).
-import { _typeName } from './_bytes.js';
+import { decodeEndpointErrorBody, encodeEndpointErrorBody, type EndpointErrorKind } from './endpoint-errors.js';
 
 /** Where the push endpoints live on the gateway's client listener: `POST /v1/push/register`, `/unregister`. */
 export const PUSH_PATH = '/v1/push';
@@ -67,31 +67,22 @@ export class PushError extends Error {
   }
 }
 
-const _MAX_TEXT = 512;
-
 /** The JSON body of an error answer: `{"code","field","message"}`, the message cut to 512 characters. */
 export function encodePushErrorBody(err: PushError): string {
-  return JSON.stringify({ code: err.code, field: err.field.slice(0, 128), message: err.message.slice(0, _MAX_TEXT) });
+  return encodeEndpointErrorBody(err);
 }
+
+const _KIND: EndpointErrorKind<PushErrorCode, PushError> = {
+  name: 'push',
+  isCode: isPushErrorCode,
+  make: (code, field, message) => new PushError(code, field, message),
+  byStatus: (status) => (status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : status === 413 ? 'TOO_LARGE' : status === 408 ? 'TIMEOUT' : status >= 500 ? 'UNAVAILABLE' : 'MALFORMED'),
+};
 
 /**
  * The error an answer with HTTP `status` and `body` carries. A body that is not the JSON of
  * {@link encodePushErrorBody} (a proxy's page, say) still gives a typed error, by status.
  */
 export function decodePushErrorBody(status: number, body: string): PushError {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    parsed = undefined;
-  }
-  const o = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  if (isPushErrorCode(o.code)) {
-    const field = typeof o.field === 'string' ? o.field.slice(0, 128) : '';
-    const message = typeof o.message === 'string' ? o.message.slice(0, _MAX_TEXT) : o.code;
-    return new PushError(o.code, field, message);
-  }
-  const code: PushErrorCode =
-    status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : status === 413 ? 'TOO_LARGE' : status === 408 ? 'TIMEOUT' : status >= 500 ? 'UNAVAILABLE' : 'MALFORMED';
-  return new PushError(code, 'response', `HTTP ${status} without a push error body (${_typeName(parsed)})`);
+  return decodeEndpointErrorBody(_KIND, status, body);
 }
