@@ -21,3 +21,4 @@ export {
   type JaegerWaitOptions,
 } from './jaeger.js';
 export { httpGet, type HttpAnswer } from './http.js';
+export { ChildScript } from './child.js';

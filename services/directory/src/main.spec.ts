@@ -2,36 +2,21 @@
 // nats-server it migrates, serves a registration and a lookup through the client library, counts
 // them in its metrics, and exits 0 on SIGTERM; a bad setting stops it with exit 78.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { BusDirectoryClient } from '@tacit/directory-client';
 import { openRecord } from '@tacit/directory-core';
 import { NatsBus } from '@tacit/kit';
 import { BusClientProxy } from '@tacit/platform';
-import { freePort, startNats, startPostgres, waitFor, type NatsServer, type PostgresServer } from '@tacit/testing';
+import { ChildScript, freePort, startNats, startPostgres, waitFor, type NatsServer, type PostgresServer } from '@tacit/testing';
 import { keysOf, TestOwner } from './spec-fixtures.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-class Proc {
-  readonly child: ChildProcess;
-  out = '';
+/** The main with `env`. */
+class Proc extends ChildScript {
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (b: Buffer): void => void (this.out = (this.out + b.toString()).slice(-8000));
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-  }
-
-  async exit(signal?: NodeJS.Signals): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const done = once(this.child, 'exit');
-      if (signal) this.child.kill(signal);
-      await done;
-    }
-    return this.child.exitCode;
+    super(MAIN, env);
   }
 }
 

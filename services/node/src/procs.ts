@@ -1,10 +1,8 @@
 // Service mains as child processes, for specs that run each service as the cluster runs it: the
 // process, its environment, what it prints, its exit code; and an SDK client for them.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { RelayClient, type MailboxIdentity, type ReceivedMessage, type WebSocketLike } from '@tacit/sdk';
-import { waitFor } from '@tacit/testing';
+import { ChildScript, waitFor } from '@tacit/testing';
 import WebSocket from 'ws';
 
 export const main = (service: string) => fileURLToPath(new URL(`../../${service}/dist/main.js`, import.meta.url));
@@ -12,24 +10,10 @@ export const ns = new Uint8Array(32).fill(5);
 export const enc = (s: string) => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-/** A service's process; its output kept for the assertion messages. */
-export class Proc {
-  readonly child: ChildProcess;
-  out = '';
+/** A service's process (warn-level logs); its output kept for the assertion messages. */
+export class Proc extends ChildScript {
   constructor(script: string, env: Record<string, string>) {
-    this.child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (b: Buffer) => void (this.out = (this.out + b.toString()).slice(-8000));
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-  }
-
-  async exit(signal?: NodeJS.Signals): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const done = once(this.child, 'exit');
-      if (signal) this.child.kill(signal);
-      await done;
-    }
-    return this.child.exitCode;
+    super(script, env, { logLevel: 'warn' });
   }
 }
 
