@@ -15,7 +15,7 @@ export const TARGETS = [
   { name: 'proto-packed', module: 'proto/dist/fuzz/packed.fuzz.js', includes: proto, maxLen: 16_384 },
   { name: 'proto-messages', module: 'proto/dist/fuzz/messages.fuzz.js', includes: proto, maxLen: 16_384 },
   { name: 'gateway-wsock', module: 'services/gateway/dist/fuzz/wsock.fuzz.js', includes: ['services/gateway/dist/wsock/'], maxLen: 16_384 },
-  { name: 'gateway-client-address', module: 'services/gateway/dist/fuzz/client-address.fuzz.js', includes: ['services/gateway/dist/client-address.js'], maxLen: 4096 },
+  { name: 'gateway-client-address', module: 'services/gateway/dist/fuzz/client-address.fuzz.js', includes: ['services/gateway/dist/client-address.js', 'libs/platform/dist/client-address.js'], maxLen: 4096 },
   { name: 'gateway-handshake', module: 'services/gateway/dist/fuzz/handshake.fuzz.js', includes: ['services/gateway/dist/wsock/'], maxLen: 4096 },
   { name: 'gateway-mailbox-event', module: 'services/gateway/dist/fuzz/mailbox-event.fuzz.js', includes: ['services/gateway/dist/mailbox-event.js', ...proto], maxLen: 16_384 },
   { name: 'gateway-drain-page', module: 'services/gateway/dist/fuzz/drain-page.fuzz.js', includes: ['services/gateway/dist/drainer.js', 'services/gateway/dist/keys.js', 'proto/dist/'], maxLen: 16_384 },
