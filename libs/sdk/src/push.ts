@@ -56,7 +56,7 @@ export interface RegisterPushOptions extends PushRequestOptions {
   /** The app's 32-byte namespace id. */
   namespaceId: Uint8Array;
   target: PushTargetFields;
-  /** Hours of epochs ahead to register (default 168; at most 1022). */
+  /** Hours of epochs ahead to register (default 168; a relay takes at most its PUSH_HORIZON_CAP in hours + 1: 193 by default, refusing more as MALFORMED). */
   horizonHours?: number;
 }
 

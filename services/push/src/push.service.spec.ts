@@ -137,9 +137,10 @@ function sharedSpec(h: Harness): void {
     await refused(sut.register({ ...bob.registration(TARGETS.fcm), peerKey: new Uint8Array(31) }), 'MALFORMED', 'peer_key');
     await refused(sut.register({ ...bob.registration(TARGETS.fcm), signature: new Uint8Array(63) }), 'MALFORMED', 'signature');
     await refused(sut.register({ ...bob.registration(TARGETS.fcm), requester: 'r'.repeat(129) }), 'MALFORMED', 'requester');
-    // 1024 dests is the most, and accepted.
-    const max = bob.dests(1024);
-    assert.equal((await sut.register(bob.registration(TARGETS.fcm, max))).mailboxes, 1024);
+    // No more dests than the hours a registration lives (PUSH_HORIZON_CAP, 8 days: 192 + 3).
+    await refused(sut.register({ ...bob.registration(TARGETS.fcm), dests: bob.dests(196) }), 'MALFORMED', 'dests');
+    const max = bob.dests(195);
+    assert.equal((await sut.register(bob.registration(TARGETS.fcm, max))).mailboxes, 195);
     await sut.stop();
   });
 

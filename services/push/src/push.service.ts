@@ -176,8 +176,12 @@ export class PushService {
    */
   async register(r: PushRegistration): Promise<Registered> {
     const now = this.#now();
-    if (!Array.isArray(r.dests) || r.dests.length < 1 || r.dests.length > PUSH_LIMITS.maxDests) {
-      this.#refuse('MALFORMED', 'dests', `"dests" expected 1..${PUSH_LIMITS.maxDests} items, got ${Array.isArray(r.dests) ? r.dests.length : 'none'}`);
+    // A registration lapses horizonCapMs after it was signed: dests of epochs past that can never be
+    // woken for, so no more are taken than the hours it lives, the one before and the skew after.
+    // This bounds what the table can be made to hold: PUSH_MAX_REGISTRATIONS × this many mailboxes.
+    const maxDests = Math.min(PUSH_LIMITS.maxDests, Math.ceil(this.limits.horizonCapMs / 3_600_000) + 3);
+    if (!Array.isArray(r.dests) || r.dests.length < 1 || r.dests.length > maxDests) {
+      this.#refuse('MALFORMED', 'dests', `"dests" expected 1..${maxDests} items (the hours a registration lives), got ${Array.isArray(r.dests) ? r.dests.length : 'none'}`);
     }
     r.dests.forEach((d, i) => {
       if (!(d instanceof Uint8Array) || d.length !== PUSH_LIMITS.keyBytes) this.#refuse('MALFORMED', `dests[${i}]`, `"dests[${i}]" expected ${PUSH_LIMITS.keyBytes} bytes`);
