@@ -105,7 +105,7 @@ describe('tacit on a real cluster: install, scale, lose pods, upgrade, uninstall
       .split('\n')
       .filter((l) => l.includes('"migrations_applied"'))
       .map((l) => (JSON.parse(l) as { target: string }).target);
-    assert.deepEqual(applied, ['queue', 'prekey', 'directory'], 'the Job applied the queue\'s, the prekey service\'s and the directory\'s migrations');
+    assert.deepEqual(applied, ['queue', 'prekey', 'directory', 'push'], 'the Job applied the queue\'s, the prekey service\'s, the directory\'s and the push service\'s migrations');
     const svc = await getJson<{ spec: { clusterIP: string } }>('service', '-n', ns, `${release}-tacit-gateway`);
     url = `ws://${svc.spec.clusterIP}:8080/v1`;
   });
