@@ -34,11 +34,11 @@ describe('tacit migrate: every service\'s migrations (the chart\'s migrations Jo
     await postgres?.stop();
   });
 
-  it('applies the queue\'s, the prekey service\'s and the directory\'s migrations once each, in their own tables, then finds nothing to do', async () => {
+  it('applies the queue\'s, the prekey service\'s, the directory\'s and the push service\'s migrations once each, in their own tables, then finds nothing to do', async () => {
     const first = await migrate({ DATABASE_URL: postgres.url });
     assert.equal(first.code, 0, JSON.stringify(first.lines));
     const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
-    assert.deepEqual(applied(first.lines), { queue: range(files('queue')), prekey: range(files('prekey')), directory: range(files('directory')) });
+    assert.deepEqual(applied(first.lines), { queue: range(files('queue')), prekey: range(files('prekey')), directory: range(files('directory')), push: range(files('push')) });
     const c = new pg.Client({ connectionString: postgres.url });
     await c.connect();
     try {
@@ -49,12 +49,14 @@ describe('tacit migrate: every service\'s migrations (the chart\'s migrations Jo
       assert.equal(await count('prekey_identities'), 0);
       assert.equal(await count('directory_schema_migrations'), files('directory'));
       assert.equal(await count('directory_entries'), 0);
+      assert.equal(await count('push_schema_migrations'), files('push'));
+      assert.equal(await count('push_registrations'), 0);
     } finally {
       await c.end();
     }
     const again = await migrate({ DATABASE_URL: postgres.url });
     assert.equal(again.code, 0);
-    assert.deepEqual(applied(again.lines), { queue: [], prekey: [], directory: [] });
+    assert.deepEqual(applied(again.lines), { queue: [], prekey: [], directory: [], push: [] });
   });
 
   it('a prekey migration changed after it was applied fails the job (exit 1) naming the prekey target, at once', async () => {
