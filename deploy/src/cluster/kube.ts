@@ -37,6 +37,38 @@ export async function must(cmd: string, args: readonly string[], opts: { input?:
   return r.stdout;
 }
 
+/**
+ * What a person looks at when a release does not become ready: each pod's containers (restarts, the
+ * last termination's reason — OOMKilled, Error — and exit code), the namespace's warning events,
+ * and the last lines each container printed, of its previous run too.
+ */
+export async function whyNotReady(ns: string): Promise<string> {
+  const out: string[] = [];
+  const pods = await run('kubectl', ['get', 'pods', '-n', ns, '-o', 'json']);
+  type _C = { name: string; restartCount: number; ready: boolean; state?: object; lastState?: { terminated?: { reason?: string; exitCode?: number } } };
+  const items = pods.code === 0 ? ((JSON.parse(pods.stdout) as { items: { metadata: { name: string }; status: { phase: string; containerStatuses?: _C[] } }[] }).items) : [];
+  for (const p of items) {
+    for (const c of p.status.containerStatuses ?? []) {
+      const last = c.lastState?.terminated;
+      out.push(`pod ${p.metadata.name} (${p.status.phase}) container ${c.name}: ready=${c.ready} restarts=${c.restartCount} state=${Object.keys(c.state ?? {}).join(',')}` + (last ? ` last=${last.reason ?? '?'} exit ${last.exitCode ?? '?'}` : ''));
+      for (const previous of c.restartCount > 0 ? [true, false] : [false]) {
+        const logs = await run('kubectl', ['logs', '-n', ns, p.metadata.name, '-c', c.name, '--tail', '15', ...(previous ? ['--previous'] : [])]);
+        out.push(`  ${previous ? 'previous run' : 'current run'}:`, ...`${logs.stdout}${logs.stderr}`.trim().split('\n').map((l) => `    ${l}`));
+      }
+    }
+  }
+  const events = await run('kubectl', ['get', 'events', '-n', ns, '--field-selector', 'type=Warning', '--sort-by=.lastTimestamp']);
+  out.push('warning events:', ...`${events.stdout}${events.stderr}`.trim().split('\n').slice(-20).map((l) => `  ${l}`));
+  return out.join('\n');
+}
+
+/** `helm install|upgrade … --wait` that must succeed; on failure the error carries {@link whyNotReady}. */
+export async function mustBecomeReady(ns: string, args: readonly string[]): Promise<string> {
+  const r = await run('helm', args);
+  if (r.code === 0) return r.stdout;
+  throw new Error(`helm ${args.join(' ')} exited ${r.code}:\n${r.stderr || r.stdout}\n${await whyNotReady(ns)}`);
+}
+
 export const helm = (...args: string[]) => run('helm', args);
 export const kubectl = (...args: string[]) => run('kubectl', args);
 

@@ -5,7 +5,7 @@
 // took. Run by scripts/cluster-test.sh (npm run test:cluster) against the cluster in KUBECONFIG.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CHART, getJson, helm, kubectl, leftovers, metric, must, pods, secondsSince, until, valuesFile } from './kube.js';
+import { CHART, getJson, helm, kubectl, leftovers, metric, must, mustBecomeReady, pods, secondsSince, until, valuesFile } from './kube.js';
 import pg from 'pg';
 import { decodeServerFrame, encodeClientFrame } from '@tacit/protocol';
 import { MemoryStore, Messenger, type IncomingMessage } from '@tacit/sdk';
@@ -93,7 +93,7 @@ describe('tacit on a real cluster: install, scale, lose pods, upgrade, uninstall
 
   it('helm install (dev mode: NATS, PostgreSQL, Redis, MinIO from k8s/dev) becomes ready', async (t) => {
     const t0 = performance.now();
-    await must('helm', ['install', release, CHART, '-n', ns, '-f', valuesFile('dev'), '--wait', '--wait-for-jobs', '--timeout', '5m']);
+    await mustBecomeReady(ns, ['install', release, CHART, '-n', ns, '-f', valuesFile('dev'), '--wait', '--wait-for-jobs', '--timeout', '5m']);
     t.diagnostic(`helm install --wait: ready in ${secondsSince(t0)} s`);
     await settled(gatewaySel, 3);
     await settled(queueSel, 2);

@@ -30,6 +30,7 @@ export {
   type Migration,
   type MigrationConnection,
 } from './migrator.js';
+export { EMBEDDED_DB_FOLDER, embeddedDbFolder, leasePglite, migratePglite, type PgliteLease } from './pglite-shared.js';
 export { migrateJobConfigSchema, runMigrateJob, type MigrationTarget } from './migrate-job.js';
 export {
   isPgUnavailable,

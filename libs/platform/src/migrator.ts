@@ -35,6 +35,11 @@ export interface MigrateOptions {
   table: string;
   /** Second key of the advisory lock (the first is Tacit's namespace). */
   lockKey: number;
+  /**
+   * `conn` is a transaction the caller holds alone (an embedded database): no advisory lock, and the
+   * files commit or roll back with the caller's transaction instead of one by one.
+   */
+  held?: boolean;
 }
 
 const _FILE_RE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
@@ -65,7 +70,8 @@ export async function runMigrations(
   opts: MigrateOptions,
 ): Promise<number[]> {
   if (!_IDENT_RE.test(opts.table)) throw new RangeError(`"table" expected a plain identifier, got ${opts.table}`);
-  await conn.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, opts.lockKey]);
+  const held = opts.held === true;
+  if (!held) await conn.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, opts.lockKey]);
   try {
     await conn.exec(
       `CREATE TABLE IF NOT EXISTS ${opts.table} (
@@ -88,7 +94,7 @@ export async function runMigrations(
         if (sum !== m.checksum) throw new Error(`migration ${m.version}_${m.name} changed after it was applied`);
         continue;
       }
-      await conn.exec('BEGIN');
+      if (!held) await conn.exec('BEGIN');
       try {
         await conn.exec(m.sql);
         await conn.query(`INSERT INTO ${opts.table} (version, name, checksum) VALUES ($1, $2, $3)`, [
@@ -96,16 +102,16 @@ export async function runMigrations(
           m.name,
           m.checksum,
         ]);
-        await conn.exec('COMMIT');
+        if (!held) await conn.exec('COMMIT');
       } catch (err) {
-        await conn.exec('ROLLBACK').catch(() => {});
+        if (!held) await conn.exec('ROLLBACK').catch(() => {});
         throw err;
       }
       applied.push(m.version);
     }
     return applied;
   } finally {
-    await conn.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, opts.lockKey]).catch(() => {});
+    if (!held) await conn.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, opts.lockKey]).catch(() => {});
   }
 }
 

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { UnavailableError } from '@tacit/kit';
 import type { MigrationTarget } from './migrate-job.js';
 import { migrate, type MigrationConnection } from './migrator.js';
+import { leasePglite, migratePglite, type PgliteLease } from './pglite-shared.js';
 
 /** Where a service's migrations are and how they are recorded and serialised. */
 export interface StoreMigrations {
@@ -160,30 +161,28 @@ export function pgMigrationTarget(
 
 /** PostgreSQL compiled to WASM in a data folder, same SQL and migrations as {@link PgStore}. Open with {@link PgliteStore.open}. */
 export class PgliteStore implements SqlStore {
+  readonly #lease: PgliteLease;
   readonly #db: PGlite;
 
-  private constructor(db: PGlite) {
-    this.#db = db;
+  private constructor(lease: PgliteLease) {
+    this.#lease = lease;
+    this.#db = lease.db;
   }
 
-  /** Opens (creating if needed) the database in `dataDir` (`undefined`: in memory, for tests) and applies pending migrations. */
+  /**
+   * Opens (creating if needed) the database in `dataDir` — shared with the other services of the
+   * process that open the same folder — and applies pending migrations (`undefined`: a private one in
+   * memory, for tests).
+   */
   static async open(dataDir: string | undefined, migrations: StoreMigrations): Promise<PgliteStore> {
-    // Loaded here, not at the top: every service imports the platform, few run on PGlite.
-    const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
-    const conn: MigrationConnection = {
-      query: async <R>(sql: string, params?: readonly unknown[]) => (await db.query<R>(sql, params as unknown[] | undefined)).rows,
-      exec: async (sql: string) => {
-        await db.exec(sql);
-      },
-    };
+    const lease = await leasePglite(dataDir);
     try {
-      await migrate(conn, migrations.dir, { table: migrations.table, lockKey: migrations.lockKey });
+      await migratePglite(lease.db, migrations.dir, { table: migrations.table, lockKey: migrations.lockKey });
     } catch (err) {
-      await db.close();
+      await lease.release();
       throw err;
     }
-    return new PgliteStore(db);
+    return new PgliteStore(lease);
   }
 
   /** The rows of one statement. */
@@ -196,8 +195,8 @@ export class PgliteStore implements SqlStore {
     return b;
   }
 
-  /** Closes the database (again is a no-op). */
+  /** Lets go of the database, which closes with its last holder (again is a no-op). */
   async close(): Promise<void> {
-    if (!this.#db.closed) await this.#db.close();
+    await this.#lease.release();
   }
 }

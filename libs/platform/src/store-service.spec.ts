@@ -1,4 +1,4 @@
-// The store-backed service's wiring as a service sees it: its PGlite store opened in DATA_DIR/<name>
+// The store-backed service's wiring as a service sees it: its PGlite store opened in DATA_DIR/pglite
 // with its migrations, readiness and metrics registered, the service started after the store and
 // stopped before the store closes; with DATABASE_URL, a PostgreSQL store migrated first.
 import assert from 'node:assert/strict';
@@ -77,12 +77,13 @@ describe('store-backed services (openServiceStore, serviceLifecycleProvider)', {
   });
   after(async () => rm(dir, { recursive: true, force: true }));
 
-  it('opens PGlite in DATA_DIR/<name>, registers readiness and metrics, starts after the store, stops before it closes', async () => {
+  it('opens PGlite in DATA_DIR/pglite, registers readiness and metrics, starts after the store, stops before it closes', async () => {
     events.length = 0;
     const data = join(dir, 'data');
     const sut = await startService({ name: 'demo', module: DemoModule, config, prefixes: [] }, { env: { DATA_DIR: data, OPS_HOST: '127.0.0.1', OPS_PORT: '0' }, logger: quiet });
     try {
-      assert.ok(existsSync(join(data, 'demo')), 'the store is in DATA_DIR/demo');
+      assert.ok(existsSync(join(data, 'pglite', 'PG_VERSION')), 'the store is in DATA_DIR/pglite');
+      assert.ok(!existsSync(join(data, 'demo')), 'no folder of its own');
       assert.deepEqual(events, ['service:start']);
       assert.equal((await fetch(`${sut.opsUrl}/readyz`)).status, 200);
       assert.match(await (await fetch(`${sut.opsUrl}/metrics`)).text(), /^tacit_demo_things(\{[^}]*\})? 3$/m);

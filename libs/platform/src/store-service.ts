@@ -1,6 +1,6 @@
 /**
  * The Nest wiring every service with a SQL store repeats: open the store the settings name (PostgreSQL
- * with DATABASE_URL, migrated under the advisory lock; else PGlite in DATA_DIR/<name>), then a
+ * with DATABASE_URL, migrated under the advisory lock; else the process's shared PGlite in DATA_DIR/pglite), then a
  * lifecycle that registers the store's readiness check and the service's metrics, starts the
  * service, and at stop — after the bus transport answered every request it took — stops the service
  * and closes the store. Written once here: the prekey, directory and push services had copies.
@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FactoryProvider, InjectionToken } from '@nestjs/common';
 import type { HealthRegistry, Logger, Metrics } from '@tacit/kit';
+import { embeddedDbFolder } from './pglite-shared.js';
 import { HEALTH, LOGGER, METRICS, SETTINGS } from './tokens.js';
 
 /** The settings a store-backed service reads for its store. */
@@ -27,11 +28,11 @@ export interface ServiceStore {
 
 /** How one service opens its store. */
 export interface OpenStoreOptions<S extends ServiceStore, C extends StoreSettings = StoreSettings> {
-  /** The service's name: its PGlite folder under DATA_DIR and its log field. */
+  /** The service's name: its log field, and its own PGlite folder under DATA_DIR where an earlier release made one. */
   name: string;
   /** A PostgreSQL repository on `url` (its pool reports a lost connection through `onError`). */
   postgres: (url: string, onError: () => void, settings: C) => S & { migrate(): Promise<number[]> };
-  /** A PGlite repository in `folder` (it migrates itself when it opens). */
+  /** A PGlite repository in `folder`, shared with the process's other services (it migrates itself when it opens). */
   pglite: (folder: string) => Promise<S>;
 }
 
@@ -49,7 +50,7 @@ export async function openServiceStore<S extends ServiceStore, C extends StoreSe
   }
   const dir = path.resolve(settings.DATA_DIR);
   mkdirSync(dir, { recursive: true });
-  return o.pglite(path.join(dir, o.name));
+  return o.pglite(embeddedDbFolder(dir, o.name));
 }
 
 /** The provider of a service's store, opened by {@link openServiceStore} from SETTINGS. */

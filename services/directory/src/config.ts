@@ -9,7 +9,7 @@ import type { DirectoryLimits } from './directory.service.js';
 /** The directory's own settings (DIRECTORY_*), and where its store lives: in every process that runs it. */
 export const directoryConfigSchema = defineConfig({
   DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the entries; unset (the node only): PGlite in DATA_DIR' }),
-  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite) when DATABASE_URL is unset' }),
+  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite in DATA_DIR/pglite, shared by the services of one process) when DATABASE_URL is unset' }),
   DIRECTORY_LOOKUPS_PER_MINUTE: int({ default: 60, min: 1, max: 1_000_000, description: 'lookups per requester per minute, across replicas; past it RATE_LIMITED (bounds enumeration)' }),
   DIRECTORY_WRITES_PER_HOUR: int({ default: 30, min: 1, max: 1_000_000, description: 'registrations, transfers and releases per requester per hour, across replicas; past it RATE_LIMITED (bounds squatting)' }),
   DIRECTORY_CHALLENGE_TTL_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'how long a registration challenge stays good' }),

@@ -1,6 +1,6 @@
 /**
  * The directory as a Nest module: its repository (PostgreSQL with DATABASE_URL, else PGlite in
- * DATA_DIR/directory), {@link DirectoryService}, the bus controller, its metrics and readiness, and
+ * DATA_DIR/pglite), {@link DirectoryService}, the bus controller, its metrics and readiness, and
  * its lifecycle — migrations and the secret at start, sweeps of old request counts; at stop, after
  * the bus transport has answered every request it took, the database's connections.
  * @module
@@ -19,7 +19,7 @@ import type { DirectoryRepository } from './repository.js';
 /** Token of the service's {@link DirectoryRepository}. */
 export const DIRECTORY_STORE = Symbol('tacit.directory.store');
 
-/** How the directory opens its store (PostgreSQL with DATABASE_URL, else PGlite in DATA_DIR/directory). */
+/** How the directory opens its store (PostgreSQL with DATABASE_URL, else PGlite in DATA_DIR/pglite). */
 export const DIRECTORY_STORE_OPTIONS: OpenStoreOptions<DirectoryRepository, DirectoryConfig> = {
   name: 'directory',
   postgres: (url, onError, settings) => new PgDirectoryRepository({ url, maxConnections: settings.DIRECTORY_DB_POOL_SIZE, onError }),

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { deriveControlKey, deriveHandleKeys, entryId, recordHash, sealRecord, signRegistration } from '@tacit/directory-core';
 import { x25519 } from '@tacit/crypto';
 import { createLogger } from '@tacit/kit';
+import { embeddedDbFolder, leasePglite } from '@tacit/platform';
 import { DirectoryError, DirectoryHttpClient, MemoryStore, Messenger, type IncomingMessage, type MessengerOptions } from '@tacit/sdk';
 import { waitFor } from '@tacit/testing';
 import { startNode, type RunningNode } from './node.js';
@@ -41,6 +42,35 @@ function filesOf(dir: string): Array<[string, Buffer]> {
   for (const name of readdirSync(dir, { recursive: true }) as string[]) {
     const p = path.join(dir, name);
     if (statSync(p).isFile()) out.push([p, readFileSync(p)]);
+  }
+  return out;
+}
+
+/**
+ * The data files of one service's relations (tables named `<prefix>_…`, their indexes and TOAST) in
+ * the node's embedded database, which the services share: each relation is its own file there.
+ */
+async function relationFiles(dataDir: string, prefix: string): Promise<Array<[string, Buffer]>> {
+  const folder = embeddedDbFolder(dataDir, prefix);
+  const lease = await leasePglite(folder);
+  let rels: string[];
+  try {
+    const own = `SELECT oid FROM pg_class WHERE relname LIKE $1 AND relkind IN ('r', 'S') UNION SELECT reltoastrelid FROM pg_class WHERE relname LIKE $1 AND reltoastrelid <> 0`;
+    const rows = await lease.db.query<{ p: string | null }>(
+      `WITH own AS (${own}) SELECT pg_relation_filepath(oid) AS p FROM own UNION SELECT pg_relation_filepath(indexrelid) FROM pg_index WHERE indrelid IN (SELECT oid FROM own)`,
+      [`${prefix}\\_%`],
+    );
+    rels = rows.rows.map((r) => r.p).filter((p): p is string => p !== null);
+  } finally {
+    await lease.release();
+  }
+  const out: Array<[string, Buffer]> = [];
+  for (const rel of rels) {
+    const base = path.join(folder, rel);
+    for (const name of readdirSync(path.dirname(base))) {
+      const p = path.join(path.dirname(base), name);
+      if (p === base || p.startsWith(`${base}.`) || p.startsWith(`${base}_`)) out.push([p, readFileSync(p)]);
+    }
   }
   return out;
 }
@@ -196,8 +226,8 @@ describe('the directory end to end through the node (issue 16)', { timeout: 300_
     await node.stop(0);
     const text = Buffer.from(`${logLines.join('\n')}\n${metrics}`);
     assert.ok(logLines.length > 0);
-    const files = filesOf(path.join(dir, 'directory'));
-    assert.ok(files.length > 10, 'the directory\'s PGlite files');
+    const files = await relationFiles(dir, 'directory');
+    assert.ok(files.length >= 6, `the directory's tables and indexes in PGlite (${files.length} files)`);
     const enc = (b: Uint8Array) => [Buffer.from(b), Buffer.from(Buffer.from(b).toString('hex')), Buffer.from(Buffer.from(b).toString('base64')), Buffer.from(Buffer.from(b).toString('base64url'))];
     const needles: Array<[string, Buffer]> = [
       ...['alice', 'shared_name', 'nobody_here', 'a1ice'].map((h) => [`handle ${h}`, Buffer.from(h)] as [string, Buffer]),
@@ -209,7 +239,7 @@ describe('the directory end to end through the node (issue 16)', { timeout: 300_
       for (const [p, bytes] of files) assert.equal(bytes.indexOf(needle), -1, `${what} in ${p}`);
     }
     // The search finds a key where one is: the prekey service's PGlite files hold identity keys (its bundles).
-    assert.ok(filesOf(path.join(dir, 'prekey')).some(([, bytes]) => bytes.indexOf(Buffer.from(identities[0]!)) >= 0), 'the search would find a raw identity key');
+    assert.ok((await relationFiles(dir, 'prekey')).some(([, bytes]) => bytes.indexOf(Buffer.from(identities[0]!)) >= 0), 'the search would find a raw identity key');
     // The whole data folder (queue and prekey service too) holds neither a handle nor the namespace id.
     for (const [p, bytes] of filesOf(dir)) for (const [what, needle] of needles.filter(([w]) => !w.startsWith('identity'))) assert.equal(bytes.indexOf(needle), -1, `${what} in ${p}`);
   });

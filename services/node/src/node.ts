@@ -22,7 +22,7 @@ export const nodeConfigSchema = defineConfig({
   ...mediaConfigSchema,
   ...gatewayConfigSchema,
   DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the queue, the prekey bundles, the directory and push registrations; unset (the node only): PGlite in DATA_DIR' }),
-  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded databases (PGlite: queue/, prekey/, directory/ and push/) when DATABASE_URL is unset, and of the blobs (media/) when MEDIA_STORE=fs' }),
+  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite in pglite/, which the queue, prekey, directory and push services share) when DATABASE_URL is unset, and of the blobs (media/) when MEDIA_STORE=fs' }),
   NATS_URL: url({ optional: true, protocols: ['nats:', 'tls:'], description: 'NATS server; unset: the in-process bus' }),
 });
 

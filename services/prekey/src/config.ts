@@ -9,7 +9,7 @@ import type { PrekeyLimits } from './prekey.service.js';
 /** The prekey service's own settings (PREKEY_*), and where its store lives: in every process that runs it. */
 export const prekeyConfigSchema = defineConfig({
   DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the bundles; unset (the node only): PGlite in DATA_DIR' }),
-  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite) when DATABASE_URL is unset' }),
+  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite in DATA_DIR/pglite, shared by the services of one process) when DATABASE_URL is unset' }),
   PREKEY_MAX_PREKEYS: int({ default: 200, min: 1, max: 10_000, description: 'one-time prekeys of each kind one identity may hold; an upload past it is refused (TOO_MANY_PREKEYS)' }),
   PREKEY_ONE_TIME_PER_HOUR: int({ default: 60, min: 0, max: 1_000_000, description: 'fetches per identity per hour that hand out one-time prekeys; past it they get the last-resort key (bounds harvesting)' }),
   PREKEY_CHALLENGE_TTL_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'how long an upload challenge stays good' }),

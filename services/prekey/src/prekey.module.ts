@@ -1,6 +1,6 @@
 /**
  * The prekey service as a Nest module: its repository (PostgreSQL with DATABASE_URL, else PGlite in
- * DATA_DIR/prekey), {@link PrekeyService}, the bus controller, its metrics and readiness, and its
+ * DATA_DIR/pglite), {@link PrekeyService}, the bus controller, its metrics and readiness, and its
  * lifecycle — migrations and the challenge secret at start, expiry hourly; at stop, after the bus
  * transport has answered every request it took, the database's connections.
  * @module
@@ -19,7 +19,7 @@ import type { PrekeyRepository } from './repository.js';
 /** Token of the service's {@link PrekeyRepository}. */
 export const PREKEY_STORE = Symbol('tacit.prekey.store');
 
-/** How the prekey service opens its store (PostgreSQL with DATABASE_URL, else PGlite in DATA_DIR/prekey). */
+/** How the prekey service opens its store (PostgreSQL with DATABASE_URL, else PGlite in DATA_DIR/pglite). */
 export const PREKEY_STORE_OPTIONS: OpenStoreOptions<PrekeyRepository, PrekeyConfig> = {
   name: 'prekey',
   postgres: (url, onError, settings) => new PgPrekeyRepository({ url, maxConnections: settings.PREKEY_DB_POOL_SIZE, onError }),

@@ -11,7 +11,7 @@ import type { PushLimits } from './push.service.js';
 /** The push service's own settings (PUSH_*), and where its store lives: in every process that runs it. */
 export const pushConfigSchema = defineConfig({
   DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding registrations and wake state; unset (the node only): PGlite in DATA_DIR' }),
-  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite) when DATABASE_URL is unset' }),
+  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite in DATA_DIR/pglite, shared by the services of one process) when DATABASE_URL is unset' }),
   PUSH_SECRET: string({ optional: true, minLength: 32, secret: true, description: 'key of the HMAC under which mailbox ids, peer keys and targets are stored (at least 32 characters, the same on every replica); unset (the node only): one made at first start and kept in the database' }),
   PUSH_COALESCE_WINDOW: duration({ default: 30_000, min: 1000, max: 3_600_000, description: 'at most one wake per registration per window; packets queued inside it wake once at its end' }),
   PUSH_HORIZON_CAP: duration({ default: 8 * 86_400_000, min: 3_600_000, max: 45 * 86_400_000, description: 'a registration lapses this long after it was signed unless renewed' }),

@@ -1,6 +1,6 @@
 /**
  * The push service as a Nest module: its repository (PostgreSQL with DATABASE_URL, else PGlite in
- * DATA_DIR/push), the providers' senders, {@link PushService}, the bus controller, the intake of
+ * DATA_DIR/pglite), the providers' senders, {@link PushService}, the bus controller, the intake of
  * queued events (JetStream on NATS, the Bus in process), its metrics and readiness, and its
  * lifecycle: at start migrations, the HMAC key, the dispatcher and the intake; at the drain the
  * intake stops taking events; at stop, after the bus transport answered every request it took, the
@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { NatsBus, type Bus, type HealthRegistry, type Logger, type Metrics } from '@tacit/kit';
-import { BUS, HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
+import { BUS, embeddedDbFolder, HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
 import type { WakeSender } from '@tacit/push-providers';
 import { providerSettings, pushLimits, type PushConfig } from './config.js';
 import { BusIntake, JetStreamIntake, type PushIntake } from './intake.js';
@@ -48,7 +48,7 @@ export async function openPushStore(settings: PushConfig, log: Logger): Promise<
   }
   const dir = path.resolve(settings.DATA_DIR);
   mkdirSync(dir, { recursive: true });
-  return PglitePushRepository.open(path.join(dir, 'push'));
+  return PglitePushRepository.open(embeddedDbFolder(dir, 'push'));
 }
 
 /** Starts and stops the push service with the process; registers its readiness check and metrics. */

@@ -10,7 +10,7 @@ import type { QueueServiceOptions } from './queue.service.js';
 /** The queue's own settings (QUEUE_*), and where its store lives: in every process that runs it. */
 export const queueConfigSchema = defineConfig({
   DATABASE_URL: url({ optional: true, protocols: ['postgres:', 'postgresql:'], description: 'PostgreSQL holding the queue; unset (the node only): PGlite in DATA_DIR' }),
-  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite) when DATABASE_URL is unset' }),
+  DATA_DIR: string({ default: '.tacit/data', description: 'folder of the embedded database (PGlite in DATA_DIR/pglite, shared by the services of one process) when DATABASE_URL is unset' }),
   QUEUE_TTL_SECONDS: int({ default: MAX_TTL_SECONDS, min: 60, max: MAX_TTL_SECONDS, description: 'default and longest packet TTL (30 days)' }),
   QUEUE_MAILBOX_CAP: int({ default: 10_000, min: 1, max: 10_000_000, description: 'live packets one mailbox may hold; new packets get MAILBOX_FULL past a cap drawn per attempt from its top eighth (no exact count is revealed)' }),
   QUEUE_MAX_PACKET_BYTES: bytes({ default: 131_072, min: 1024, max: 1_048_576, description: 'largest packet accepted (the protocol allows 65 610 bytes)' }),

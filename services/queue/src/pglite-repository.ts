@@ -3,8 +3,9 @@
  * single-node product. Same SQL and migrations as {@link PgQueueRepository}.
  * @module
  */
-import { PGlite } from '@electric-sql/pglite';
-import { migrateQueue, type MigrationConnection } from './migrator.js';
+import type { PGlite } from '@electric-sql/pglite';
+import { leasePglite, migratePglite, type PgliteLease } from '@tacit/platform';
+import { QUEUE_MIGRATE_OPTIONS, QUEUE_MIGRATIONS_DIR } from './migrator.js';
 import { SqlQueueRepository, type SqlExecutor } from './sql-repository.js';
 
 interface _Queryable {
@@ -22,46 +23,44 @@ function _executor(q: _Queryable): SqlExecutor {
 /** The queue in PGlite. Open with {@link PgliteQueueRepository.open}, which also migrates. */
 export class PgliteQueueRepository extends SqlQueueRepository {
   readonly #db: PGlite;
+  readonly #lease: PgliteLease | undefined;
 
-  /** Wraps an open PGlite; call {@link PgliteQueueRepository.migrate} before use (or use `open`). */
-  constructor(db: PGlite) {
+  /**
+   * Wraps an open PGlite (closed with the repository unless a lease holds it); call
+   * {@link PgliteQueueRepository.migrate} before use (or use `open`).
+   */
+  constructor(db: PGlite, lease?: PgliteLease) {
     super();
     this.#db = db;
+    this.#lease = lease;
   }
 
   /**
-   * Opens (creating if needed) the database in `dataDir` (`undefined`: in memory, for tests) and
-   * applies pending migrations.
+   * Opens (creating if needed) the database in `dataDir` — shared with the process's other services
+   * that open the same folder — and applies pending migrations (`undefined`: a private one in
+   * memory, for tests).
    */
   static async open<T extends PgliteQueueRepository>(
-    this: new (db: PGlite) => T,
+    this: new (db: PGlite, lease?: PgliteLease) => T,
     dataDir: string | undefined,
   ): Promise<T> {
-    const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
-    const repo = new this(db);
+    const lease = await leasePglite(dataDir);
+    const repo = new this(lease.db, lease);
     try {
       await repo.migrate();
     } catch (err) {
-      await db.close();
+      await lease.release();
       throw err;
     }
     return repo;
   }
 
   /**
-   * Applies pending migrations; resolves to the versions applied. PGlite is one connection, so
-   * nothing else may query meanwhile: {@link PgliteQueueRepository.open} runs it before the
-   * repository is handed out.
+   * Applies pending migrations in one transaction PGlite runs alone (the other services sharing the
+   * database wait); resolves to the versions applied.
    */
   async migrate(): Promise<number[]> {
-    const conn: MigrationConnection = {
-      query: async <R>(sql: string, params?: readonly unknown[]) =>
-        (await this.#db.query<R>(sql, params as unknown[] | undefined)).rows,
-      exec: async (sql: string) => {
-        await this.#db.exec(sql);
-      },
-    };
-    return migrateQueue(conn);
+    return migratePglite(this.#db, QUEUE_MIGRATIONS_DIR, QUEUE_MIGRATE_OPTIONS);
   }
 
   /** Readiness: one query. */
@@ -83,6 +82,7 @@ export class PgliteQueueRepository extends SqlQueueRepository {
   }
 
   override async close(): Promise<void> {
-    if (!this.#db.closed) await this.#db.close();
+    if (this.#lease) await this.#lease.release();
+    else if (!this.#db.closed) await this.#db.close();
   }
 }

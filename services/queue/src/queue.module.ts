@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { HealthRegistry, Logger, Metrics } from '@tacit/kit';
-import { HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
+import { embeddedDbFolder, HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
 import { queueServiceOptions, type QueueConfig } from './config.js';
 import { bindQueueMetrics } from './metrics.js';
 import { PgQueueRepository } from './pg-repository.js';
@@ -42,7 +42,7 @@ export async function openQueueStore(settings: QueueConfig, log: Logger): Promis
   }
   const dir = path.resolve(settings.DATA_DIR);
   mkdirSync(dir, { recursive: true });
-  return PgliteQueueRepository.open(path.join(dir, 'queue'));
+  return PgliteQueueRepository.open(embeddedDbFolder(dir, 'queue'));
 }
 
 /** Starts and stops the queue with the process; registers its readiness check and metrics. */
