@@ -1,4 +1,4 @@
-import { describe, it, before, after, beforeEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { connect } from 'node:http2';
@@ -7,6 +7,7 @@ import { APNS_WAKE_BODY, createApnsSender, type ApnsSenderOptions } from './apns
 import { PushTargetError } from './errors.js';
 import { signEs256 } from './jwt.js';
 import { startFakeApns, type FakeApns } from './testing/index.js';
+import { fakeForSuite } from './testing/suite.js';
 
 function p256(): { priv: string; pub: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -23,17 +24,7 @@ describe(createApnsSender.name, () => {
   let fake: FakeApns;
   const opts = (o: Partial<ApnsSenderOptions> = {}): ApnsSenderOptions => ({ keyPem: key.priv, keyId: 'KEY1234567', teamId: 'TEAM123456', topic: 'app.tacit.demo', endpoint: fake.url, ca: fake.ca, timeoutMs: 2000, ...o });
 
-  before(async () => {
-    fake = await startFakeApns({ keyId: 'KEY1234567', teamId: 'TEAM123456', publicKeyPem: key.pub, topic: 'app.tacit.demo' });
-  });
-  after(async () => {
-    assert.equal(fake.carriedContent, 0, 'no wake carried content, an identifier or a mailbox id');
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.clearAnswers();
-    fake.revokeKey(false);
-  });
+  fakeForSuite(() => startFakeApns({ keyId: 'KEY1234567', teamId: 'TEAM123456', publicKeyPem: key.pub, topic: 'app.tacit.demo' }), (f) => (fake = f));
 
   it('sends a background push (priority 5, topic, expiration) with the constant body and an ES256 provider token', async () => {
     const sut = createApnsSender(opts());

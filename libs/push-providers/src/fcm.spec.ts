@@ -1,9 +1,10 @@
-import { describe, it, before, after, beforeEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { PushTargetError } from './errors.js';
 import { createFcmSender, FCM_WAKE_DATA, fcmOutcome, type FcmSenderOptions } from './fcm.js';
 import { startFakeFcm, type FakeFcm } from './testing/index.js';
+import { fakeForSuite } from './testing/suite.js';
 
 function rsa(): { priv: string; pub: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -24,17 +25,7 @@ describe(createFcmSender.name, () => {
     ...o,
   });
 
-  before(async () => {
-    fake = await startFakeFcm({ projectId: 'tacit-demo', clientEmail, publicKeyPem: key.pub });
-  });
-  after(async () => {
-    assert.equal(fake.carriedContent, 0, 'no wake carried content, an identifier or a mailbox id');
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.clearAnswers();
-    fake.revokeKey(false);
-  });
+  fakeForSuite(() => startFakeFcm({ projectId: 'tacit-demo', clientEmail, publicKeyPem: key.pub }), (f) => (fake = f));
 
   it('sends a data-only, high-priority message after trading the service-account assertion for a token', async () => {
     const sut = createFcmSender(opts());

@@ -1,8 +1,9 @@
-import { describe, it, before, after, beforeEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import webpush from 'web-push';
 import { PushTargetError } from './errors.js';
 import { startFakeWebPush, type FakeWebPush } from './testing/index.js';
+import { fakeForSuite } from './testing/suite.js';
 import { createWebPushSender, webPushOutcome, type WebPushSenderOptions } from './webpush.js';
 
 const vapid = webpush.generateVAPIDKeys();
@@ -21,17 +22,7 @@ describe(createWebPushSender.name, () => {
     ...o,
   });
 
-  before(async () => {
-    fake = await startFakeWebPush({ vapidPublicKey: vapid.publicKey });
-  });
-  after(async () => {
-    assert.equal(fake.carriedContent, 0, 'no wake carried content, an identifier or a mailbox id');
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.clearAnswers();
-    fake.revokeKey(false);
-  });
+  fakeForSuite(() => startFakeWebPush({ vapidPublicKey: vapid.publicKey }), (f) => (fake = f));
 
   it('sends an empty push with a VAPID JWT for the endpoint origin, TTL and high urgency', async () => {
     const sut = createWebPushSender(opts());

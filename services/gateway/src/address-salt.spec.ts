@@ -1,11 +1,10 @@
 // The keys client addresses are counted under: one per IPv4 address or IPv6 /64, the same on every
 // replica sharing a Redis (so a limit "across replicas" is one limit), never the address itself.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '@tacit/testing';
 import { AddressSalt, requesterOf } from './address-salt.js';
+import { redisForSuite } from './spec-fixtures.js';
 
 describe(AddressSalt.name, () => {
   it('counts an IPv6 /64 as one requester, and an IPv4 address (mapped or not) as itself', () => {
@@ -28,21 +27,8 @@ describe(AddressSalt.name, () => {
   });
 
   describe('with Redis', () => {
-    let redis: RedisServer;
-    const clients: Redis[] = [];
-    const connect = (): Redis => {
-      const r = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
-      r.on('error', () => undefined);
-      clients.push(r);
-      return r;
-    };
-    before(async () => {
-      redis = await startRedis();
-    });
-    after(async () => {
-      for (const c of clients) c.disconnect();
-      await redis.stop();
-    });
+    const redisSuite = redisForSuite();
+    const { connect } = redisSuite;
 
     it('gives every replica one key per address (the salt the first replica set), and keeps no address in Redis', async () => {
       const replicas = [new AddressSalt({ redis: connect() }), new AddressSalt({ redis: connect() }), new AddressSalt({ redis: connect() })];
@@ -60,7 +46,7 @@ describe(AddressSalt.name, () => {
       const other = new AddressSalt({ redis: connect() });
       await other.start();
       other.close();
-      await redis.kill();
+      await redisSuite.server.kill();
       let errors = 0;
       const sut = new AddressSalt({ redis: connect(), onError: () => void errors++, retryMs: 200 });
       try {
@@ -71,7 +57,7 @@ describe(AddressSalt.name, () => {
         assert.notEqual(sut.key('198.51.100.9'), other.key('198.51.100.9'), 'its own salt meanwhile');
         assert.equal(sut.generation, 0);
       } finally {
-        await redis.start();
+        await redisSuite.server.start();
       }
       // Redis is back (with the old salt or none): within a few retries this replica and one started
       // now hash an address alike.

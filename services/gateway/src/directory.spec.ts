@@ -6,18 +6,16 @@
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { after, describe, it } from 'node:test';
 import type { DirectoryAddress, DirectoryClient, DirectoryLookup, DirectoryRegister, DirectoryRelease, DirectoryTransfer } from '@tacit/directory-client';
 import { decodeDirectoryErrorBody, DirectoryError, encodeDirectoryRequest, fromBase64Url, MAX_DIRECTORY_BODY_BYTES, toBase64Url } from '@tacit/directory-core';
 import { createLogger, Metrics, NoRespondersError } from '@tacit/kit';
-import { startRedis, type RedisServer } from '@tacit/testing';
 import { AddressSalt } from './address-salt.js';
 import { ClientAddresses } from './client-address.js';
 import { DirectoryEndpoint } from './directory.js';
-import { PrekeyLimiter } from './prekey-limiter.js';
+import { EndpointLimiter } from './endpoint-limiter.js';
 import type { GatewayShutdown } from './shutdown.js';
-import { settings } from './spec-fixtures.js';
+import { redisForSuite, settings } from './spec-fixtures.js';
 
 /** A directory client that records what reached it; `failWith` makes every call refuse. */
 class FakeDirectory implements DirectoryClient {
@@ -77,7 +75,7 @@ const lookupBody = encodeDirectoryRequest({ policy: 'signed', lookupKey });
 describe(DirectoryEndpoint.name, () => {
   const servers: Server[] = [];
   const shutdown = { accepting: true } as GatewayShutdown;
-  const start = async (over: Record<string, string> = {}, limiter = new PrekeyLimiter(), salt = new AddressSalt()): Promise<{ port: number; client: FakeDirectory; salt: AddressSalt }> => {
+  const start = async (over: Record<string, string> = {}, limiter = new EndpointLimiter(), salt = new AddressSalt()): Promise<{ port: number; client: FakeDirectory; salt: AddressSalt }> => {
     const client = new FakeDirectory();
     const config = settings(over);
     const sut = new DirectoryEndpoint(client, limiter, salt, new ClientAddresses(config), shutdown, createLogger({ service: 'gateway', write: () => {} }), new Metrics({ service: 'gateway', defaultMetrics: false }), config);
@@ -177,21 +175,7 @@ describe(DirectoryEndpoint.name, () => {
   });
 
   describe('with Redis', () => {
-    let redis: RedisServer;
-    const clients: Redis[] = [];
-    const connect = (): Redis => {
-      const r = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
-      r.on('error', () => undefined);
-      clients.push(r);
-      return r;
-    };
-    before(async () => {
-      redis = await startRedis();
-    });
-    after(async () => {
-      for (const c of clients) c.disconnect();
-      await redis.stop();
-    });
+    const { connect } = redisForSuite();
 
     it('two replicas share one lookup window and one address key: the directory sees one requester', async () => {
       const replica = async () => {
@@ -199,7 +183,7 @@ describe(DirectoryEndpoint.name, () => {
         const salt = new AddressSalt({ redis: r });
         await salt.start();
         salt.close();
-        return start({ GATEWAY_DIRECTORY_LOOKUPS_PER_MINUTE: '4' }, new PrekeyLimiter({ redis: r, salt }), salt);
+        return start({ GATEWAY_DIRECTORY_LOOKUPS_PER_MINUTE: '4' }, new EndpointLimiter({ redis: r, salt }), salt);
       };
       const [a, b] = [await replica(), await replica()];
       const statuses: number[] = [];

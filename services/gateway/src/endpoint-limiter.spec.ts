@@ -2,11 +2,10 @@
 // one key per IPv6 /64, each family under its own prefix (the prekey endpoints' unchanged), the count
 // kept locally when Redis is gone.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '@tacit/testing';
+import { describe, it } from 'node:test';
 import { AddressSalt } from './address-salt.js';
 import { EndpointLimiter, ENDPOINT_LIMIT_PREFIX } from './endpoint-limiter.js';
+import { redisForSuite } from './spec-fixtures.js';
 
 const oks = async (l: EndpointLimiter, kind: string, ip: string, limit: number, n: number): Promise<boolean[]> => {
   const out: boolean[] = [];
@@ -30,21 +29,8 @@ describe(EndpointLimiter.name, () => {
   });
 
   describe('with Redis', () => {
-    let redis: RedisServer;
-    const clients: Redis[] = [];
-    const connect = (): Redis => {
-      const r = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
-      r.on('error', () => undefined);
-      clients.push(r);
-      return r;
-    };
-    before(async () => {
-      redis = await startRedis();
-    });
-    after(async () => {
-      for (const c of clients) c.disconnect();
-      await redis.stop();
-    });
+    const redisSuite = redisForSuite();
+    const { connect } = redisSuite;
 
     it('holds one limit across replicas: the count and the address salt are shared', async () => {
       const replica = async (): Promise<EndpointLimiter> => {
@@ -85,12 +71,12 @@ describe(EndpointLimiter.name, () => {
       let errors = 0;
       const sut = new EndpointLimiter({ redis: connect(), onError: () => void errors++ });
       assert.deepEqual(await oks(sut, 'fetch', '192.0.2.99', 2, 1), [true]);
-      await redis.kill();
+      await redisSuite.server.kill();
       try {
         assert.deepEqual(await oks(sut, 'fetch', '192.0.2.99', 2, 3), [true, true, false]);
         assert.ok(errors >= 3);
       } finally {
-        await redis.start();
+        await redisSuite.server.start();
       }
     });
   });

@@ -17,7 +17,7 @@ import {
   type PrekeyUploadReply,
 } from '@tacit/protocol';
 import { ClientAddresses } from './client-address.js';
-import { PrekeyLimiter } from './prekey-limiter.js';
+import { EndpointLimiter } from './endpoint-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
 import type { GatewayShutdown } from './shutdown.js';
 import { settings } from './spec-fixtures.js';
@@ -81,7 +81,7 @@ describe(PrekeyEndpoint.name, () => {
     const config = settings(over);
     sut = new PrekeyEndpoint(
       client,
-      new PrekeyLimiter(),
+      new EndpointLimiter(),
       new ClientAddresses(config),
       shutdown,
       createLogger({ service: 'gateway', write: () => {} }),

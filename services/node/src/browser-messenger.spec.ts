@@ -7,46 +7,19 @@
 // cross-origin): it registers a handle a Node client finds, finds one a Node client registered, and
 // gets DirectoryErrors.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createLogger } from '@tacit/kit';
 import { MemoryStore, Messenger, type IncomingMessage } from '@tacit/sdk';
+import { openBrowserPage, type BrowserPage } from '@tacit/sdk/_browser-page';
 import { waitFor } from '@tacit/testing';
 import { startNode, type RunningNode } from './node.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const NS = Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 0xff);
 
-const importMap = {
-  imports: {
-    '@tacit/sdk': '/libs/sdk/dist/index.js',
-    '@tacit/crypto': '/libs/crypto/dist/portable.js',
-    '@tacit/protocol': '/libs/protocol/dist/index.js',
-    '@tacit/directory-core': '/libs/directory-core/dist/index.js',
-    'unhomoglyph/': '/node_modules/unhomoglyph/',
-    '@noble/hashes/': '/node_modules/@noble/hashes/',
-    '@noble/curves/': '/node_modules/@noble/curves/',
-    '@noble/ciphers/': '/node_modules/@noble/ciphers/',
-    '@noble/post-quantum/': '/node_modules/@noble/post-quantum/',
-  },
-  scopes: {
-    '/node_modules/@noble/post-quantum/': {
-      '@noble/hashes/': '/node_modules/@noble/post-quantum/node_modules/@noble/hashes/',
-      '@noble/curves/': '/node_modules/@noble/post-quantum/node_modules/@noble/curves/',
-    },
-  },
-};
-
-const page = `<!doctype html><meta charset="utf-8"><title>tacit</title>
-<script type="importmap">${JSON.stringify(importMap)}</script>
-<script type="module">
+const script = `
 import { Messenger, IndexedDbStore } from '@tacit/sdk';
 import { defaultBackend } from '@tacit/crypto';
 let m;
@@ -77,63 +50,24 @@ window.t = {
   close: () => m.close(),
 };
 document.title = 'ready';
-</script>`;
-
-function serve(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(page);
-      return;
-    }
-    const file = path.join(root, path.normalize(url.pathname));
-    const allowed = /^\/(libs\/(sdk|crypto|protocol|directory-core)\/dist|node_modules\/@noble)\/[\w@./-]+\.js$|^\/node_modules\/unhomoglyph\/data\.json$/.test(url.pathname);
-    if (!allowed || !file.startsWith(root) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : 'text/javascript' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
+`;
 
 describe('browser build in Chromium, through the one-container node', { timeout: 240_000 }, () => {
   let node: RunningNode;
-  let server: Server;
-  let browser: BrowserContext;
-  let tab: Page;
+  let page: BrowserPage;
   const dir = mkdtempSync(path.join(tmpdir(), 'tacit-browser-node-'));
-  const profile = mkdtempSync(path.join(tmpdir(), 'tacit-chromium-'));
   const nodeClients: Messenger[] = [];
-  const call = <R>(op: string, ...args: unknown[]): Promise<R> =>
-    tab.evaluate(([o, a]) => (globalThis as unknown as { t: Record<string, (...x: unknown[]) => unknown> }).t[o as string]!(...(a as unknown[])), [op, args] as const) as Promise<R>;
-  const load = async (): Promise<void> => {
-    await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await tab.waitForFunction(() => (globalThis as unknown as { document: { title: string } }).document.title === 'ready', undefined, { timeout: 30_000 });
-  };
+  const call = <R>(op: string, ...args: unknown[]): Promise<R> => page.call<R>(op, ...args);
+  const load = (): Promise<void> => page.load();
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install the chromium Debian package (bash scripts/setup.sh does)`);
     node = await startNode({ PORT: '0', HOST: '127.0.0.1', OPS_PORT: '0', OPS_HOST: '127.0.0.1', DATA_DIR: dir }, createLogger({ service: 'node', write: () => {} }));
-    server = await serve();
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    tab = browser.pages()[0] ?? (await browser.newPage());
-    const pageErrors: string[] = [];
-    tab.on('pageerror', (e) => pageErrors.push(String(e)));
-    await load().catch(() => {
-      throw new Error(`the page did not load: ${pageErrors.join('; ')}`);
-    });
+    page = await openBrowserPage(script);
   });
   after(async () => {
     await Promise.all(nodeClients.map((c) => c.close()));
-    await browser?.close();
-    server?.close();
+    await page?.close();
     await node?.stop(100);
-    rmSync(profile, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,5 +1,6 @@
 // What the three local providers share: programmed answers, bounded records, and hung requests
 // that close() releases.
+import type { AddressInfo, Server } from 'node:net';
 
 /** One programmed answer: a status (with a provider reason or error code) or a request left hanging. */
 export type FakeAnswer =
@@ -83,3 +84,49 @@ export function flatHeaders(h: Record<string, string | string[] | undefined>): R
 
 // Bodies the fakes read: larger than any real request, small enough that a runaway client cannot fill memory.
 export const MAX_BODY = 64 * 1024;
+
+/** What every fake keeps: its programmed answers, its records, and whether the key is refused. */
+export class FakeState {
+  readonly queue = new AnswerQueue();
+  readonly wakes: FakeWake[] = [];
+  readonly answers: string[] = [];
+  /** Requests that carried more than the constant wake. */
+  carried = 0;
+  /** The configured key refused, as a revoked one is. */
+  revoked = false;
+}
+
+/**
+ * Listens on 127.0.0.1 (any free port) and resolves to the {@link FakeProvider} surface over
+ * `state`, with a fake's own `extras` (getters stay live); `close` stops the server and ends its
+ * connections.
+ */
+export async function listenFake<E extends object>(
+  server: Server,
+  state: FakeState,
+  ca: string,
+  close: () => Promise<void>,
+  extras: (url: string) => E,
+): Promise<FakeProvider & E> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const surface: FakeProvider = {
+    url,
+    ca,
+    wakes: state.wakes,
+    answers: state.answers,
+    get carriedContent() {
+      return state.carried;
+    },
+    answer: (a, times) => state.queue.push(a, times),
+    clearAnswers: () => state.queue.clear(),
+    revokeKey: (r = true) => {
+      state.revoked = r;
+    },
+    close,
+  };
+  return Object.defineProperties(surface, Object.getOwnPropertyDescriptors(extras(url))) as FakeProvider & E;
+}

@@ -1,10 +1,9 @@
 // A local APNs: HTTP/2 over TLS, checking what Apple checks before it accepts a background push.
 import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { constants as h2, createSecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { APNS_WAKE_BODY } from '../apns.js';
 import { decodeJwt } from '../jwt.js';
-import { AnswerQueue, flatHeaders, MAX_BODY, record, type FakeAnswer, type FakeProvider, type FakeWake } from './_fake.js';
+import { FakeState, flatHeaders, listenFake, MAX_BODY, record, type FakeAnswer, type FakeProvider } from './_fake.js';
 import { selfSignedCert } from './cert.js';
 
 export interface FakeApnsOptions {
@@ -38,13 +37,10 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
   const now = opts.now ?? Date.now;
   const tls = selfSignedCert(['127.0.0.1', 'localhost']);
   const server = createSecureServer({ key: tls.key, cert: tls.cert });
-  const queue = new AnswerQueue();
-  const wakes: FakeWake[] = [];
-  const answers: string[] = [];
+  const state = new FakeState();
+  const { queue, wakes, answers } = state;
   const sessions = new Set<Http2Session>();
   let sessionCount = 0;
-  let carried = 0;
-  let revoked = false;
 
   server.on('session', (s) => {
     sessionCount++;
@@ -75,11 +71,11 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     if (!m) return reply(stream, 404, 'BadPath');
     const token = m[1] ?? '';
     // A collapse id, an apns-id of ours or any other apns- header could carry an identifier.
-    if (body !== APNS_WAKE_BODY || Object.keys(hdr).some((h) => h.startsWith('apns-') && !_APNS_HEADERS.has(h))) carried++;
+    if (body !== APNS_WAKE_BODY || Object.keys(hdr).some((h) => h.startsWith('apns-') && !_APNS_HEADERS.has(h))) state.carried++;
     const auth = hdr['authorization'];
     if (typeof auth !== 'string' || auth.length === 0) return reply(stream, 403, 'MissingProviderToken');
     const jwt = auth.startsWith('bearer ') ? decodeJwt(auth.slice(7), 'ES256', key) : undefined;
-    if (!jwt || !jwt.verified || jwt.header['kid'] !== opts.keyId || jwt.claims['iss'] !== opts.teamId || revoked) {
+    if (!jwt || !jwt.verified || jwt.header['kid'] !== opts.keyId || jwt.claims['iss'] !== opts.teamId || state.revoked) {
       return reply(stream, 403, 'InvalidProviderToken');
     }
     const iat = jwt.claims['iat'];
@@ -119,27 +115,14 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  return {
-    url: `https://127.0.0.1:${port}`,
-    ca: tls.cert,
-    wakes,
-    answers,
-    get carriedContent() {
-      return carried;
-    },
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sessions) s.destroy();
+    });
+  return listenFake(server, state, tls.cert, close, () => ({
     get sessions() {
       return sessionCount;
-    },
-    answer: (a, times) => queue.push(a, times),
-    clearAnswers: () => queue.clear(),
-    revokeKey: (r = true) => {
-      revoked = r;
     },
     goaway: () => {
       for (const s of sessions) s.goaway(h2.NGHTTP2_NO_ERROR);
@@ -147,10 +130,5 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     dropConnections: () => {
       for (const s of sessions) s.destroy();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sessions) s.destroy();
-      }),
-  };
+  }));
 }

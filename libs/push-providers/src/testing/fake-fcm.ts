@@ -4,11 +4,10 @@
 import { createPublicKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { FCM_WAKE_DATA } from '../fcm.js';
 import { decodeJwt } from '../jwt.js';
-import { AnswerQueue, flatHeaders, MAX_BODY, record, type FakeAnswer, type FakeProvider, type FakeWake } from './_fake.js';
+import { FakeState, flatHeaders, listenFake, MAX_BODY, record, type FakeAnswer, type FakeProvider } from './_fake.js';
 import { selfSignedCert } from './cert.js';
 
 export interface FakeFcmOptions {
@@ -59,14 +58,11 @@ export async function startFakeFcm(opts: FakeFcmOptions): Promise<FakeFcm> {
   const key: KeyObject = createPublicKey(opts.publicKeyPem);
   const now = opts.now ?? Date.now;
   const tls = selfSignedCert(['127.0.0.1', 'localhost']);
-  const queue = new AnswerQueue();
-  const wakes: FakeWake[] = [];
-  const answers: string[] = [];
+  const state = new FakeState();
+  const { queue, wakes, answers } = state;
   const hosts = new Set<string>();
   const issued = new Set<string>();
   let tokensIssued = 0;
-  let carried = 0;
-  let revoked = false;
 
   const json = (res: ServerResponse, status: number, body: unknown, note: string, retryAfter?: string): void => {
     record(answers, note ? `${status} ${note}` : `${status}`);
@@ -85,7 +81,7 @@ export async function startFakeFcm(opts: FakeFcmOptions): Promise<FakeFcm> {
     const bad = (why: string): void => json(res, 400, { error: 'invalid_grant', error_description: why }, 'invalid_grant');
     if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return json(res, 400, { error: 'unsupported_grant_type' }, 'unsupported_grant_type');
     const jwt = decodeJwt(form.get('assertion') ?? '', 'RS256', key);
-    if (!jwt || !jwt.verified || revoked) return bad('Invalid JWT Signature.');
+    if (!jwt || !jwt.verified || state.revoked) return bad('Invalid JWT Signature.');
     const c = jwt.claims;
     const t = now() / 1000;
     if (c['iss'] !== opts.clientEmail) return bad('Invalid issuer.');
@@ -105,7 +101,7 @@ export async function startFakeFcm(opts: FakeFcmOptions): Promise<FakeFcm> {
 
   const send = (res: ServerResponse, project: string, headers: Record<string, string>, body: string): void => {
     const auth = headers['authorization'] ?? '';
-    if (!auth.startsWith('Bearer ') || !issued.has(auth.slice(7)) || revoked) return fcmError(res, 401, 'UNAUTHENTICATED');
+    if (!auth.startsWith('Bearer ') || !issued.has(auth.slice(7)) || state.revoked) return fcmError(res, 401, 'UNAUTHENTICATED');
     let message: Record<string, unknown>;
     try {
       const parsed = JSON.parse(body) as { message?: unknown };
@@ -114,7 +110,7 @@ export async function startFakeFcm(opts: FakeFcmOptions): Promise<FakeFcm> {
     } catch {
       return fcmError(res, 400, 'INVALID_ARGUMENT');
     }
-    if (!_contentFree(message)) carried++;
+    if (!_contentFree(message)) state.carried++;
     if (project !== opts.projectId) return fcmError(res, 403, 'SENDER_ID_MISMATCH');
     const tok = message['token'];
     if (typeof tok !== 'string' || tok.length === 0) return fcmError(res, 400, 'INVALID_ARGUMENT');
@@ -144,33 +140,15 @@ export async function startFakeFcm(opts: FakeFcmOptions): Promise<FakeFcm> {
       fcmError(res, 404, 'NOT_FOUND');
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  return {
-    url: `https://127.0.0.1:${port}`,
-    ca: tls.cert,
-    wakes,
-    answers,
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return listenFake(server, state, tls.cert, close, () => ({
     hosts,
-    get carriedContent() {
-      return carried;
-    },
     get tokensIssued() {
       return tokensIssued;
     },
-    answer: (a, times) => queue.push(a, times),
-    clearAnswers: () => queue.clear(),
-    revokeKey: (r = true) => {
-      revoked = r;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  }));
 }

@@ -2,9 +2,8 @@
 import { createPublicKey, randomBytes, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { decodeJwt } from '../jwt.js';
-import { AnswerQueue, flatHeaders, MAX_BODY, record, type FakeAnswer, type FakeProvider, type FakeWake } from './_fake.js';
+import { FakeState, flatHeaders, listenFake, MAX_BODY, record, type FakeAnswer, type FakeProvider } from './_fake.js';
 import { selfSignedCert } from './cert.js';
 
 export interface FakeWebPushOptions {
@@ -40,11 +39,8 @@ export async function startFakeWebPush(opts: FakeWebPushOptions): Promise<FakeWe
   const key = _vapidKey(opts.vapidPublicKey);
   const now = opts.now ?? Date.now;
   const tls = selfSignedCert(['127.0.0.1', 'localhost']);
-  const queue = new AnswerQueue();
-  const wakes: FakeWake[] = [];
-  const answers: string[] = [];
-  let carried = 0;
-  let revoked = false;
+  const state = new FakeState();
+  const { queue, wakes, answers } = state;
   let origin = '';
 
   const reply = (res: ServerResponse, status: number, note = '', extra: Record<string, string> = {}): void => {
@@ -57,11 +53,11 @@ export async function startFakeWebPush(opts: FakeWebPushOptions): Promise<FakeWe
     const m = /^\/push\/([A-Za-z0-9_-]{1,64})$/.exec(path);
     if (!m) return reply(res, 404);
     // A Topic (collapse key) could carry an identifier as surely as a payload could.
-    if (body.length > 0 || headers['content-encoding'] !== undefined || headers['topic'] !== undefined) carried++;
+    if (body.length > 0 || headers['content-encoding'] !== undefined || headers['topic'] !== undefined) state.carried++;
     const auth = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)$/.exec(headers['authorization'] ?? '');
     if (!auth) return reply(res, 401, 'no vapid');
     // The subscription was made for one applicationServerKey; another key may not push to it.
-    if (auth[2] !== opts.vapidPublicKey || revoked) return reply(res, 403, 'key mismatch');
+    if (auth[2] !== opts.vapidPublicKey || state.revoked) return reply(res, 403, 'key mismatch');
     const jwt = decodeJwt(auth[1] ?? '', 'ES256', key);
     if (!jwt || !jwt.verified) return reply(res, 401, 'bad signature');
     const c = jwt.claims;
@@ -89,40 +85,25 @@ export async function startFakeWebPush(opts: FakeWebPushOptions): Promise<FakeWe
     });
     req.on('end', () => {
       if (size > MAX_BODY) {
-        carried++;
+        state.carried++;
         return reply(res, 413);
       }
       check(res, req.method ?? '', req.url ?? '', flatHeaders(req.headers), Buffer.concat(chunks));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return listenFake(server, state, tls.cert, close, (url) => {
+    origin = url;
+    return {
+      subscription: () => {
+        const pub = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+        const point = Buffer.concat([Buffer.from([4]), Buffer.from(pub.x ?? '', 'base64url'), Buffer.from(pub.y ?? '', 'base64url')]);
+        return { provider: 'webpush' as const, endpoint: `${origin}/push/${randomBytes(16).toString('base64url')}`, p256dh: point.toString('base64url'), auth: randomBytes(16).toString('base64url') };
+      },
+    };
   });
-  origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  return {
-    url: origin,
-    ca: tls.cert,
-    wakes,
-    answers,
-    get carriedContent() {
-      return carried;
-    },
-    subscription: () => {
-      const pub = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
-      const point = Buffer.concat([Buffer.from([4]), Buffer.from(pub.x ?? '', 'base64url'), Buffer.from(pub.y ?? '', 'base64url')]);
-      return { provider: 'webpush', endpoint: `${origin}/push/${randomBytes(16).toString('base64url')}`, p256dh: point.toString('base64url'), auth: randomBytes(16).toString('base64url') };
-    },
-    answer: (a, times) => queue.push(a, times),
-    clearAnswers: () => queue.clear(),
-    revokeKey: (r = true) => {
-      revoked = r;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
