@@ -5,30 +5,10 @@
 import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { closePayload, headerLength, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, unmask, writeHeader, WsCloseCode } from './frame.js';
+import { ReadyState, type WsOptions } from './options.js';
 import { _append, _own, _Partial } from './partial.js';
 
-/** `readyState` values, numbered as in the WHATWG WebSocket and `ws`. */
-export const ReadyState = Object.freeze({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const);
-
-/** What every connection of a server reports to; one set of functions for all connections. */
-export interface WsHandlers<T> {
-  /**
-   * A whole data message (fragments joined, unmasked), only while the connection is open. `data` is
-   * the caller's to keep and change. Text messages arrive with `isBinary` false, already checked to be
-   * valid UTF-8.
-   */
-  message(ws: WsSocket<T>, data: Buffer, isBinary: boolean): void;
-  /** The TCP connection is gone: `code` is the peer's close code, 1005 for an empty close, 1006 for none. Called once. */
-  close(ws: WsSocket<T>, code: number): void;
-}
-
-/** Limits and handlers shared by all connections of a server. */
-export interface WsOptions<T> extends WsHandlers<T> {
-  /** Largest message in bytes, all its fragments together: above it the connection closes with 1009. */
-  maxPayload: number;
-  /** How long a closing connection waits for the peer's close before its socket is destroyed (default 10 000 ms). */
-  closeTimeoutMs?: number;
-}
+export { ReadyState, type WsHandlers, type WsOptions } from './options.js';
 
 const _kWs = Symbol('wsock');
 // Flags.
