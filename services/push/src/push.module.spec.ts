@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { createLogger } from '@tacit/kit';
 import { BusClientProxy, startService, type ServiceDefinition } from '@tacit/platform';
 import { create, PUSH_ROUTES, PUSH_SUBJECTS, pushV1, toBinary } from '@tacit/proto';
 import { waitFor } from '@tacit/testing';
@@ -64,6 +65,36 @@ describe(PushModule.name, () => {
       await waitFor(() => after.wakes.length === 1, { timeoutMs: 15_000, intervalMs: 20, what: 'the pending wake after the restart' });
     } finally {
       await service.close();
+    }
+  });
+
+  it('in process with no provider configured takes no queued events: each would cost a database round trip for nothing', { timeout: 60_000 }, async () => {
+    const data = mkdtempSync(join(tmpdir(), 'tacit-push-module-none-'));
+    const lines: string[] = [];
+    const service = await startService(
+      { name: 'push', module: PushModule.withSenders(() => []), config: pushConfigSchema, prefixes: ['PUSH_'], checks: [pushSettingsIssues] },
+      { env: { ...env, DATA_DIR: data }, logger: createLogger({ service: 'push', write: (l) => void lines.push(l) }) },
+    );
+    try {
+      const bob = new TestDevice(new FakeClock());
+      for (let i = 0; i < 3; i++) service.bus.publish(PUSH_SUBJECTS.queued, toBinary(pushV1.QueuedEventSchema, create(pushV1.QueuedEventSchema, { mailboxId: bob.mailbox(bob.dests(1)[0]!) })));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(service.get(PushService).stats().events, 0, 'no event taken');
+      assert.ok(lines.some((l) => l.includes('"push_started"') && l.includes('"intake":"none"')), lines.join('\n'));
+      // A registration is refused as before, with the typed error that says why.
+      const reg = bob.registration(TARGETS.webpush, bob.dests(1));
+      const reply = await new BusClientProxy(service.bus).call(PUSH_ROUTES.register, {
+        peerKey: reg.peerKey,
+        dests: [...reg.dests],
+        target: { provider: pushV1.PushProvider.WEB_PUSH, endpoint: TARGETS.webpush.endpoint, p256dh: TARGETS.webpush.p256dh, auth: TARGETS.webpush.auth },
+        issuedAtMs: BigInt(reg.issuedAtMs),
+        signature: reg.signature,
+        requester: 'h:module-spec',
+      });
+      assert.deepEqual([pushV1.PushStatus[reply.status], reply.field], ['UNSUPPORTED', 'target.provider']);
+    } finally {
+      await service.close();
+      rmSync(data, { recursive: true, force: true });
     }
   });
 });
