@@ -46,6 +46,21 @@ const DRIVER = { module: new URL('../drivers/tacit.js', import.meta.url).href };
 export const TACIT_NODE_FLAGS = process.env.TACIT_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=16'];
 
 /**
+ * Extra settings of the single node, `KEY=value` separated by spaces (TACIT_BENCH_NODE_ENV): a row
+ * measured with a feature on, e.g. a push provider configured (docs/benchmarks.md, "Running it").
+ */
+export const TACIT_NODE_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.TACIT_BENCH_NODE_ENV ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((kv) => {
+      const at = kv.indexOf('=');
+      if (at <= 0) throw new RangeError(`TACIT_BENCH_NODE_ENV expected KEY=value pairs, got ${kv}`);
+      return [kv.slice(0, at), kv.slice(at + 1)];
+    }),
+);
+
+/**
  * Node flags of a gateway replica, as `npm run start:gateway` runs it (a spec checks the two agree).
  * The node's: `--single-threaded-gc` was measured and not kept (docs/benchmarks-history.md):
  * shorter young collections on this shared machine, but old-generation pauses of 30–150 ms instead
@@ -117,7 +132,7 @@ export async function startTacitSingle(ctx: RunContext, mains: TacitMains = THIS
   const { port, opsPort, env } = await listeners();
   const node = startNodeProcess(mains.node, [], {
     nodeFlags: TACIT_NODE_FLAGS,
-    env: { ...benchLimits(mains), ...env, DATABASE_URL: pg.url, DATA_DIR: ctx.tmpDir },
+    env: { ...benchLimits(mains), ...env, DATABASE_URL: pg.url, DATA_DIR: ctx.tmpDir, ...TACIT_NODE_ENV },
   });
   try {
     await ready([opsPort, port], node);

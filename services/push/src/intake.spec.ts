@@ -30,9 +30,10 @@ describe(BusIntake.name, () => {
     const gate = new Promise<void>((r) => (release = r));
     const sut = new BusIntake(
       bus,
-      async (id) => {
+      async (ids) => {
         await gate;
-        seen.push(id);
+        seen.push(...ids);
+        return { malformed: 0 };
       },
       { maxQueued: 3, parallel: 1 },
     );
@@ -49,6 +50,32 @@ describe(BusIntake.name, () => {
     await sut.stop();
     assert.deepEqual(seen.map((id) => id[0]), [0, 1, 2, 3]);
     assert.equal(sut.stats().taken, 4);
+    await bus.close();
+  });
+
+  it('records what queued meanwhile as pages of at most `page` events, and counts the ids the handler found malformed', async () => {
+    const bus = new InProcessBus();
+    const pages: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sut = new BusIntake(
+      bus,
+      async (ids) => {
+        await gate;
+        pages.push(ids.length);
+        return { malformed: ids.filter((id) => id.length !== 16).length };
+      },
+      { parallel: 1, page: 4 },
+    );
+    await sut.start();
+    for (let i = 0; i < 10; i++) bus.publish(PUSH_SUBJECTS.queued, event(new Uint8Array(i === 9 ? 3 : 16).fill(i)));
+    await until('nine events waiting behind the first', () => sut.queued === 9);
+    release();
+    await until('every event recorded', () => sut.stats().taken + sut.stats().malformed === 10);
+    // The first event starts the worker alone; the nine behind it go four, four and one at a time.
+    assert.deepEqual(pages, [1, 4, 4, 1]);
+    assert.deepEqual(sut.stats(), { taken: 9, malformed: 1, failed: 0, dropped: 0 });
+    await sut.stop();
     await bus.close();
   });
 });

@@ -106,7 +106,7 @@ export class PushLifecycle implements OnModuleInit, BeforeApplicationShutdown, O
     } else if (mode === 'jetstream') {
       throw new Error('PUSH_INTAKE=jetstream needs NATS_URL');
     }
-    const bus = new BusIntake(this.bus, handler, { log });
+    const bus = new BusIntake(this.bus, (ids) => this.push.onQueuedMany(ids), { log, page: this.settings.PUSH_INTAKE_PAGE });
     await bus.start();
     return bus;
   }

@@ -247,6 +247,33 @@ function sharedSpec(h: Harness): void {
     await sut.stop();
   });
 
+  it('onQueuedMany: a page of events is one statement — each registration marked once, a burst one wake, unknown and malformed ids counted', async () => {
+    const { sut, clock, s } = await started();
+    const bob = new TestDevice(clock);
+    const carol = new TestDevice(clock);
+    const [bd, cd] = [bob.dests(3), carol.dests(1)];
+    await sut.register(bob.registration(TARGETS.webpush, bd));
+    await sut.register(carol.registration(TARGETS.apns, cd));
+    const unknown = crypto.getRandomValues(new Uint8Array(16));
+    const page = [bob.mailbox(bd[0]!), bob.mailbox(bd[1]!), bob.mailbox(bd[0]!), carol.mailbox(cd[0]!), unknown, new Uint8Array(5), bob.mailbox(bd[2]!)];
+    assert.deepEqual(await sut.onQueuedMany(page), { matched: 5, malformed: 1 });
+    assert.deepEqual(await sut.onQueuedMany([]), { matched: 0, malformed: 0 });
+    assert.equal(sut.stats().events, 6);
+    assert.equal(sut.stats().eventsMatched, 5);
+    await tick(sut);
+    assert.equal(s.webpush.wakes.length, 1, "Bob's four events: one wake");
+    assert.equal(s.apns.wakes.length, 1, "Carol's: one");
+    // Inside the window a page holds its wakes as single events do; at its end, one more each.
+    clock.advance(1000);
+    assert.deepEqual(await sut.onQueuedMany([bob.mailbox(bd[1]!), carol.mailbox(cd[0]!)]), { matched: 2, malformed: 0 });
+    await tick(sut);
+    assert.equal(s.webpush.wakes.length + s.apns.wakes.length, 2, 'held inside the window');
+    clock.advance(WINDOW);
+    await tick(sut);
+    assert.deepEqual([s.webpush.wakes.length, s.apns.wakes.length], [2, 2], 'one more each at the window end');
+    await sut.stop();
+  });
+
   it('coalesces: N events in one window are one wake, and events after it one more at the window end', async () => {
     const { sut, clock, s } = await started();
     const bob = new TestDevice(clock);

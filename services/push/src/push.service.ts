@@ -256,6 +256,28 @@ export class PushService {
     return true;
   }
 
+  /**
+   * {@link onQueued} for many events in one database statement (the in-process intake's pages: the
+   * node's enqueue path shares its event loop and database). Ids of the wrong length are skipped and
+   * counted. Resolves to how many events matched a registration.
+   */
+  async onQueuedMany(mailboxIds: readonly Uint8Array[]): Promise<{ matched: number; malformed: number }> {
+    const hashes = new Uint8Array(mailboxIds.length * 32);
+    let n = 0;
+    for (const id of mailboxIds) {
+      if (!(id instanceof Uint8Array) || id.length !== MAILBOX_ID_LEN) continue;
+      hashes.set(this.#mac(_MAC_MAILBOX, id), 32 * n++);
+    }
+    const malformed = mailboxIds.length - n;
+    if (n === 0) return { matched: 0, malformed };
+    this.#stats.events += n;
+    const now = this.#now();
+    const { matched, due } = await this.#repo.markQueuedMany(hashes.subarray(0, 32 * n), now, this.limits.coalesceWindowMs);
+    this.#stats.eventsMatched += matched;
+    if (due !== undefined && due <= now && this.#dispatchEveryMs > 0) this.#kick();
+    return { matched, malformed };
+  }
+
   #kick(): void {
     if (this.#stopping) return;
     void this.dispatch().catch((err: unknown) => this.#log.warn('push_dispatch_failed', { error: err instanceof Error ? err.name : 'unknown' }));

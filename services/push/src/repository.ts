@@ -57,6 +57,12 @@ export interface PushRepository {
    * due, or undefined when no live registration holds the mailbox.
    */
   markQueued(mailboxHash: Uint8Array, nowMs: number, windowMs: number): Promise<number | undefined>;
+  /**
+   * {@link markQueued} for many events in one statement: `mailboxHashes` holds their 32-byte hashes
+   * back to back (repeats allowed). Resolves to how many of the events matched a live registration
+   * and the earliest time a wake they marked is due (undefined: none matched).
+   */
+  markQueuedMany(mailboxHashes: Uint8Array, nowMs: number, windowMs: number): Promise<{ matched: number; due: number | undefined }>;
   /** Takes up to `limit` due wakes of `provider` (none another replica holds), leasing each until `leaseUntilMs`. */
   claimDue(provider: WakeProvider, nowMs: number, limit: number, leaseUntilMs: number): Promise<ClaimedWake[]>;
   /** The wake went: events up to `seq` are settled; a later one is due a window after now. */

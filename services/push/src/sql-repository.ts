@@ -101,6 +101,32 @@ export abstract class SqlPushRepository extends SqlStoreRepository implements Pu
     return rows[0]?.due;
   }
 
+  async markQueuedMany(mailboxHashes: Uint8Array, nowMs: number, windowMs: number): Promise<{ matched: number; due: number | undefined }> {
+    if (mailboxHashes.length === 0) return { matched: 0, due: undefined };
+    if (mailboxHashes.length % 32 !== 0) throw new RangeError('"mailboxHashes" expected 32-byte hashes back to back');
+    // The events' hashes, counted; the registrations they hit, each marked once with all its events
+    // (the same SET as markQueued, so a page of a burst is one wake too).
+    const rows = await this._query<{ matched: number; due: number | null }>(
+      `WITH ev AS (
+         SELECT substring($1::bytea FROM i * 32 + 1 FOR 32) AS h, count(*) AS n
+         FROM generate_series(0, length($1::bytea) / 32 - 1) AS i GROUP BY 1),
+       hit AS (
+         SELECT m.registration_id AS id, sum(ev.n)::int8 AS n
+         FROM ev JOIN push_mailboxes m ON m.mailbox_hash = ev.h AND m.expires_ms > $2::int8 GROUP BY 1),
+       upd AS (
+         UPDATE push_registrations r
+         SET queued_seq = r.queued_seq + hit.n,
+             pending_since_ms = CASE WHEN r.queued_seq = r.sent_seq THEN $2::int8 ELSE r.pending_since_ms END,
+             next_try_ms = COALESCE(r.next_try_ms, GREATEST($2::int8, COALESCE(r.last_wake_ms + $3::int8, $2::int8)))
+         FROM hit WHERE r.id = hit.id AND r.expires_ms > $2::int8
+         RETURNING r.next_try_ms AS due, hit.n AS n)
+       SELECT COALESCE(sum(n), 0)::float8 AS matched, min(due)::float8 AS due FROM upd`,
+      [this._bytes(mailboxHashes), nowMs, windowMs],
+    );
+    const row = rows[0];
+    return { matched: row?.matched ?? 0, due: row?.due ?? undefined };
+  }
+
   async claimDue(provider: WakeProvider, nowMs: number, limit: number, leaseUntilMs: number): Promise<ClaimedWake[]> {
     if (limit <= 0) return [];
     const rows = await this._query<_ClaimRow>(
