@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { InProcessBus, NatsBus } from '@tacit/kit';
 import { create, PUSH_SUBJECTS, pushV1, toBinary } from '@tacit/proto';
 import { startNats, type NatsServer } from '@tacit/testing';
-import { BusIntake, JetStreamIntake } from './intake.js';
+import { BusIntake, JetStreamIntake, type BusIntakeOptions } from './intake.js';
 import { PglitePushRepository } from './pglite-repository.js';
 import { PushService } from './push.service.js';
 import { FakeClock, RecordingSender, TARGETS, TestDevice } from './spec-fixtures.js';
@@ -22,21 +22,26 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 50
   }
 }
 
+/** A BusIntake on an in-process bus whose handler waits for `release()`, then calls `take` (its return: the malformed count). */
+function gatedIntake(take: (ids: Uint8Array[]) => number, opts: BusIntakeOptions): { bus: InProcessBus; sut: BusIntake; release: () => void } {
+  const bus = new InProcessBus();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const sut = new BusIntake(
+    bus,
+    async (ids) => {
+      await gate;
+      return { malformed: take(ids) };
+    },
+    opts,
+  );
+  return { bus, sut, release };
+}
+
 describe(BusIntake.name, () => {
   it('hands each event to the service, drops undecodable ones, and bounds its queue', async () => {
-    const bus = new InProcessBus();
     const seen: Uint8Array[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const sut = new BusIntake(
-      bus,
-      async (ids) => {
-        await gate;
-        seen.push(...ids);
-        return { malformed: 0 };
-      },
-      { maxQueued: 3, parallel: 1 },
-    );
+    const { bus, sut, release } = gatedIntake((ids) => (seen.push(...ids), 0), { maxQueued: 3, parallel: 1 });
     await sut.start();
     for (let i = 0; i < 6; i++) bus.publish(PUSH_SUBJECTS.queued, event(Uint8Array.of(i, ...new Uint8Array(15))));
     bus.publish(PUSH_SUBJECTS.queued, Uint8Array.of(0xff, 0xff));
@@ -54,19 +59,8 @@ describe(BusIntake.name, () => {
   });
 
   it('records what queued meanwhile as pages of at most `page` events, and counts the ids the handler found malformed', async () => {
-    const bus = new InProcessBus();
     const pages: number[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const sut = new BusIntake(
-      bus,
-      async (ids) => {
-        await gate;
-        pages.push(ids.length);
-        return { malformed: ids.filter((id) => id.length !== 16).length };
-      },
-      { parallel: 1, page: 4 },
-    );
+    const { bus, sut, release } = gatedIntake((ids) => (pages.push(ids.length), ids.filter((id) => id.length !== 16).length), { parallel: 1, page: 4 });
     await sut.start();
     for (let i = 0; i < 10; i++) bus.publish(PUSH_SUBJECTS.queued, event(new Uint8Array(i === 9 ? 3 : 16).fill(i)));
     await until('nine events waiting behind the first', () => sut.queued === 9);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createLogger } from '@tacit/kit';
+import { createLogger, type Bus } from '@tacit/kit';
 import { BusClientProxy, startService, type ServiceDefinition } from '@tacit/platform';
 import { create, PUSH_ROUTES, PUSH_SUBJECTS, pushV1, toBinary } from '@tacit/proto';
 import { waitFor } from '@tacit/testing';
@@ -18,6 +18,19 @@ import { RecordingSender, TARGETS, TestDevice, FakeClock } from './spec-fixtures
 
 function definition(sender: RecordingSender): ServiceDefinition<typeof pushConfigSchema> {
   return { name: 'push', module: PushModule.withSenders(() => [sender]), config: pushConfigSchema, prefixes: ['PUSH_'], checks: [pushSettingsIssues] };
+}
+
+/** Registers `device`'s `dests` for the Web Push target over the bus, as the gateway would. */
+function registerWebPush(bus: Bus, device: TestDevice, dests: Parameters<TestDevice['registration']>[1]) {
+  const reg = device.registration(TARGETS.webpush, dests);
+  return new BusClientProxy(bus).call(PUSH_ROUTES.register, {
+    peerKey: reg.peerKey,
+    dests: [...reg.dests],
+    target: { provider: pushV1.PushProvider.WEB_PUSH, endpoint: TARGETS.webpush.endpoint, p256dh: TARGETS.webpush.p256dh, auth: TARGETS.webpush.auth },
+    issuedAtMs: BigInt(reg.issuedAtMs),
+    signature: reg.signature,
+    requester: 'h:module-spec',
+  });
 }
 
 describe(PushModule.name, () => {
@@ -34,15 +47,7 @@ describe(PushModule.name, () => {
     const dests = bob.dests(2);
     const event = (i: number) => toBinary(pushV1.QueuedEventSchema, create(pushV1.QueuedEventSchema, { mailboxId: bob.mailbox(dests[i % 2]!) }));
     try {
-      const reg = bob.registration(TARGETS.webpush, dests);
-      const reply = await new BusClientProxy(service.bus).call(PUSH_ROUTES.register, {
-        peerKey: reg.peerKey,
-        dests: [...reg.dests],
-        target: { provider: pushV1.PushProvider.WEB_PUSH, endpoint: TARGETS.webpush.endpoint, p256dh: TARGETS.webpush.p256dh, auth: TARGETS.webpush.auth },
-        issuedAtMs: BigInt(reg.issuedAtMs),
-        signature: reg.signature,
-        requester: 'h:module-spec',
-      });
+      const reply = await registerWebPush(service.bus, bob, dests);
       assert.equal(reply.status, pushV1.PushStatus.OK);
       for (let i = 0; i < 5; i++) service.bus.publish(PUSH_SUBJECTS.queued, event(i));
       await waitFor(() => service.get(PushService).stats().wakes.webpush.retry === 1, { timeoutMs: 10_000, intervalMs: 10, what: 'one wake, answered retry' });
@@ -82,15 +87,7 @@ describe(PushModule.name, () => {
       assert.equal(service.get(PushService).stats().events, 0, 'no event taken');
       assert.ok(lines.some((l) => l.includes('"push_started"') && l.includes('"intake":"none"')), lines.join('\n'));
       // A registration is refused as before, with the typed error that says why.
-      const reg = bob.registration(TARGETS.webpush, bob.dests(1));
-      const reply = await new BusClientProxy(service.bus).call(PUSH_ROUTES.register, {
-        peerKey: reg.peerKey,
-        dests: [...reg.dests],
-        target: { provider: pushV1.PushProvider.WEB_PUSH, endpoint: TARGETS.webpush.endpoint, p256dh: TARGETS.webpush.p256dh, auth: TARGETS.webpush.auth },
-        issuedAtMs: BigInt(reg.issuedAtMs),
-        signature: reg.signature,
-        requester: 'h:module-spec',
-      });
+      const reply = await registerWebPush(service.bus, bob, bob.dests(1));
       assert.deepEqual([pushV1.PushStatus[reply.status], reply.field], ['UNSUPPORTED', 'target.provider']);
     } finally {
       await service.close();
