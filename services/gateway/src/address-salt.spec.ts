@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AddressSalt, requesterOf } from './address-salt.js';
-import { redisForSuite } from './spec-fixtures.js';
+import { redisForSuite } from './redis-suite.js';
 
 describe(AddressSalt.name, () => {
   it('counts an IPv6 /64 as one requester, and an IPv4 address (mapped or not) as itself', () => {

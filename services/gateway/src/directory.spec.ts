@@ -15,7 +15,8 @@ import { ClientAddresses } from './client-address.js';
 import { DirectoryEndpoint } from './directory.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import type { GatewayShutdown } from './shutdown.js';
-import { redisForSuite, settings } from './spec-fixtures.js';
+import { settings } from './spec-fixtures.js';
+import { redisForSuite } from './redis-suite.js';
 
 /** A directory client that records what reached it; `failWith` makes every call refuse. */
 class FakeDirectory implements DirectoryClient {

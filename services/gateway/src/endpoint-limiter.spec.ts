@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AddressSalt } from './address-salt.js';
 import { EndpointLimiter, ENDPOINT_LIMIT_PREFIX } from './endpoint-limiter.js';
-import { redisForSuite } from './spec-fixtures.js';
+import { redisForSuite } from './redis-suite.js';
 
 const oks = async (l: EndpointLimiter, kind: string, ip: string, limit: number, n: number): Promise<boolean[]> => {
   const out: boolean[] = [];

@@ -4,8 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
-import { after, before } from 'node:test';
-import { Redis } from 'ioredis';
 import { ed25519 } from '@tacit/crypto';
 import { createLogger, HealthRegistry, InProcessBus, loadConfig, Metrics, type Bus } from '@tacit/kit';
 import { packPackets, type PackedPacket } from '@tacit/proto';
@@ -21,7 +19,6 @@ import {
   type ServerFrame,
 } from '@tacit/protocol';
 import { BusClientProxy } from '@tacit/platform';
-import { startRedis, type RedisServer } from '@tacit/testing';
 import { BusPushClient, type PushClient } from '@tacit/push-client';
 import type { DrainedPage, EnqueueOutcome, QueueAckRef, QueueClient, QueueItem } from '@tacit/queue-client';
 import { AcceptTiming } from './accept-timing.js';
@@ -393,32 +390,4 @@ export function rawHttp(port: number, head: string, chunks: Buffer[] = []): Prom
     s.on('error', () => undefined);
     s.on('close', () => resolve(got));
   });
-}
-
-/**
- * A real Redis for the enclosing describe block (started before its tests, stopped after), and
- * clients to it as replicas would hold them, disconnected after.
- */
-export function redisForSuite(): { readonly server: RedisServer; connect(): Redis } {
-  let redis: RedisServer | undefined;
-  const clients: Redis[] = [];
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    for (const c of clients) c.disconnect();
-    await redis?.stop();
-  });
-  return {
-    /** The server (to kill and start again); there once the suite's tests run. */
-    get server(): RedisServer {
-      return redis!;
-    },
-    connect(): Redis {
-      const r = new Redis(redis!.url, { maxRetriesPerRequest: 1, lazyConnect: false });
-      r.on('error', () => undefined);
-      clients.push(r);
-      return r;
-    },
-  };
 }

@@ -20,9 +20,10 @@ import {
 } from '@tacit/protocol';
 import type { WakeOutcome, WakeProvider, WakeSender, WakeTarget } from '@tacit/push-providers';
 import { WindowCounter } from './rate-limit.js';
+import { emptyWakeCounts, safeReason } from './wake-log.js';
 import type { ClaimedWake, PushRepository } from './repository.js';
 import { checkTarget } from './target.js';
-import { DEFAULT_PUSH_LIMITS, type PushLimits, type PushLog, type PushRegistration, type PushServiceOptions, type PushStats, type PushUnregistration, type Registered, type WakeCounts } from './push.types.js';
+import { DEFAULT_PUSH_LIMITS, type PushLimits, type PushLog, type PushRegistration, type PushServiceOptions, type PushStats, type PushUnregistration, type Registered } from './push.types.js';
 
 export * from './push.types.js';
 
@@ -37,22 +38,6 @@ const _EXPIRE_BATCH = 1000;
 /** A taken wake stays leased this long past its timeout, so a live replica records it before another retakes it. */
 const _LEASE_MARGIN_MS = 30_000;
 const _PROVIDERS: readonly WakeProvider[] = ['apns', 'fcm', 'webpush'];
-
-function _counts(): WakeCounts {
-  return { sent: 0, retry: 0, gone: 0, refused: 0, timeout: 0, givenUp: 0 };
-}
-
-/**
- * A provider's reason, safe for a log line: at most three short words of a plain alphabet. A token
- * (64+ hex digits for APNs, 100+ characters for FCM) or an endpoint URL never fits in one.
- */
-function _reason(r: string): string {
-  const words = String(r)
-    .split(/\s+/)
-    .filter((w) => /^[A-Za-z0-9_.:-]{1,32}$/.test(w))
-    .slice(0, 3);
-  return words.join(' ') || 'unknown';
-}
 
 /** Push registrations and wakes: their rules, over a {@link PushRepository} and the providers' {@link WakeSender}s. */
 export class PushService {
@@ -81,7 +66,7 @@ export class PushService {
     unregistered: 0,
     events: 0,
     eventsMatched: 0,
-    wakes: { apns: _counts(), fcm: _counts(), webpush: _counts() },
+    wakes: { apns: emptyWakeCounts(), fcm: emptyWakeCounts(), webpush: emptyWakeCounts() },
     expired: 0,
   };
 
@@ -247,13 +232,7 @@ export class PushService {
     if (!(mailboxIdBytes instanceof Uint8Array) || mailboxIdBytes.length !== MAILBOX_ID_LEN) {
       throw new PushError('MALFORMED', 'mailbox_id', `"mailbox_id" expected ${MAILBOX_ID_LEN} bytes`);
     }
-    this.#stats.events++;
-    const now = this.#now();
-    const due = await this.#repo.markQueued(this.#mac(_MAC_MAILBOX, mailboxIdBytes), now, this.limits.coalesceWindowMs);
-    if (due === undefined) return false;
-    this.#stats.eventsMatched++;
-    if (due <= now && this.#dispatchEveryMs > 0) this.#kick();
-    return true;
+    return (await this.onQueuedMany([mailboxIdBytes])).matched > 0;
   }
 
   /**
@@ -385,7 +364,7 @@ export class PushService {
       case 'refused':
         counts.refused++;
         // Our credentials, not the target: the operator must act. The reason is the provider's code, never a token.
-        this.#log.warn('push_provider_refused', { provider, reason: _reason(o.reason) });
+        this.#log.warn('push_provider_refused', { provider, reason: safeReason(o.reason) });
         break;
       case 'retry':
         counts.retry++;

@@ -86,26 +86,15 @@ export abstract class SqlPushRepository extends SqlStoreRepository implements Pu
   }
 
   async markQueued(mailboxHash: Uint8Array, nowMs: number, windowMs: number): Promise<number | undefined> {
-    // SET reads the row as it was: the first unsent event starts pending_since; a wake already
-    // scheduled (or in flight, or backing off) keeps its time, so a burst is one wake.
-    const rows = await this._query<{ due: number }>(
-      `UPDATE push_registrations r
-       SET queued_seq = r.queued_seq + 1,
-           pending_since_ms = CASE WHEN r.queued_seq = r.sent_seq THEN $2::int8 ELSE r.pending_since_ms END,
-           next_try_ms = COALESCE(r.next_try_ms, GREATEST($2::int8, COALESCE(r.last_wake_ms + $3::int8, $2::int8)))
-       FROM push_mailboxes m
-       WHERE m.mailbox_hash = $1 AND m.expires_ms > $2::int8 AND r.id = m.registration_id AND r.expires_ms > $2::int8
-       RETURNING r.next_try_ms::float8 AS due`,
-      [this._bytes(mailboxHash), nowMs, windowMs],
-    );
-    return rows[0]?.due;
+    return (await this.markQueuedMany(mailboxHash, nowMs, windowMs)).due;
   }
 
   async markQueuedMany(mailboxHashes: Uint8Array, nowMs: number, windowMs: number): Promise<{ matched: number; due: number | undefined }> {
     if (mailboxHashes.length === 0) return { matched: 0, due: undefined };
     if (mailboxHashes.length % 32 !== 0) throw new RangeError('"mailboxHashes" expected 32-byte hashes back to back');
-    // The events' hashes, counted; the registrations they hit, each marked once with all its events
-    // (the same SET as markQueued, so a page of a burst is one wake too).
+    // The events' hashes, counted; the registrations they hit, each marked once with all its events.
+    // SET reads the row as it was: the first unsent event starts pending_since; a wake already
+    // scheduled (or in flight, or backing off) keeps its time, so a burst is one wake.
     const rows = await this._query<{ matched: number; due: number | null }>(
       `WITH ev AS (
          SELECT substring($1::bytea FROM i * 32 + 1 FOR 32) AS h, count(*) AS n
