@@ -60,6 +60,17 @@ function _ipBytes(ip: string): Buffer {
  * Makes a P-256 key and a certificate for `hosts` (DNS names or IP addresses) valid from an hour
  * ago for `days` days, signed by itself (ecdsa-with-SHA256).
  */
+/**
+ * Makes `bytes` (random) a DER INTEGER's content that is positive and minimal: top bit clear (not
+ * negative) and the next one set, so the first byte is never a 0x00 DER forbids before a byte under
+ * 0x80 (OpenSSL refuses such a certificate: "illegal padding"). Returns `bytes`, changed.
+ */
+export function positiveSerial(bytes: Buffer): Buffer {
+  if (bytes.length === 0) throw new RangeError('"bytes" expected at least one byte');
+  bytes[0] = (bytes[0]! & 0x3f) | 0x40;
+  return bytes;
+}
+
 export function selfSignedCert(hosts: readonly string[] = ['127.0.0.1', 'localhost'], days = 2): TestCert {
   if (hosts.length === 0) throw new RangeError('"hosts" expected at least one name, got 0');
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -68,7 +79,7 @@ export function selfSignedCert(hosts: readonly string[] = ['127.0.0.1', 'localho
   // A name of its own per certificate: a trust store holding several (one process trusting three
   // local providers) finds an issuer by name, and would try the wrong one under a shared name.
   const name = _seq(_tlv(0x31, _seq(_oid('2.5.4.3'), _tlv(0x0c, Buffer.from(`tacit local provider ${serial.toString('hex').slice(0, 16)}`, 'utf8')))));
-  serial[0] = (serial[0] ?? 0) & 0x7f; // positive INTEGER
+  positiveSerial(serial);
   const now = Date.now();
   const altNames = _seq(...hosts.map((h) => (isIP(h) ? _tlv(0x87, _ipBytes(h)) : _tlv(0x82, Buffer.from(h, 'ascii')))));
   const extensions = _tlv(0xa3, _seq(_seq(_oid('2.5.29.17'), _tlv(0x04, altNames))));

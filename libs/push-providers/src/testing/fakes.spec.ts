@@ -2,9 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { b64url } from '../jwt.js';
 import { AnswerQueue, MAX_RECORDED, record } from './_fake.js';
-import { selfSignedCert } from './cert.js';
+import { positiveSerial, selfSignedCert } from './cert.js';
 import { startFakeFcm } from './fake-fcm.js';
 
 function post(url: string, ca: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
@@ -27,6 +28,20 @@ describe(selfSignedCert.name, () => {
     assert.ok(x.verify(x.publicKey));
     assert.ok(Date.parse(x.validFrom) < Date.now() && Date.now() < Date.parse(x.validTo));
     assert.throws(() => selfSignedCert([]), RangeError);
+  });
+
+  it('gives a serial that is a positive, minimal DER INTEGER whatever the random bytes', () => {
+    // 0x00 0x00…: the old "clear the top bit" left a padding zero OpenSSL refuses (1 cert in 512).
+    for (const first of [0x00, 0x01, 0x3f, 0x40, 0x7f, 0x80, 0xbf, 0xff]) {
+      const b = positiveSerial(Buffer.from([first, 0x00, 0x00]));
+      assert.ok(b[0]! >= 0x40 && b[0]! <= 0x7f, `first byte 0x${first.toString(16)} → 0x${b[0]!.toString(16)}`);
+    }
+    assert.throws(() => positiveSerial(Buffer.alloc(0)), RangeError);
+    // And certificates load where the fakes load them: a TLS context (200 keys, 200 serials).
+    for (let i = 0; i < 200; i++) {
+      const { cert, key } = selfSignedCert();
+      assert.doesNotThrow(() => createSecureContext({ cert, key }), `certificate ${i}`);
+    }
   });
 });
 

@@ -39,11 +39,14 @@ describe('push wakes on the cluster: APNs, FCM and Web Push, real servers', { ti
     const vapid = { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey: ecdh.getPrivateKey().toString('hex').padStart(64, '0') };
     vapid.privateKey = Buffer.from(vapid.privateKey, 'hex').toString('base64url');
     const pem = (k: { export(o: { type: 'pkcs8' | 'spki'; format: 'pem' }): string | Buffer }, type: 'pkcs8' | 'spki') => k.export({ type, format: 'pem' }).toString();
-    [apns, fcm, web] = await Promise.all([
-      startFakeApns({ keyId: 'KEYID12345', teamId: 'TEAM123456', publicKeyPem: pem(apnsKey.publicKey, 'spki'), topic: 'app.tacit.test' }),
-      startFakeFcm({ projectId: 'tacit-test', clientEmail: 'push@tacit-test.iam.gserviceaccount.com', publicKeyPem: pem(fcmKey.publicKey, 'spki') }),
-      startFakeWebPush({ vapidPublicKey: vapid.publicKey }),
+    // Each assigned as it starts, all settled before any failure is thrown: one that fails to start
+    // leaves the others to after(), not open (an open server keeps the spec's process alive).
+    const started = await Promise.allSettled([
+      startFakeApns({ keyId: 'KEYID12345', teamId: 'TEAM123456', publicKeyPem: pem(apnsKey.publicKey, 'spki'), topic: 'app.tacit.test' }).then((f) => (apns = f)),
+      startFakeFcm({ projectId: 'tacit-test', clientEmail: 'push@tacit-test.iam.gserviceaccount.com', publicKeyPem: pem(fcmKey.publicKey, 'spki') }).then((f) => (fcm = f)),
+      startFakeWebPush({ vapidPublicKey: vapid.publicKey }).then((f) => (web = f)),
     ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     cluster = await Cluster.start({ gateways: 2, jetstream: true, env: { GATEWAY_PREKEY_UPLOADS_PER_MINUTE: '1000', GATEWAY_PREKEY_FETCHES_PER_MINUTE: '1000' } });
     push = await startService(pushService, {
       env: {
@@ -154,7 +157,10 @@ describe('push wakes on the cluster: APNs, FCM and Web Push, real servers', { ti
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     await alice.send(a0.contact, 'while APNs hangs');
     const held = async () => Number(/^tacit_push_wakes_in_flight\{provider="apns"[^}]*\} (\d+)$/m.exec(await (await fetch(`${push.opsUrl}/metrics`)).text())?.[1] ?? 0);
-    await waitFor(async () => (await held()) > 0, { timeoutMs: 10_000, intervalMs: 50, what: 'a wake held by the hanging APNs' });
+    await waitFor(async () => (await held()) > 0, { timeoutMs: 10_000, intervalMs: 50, what: 'a wake held by the hanging APNs' }).catch(async (err: unknown) => {
+      const metrics = await (await fetch(`${push.opsUrl}/metrics`)).text();
+      throw new Error(`${String(err)}; answers ${apns.answers.length - answered}; push ${metrics.split('\n').filter((l) => l.startsWith('tacit_push')).join(' | ')}; log ${log.slice(-8).join(' ')}`);
+    });
     assert.equal(apns.answers.length, answered, 'APNs has answered nothing since');
     apns.clearAnswers();
 
