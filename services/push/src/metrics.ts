@@ -42,24 +42,29 @@ export function bindPushMetrics(metrics: Metrics, service: PushService, intake: 
   let last: PushStats | undefined;
   let lastIntake: IntakeStats | undefined;
   let refreshedAt = 0;
+  // prom-client throws on a negative increment, and one throw fails the whole scrape (HTTP 500) and
+  // every later one: a figure that went down (it should not) adds nothing instead.
+  const grow = <L extends string>(c: { inc(labels: Partial<Record<L, string>>, n: number): void }, labels: Partial<Record<L, string>>, n: number) => {
+    if (n > 0) c.inc(labels, n);
+  };
   return () => {
     const now = service.stats();
-    registrations.inc({ outcome: 'ok' }, now.registered - (last?.registered ?? 0));
-    for (const [code, n] of Object.entries(now.registerRefused)) registrations.inc({ outcome: code }, n - (last?.registerRefused[code] ?? 0));
-    unregistrations.inc(now.unregistered - (last?.unregistered ?? 0));
-    events.inc({ outcome: 'matched' }, now.eventsMatched - (last?.eventsMatched ?? 0));
-    events.inc({ outcome: 'unmatched' }, now.events - now.eventsMatched - ((last?.events ?? 0) - (last?.eventsMatched ?? 0)));
+    grow(registrations, { outcome: 'ok' }, now.registered - (last?.registered ?? 0));
+    for (const [code, n] of Object.entries(now.registerRefused)) grow(registrations, { outcome: code }, n - (last?.registerRefused[code] ?? 0));
+    grow(unregistrations, {}, now.unregistered - (last?.unregistered ?? 0));
+    grow(events, { outcome: 'matched' }, now.eventsMatched - (last?.eventsMatched ?? 0));
+    grow(events, { outcome: 'unmatched' }, now.events - now.eventsMatched - ((last?.events ?? 0) - (last?.eventsMatched ?? 0)));
     for (const p of _PROVIDERS) {
-      for (const o of _OUTCOMES) wakes.inc({ provider: p, outcome: _OUTCOME_LABEL[o] }, now.wakes[p][o] - (last?.wakes[p][o] ?? 0));
+      for (const o of _OUTCOMES) grow(wakes, { provider: p, outcome: _OUTCOME_LABEL[o] }, now.wakes[p][o] - (last?.wakes[p][o] ?? 0));
       inflight.set({ provider: p }, service.inflight(p));
     }
-    expired.inc(now.expired - (last?.expired ?? 0));
+    grow(expired, {}, now.expired - (last?.expired ?? 0));
     last = now;
     const i = intake()?.stats();
     if (i) {
-      events.inc({ outcome: 'malformed' }, i.malformed - (lastIntake?.malformed ?? 0));
-      events.inc({ outcome: 'failed' }, i.failed - (lastIntake?.failed ?? 0));
-      events.inc({ outcome: 'dropped' }, i.dropped - (lastIntake?.dropped ?? 0));
+      grow(events, { outcome: 'malformed' }, i.malformed - (lastIntake?.malformed ?? 0));
+      grow(events, { outcome: 'failed' }, i.failed - (lastIntake?.failed ?? 0));
+      grow(events, { outcome: 'dropped' }, i.dropped - (lastIntake?.dropped ?? 0));
       lastIntake = i;
     }
     if (Date.now() - refreshedAt >= refreshMs) {

@@ -6,6 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Metrics } from '@tacit/kit';
+import { bindPushMetrics } from './metrics.js';
 import { ed25519 } from '@tacit/crypto';
 import { PushError, pushRegistrationMessage, type PushErrorCode } from '@tacit/protocol';
 import { startPostgres, type PostgresServer } from '@tacit/testing';
@@ -272,6 +274,45 @@ function sharedSpec(h: Harness): void {
     await tick(sut);
     assert.deepEqual([s.webpush.wakes.length, s.apns.wakes.length], [2, 2], 'one more each at the window end');
     await sut.stop();
+  });
+
+  it('a metrics scrape while a page is being recorded never sees an event it later takes back (no failed scrape)', async () => {
+    const { sut, clock, s } = await started();
+    const repo = h.repo();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const mark = repo.markQueuedMany.bind(repo);
+    const bob = new TestDevice(clock);
+    const [d] = bob.dests(1);
+    await sut.register(bob.registration(TARGETS.webpush, [d!]));
+    const metrics = new Metrics({ service: 'push', defaultMetrics: false });
+    const sync = bindPushMetrics(metrics, sut, () => undefined);
+    const scrape = async () => {
+      sync();
+      return metrics.registry.metrics();
+    };
+    repo.markQueuedMany = async (...a: Parameters<typeof mark>) => {
+      await gate;
+      return mark(...a);
+    };
+    try {
+      const recording = sut.onQueuedMany([bob.mailbox(d!), bob.mailbox(d!)]);
+      await new Promise((r) => setTimeout(r, 10));
+      // Before the fix the scrape here counted 2 unmatched, the next one -2: prom-client threw, and
+      // /metrics answered 500 from then on.
+      assert.doesNotMatch(await scrape(), /^tacit_push_events_total\{outcome="unmatched"[^}]*\} [1-9]/m, 'mid-write: nothing counted unmatched');
+      release();
+      assert.deepEqual(await recording, { matched: 2, malformed: 0 });
+      const after = await scrape();
+      assert.match(after, /^tacit_push_events_total\{outcome="matched"[^}]*\} 2$/m);
+      assert.doesNotMatch(after, /^tacit_push_events_total\{outcome="unmatched"[^}]*\} [1-9]/m);
+      await tick(sut);
+      assert.equal(s.webpush.wakes.length, 1, 'and the wake went out');
+    } finally {
+      delete (repo as Partial<PushRepository>).markQueuedMany;
+      release();
+      await sut.stop();
+    }
   });
 
   it('coalesces: N events in one window are one wake, and events after it one more at the window end', async () => {

@@ -249,9 +249,11 @@ export class PushService {
     }
     const malformed = mailboxIds.length - n;
     if (n === 0) return { matched: 0, malformed };
-    this.#stats.events += n;
     const now = this.#now();
     const { matched, due } = await this.#repo.markQueuedMany(hashes.subarray(0, 32 * n), now, this.limits.coalesceWindowMs);
+    // Counted together, after the write: a scrape between the two would see events "unmatched"
+    // that the next one takes back (a counter cannot go down).
+    this.#stats.events += n;
     this.#stats.eventsMatched += matched;
     if (due !== undefined && due <= now && this.#dispatchEveryMs > 0) this.#kick();
     return { matched, malformed };

@@ -158,8 +158,9 @@ describe('push wakes on the cluster: APNs, FCM and Web Push, real servers', { ti
     await alice.send(a0.contact, 'while APNs hangs');
     const held = async () => Number(/^tacit_push_wakes_in_flight\{provider="apns"[^}]*\} (\d+)$/m.exec(await (await fetch(`${push.opsUrl}/metrics`)).text())?.[1] ?? 0);
     await waitFor(async () => (await held()) > 0, { timeoutMs: 10_000, intervalMs: 50, what: 'a wake held by the hanging APNs' }).catch(async (err: unknown) => {
-      const metrics = await (await fetch(`${push.opsUrl}/metrics`)).text();
-      throw new Error(`${String(err)}; answers ${apns.answers.length - answered}; push ${metrics.split('\n').filter((l) => l.startsWith('tacit_push')).join(' | ')}; log ${log.slice(-8).join(' ')}`);
+      const r = await fetch(`${push.opsUrl}/metrics`);
+      const metrics = await r.text();
+      throw new Error(`${String(err)}; answers ${apns.answers.length - answered}; status ${r.status} ${metrics.length}; push ${metrics.split('\n').filter((l) => l.includes('push') && !l.startsWith('#')).join(' | ')}; log ${log.slice(-8).join(' ')}`);
     });
     assert.equal(apns.answers.length, answered, 'APNs has answered nothing since');
     apns.clearAnswers();
