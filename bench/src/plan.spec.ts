@@ -25,6 +25,7 @@ describe(firstRoundOrder.name, () => {
     assert.ok(adjacent(order, 'tacit-idle-connections', 'baseline-idle-connections'));
     assert.ok(adjacent(order, 'tacit-media-upload', 's3-direct-upload'));
     assert.ok(adjacent(order, 'tacit-media-download', 's3-direct-download'));
+    assert.ok(adjacent(order, 'tacit-media-download-redirect', 's3-direct-download'));
     for (const work of ['session-start', 'ratchet', 'ratchet-alternating']) {
       assert.ok(adjacent(order, `tacit-${work}`, `libsignal-${work}`) && adjacent(order, `tacit-${work}-noble`, `libsignal-${work}`), work);
     }
@@ -47,6 +48,7 @@ describe(firstRoundOrder.name, () => {
       's3-direct-upload',
       'tacit-media-download',
       's3-direct-download',
+      'tacit-media-download-redirect',
       'tacit-session-start',
       'libsignal-session-start',
       'tacit-session-start-noble',

@@ -4,7 +4,9 @@
 //   whole, streamed — what an app writing to the bucket itself would do (reference rows);
 // - tacit-media-upload / tacit-media-download: the same size through the media service (its own
 //   process on S3 and Redis, as the chart runs it): a tus upload (tus-js-client, 8 MiB PATCHes; the
-//   service writes S3 multipart parts), and a GET of the blob streamed.
+//   service writes S3 multipart parts), and a GET of the blob streamed;
+// - tacit-media-download-redirect: the same GET with MEDIA_DOWNLOADS=redirect — the service checks
+//   the blob and answers 307 to a presigned URL, fetch follows it, and the bytes come from MinIO.
 // Bytes are random (the SDK's ciphertext is), generated once per row in the load process; MB/s is
 // 10^6 bytes a second over all transfers of the measured window.
 import { randomFillSync } from 'node:crypto';
@@ -101,18 +103,20 @@ function tusUpload(base: string, blob: Buffer): Promise<string> {
   });
 }
 
-/** A row through the media service. */
-function mediaRow(kind: 'upload' | 'download'): Scenario {
+/** A row through the media service (`redirect`: downloads answered 307 to a presigned S3 URL). */
+function mediaRow(kind: 'upload' | 'download', redirect = false): Scenario {
   let minio: MinioServer | undefined;
   let redis: RedisServer | undefined;
   let media: StartedProcess | undefined;
   let base = '';
   return {
-    name: `tacit-media-${kind}`,
+    name: `tacit-media-${kind}${redirect ? '-redirect' : ''}`,
     description:
       kind === 'upload'
         ? 'Tacit media service: tus upload (8 MiB PATCHes) of one blob to MinIO through the service (S3 multipart), vs a direct PutObject'
-        : 'Tacit media service: GET of one blob from MinIO through the service, streamed, vs a direct GetObject',
+        : redirect
+          ? 'Tacit media service, MEDIA_DOWNLOADS=redirect: GET of one blob answered 307 to a presigned S3 URL, followed by fetch, streamed, vs a direct GetObject'
+          : 'Tacit media service: GET of one blob from MinIO through the service, streamed, vs a direct GetObject',
     ratios: { toBaseline: { row: `s3-direct-${kind}`, figure: 'mbPerSec' } },
     budgetMs: (s) => 150_000 + (s.warmupMs + s.durationMs) * 3,
     estimateMs: (s) => 12_000 + s.warmupMs + s.durationMs,
@@ -138,6 +142,7 @@ function mediaRow(kind: 'upload' | 'download'): Scenario {
           // One load process: lift the per-address limits meant for the internet.
           MEDIA_QUOTA_BYTES_PER_DAY: String(2 ** 50),
           MEDIA_REQUESTS_PER_MINUTE: '10000000',
+          ...(redirect ? { MEDIA_DOWNLOADS: 'redirect' } : {}),
         },
       });
       await waitForHttp(`http://127.0.0.1:${opsPort}/readyz`, 60_000);
@@ -151,6 +156,8 @@ function mediaRow(kind: 'upload' | 'download'): Scenario {
       return measure(ctx.settings, bytes, async () => {
         const res = await fetch(`${base}/v1/media/blobs/${id}`);
         if (res.status !== 200 || (await drain(res.body as unknown as AsyncIterable<Uint8Array>)) !== bytes) throw new Error(`download: HTTP ${res.status}`);
+        // The redirect row must have been redirected (the URL fetch ended on is MinIO's), the other not.
+        if (res.redirected !== redirect) throw new Error(`download: redirected ${res.redirected}, expected ${redirect}`);
       }, media!.pid);
     },
     async teardown(): Promise<void> {
@@ -161,7 +168,7 @@ function mediaRow(kind: 'upload' | 'download'): Scenario {
   };
 }
 
-/** The four media rows, references first. */
+/** The media rows, references first. */
 export function mediaScenarios(): Scenario[] {
-  return [directRow('upload'), mediaRow('upload'), directRow('download'), mediaRow('download')];
+  return [directRow('upload'), mediaRow('upload'), directRow('download'), mediaRow('download'), mediaRow('download', true)];
 }

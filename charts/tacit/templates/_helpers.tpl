@@ -150,6 +150,9 @@ S3_ENDPOINT: {{ . | quote }}
 S3_REGION: {{ .Values.s3.region | quote }}
 S3_BUCKET: {{ .Values.s3.bucket | quote }}
 S3_FORCE_PATH_STYLE: {{ .Values.s3.forcePathStyle | quote }}
+{{- with .Values.s3.publicEndpoint }}
+S3_PUBLIC_ENDPOINT: {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- end -}}
 

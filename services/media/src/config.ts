@@ -29,6 +29,12 @@ export const mediaConfigSchema = defineConfig({
   S3_FORCE_PATH_STYLE: bool({ default: false, description: 'path-style addressing (MinIO, most non-AWS stores)' }),
   AWS_ACCESS_KEY_ID: string({ optional: true, secret: true, description: "S3 access key id; unset: the AWS SDK's default chain (instance role, web identity)" }),
   AWS_SECRET_ACCESS_KEY: string({ optional: true, secret: true, description: 'S3 secret access key (with AWS_ACCESS_KEY_ID)' }),
+  S3_PUBLIC_ENDPOINT: url({ optional: true, protocols: ['http:', 'https:'], description: 'with MEDIA_DOWNLOADS=redirect: the S3 endpoint URL clients reach (an ingress to MinIO, a CDN in front of S3); presigned URLs are signed for it. Unset: S3_ENDPOINT' }),
+  MEDIA_DOWNLOADS: oneOf(['proxy', 'redirect'] as const, {
+    default: 'proxy',
+    description: "how a GET of a blob is answered: proxy streams it through the service; redirect answers 307 to a presigned S3 GET of that blob (MEDIA_STORE=s3 only; clients must reach S3_PUBLIC_ENDPOINT, and a browser needs the bucket's CORS), so the bytes skip the service. Existence, expiry, Range and the limits are checked first either way",
+  }),
+  MEDIA_REDIRECT_TTL: duration({ default: 60_000, min: 1000, max: 3_600_000, description: "with MEDIA_DOWNLOADS=redirect: how long a presigned URL stays valid (it only has to last until the client's request reaches S3); a duration like 60s (the default in ms)" }),
   MEDIA_PART_SIZE: bytes({ default: 8 * 2 ** 20, min: MIN_PART_SIZE, max: 5 * 2 ** 30, description: "S3 multipart part size, like 8MiB (the default in bytes), at least 5MiB; each part is buffered in a temporary file (the OS's temp folder), never in memory" }),
   MEDIA_MAX_BLOB_BYTES: bytes({ default: 512 * 2 ** 20, min: 1, max: 5 * 2 ** 40, description: 'largest blob accepted, like 512MiB (the default in bytes): a larger Upload-Length is refused (413 TOO_LARGE) before any byte is stored' }),
   MEDIA_QUOTA_BYTES_PER_DAY: bytes({ default: 2 * 2 ** 30, min: 1, max: 2 ** 50, description: 'bytes one client address (an IPv6 /64) may declare in uploads per day (a fixed UTC day), across replicas, like 2GiB (the default in bytes); past it 429 QUOTA_EXCEEDED' }),
@@ -57,11 +63,17 @@ export const mediaServiceConfigSchema = defineConfig({
 /** The validated settings. */
 export type MediaConfig = Config<typeof mediaConfigSchema>;
 
-/** Cross-variable checks: S3 credentials come in pairs. */
-export function mediaSettingsIssues(s: Pick<MediaConfig, 'AWS_ACCESS_KEY_ID' | 'AWS_SECRET_ACCESS_KEY'>): ConfigIssue[] {
-  if (Boolean(s.AWS_ACCESS_KEY_ID) === Boolean(s.AWS_SECRET_ACCESS_KEY)) return [];
-  const missing = s.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
-  return [{ key: missing, problem: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY together, or neither (the SDK default chain)' }];
+/** Cross-variable checks: S3 credentials come in pairs; redirected downloads need S3. */
+export function mediaSettingsIssues(s: Pick<MediaConfig, 'AWS_ACCESS_KEY_ID' | 'AWS_SECRET_ACCESS_KEY'> & Partial<Pick<MediaConfig, 'MEDIA_DOWNLOADS' | 'MEDIA_STORE'>>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (Boolean(s.AWS_ACCESS_KEY_ID) !== Boolean(s.AWS_SECRET_ACCESS_KEY)) {
+    const missing = s.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
+    issues.push({ key: missing, problem: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY together, or neither (the SDK default chain)' });
+  }
+  if (s.MEDIA_DOWNLOADS === 'redirect' && s.MEDIA_STORE !== 's3') {
+    issues.push({ key: 'MEDIA_DOWNLOADS', problem: 'redirect needs MEDIA_STORE=s3 (a folder has no URL to send a client to); use proxy' });
+  }
+  return issues;
 }
 
 /** The limits the media service enforces, in the units its code uses. */

@@ -26,7 +26,7 @@ export const BLOBS_PATH = '/v1/media/blobs';
 // cookies or credentials, so any origin may, and the headers a client needs are exposed.
 const _CORS = {
   'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'Content-Range, Content-Length, Accept-Ranges, Retry-After',
+  'access-control-expose-headers': 'Content-Range, Content-Length, Accept-Ranges, Retry-After, Location',
 };
 
 /** Options of {@link MediaEdge}. */
@@ -40,6 +40,11 @@ export interface MediaEdgeOptions {
   port: number;
   /** Prefix a proxy adds before /v1/media/uploads/{id} in Location ('' for none). */
   publicBasePath?: string | undefined;
+  /**
+   * Set: a GET of a blob is answered 307 to the store's presigned URL, valid this long, once the
+   * blob, its expiry, the Range and the limits are checked (MEDIA_DOWNLOADS=redirect). Unset: proxied.
+   */
+  redirectTtlMs?: number | undefined;
 }
 
 /** The HTTP side of the media service. */
@@ -214,6 +219,19 @@ export class MediaEdge {
     if (req.method === 'HEAD') {
       res.writeHead(range ? 206 : 200, headers);
       res.end();
+      return;
+    }
+    if (this.opts.redirectTtlMs !== undefined && this.opts.store.presign) {
+      // The client repeats its Range to S3, which answers the 206 itself. Not cached: the URL expires.
+      let location: string;
+      try {
+        location = await this.opts.store.presign(id, this.opts.redirectTtlMs);
+      } catch (err) {
+        throw this.opts.service.refuse(new MediaError('UNAVAILABLE', 'store', 'the blob store could not sign a URL; retry', { cause: err, retryAfter: 1 }));
+      }
+      res.writeHead(307, { ..._CORS, location, 'cache-control': 'no-store', 'content-length': '0' });
+      res.end();
+      this.opts.service.redirectedDownload();
       return;
     }
     const abort = new AbortController();

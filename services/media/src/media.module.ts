@@ -31,6 +31,7 @@ export function mediaStore(s: MediaConfig): BlobStore {
       region: s.S3_REGION,
       bucket: s.S3_BUCKET,
       forcePathStyle: s.S3_FORCE_PATH_STYLE,
+      publicEndpoint: s.S3_PUBLIC_ENDPOINT,
       credentials: s.AWS_ACCESS_KEY_ID && s.AWS_SECRET_ACCESS_KEY ? { accessKeyId: s.AWS_ACCESS_KEY_ID, secretAccessKey: s.AWS_SECRET_ACCESS_KEY } : undefined,
     },
     { partSize: s.MEDIA_PART_SIZE, uploadExpiryMs: s.MEDIA_UPLOAD_EXPIRY },
@@ -62,6 +63,7 @@ export class MediaLifecycle implements OnModuleInit, OnServiceStart, BeforeAppli
       host: settings.MEDIA_HOST,
       port: settings.MEDIA_PORT,
       publicBasePath: settings.MEDIA_PUBLIC_BASE_PATH,
+      ...(settings.MEDIA_DOWNLOADS === 'redirect' ? { redirectTtlMs: settings.MEDIA_REDIRECT_TTL } : {}),
     });
   }
 

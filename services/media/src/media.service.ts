@@ -21,6 +21,8 @@ export interface MediaStats {
   bytesCompleted: number;
   downloads: number;
   bytesServed: number;
+  /** GETs answered with a redirect to the store (MEDIA_DOWNLOADS=redirect): their bytes are not counted here. */
+  redirected: number;
   sweptBlobs: number;
   sweptUploads: number;
   sweepFailures: number;
@@ -55,6 +57,7 @@ export class MediaService {
     bytesCompleted: 0,
     downloads: 0,
     bytesServed: 0,
+    redirected: 0,
     sweptBlobs: 0,
     sweptUploads: 0,
     sweepFailures: 0,
@@ -154,6 +157,11 @@ export class MediaService {
   served(bytes: number): void {
     this.#stats.downloads++;
     this.#stats.bytesServed += bytes;
+  }
+
+  /** Counts a download sent to the store by a redirect. */
+  redirectedDownload(): void {
+    this.#stats.redirected++;
   }
 
   /** The completed, unexpired blob `id` (an id already checked for shape), or NOT_FOUND. */

@@ -12,6 +12,7 @@ export function bindMediaMetrics(metrics: Metrics, service: MediaService): () =>
   const uploadBytes = metrics.counter<'event'>({ name: 'upload_bytes_total', help: 'Bytes declared by created uploads and stored by completed ones', labelNames: ['event'] });
   const downloads = metrics.counter({ name: 'downloads_total', help: 'Downloads (whole or ranged) sent to the end' });
   const served = metrics.counter({ name: 'download_bytes_total', help: 'Bytes sent by downloads' });
+  const redirected = metrics.counter({ name: 'downloads_redirected_total', help: 'Downloads answered with a redirect to a presigned S3 URL (MEDIA_DOWNLOADS=redirect); their bytes do not pass the service' });
   const refused = metrics.counter<'code'>({ name: 'refused_total', help: 'Requests refused, by error code', labelNames: ['code'] });
   const swept = metrics.counter<'kind'>({ name: 'swept_total', help: 'Expired blobs and abandoned uploads deleted by the sweeper', labelNames: ['kind'] });
   const sweepFailures = metrics.counter({ name: 'sweep_failures_total', help: 'Sweeps that failed (retried at the next interval)' });
@@ -26,6 +27,7 @@ export function bindMediaMetrics(metrics: Metrics, service: MediaService): () =>
     uploadBytes.inc({ event: 'completed' }, d('bytesCompleted'));
     downloads.inc(d('downloads'));
     served.inc(d('bytesServed'));
+    redirected.inc(d('redirected'));
     for (const [code, n] of Object.entries(now.refused)) refused.inc({ code }, n - (last?.refused[code as keyof MediaStats['refused']] ?? 0));
     swept.inc({ kind: 'blob' }, d('sweptBlobs'));
     swept.inc({ kind: 'upload' }, d('sweptUploads'));

@@ -18,6 +18,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { FileStore } from '@tus/file-store';
 import { S3Store, type MetadataValue } from '@tus/s3-store';
 import type { DataStore, KvStore } from '@tus/utils';
@@ -38,6 +39,11 @@ export interface BlobStore {
   open(): Promise<void>;
   /** The completed blob `id` (a checked id), or undefined: unknown, unfinished, or deleted. */
   info(id: string): Promise<BlobInfo | undefined>;
+  /**
+   * A URL a client can GET the blob `id` from directly for `ttlMs` (S3: a presigned GetObject; the
+   * client's Range header goes with it). Absent: the store has no such URL (a folder).
+   */
+  presign?(id: string, ttlMs: number): Promise<string>;
   /** Bytes `start` to `end` (inclusive) of the completed blob `id`, streamed. */
   read(id: string, start: number, end: number, signal?: AbortSignal): Promise<Readable>;
   /** Deletes completed blobs written before `before`; how many. */
@@ -54,6 +60,8 @@ export interface S3Settings {
   bucket: string;
   forcePathStyle: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** The endpoint clients reach, which presigned URLs are signed for; unset: `endpoint`. */
+  publicEndpoint?: string | undefined;
 }
 
 /** Upload metadata S3Store keeps between requests; its default cache is an unbounded Map. */
@@ -94,6 +102,7 @@ export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
   readonly #bucket: string;
   readonly #cache: _BoundedKv<MetadataValue>;
+  readonly #presigner: S3Client;
 
   constructor(s: S3Settings, opts: { partSize: number; uploadExpiryMs: number; cacheEntries?: number }) {
     const config: S3ClientConfig = {
@@ -109,6 +118,8 @@ export class S3BlobStore implements BlobStore {
     };
     this.#bucket = s.bucket;
     this.client = new S3Client(config);
+    // A URL is signed for the host a client sends it to: another client when that one differs.
+    this.#presigner = s.publicEndpoint && s.publicEndpoint !== s.endpoint ? new S3Client({ ...config, endpoint: s.publicEndpoint }) : this.client;
     this.#cache = new _BoundedKv(opts.cacheEntries ?? 10_000);
     this.tus = new S3Store({
       partSize: opts.partSize,
@@ -145,6 +156,11 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /** A presigned GetObject of `id`: signed here, no request to S3; the URL names the access key id (not the secret). */
+  presign(id: string, ttlMs: number): Promise<string> {
+    return getSignedUrl(this.#presigner, new GetObjectCommand({ Bucket: this.#bucket, Key: id }), { expiresIn: Math.max(1, Math.round(ttlMs / 1000)) });
+  }
+
   async read(id: string, start: number, end: number, signal?: AbortSignal): Promise<Readable> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: id, Range: `bytes=${start}-${end}` }), signal ? { abortSignal: signal } : {});
     return out.Body as Readable;
@@ -177,6 +193,7 @@ export class S3BlobStore implements BlobStore {
 
   close(): void {
     this.client.destroy();
+    if (this.#presigner !== this.client) this.#presigner.destroy();
   }
 }
 
