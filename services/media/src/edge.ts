@@ -16,6 +16,7 @@ import { MediaError } from './errors.js';
 import { isBlobId, newBlobId } from './ids.js';
 import type { MediaService } from './media.service.js';
 import type { BlobStore } from './store.js';
+import { patchInFlight } from './streaming-s3-store.js';
 
 /** Where uploads are created (tus's creation URL). */
 export const UPLOADS_PATH = '/v1/media/uploads';
@@ -169,6 +170,15 @@ export class MediaEdge {
       if (method === 'POST' || method === 'PATCH') {
         const releaseUpload = this.opts.service.admitUpload(address);
         res.once('close', releaseUpload);
+      }
+      if (method === 'PATCH') {
+        // The store streams a PATCH of known length part by part (StreamingS3Store); tus passes it
+        // only the bytes, so the length and offset ride along in the async context.
+        const length = req.headers['content-length'];
+        const offset = req.headers['upload-offset'];
+        if (typeof length === 'string' && /^\d{1,16}$/.test(length) && typeof offset === 'string' && /^\d{1,16}$/.test(offset)) {
+          return await patchInFlight.run({ length: Number(length), offset: Number(offset) }, () => this.#tus.handle(req, res));
+        }
       }
       if (method !== 'POST') return await this.#tus.handle(req, res);
       const h = (name: string): string | undefined => {

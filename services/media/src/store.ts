@@ -20,9 +20,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { FileStore } from '@tus/file-store';
-import { S3Store, type MetadataValue } from '@tus/s3-store';
+import type { MetadataValue } from '@tus/s3-store';
 import type { DataStore, KvStore } from '@tus/utils';
 import { isBlobId } from './ids.js';
+import { StreamingS3Store } from './streaming-s3-store.js';
 
 /** A completed blob: its size and when it was written (its expiry counts from there). */
 export interface BlobInfo {
@@ -85,6 +86,9 @@ class _BoundedKv<T> implements KvStore<T> {
   }
 }
 
+const _quiet = (): void => {};
+const _QUIET = { trace: _quiet, debug: _quiet, info: _quiet, warn: _quiet, error: _quiet };
+
 function _isS3NotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.$metadata?.httpStatusCode === 404;
@@ -98,7 +102,7 @@ function _isS3NotFound(err: unknown): boolean {
  */
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3';
-  readonly tus: S3Store;
+  readonly tus: StreamingS3Store;
   readonly client: S3Client;
   readonly #bucket: string;
   readonly #cache: _BoundedKv<MetadataValue>;
@@ -113,6 +117,9 @@ export class S3BlobStore implements BlobStore {
       // (a small part of the upload row's time: 0.34x → 0.37x a direct PutObject without them).
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // Without a logger the SDK writes some warnings to the console (a streamed part cut short:
+      // "non-retryable streaming request"), past the service's JSON log; its errors reach us as exceptions.
+      logger: _QUIET,
       ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       ...(s.credentials ? { credentials: s.credentials } : {}),
     };
@@ -121,7 +128,7 @@ export class S3BlobStore implements BlobStore {
     // A URL is signed for the host a client sends it to: another client when that one differs.
     this.#presigner = s.publicEndpoint && s.publicEndpoint !== s.endpoint ? new S3Client({ ...config, endpoint: s.publicEndpoint }) : this.client;
     this.#cache = new _BoundedKv(opts.cacheEntries ?? 10_000);
-    this.tus = new S3Store({
+    this.tus = new StreamingS3Store({
       partSize: opts.partSize,
       // Parts being sent to S3 at once, all uploads of this replica (tus's default is 60): each may
       // be held in memory by the SDK while it goes, so this bounds the replica's part memory.

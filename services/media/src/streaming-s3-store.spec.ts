@@ -1,0 +1,126 @@
+// StreamingS3Store on a real MinIO: PATCHes that cover whole parts go to S3 as they arrive (no
+// temporary file); every other PATCH takes tus's own path; a cut streamed PATCH loses only the part
+// it was in; whatever the mix, the blob reads back bit-exact.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { S3BlobStore } from './store.js';
+import { bytesOf, call, create, patch, startMedia, stopSharedMinio, type MediaSut } from './spec-fixtures.js';
+
+const MiB = 2 ** 20;
+const TUS = { 'Tus-Resumable': '1.0.0' };
+
+after(() => stopSharedMinio());
+
+async function offsetOf(url: string, id: string): Promise<number> {
+  const a = await call(`${url}/v1/media/uploads/${id}`, 'HEAD', TUS);
+  assert.equal(a.status, 200);
+  return Number(a.headers['upload-offset']);
+}
+
+function writes(sut: MediaSut): { streamed: number; buffered: number } {
+  assert.ok(sut.store instanceof S3BlobStore);
+  return { ...sut.store.tus.writes };
+}
+
+/** A PATCH of `bytes` at `offset` with no Content-Length (chunked transfer). */
+function chunkedPatch(url: string, id: string, offset: number, bytes: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/media/uploads/${id}`, { method: 'PATCH', agent: false, headers: { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream', 'Transfer-Encoding': 'chunked' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(bytes);
+  });
+}
+
+describe('StreamingS3Store (5 MiB parts, real MinIO)', () => {
+  it('streams PATCHes of whole parts and a last short one, with no temporary file, bit-exact', async () => {
+    const sut = await startMedia('s3', { MEDIA_MAX_BLOB_BYTES: '64MiB', MEDIA_QUOTA_BYTES_PER_DAY: '1GiB' });
+    // S3Store's own path writes its parts under the OS temp folder (read at each PATCH): give it one to watch.
+    const tmp = mkdtempSync(path.join(tmpdir(), 'tacit-parts-'));
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const blob = await bytesOf(17 * MiB + 321, 11);
+      const id = await create(sut.url, blob.length);
+      // 10 MiB (two parts), then 5 MiB (one), then the rest (2 MiB + 321: the last part).
+      let offset = 0;
+      for (const n of [10 * MiB, 5 * MiB, blob.length - 15 * MiB]) {
+        const a = await patch(sut.url, id, offset, blob.subarray(offset, offset + n));
+        assert.equal(a.status, 204, a.body.toString());
+        offset += n;
+        assert.equal(Number(a.headers['upload-offset']), offset);
+        assert.deepEqual(readdirSync(tmp), [], 'nothing written to the temp folder');
+      }
+      assert.deepEqual(writes(sut), { streamed: 3, buffered: 0 });
+      assert.ok((await call(`${sut.url}/v1/media/blobs/${id}`, 'GET')).body.equals(blob), 'bit-exact');
+      assert.deepEqual((await sut.contents()).multipart, [], 'the multipart upload completed');
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+      rmSync(tmp, { recursive: true, force: true });
+      await sut.close();
+    }
+  });
+
+  it("takes tus's own path for a PATCH ending mid-part, for the PATCH after it (a .part in front) and without Content-Length — still bit-exact", async () => {
+    const sut = await startMedia('s3', { MEDIA_MAX_BLOB_BYTES: '64MiB', MEDIA_QUOTA_BYTES_PER_DAY: '1GiB' });
+    try {
+      const blob = await bytesOf(16 * MiB + 7, 12);
+      const id = await create(sut.url, blob.length);
+      // 3 MiB: less than a part, not the end → buffered, kept as the .part object.
+      assert.equal((await patch(sut.url, id, 0, blob.subarray(0, 3 * MiB))).status, 204);
+      assert.equal(await offsetOf(sut.url, id), 3 * MiB);
+      // 7 MiB from 3 MiB: whole parts' worth, but the .part goes in front → buffered.
+      assert.equal((await patch(sut.url, id, 3 * MiB, blob.subarray(3 * MiB, 10 * MiB))).status, 204);
+      // 5 MiB chunked (no Content-Length) → buffered.
+      assert.equal(await chunkedPatch(sut.url, id, 10 * MiB, blob.subarray(10 * MiB, 15 * MiB)), 204);
+      assert.deepEqual(writes(sut), { streamed: 0, buffered: 3 });
+      // The rest, aligned again and ending the upload → streamed.
+      assert.equal((await patch(sut.url, id, 15 * MiB, blob.subarray(15 * MiB))).status, 204);
+      assert.deepEqual(writes(sut), { streamed: 1, buffered: 3 });
+      assert.ok((await call(`${sut.url}/v1/media/blobs/${id}`, 'GET')).body.equals(blob), 'bit-exact');
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('a streamed PATCH cut inside its third part keeps the two whole parts; the client resumes from HEAD, bit-exact', async () => {
+    const sut = await startMedia('s3', { MEDIA_MAX_BLOB_BYTES: '64MiB', MEDIA_QUOTA_BYTES_PER_DAY: '1GiB' });
+    try {
+      const blob = await bytesOf(20 * MiB, 13);
+      const id = await create(sut.url, blob.length);
+      const req = request(`${sut.url}/v1/media/uploads/${id}`, {
+        method: 'PATCH',
+        agent: false,
+        headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(blob.length) },
+      });
+      req.on('error', () => {});
+      const cutAt = 12 * MiB + 5;
+      for (let at = 0; at < cutAt; at += 256 * 1024) {
+        if (!req.write(blob.subarray(at, Math.min(cutAt, at + 256 * 1024)))) await new Promise((r) => req.once('drain', r));
+      }
+      await sleep(500);
+      req.destroy();
+      let offset = -1;
+      for (let i = 0; i < 50 && offset !== 10 * MiB; i++) {
+        await sleep(100);
+        offset = await offsetOf(sut.url, id);
+      }
+      assert.equal(offset, 10 * MiB, 'two whole parts stored, the cut one not at all');
+      assert.equal((await call(`${sut.url}/v1/media/blobs/${id}`, 'GET')).status, 404, 'not complete: not served');
+      const rest = await patch(sut.url, id, offset, blob.subarray(offset));
+      assert.equal(rest.status, 204, rest.body.toString());
+      assert.ok((await call(`${sut.url}/v1/media/blobs/${id}`, 'GET')).body.equals(blob), 'bit-exact');
+      assert.equal(writes(sut).buffered, 0);
+    } finally {
+      await sut.close();
+    }
+  });
+});

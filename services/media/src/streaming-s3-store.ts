@@ -1,0 +1,117 @@
+/**
+ * tus's S3Store, with PATCHes that cover whole parts streamed straight into S3's UploadPart.
+ *
+ * Why our own piece (measured, docs/benchmarks.md): `@tus/s3-store` writes each part of a PATCH to a
+ * temporary file, and only once the file is whole sends it to S3. With the SDK's 8 MiB PATCH (one
+ * part) nothing overlaps: ~53 ms to take the bytes in, then ~65 ms of UploadPart, per PATCH. When the
+ * PATCH's length is known (its Content-Length, handed over by the edge through {@link patchInFlight})
+ * and it covers whole parts (or ends the upload), each part's bytes go to S3 as they arrive, with the
+ * part's length announced up front: nothing on disk, nothing held but the streams' buffers.
+ *
+ * Anything else — no Content-Length, a PATCH ending mid-part, a leftover `.part` from an earlier cut
+ * PATCH in front — takes S3Store's own path (temporary files, the trailing `.part` object), so every
+ * client tus allows still works. A PATCH cut mid-part loses that part's bytes, not the upload: S3
+ * never stored them, the offset a HEAD reports is the parts S3 holds, and the client resends from it.
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Readable } from 'node:stream';
+import { S3Store, type MetadataValue } from '@tus/s3-store';
+
+/** The PATCH a store write belongs to: its declared length and the offset it starts at. */
+export interface PatchInFlight {
+  length: number;
+  offset: number;
+}
+
+/** Set by the edge around tus's handling of a PATCH with a Content-Length. */
+export const patchInFlight = new AsyncLocalStorage<PatchInFlight>();
+
+
+/** A bytes source read in exact slices: each part takes its bytes, the rest waits for the next part. */
+class _Slicer {
+  readonly #it: AsyncIterator<Buffer>;
+  #carry: Buffer | undefined;
+  constructor(src: AsyncIterable<Buffer>) {
+    this.#it = src[Symbol.asyncIterator]();
+  }
+  /** Exactly `n` bytes, in chunks; throws when the source ends first (a cut PATCH). */
+  async *take(n: number): AsyncGenerator<Buffer> {
+    let left = n;
+    while (left > 0) {
+      let c = this.#carry;
+      this.#carry = undefined;
+      if (!c) {
+        const r = await this.#it.next();
+        if (r.done) throw new Error(`the PATCH ended ${left} bytes short of its part`);
+        c = r.value;
+      }
+      if (c.length > left) {
+        this.#carry = c.subarray(left);
+        c = c.subarray(0, left);
+      }
+      left -= c.length;
+      yield c;
+    }
+  }
+}
+
+export class StreamingS3Store extends S3Store {
+  /** PATCHes streamed part by part, and those that took S3Store's own path (for tests and metrics). */
+  readonly writes = { streamed: 0, buffered: 0 };
+
+  // S3Store declares it `protected`: the seam this class is for.
+  protected override async uploadParts(metadata: MetadataValue, readStream: Readable, currentPartNumber: number, offset: number): Promise<number> {
+    const patch = patchInFlight.getStore();
+    const size = metadata.file.size;
+    const partSize = this.calcOptimalPartSize(size);
+    // The stream starts at the PATCH's own offset (no `.part` put in front), covers whole parts or
+    // ends the upload: every part's length is known before its first byte.
+    const streamable =
+      patch !== undefined && size !== undefined && patch.length > 0 && patch.offset === offset && offset + patch.length <= size && (patch.length % partSize === 0 || offset + patch.length === size);
+    if (!streamable) {
+      this.writes.buffered++;
+      return super.uploadParts(metadata, readStream, currentPartNumber, offset);
+    }
+    this.writes.streamed++;
+    const slicer = new _Slicer(readStream as AsyncIterable<Buffer>);
+    const parts: Promise<number>[] = [];
+    let failed: unknown;
+    for (let left = patch.length; left > 0 && failed === undefined; ) {
+      const n = Math.min(partSize, left);
+      left -= n;
+      // No slot of S3Store's part semaphore: it bounds parts held in memory or temp files, and a
+      // streamed part holds only the streams' buffers; a slow client holding slots would stall every
+      // upload of the replica. MEDIA_MAX_INFLIGHT bounds these requests.
+      // The next part starts once this one's bytes are all read, not when S3 answers it: the two overlap.
+      let read!: () => void;
+      const allRead = new Promise<void>((r) => (read = r));
+      // A PATCH cut short ends the body early: the request is aborted at once (S3 would wait for
+      // the missing bytes until its own timeout) and the part counts as not stored.
+      const abort = new AbortController();
+      const body = Readable.from(
+        (async function* () {
+          try {
+            yield* slicer.take(n);
+            read();
+          } catch (err) {
+            abort.abort(err);
+          }
+        })(),
+        { objectMode: false },
+      );
+      const part = this.client
+        .uploadPart({ Bucket: this.bucket, Key: metadata.file.id, UploadId: metadata['upload-id'], PartNumber: currentPartNumber++, Body: body, ContentLength: n }, { abortSignal: abort.signal })
+        .then(() => {
+          if (abort.signal.aborted) throw abort.signal.reason;
+          return n;
+        });
+      part.catch((err: unknown) => (failed ??= err));
+      parts.push(part);
+      await Promise.race([allRead, part.then(() => undefined, () => undefined)]);
+    }
+    const done = await Promise.allSettled(parts);
+    if (failed !== undefined) throw failed;
+    return done.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value : 0), 0);
+  }
+}
