@@ -49,15 +49,33 @@ describe('StreamingS3Store (5 MiB parts, real MinIO)', () => {
     try {
       const blob = await bytesOf(17 * MiB + 321, 11);
       const id = await create(sut.url, blob.length);
+      // Every S3 command the store sends, by name.
+      const sent: string[] = [];
+      assert.ok(sut.store instanceof S3BlobStore);
+      (sut.store.tus as unknown as { client: { middlewareStack: { add(mw: unknown, o: { step: string }): void } } }).client.middlewareStack.add(
+        (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
+          sent.push(String(context.commandName).replace(/Command$/, ''));
+          return next(args);
+        },
+        { step: 'initialize' },
+      );
       // 10 MiB (two parts), then 5 MiB (one), then the rest (2 MiB + 321: the last part).
       let offset = 0;
+      const perPatch: string[][] = [];
       for (const n of [10 * MiB, 5 * MiB, blob.length - 15 * MiB]) {
+        sent.length = 0;
         const a = await patch(sut.url, id, offset, blob.subarray(offset, offset + n));
         assert.equal(a.status, 204, a.body.toString());
         offset += n;
         assert.equal(Number(a.headers['upload-offset']), offset);
         assert.deepEqual(readdirSync(tmp), [], 'nothing written to the temp folder');
+        perPatch.push([...sent].sort());
       }
+      // tus's offset check asks for the parts and the .part once; the write reuses both.
+      assert.deepEqual(perPatch[1], ['HeadObject', 'ListParts', 'UploadPart']);
+      assert.deepEqual(perPatch[0], ['HeadObject', 'ListParts', 'UploadPart', 'UploadPart']);
+      // The last one completes the upload: a fresh ListParts for that (it must see the part just sent).
+      assert.deepEqual(perPatch[2]!.filter((c) => c === 'ListParts' || c === 'CompleteMultipartUpload'), ['CompleteMultipartUpload', 'ListParts', 'ListParts']);
       assert.deepEqual(writes(sut), { streamed: 3, buffered: 0 });
       assert.ok((await call(`${sut.url}/v1/media/blobs/${id}`, 'GET')).body.equals(blob), 'bit-exact');
       assert.deepEqual((await sut.contents()).multipart, [], 'the multipart upload completed');

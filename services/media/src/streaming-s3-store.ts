@@ -16,12 +16,15 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
+import type { Part } from '@aws-sdk/client-s3';
 import { S3Store, type MetadataValue } from '@tus/s3-store';
 
 /** The PATCH a store write belongs to: its declared length and the offset it starts at. */
 export interface PatchInFlight {
   length: number;
   offset: number;
+  /** What tus's offset check (getUpload) read, for the write that follows it to reuse once. */
+  seen?: { id: string; parts?: Promise<Part[]>; noIncompletePart?: boolean };
 }
 
 /** Set by the edge around tus's handling of a PATCH with a Content-Length. */
@@ -59,6 +62,42 @@ class _Slicer {
 export class StreamingS3Store extends S3Store {
   /** PATCHes streamed part by part, and those that took S3Store's own path (for tests and metrics). */
   readonly writes = { streamed: 0, buffered: 0 };
+
+  /*
+   * Within one PATCH, tus asks S3 for the parts and the trailing `.part` twice: in getUpload (to check
+   * Upload-Offset) and again in write, a few ms later under the same upload lock. The second ListParts
+   * and the GET of a `.part` the first found missing are answered from the first: 2 of the 4 S3 round
+   * trips a PATCH made. Only inside a PATCH (the edge's context), only once, and never the ListParts
+   * that completes the upload (it must see the parts just sent).
+   */
+  protected override async retrieveParts(id: string, partNumberMarker?: string): Promise<Part[]> {
+    const ctx = patchInFlight.getStore();
+    if (!ctx || partNumberMarker !== undefined) return super.retrieveParts(id, partNumberMarker);
+    if (ctx.seen?.id === id && ctx.seen.parts) {
+      const parts = ctx.seen.parts;
+      ctx.seen.parts = undefined;
+      return parts;
+    }
+    const parts = super.retrieveParts(id);
+    ctx.seen = { id, parts };
+    return parts;
+  }
+
+  protected override async getIncompletePartSize(id: string): Promise<number | undefined> {
+    const size = await super.getIncompletePartSize(id);
+    const ctx = patchInFlight.getStore();
+    if (ctx?.seen?.id === id) ctx.seen.noIncompletePart = size === undefined;
+    return size;
+  }
+
+  protected override async downloadIncompletePart(id: string): ReturnType<S3Store['downloadIncompletePart']> {
+    const ctx = patchInFlight.getStore();
+    if (ctx?.seen?.id === id && ctx.seen.noIncompletePart) {
+      ctx.seen.noIncompletePart = false;
+      return undefined;
+    }
+    return super.downloadIncompletePart(id);
+  }
 
   // S3Store declares it `protected`: the seam this class is for.
   protected override async uploadParts(metadata: MetadataValue, readStream: Readable, currentPartNumber: number, offset: number): Promise<number> {
