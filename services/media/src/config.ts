@@ -36,6 +36,12 @@ export const mediaConfigSchema = defineConfig({
   }),
   MEDIA_REDIRECT_TTL: duration({ default: 60_000, min: 1000, max: 3_600_000, description: "with MEDIA_DOWNLOADS=redirect: how long a presigned URL stays valid (it only has to last until the client's request reaches S3); a duration like 60s (the default in ms)" }),
   MEDIA_PART_SIZE: bytes({ default: 8 * 2 ** 20, min: MIN_PART_SIZE, max: 5 * 2 ** 30, description: "S3 multipart part size, like 8MiB (the default in bytes), at least 5MiB; a PATCH covering whole parts (or ending the upload) streams each part to S3 as it arrives; any other PATCH buffers its parts in temporary files (the OS's temp folder), never in memory" }),
+  MEDIA_MAX_STREAMED_PATCHES: int({
+    default: 32,
+    min: 1,
+    max: 10_000,
+    description: 'PATCHes one replica streams straight into S3 at once (MEDIA_STORE=s3), each holding an S3 connection of a pool of this size for as long as its client takes; past it a PATCH buffers its parts in temporary files',
+  }),
   MEDIA_MAX_BLOB_BYTES: bytes({ default: 512 * 2 ** 20, min: 1, max: 5 * 2 ** 40, description: 'largest blob accepted, like 512MiB (the default in bytes): a larger Upload-Length is refused (413 TOO_LARGE) before any byte is stored' }),
   MEDIA_QUOTA_BYTES_PER_DAY: bytes({ default: 2 * 2 ** 30, min: 1, max: 2 ** 50, description: 'bytes one client address (an IPv6 /64) may declare in uploads per day (a fixed UTC day), across replicas, like 2GiB (the default in bytes); past it 429 QUOTA_EXCEEDED' }),
   MEDIA_MAX_CONCURRENT_UPLOADS: int({ default: 4, min: 1, max: 10_000, description: 'upload requests (POST, PATCH) of one client address served at once by one replica; past it 429 RATE_LIMITED' }),

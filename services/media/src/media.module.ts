@@ -34,7 +34,7 @@ export function mediaStore(s: MediaConfig): BlobStore {
       publicEndpoint: s.S3_PUBLIC_ENDPOINT,
       credentials: s.AWS_ACCESS_KEY_ID && s.AWS_SECRET_ACCESS_KEY ? { accessKeyId: s.AWS_ACCESS_KEY_ID, secretAccessKey: s.AWS_SECRET_ACCESS_KEY } : undefined,
     },
-    { partSize: s.MEDIA_PART_SIZE, uploadExpiryMs: s.MEDIA_UPLOAD_EXPIRY },
+    { partSize: s.MEDIA_PART_SIZE, uploadExpiryMs: s.MEDIA_UPLOAD_EXPIRY, maxStreamedPatches: s.MEDIA_MAX_STREAMED_PATCHES },
   );
 }
 
@@ -74,7 +74,7 @@ export class MediaLifecycle implements OnModuleInit, OnServiceStart, BeforeAppli
     this.health.addReadiness('media_accepting', () => {
       if (!this.edge.accepting) throw new Error('draining');
     });
-    this.metrics.onCollect(bindMediaMetrics(this.metrics.forService('media'), this.media));
+    this.metrics.onCollect(bindMediaMetrics(this.metrics.forService('media'), this.media, this.store));
     this.media.start();
   }
 

@@ -4,10 +4,17 @@
  * @module
  */
 import type { Metrics } from '@tacit/kit';
+import type { BlobStore } from './store.js';
 import type { MediaService, MediaStats } from './media.service.js';
 
 /** Registers the media service's metrics (prefix `tacit_media_`) and returns `sync`, to call before each scrape. */
-export function bindMediaMetrics(metrics: Metrics, service: MediaService): () => void {
+export function bindMediaMetrics(metrics: Metrics, service: MediaService, store?: Pick<BlobStore, 'patchWrites'>): () => void {
+  const patches = metrics.counter<'path'>({
+    name: 'upload_patches_total',
+    help: 'S3 store: PATCHes by path — streamed (parts straight into S3), buffered (temp files: a PATCH ending mid-part, no Content-Length), full (buffered because MEDIA_MAX_STREAMED_PATCHES were streaming)',
+    labelNames: ['path'],
+  });
+  let lastWrites = { streamed: 0, buffered: 0, full: 0 };
   const uploads = metrics.counter<'event'>({ name: 'uploads_total', help: 'Uploads created and completed', labelNames: ['event'] });
   const uploadBytes = metrics.counter<'event'>({ name: 'upload_bytes_total', help: 'Bytes declared by created uploads and stored by completed ones', labelNames: ['event'] });
   const downloads = metrics.counter({ name: 'downloads_total', help: 'Downloads (whole or ranged) sent to the end' });
@@ -34,5 +41,10 @@ export function bindMediaMetrics(metrics: Metrics, service: MediaService): () =>
     sweepFailures.inc(d('sweepFailures'));
     inflight.set(service.inflight.requests);
     last = now;
+    const w = store?.patchWrites;
+    if (w) {
+      for (const k of ['streamed', 'buffered', 'full'] as const) if (w[k] > lastWrites[k]) patches.inc({ path: k }, w[k] - lastWrites[k]);
+      lastWrites = { ...w };
+    }
   };
 }

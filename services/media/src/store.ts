@@ -45,6 +45,8 @@ export interface BlobStore {
    * client's Range header goes with it). Absent: the store has no such URL (a folder).
    */
   presign?(id: string, ttlMs: number): Promise<string>;
+  /** S3: PATCHes streamed into S3, and buffered in temp files (of those, how many because streaming was full). */
+  readonly patchWrites?: { readonly streamed: number; readonly buffered: number; readonly full: number };
   /** Bytes `start` to `end` (inclusive) of the completed blob `id`, streamed. */
   read(id: string, start: number, end: number, signal?: AbortSignal): Promise<Readable>;
   /** Deletes completed blobs written before `before`; how many. */
@@ -108,7 +110,7 @@ export class S3BlobStore implements BlobStore {
   readonly #cache: _BoundedKv<MetadataValue>;
   readonly #presigner: S3Client;
 
-  constructor(s: S3Settings, opts: { partSize: number; uploadExpiryMs: number; cacheEntries?: number }) {
+  constructor(s: S3Settings, opts: { partSize: number; uploadExpiryMs: number; cacheEntries?: number; maxStreamedPatches?: number }) {
     const config: S3ClientConfig = {
       region: s.region,
       forcePathStyle: s.forcePathStyle,
@@ -133,10 +135,15 @@ export class S3BlobStore implements BlobStore {
       // Parts being sent to S3 at once, all uploads of this replica (tus's default is 60): each may
       // be held in memory by the SDK while it goes, so this bounds the replica's part memory.
       maxConcurrentPartUploads: 8,
+      maxStreamedPatches: opts.maxStreamedPatches,
       cache: this.#cache,
       expirationPeriodInMilliseconds: opts.uploadExpiryMs,
       s3ClientConfig: { ...config, bucket: s.bucket },
     });
+  }
+
+  get patchWrites(): { streamed: number; buffered: number; full: number } {
+    return this.tus.writes;
   }
 
   /** Entries in the upload-metadata cache (bounded). */
@@ -200,6 +207,7 @@ export class S3BlobStore implements BlobStore {
 
   close(): void {
     this.client.destroy();
+    this.tus.destroy();
     if (this.#presigner !== this.client) this.#presigner.destroy();
   }
 }

@@ -22,7 +22,7 @@ async function offsetOf(url: string, id: string): Promise<number> {
   return Number(a.headers['upload-offset']);
 }
 
-function writes(sut: MediaSut): { streamed: number; buffered: number } {
+function writes(sut: MediaSut): { streamed: number; buffered: number; full: number } {
   assert.ok(sut.store instanceof S3BlobStore);
   return { ...sut.store.tus.writes };
 }
@@ -71,12 +71,13 @@ describe('StreamingS3Store (5 MiB parts, real MinIO)', () => {
         assert.deepEqual(readdirSync(tmp), [], 'nothing written to the temp folder');
         perPatch.push([...sent].sort());
       }
-      // tus's offset check asks for the parts and the .part once; the write reuses both.
-      assert.deepEqual(perPatch[1], ['HeadObject', 'ListParts', 'UploadPart']);
-      assert.deepEqual(perPatch[0], ['HeadObject', 'ListParts', 'UploadPart', 'UploadPart']);
+      // tus's offset check asks for the parts and the .part once; the write reuses both. (The parts
+      // themselves go through the streaming client's own connections, not this client.)
+      assert.deepEqual(perPatch[1], ['HeadObject', 'ListParts']);
+      assert.deepEqual(perPatch[0], ['HeadObject', 'ListParts']);
       // The last one completes the upload: a fresh ListParts for that (it must see the part just sent).
       assert.deepEqual(perPatch[2]!.filter((c) => c === 'ListParts' || c === 'CompleteMultipartUpload'), ['CompleteMultipartUpload', 'ListParts', 'ListParts']);
-      assert.deepEqual(writes(sut), { streamed: 3, buffered: 0 });
+      assert.deepEqual(writes(sut), { streamed: 3, buffered: 0, full: 0 });
       assert.ok((await call(`${sut.url}/v1/media/blobs/${id}`, 'GET')).body.equals(blob), 'bit-exact');
       assert.deepEqual((await sut.contents()).multipart, [], 'the multipart upload completed');
     } finally {
@@ -99,11 +100,53 @@ describe('StreamingS3Store (5 MiB parts, real MinIO)', () => {
       assert.equal((await patch(sut.url, id, 3 * MiB, blob.subarray(3 * MiB, 10 * MiB))).status, 204);
       // 5 MiB chunked (no Content-Length) → buffered.
       assert.equal(await chunkedPatch(sut.url, id, 10 * MiB, blob.subarray(10 * MiB, 15 * MiB)), 204);
-      assert.deepEqual(writes(sut), { streamed: 0, buffered: 3 });
+      assert.deepEqual(writes(sut), { streamed: 0, buffered: 3, full: 0 });
       // The rest, aligned again and ending the upload → streamed.
       assert.equal((await patch(sut.url, id, 15 * MiB, blob.subarray(15 * MiB))).status, 204);
-      assert.deepEqual(writes(sut), { streamed: 1, buffered: 3 });
+      assert.deepEqual(writes(sut), { streamed: 1, buffered: 3, full: 0 });
       assert.ok((await call(`${sut.url}/v1/media/blobs/${id}`, 'GET')).body.equals(blob), 'bit-exact');
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('past MEDIA_MAX_STREAMED_PATCHES a PATCH takes the buffered path: a client trickling its PATCH holds one slot, not the replica', async () => {
+    const sut = await startMedia('s3', { MEDIA_MAX_STREAMED_PATCHES: '1', MEDIA_MAX_BLOB_BYTES: '64MiB', MEDIA_QUOTA_BYTES_PER_DAY: '1GiB' });
+    try {
+      assert.ok(sut.store instanceof S3BlobStore);
+      const tus = sut.store.tus;
+      const slow = await bytesOf(10 * MiB, 14);
+      const slowId = await create(sut.url, slow.length);
+      let answered: number | undefined;
+      const req = request(
+        `${sut.url}/v1/media/uploads/${slowId}`,
+        { method: 'PATCH', agent: false, headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(slow.length) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => (answered = res.statusCode));
+        },
+      );
+      req.on('error', () => {});
+      req.write(slow.subarray(0, MiB));
+      for (let i = 0; i < 50 && tus.streaming === 0; i++) await sleep(50);
+      assert.equal(tus.streaming, 1, 'the slow PATCH streams');
+      // Meanwhile another upload goes through whole, on tus's own path, and downloads answer.
+      const blob = await bytesOf(7 * MiB + 3, 15);
+      const id = await create(sut.url, blob.length);
+      const a = await patch(sut.url, id, 0, blob);
+      assert.equal(a.status, 204, a.body.toString());
+      assert.deepEqual(writes(sut), { streamed: 1, buffered: 1, full: 1 });
+      const metrics = await (await fetch(`${sut.service.opsUrl}/metrics`)).text();
+      assert.match(metrics, /^tacit_media_upload_patches_total\{path="full"[^}]*\} 1$/m);
+      assert.match(metrics, /^tacit_media_upload_patches_total\{path="buffered"[^}]*\} 1$/m);
+      assert.ok((await call(`${sut.url}/v1/media/blobs/${id}`, 'GET')).body.equals(blob), 'bit-exact meanwhile');
+      assert.equal(answered, undefined, 'the slow PATCH is still open');
+      // The slow client finishes: its upload is whole too.
+      await new Promise<void>((r) => req.end(slow.subarray(MiB), () => r()));
+      for (let i = 0; i < 100 && answered === undefined; i++) await sleep(50);
+      assert.equal(answered, 204);
+      assert.equal(tus.streaming, 0);
+      assert.ok((await call(`${sut.url}/v1/media/blobs/${slowId}`, 'GET')).body.equals(slow), 'bit-exact');
     } finally {
       await sut.close();
     }

@@ -15,9 +15,11 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
-import type { Part } from '@aws-sdk/client-s3';
-import { S3Store, type MetadataValue } from '@tus/s3-store';
+import { S3, type Part } from '@aws-sdk/client-s3';
+import { S3Store, type MetadataValue, type Options as S3StoreOptions } from '@tus/s3-store';
 
 /** The PATCH a store write belongs to: its declared length and the offset it starts at. */
 export interface PatchInFlight {
@@ -59,9 +61,42 @@ class _Slicer {
   }
 }
 
+/** Options of {@link StreamingS3Store}: S3Store's, and the most PATCHes it streams at once. */
+export interface StreamingS3StoreOptions extends S3StoreOptions {
+  /**
+   * PATCHes streamed at once by this replica (default 32); past it a PATCH takes tus's own path.
+   * A streamed part holds an S3 connection for as long as its client takes to send it: these have
+   * a connection pool of their own of this size, so slow clients can never take the connections
+   * every other S3 call (offset checks, downloads) needs.
+   */
+  maxStreamedPatches?: number;
+}
+
 export class StreamingS3Store extends S3Store {
-  /** PATCHes streamed part by part, and those that took S3Store's own path (for tests and metrics). */
-  readonly writes = { streamed: 0, buffered: 0 };
+  /** PATCHes streamed part by part, those that took S3Store's own path, and of those how many because streaming was full. */
+  readonly writes = { streamed: 0, buffered: 0, full: 0 };
+  readonly maxStreamedPatches: number;
+  /** UploadParts of streamed PATCHes go through this client: its own sockets (see maxStreamedPatches). */
+  readonly #streamClient: S3;
+  #streaming = 0;
+
+  constructor(options: StreamingS3StoreOptions) {
+    super(options);
+    this.maxStreamedPatches = options.maxStreamedPatches ?? 32;
+    const { bucket: _bucket, ...config } = options.s3ClientConfig;
+    const agent = { keepAlive: true, maxSockets: this.maxStreamedPatches };
+    this.#streamClient = new S3({ ...config, requestHandler: { httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) } });
+  }
+
+  /** PATCHes being streamed now. */
+  get streaming(): number {
+    return this.#streaming;
+  }
+
+  /** Closes the streamed parts' connections (S3Store's own client has no close). */
+  destroy(): void {
+    this.#streamClient.destroy();
+  }
 
   /*
    * Within one PATCH, tus asks S3 for the parts and the trailing `.part` twice: in getUpload (to check
@@ -108,20 +143,31 @@ export class StreamingS3Store extends S3Store {
     // ends the upload: every part's length is known before its first byte.
     const streamable =
       patch !== undefined && size !== undefined && patch.length > 0 && patch.offset === offset && offset + patch.length <= size && (patch.length % partSize === 0 || offset + patch.length === size);
-    if (!streamable) {
+    const full = this.#streaming >= this.maxStreamedPatches;
+    if (!streamable || full) {
       this.writes.buffered++;
+      if (streamable) this.writes.full++;
       return super.uploadParts(metadata, readStream, currentPartNumber, offset);
     }
     this.writes.streamed++;
+    this.#streaming++;
+    try {
+      return await this.#stream(metadata, readStream, currentPartNumber, patch.length, partSize);
+    } finally {
+      this.#streaming--;
+    }
+  }
+
+  async #stream(metadata: MetadataValue, readStream: Readable, currentPartNumber: number, length: number, partSize: number): Promise<number> {
     const slicer = new _Slicer(readStream as AsyncIterable<Buffer>);
     const parts: Promise<number>[] = [];
     let failed: unknown;
-    for (let left = patch.length; left > 0 && failed === undefined; ) {
+    for (let left = length; left > 0 && failed === undefined; ) {
       const n = Math.min(partSize, left);
       left -= n;
-      // No slot of S3Store's part semaphore: it bounds parts held in memory or temp files, and a
-      // streamed part holds only the streams' buffers; a slow client holding slots would stall every
-      // upload of the replica. MEDIA_MAX_INFLIGHT bounds these requests.
+      // No slot of S3Store's part semaphore: it bounds parts held in temp files while they go, and a
+      // streamed part holds only the streams' buffers; slow clients holding its slots would stall
+      // every buffered upload of the replica. maxStreamedPatches bounds these instead.
       // The next part starts once this one's bytes are all read, not when S3 answers it: the two overlap.
       let read!: () => void;
       const allRead = new Promise<void>((r) => (read = r));
@@ -139,7 +185,7 @@ export class StreamingS3Store extends S3Store {
         })(),
         { objectMode: false },
       );
-      const part = this.client
+      const part = this.#streamClient
         .uploadPart({ Bucket: this.bucket, Key: metadata.file.id, UploadId: metadata['upload-id'], PartNumber: currentPartNumber++, Body: body, ContentLength: n }, { abortSignal: abort.signal })
         .then(() => {
           if (abort.signal.aborted) throw abort.signal.reason;
