@@ -5,6 +5,7 @@
  * of {@link MediaError}.
  * @module
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +30,9 @@ const _CORS = {
   'access-control-allow-origin': '*',
   'access-control-expose-headers': 'Content-Range, Content-Length, Accept-Ranges, Retry-After, Location',
 };
+
+/** The response tus is answering (its error hook sees only a web Request). */
+const _tusResponse = new AsyncLocalStorage<ServerResponse>();
 
 /** Options of {@link MediaEdge}. */
 export interface MediaEdgeOptions {
@@ -77,6 +81,9 @@ export class MediaEdge {
       onResponseError: (_req, err) => {
         const status = 'status_code' in err ? err.status_code : 500;
         if (status < 500) return undefined;
+        // tus writes the answer itself (its body typed text/plain), keeping headers already set on
+        // the response: the contract's Retry-After goes there.
+        _tusResponse.getStore()?.setHeader('retry-after', '1');
         return { status_code: 503, body: opts.service.refuse(new MediaError('UNAVAILABLE', 'store', 'the blob store did not answer; retry')).body() };
       },
     });
@@ -177,17 +184,17 @@ export class MediaEdge {
         const length = req.headers['content-length'];
         const offset = req.headers['upload-offset'];
         if (typeof length === 'string' && /^\d{1,16}$/.test(length) && typeof offset === 'string' && /^\d{1,16}$/.test(offset)) {
-          return await patchInFlight.run({ length: Number(length), offset: Number(offset) }, () => this.#tus.handle(req, res));
+          return await patchInFlight.run({ length: Number(length), offset: Number(offset) }, () => this.#tusHandle(req, res));
         }
       }
-      if (method !== 'POST') return await this.#tus.handle(req, res);
+      if (method !== 'POST') return await this.#tusHandle(req, res);
       const h = (name: string): string | undefined => {
         const v = req.headers[name];
         return Array.isArray(v) ? v.join(',') : v;
       };
       const { length, refund } = await this.opts.service.reserve(address, h('upload-length'), h('upload-defer-length'));
       try {
-        await this.#tus.handle(req, res);
+        await this.#tusHandle(req, res);
       } finally {
         if (res.statusCode === 201) this.opts.service.created(length);
         else await refund().catch(() => undefined);
@@ -196,6 +203,11 @@ export class MediaEdge {
       // A refused upload's body is not read: close the connection rather than drain up to a blob's worth.
       this.#refuse(res, err, req.complete ? {} : { connection: 'close' });
     }
+  }
+
+  /** tus's handling of `req`, with `res` at hand for its error hook. */
+  #tusHandle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return _tusResponse.run(res, () => this.#tus.handle(req, res));
   }
 
   #route(path: string): { kind: 'create' } | { kind: 'upload' | 'blob'; id: string } | { kind: 'none' } {

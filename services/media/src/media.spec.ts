@@ -439,6 +439,8 @@ describe('media service whose S3 store goes away', () => {
       const created = await call(`${sut.url}/v1/media/uploads`, 'POST', { ...TUS, 'Upload-Length': '10' });
       assert.equal(created.status, 503);
       assert.equal(errorOf(created).code, 'UNAVAILABLE');
+      // tus wrote this one itself; the contract's Retry-After is still there.
+      assert.equal(created.headers['retry-after'], '1');
       const got = await call(`${sut.url}/v1/media/blobs/${id}`, 'GET');
       assert.equal(got.status, 503);
       assert.equal(errorOf(got).code, 'UNAVAILABLE');
