@@ -30,7 +30,7 @@ export const pushConfigSchema = defineConfig({
     default: 'auto',
     description: 'how queued events arrive: jetstream (a durable stream on NATS; required by the cluster), bus (plain subscription: events published while the service is down are lost), auto (jetstream when the bus is NATS with JetStream enabled, else bus)',
   }),
-  PUSH_INTAKE_PAGE: int({ default: 256, min: 1, max: 10_000, description: 'queued events from the in-process bus recorded per database statement (1: one statement each)' }),
+  PUSH_INTAKE_PAGE: int({ default: 256, min: 1, max: 10_000, description: 'queued events recorded per database statement, from the in-process bus or the JetStream consumer (acknowledged after it); 1: one statement each' }),
   PUSH_DB_POOL_SIZE: int({ default: 10, min: 2, max: 200, description: 'PostgreSQL connections per replica' }),
   PUSH_APNS_KEY: string({ optional: true, secret: true, description: 'APNs token-auth signing key (.p8 PEM), or the path of a file holding it' }),
   PUSH_APNS_KEY_ID: string({ optional: true, pattern: /^[A-Z0-9]{10}$/, description: 'the key id APNs shows for PUSH_APNS_KEY (10 characters)' }),

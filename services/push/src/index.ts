@@ -18,7 +18,7 @@ export {
 } from './push.service.js';
 export { checkTarget } from './target.js';
 export { WindowCounter } from './rate-limit.js';
-export { BusIntake, JetStreamIntake, type BusIntakeOptions, type IntakeStats, type JetStreamIntakeOptions, type PushIntake, type QueuedHandler } from './intake.js';
+export { BusIntake, JetStreamIntake, type BusIntakeOptions, type IntakeStats, type JetStreamIntakeOptions, type PushIntake, type QueuedPageHandler } from './intake.js';
 export { PushController, CODE_TO_STATUS, targetFields } from './push.controller.js';
 export { PushModule, PushLifecycle, PUSH_STORE, PUSH_SENDERS, PUSH_SENDER_FACTORY, openPushStore } from './push.module.js';
 export { providerSenders, type SenderFactory } from './senders.js';

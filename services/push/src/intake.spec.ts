@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { InProcessBus, NatsBus } from '@tacit/kit';
 import { create, PUSH_SUBJECTS, pushV1, toBinary } from '@tacit/proto';
 import { startNats, type NatsServer } from '@tacit/testing';
-import { BusIntake, JetStreamIntake, type BusIntakeOptions } from './intake.js';
+import { BusIntake, JetStreamIntake, type BusIntakeOptions, type QueuedPageHandler } from './intake.js';
 import { PglitePushRepository } from './pglite-repository.js';
 import { PushService } from './push.service.js';
 import { FakeClock, RecordingSender, TARGETS, TestDevice } from './spec-fixtures.js';
@@ -89,11 +89,11 @@ describe(JetStreamIntake.name, () => {
   });
 
   /** A push service with its JetStream intake, as one replica runs them. */
-  const replica = async (sender: RecordingSender, handlerWrap?: (h: (id: Uint8Array) => Promise<unknown>) => (id: Uint8Array) => Promise<unknown>) => {
+  const replica = async (sender: RecordingSender, handlerWrap?: (h: QueuedPageHandler) => QueuedPageHandler) => {
     const bus = await NatsBus.connect({ url: nats.url, name: 'push' });
     const service = new PushService({ repository: store, senders: [sender], now: clock.now, dispatchEveryMs: 0, expireEveryMs: 0, secret });
     await service.start();
-    const handler = (id: Uint8Array) => service.onQueued(id);
+    const handler: QueuedPageHandler = (ids) => service.onQueuedMany(ids);
     const intake = new JetStreamIntake(bus.jetstream(), await bus.jetstreamManager(), handlerWrap ? handlerWrap(handler) : handler, { retryDelayMs: 50 });
     await intake.start();
     return {
@@ -143,9 +143,9 @@ describe(JetStreamIntake.name, () => {
     const jsm = await gateway.jetstreamManager();
     let failures = 1;
     const sender = new RecordingSender('apns');
-    const r = await replica(sender, (h) => async (id) => {
+    const r = await replica(sender, (h) => async (ids) => {
       if (failures-- > 0) throw new Error('database unavailable');
-      return h(id);
+      return h(ids);
     });
     const carol = new TestDevice(clock);
     const dests = carol.dests(1);
@@ -162,6 +162,42 @@ describe(JetStreamIntake.name, () => {
     gateway.publish(PUSH_SUBJECTS.queued, event(new Uint8Array(5)));
     await until('malformed dropped', () => r.intake.stats().malformed === 2);
     await until('nothing left', async () => (await jsm.streams.info('TACIT_PUSH')).state.messages === 0);
+    await r.stop();
+    await gateway.close();
+  });
+
+  it('records a burst in pages, one statement each, and acknowledges each page only once it is recorded', async () => {
+    const gateway = await NatsBus.connect({ url: nats.url, name: 'gateway' });
+    const jsm = await gateway.jetstreamManager();
+    const pages: number[] = [];
+    let release!: () => void;
+    let gate: Promise<void> | undefined = new Promise<void>((r) => (release = r));
+    const sender = new RecordingSender('apns');
+    const r = await replica(sender, (h) => async (ids) => {
+      pages.push(ids.length);
+      await gate;
+      return h(ids);
+    });
+    const dave = new TestDevice(clock);
+    const dests = dave.dests(2);
+    await r.service.register(dave.registration({ provider: 'apns', token: 'd0'.repeat(32) }, dests));
+    for (let i = 0; i < 600; i++) gateway.publish(PUSH_SUBJECTS.queued, event(dave.mailbox(dests[i % 2]!)));
+    await gateway.settled();
+    await until('the first pages held', () => pages.length >= 1);
+    // Held before the record: nothing acknowledged, every event still in the stream.
+    assert.equal((await jsm.streams.info('TACIT_PUSH')).state.messages, 600);
+    assert.equal(r.intake.stats().taken, 0);
+    release();
+    gate = undefined;
+    await until('all taken', () => r.intake.stats().taken === 600);
+    await until('stream emptied', async () => (await jsm.streams.info('TACIT_PUSH')).state.messages === 0);
+    assert.equal(pages.reduce((a, b) => a + b, 0), 600, 'every event in exactly one page');
+    assert.ok(pages.length < 600 / 4, `${pages.length} pages for 600 events (${pages.join(',')})`);
+    assert.ok(Math.max(...pages) <= 256, 'no page over PUSH_INTAKE_PAGE');
+    assert.equal(r.service.stats().eventsMatched, 600);
+    await r.service.dispatch();
+    await r.service.idle();
+    assert.equal(sender.wakes.length, 1, 'a burst: one wake');
     await r.stop();
     await gateway.close();
   });

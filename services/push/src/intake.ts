@@ -11,9 +11,7 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from '@nats-io/jetstream';
 import type { Bus, BusSubscription } from '@tacit/kit';
 import { fromBinary, PUSH_GROUP, PUSH_SUBJECTS, pushV1 } from '@tacit/proto';
-
-/** What an intake hands each event to: resolves once the event's wake state is recorded. */
-export type QueuedHandler = (mailboxId: Uint8Array) => Promise<unknown>;
+import { MAILBOX_ID_LEN } from '@tacit/protocol';
 
 /** Told what the intake could not do (never ids). */
 export interface IntakeLog {
@@ -50,8 +48,8 @@ function _mailboxId(data: Uint8Array): Uint8Array | undefined {
 }
 
 /**
- * What the in-process intake hands a page of events to: resolves once their wake state is recorded,
- * with how many of the ids were malformed (skipped).
+ * What an intake hands a page of events to: resolves once their wake state is recorded, with how
+ * many of the ids were malformed (skipped).
  */
 export type QueuedPageHandler = (mailboxIds: Uint8Array[]) => Promise<{ malformed: number }>;
 
@@ -161,8 +159,10 @@ export interface JetStreamIntakeOptions {
   batch?: number;
   /** Wait before an event whose record failed is delivered again (default 1 s). */
   retryDelayMs?: number;
-  /** Events recorded at once (default 16): one statement each, so a few in parallel keep up with a burst. */
+  /** Pages recorded at once (default 4). */
   parallel?: number;
+  /** Events per page, each page one database statement, acknowledged once it is recorded (default 256). */
+  page?: number;
   log?: IntakeLog;
 }
 
@@ -173,13 +173,16 @@ export class JetStreamIntake implements PushIntake {
   readonly #opts: Required<Omit<JetStreamIntakeOptions, 'log'>>;
   readonly #log: IntakeLog;
   readonly #stats: IntakeStats = { taken: 0, malformed: 0, failed: 0, dropped: 0 };
+  /** Events pulled and waiting for a page; at most max_ack_pending (the server holds back the rest). */
+  readonly #queue: Array<{ m: JsMsg; id: Uint8Array }> = [];
+  readonly #workers = new Set<Promise<void>>();
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
 
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly handler: QueuedHandler,
+    private readonly handler: QueuedPageHandler,
     opts: JetStreamIntakeOptions = {},
   ) {
     this.#opts = {
@@ -191,7 +194,8 @@ export class JetStreamIntake implements PushIntake {
       ackWaitMs: opts.ackWaitMs ?? 30_000,
       batch: opts.batch ?? 64,
       retryDelayMs: opts.retryDelayMs ?? 1000,
-      parallel: opts.parallel ?? 16,
+      parallel: opts.parallel ?? 4,
+      page: opts.page ?? 256,
     };
     this.#log = opts.log ?? { warn: () => undefined };
   }
@@ -240,47 +244,54 @@ export class JetStreamIntake implements PushIntake {
   }
 
   async #run(messages: ConsumerMessages): Promise<void> {
-    const inflight = new Set<Promise<void>>();
-    for await (const m of messages) {
-      const p = this.#take(m)
-        .catch(() => undefined)
-        .finally(() => inflight.delete(p));
-      inflight.add(p);
-      if (inflight.size >= this.#opts.parallel) await Promise.race(inflight);
-    }
-    await Promise.allSettled(inflight);
+    for await (const m of messages) this.#take(m);
   }
 
-  async #take(m: JsMsg): Promise<void> {
+  #take(m: JsMsg): void {
     const id = _mailboxId(m.data);
-    if (!id || id.length === 0) {
+    // A mailbox id of the wrong length will never record: it is not kept, nor redelivered.
+    if (!id || id.length !== MAILBOX_ID_LEN) {
       this.#stats.malformed++;
       m.term();
       return;
     }
-    try {
-      await this.handler(id);
-    } catch (err) {
-      if ((err as Error)?.name === 'PushError') {
-        // A mailbox id of the wrong length: it will never record, so it is not kept.
-        this.#stats.malformed++;
-        m.term();
-        return;
+    this.#queue.push({ m, id });
+    this.#kick();
+  }
+
+  /** Starts a worker if the queue has events and a slot is free (also when one ends: none is left behind). */
+  #kick(): void {
+    if (this.#queue.length === 0 || this.#workers.size >= this.#opts.parallel) return;
+    const w = this.#work().finally(() => {
+      this.#workers.delete(w);
+      this.#kick();
+    });
+    this.#workers.add(w);
+  }
+
+  // Pages, as BusIntake: what was pulled meanwhile is one statement. Acknowledged after the record: a
+  // stop or a crash before the acks redelivers the page, and marking it again only finds the wake
+  // already pending.
+  async #work(): Promise<void> {
+    for (let page = this.#queue.splice(0, this.#opts.page); page.length > 0; page = this.#queue.splice(0, this.#opts.page)) {
+      try {
+        const { malformed } = await this.handler(page.map((e) => e.id));
+        this.#stats.malformed += malformed;
+      } catch (err) {
+        this.#stats.failed += page.length;
+        this.#log.warn('push_event_failed', { error: err instanceof Error ? err.name : 'unknown' });
+        for (const e of page) e.m.nak(this.#opts.retryDelayMs);
+        continue;
       }
-      this.#stats.failed++;
-      this.#log.warn('push_event_failed', { error: err instanceof Error ? err.name : 'unknown' });
-      m.nak(this.#opts.retryDelayMs);
-      return;
+      await Promise.all(page.map((e) => e.m.ackAck().catch(() => e.m.ack())));
+      this.#stats.taken += page.length;
     }
-    // After the record: a stop or a crash before this line redelivers the event, and marking it again
-    // only finds the wake already pending.
-    await m.ackAck().catch(() => m.ack());
-    this.#stats.taken++;
   }
 
   async stop(): Promise<void> {
     await this.#messages?.close().catch(() => undefined);
     await this.#loop?.catch(() => undefined);
+    while (this.#workers.size > 0) await Promise.allSettled([...this.#workers]);
     this.#messages = undefined;
     this.#loop = undefined;
   }

@@ -14,7 +14,7 @@ import { NatsBus, type Bus, type HealthRegistry, type Logger, type Metrics } fro
 import { BUS, embeddedDbFolder, HEALTH, LOGGER, METRICS, SETTINGS } from '@tacit/platform';
 import type { WakeSender } from '@tacit/push-providers';
 import { providerSettings, pushLimits, type PushConfig } from './config.js';
-import { BusIntake, JetStreamIntake, type PushIntake } from './intake.js';
+import { BusIntake, JetStreamIntake, type PushIntake, type QueuedPageHandler } from './intake.js';
 import { bindPushMetrics } from './metrics.js';
 import { PgPushRepository } from './pg-repository.js';
 import { PglitePushRepository } from './pglite-repository.js';
@@ -84,17 +84,17 @@ export class PushLifecycle implements OnModuleInit, BeforeApplicationShutdown, O
       this.log.info('push_started', { providers: [], intake: 'none' });
       return;
     }
-    const handler = (id: Uint8Array) => this.push.onQueued(id);
+    const handler = (ids: Uint8Array[]) => this.push.onQueuedMany(ids);
     const log = { warn: (e: string, f?: Record<string, unknown>) => this.log.warn(e, f) };
     this.#intake = await this.#openIntake(handler, log);
     this.log.info('push_started', { providers: this.push.providers, intake: this.#intake instanceof JetStreamIntake ? 'jetstream' : 'bus' });
   }
 
-  async #openIntake(handler: (id: Uint8Array) => Promise<unknown>, log: { warn(e: string, f?: Record<string, unknown>): void }): Promise<PushIntake> {
+  async #openIntake(handler: QueuedPageHandler, log: { warn(e: string, f?: Record<string, unknown>): void }): Promise<PushIntake> {
     const mode = this.settings.PUSH_INTAKE;
     if (mode !== 'bus' && this.bus instanceof NatsBus) {
       try {
-        const js = new JetStreamIntake(this.bus.jetstream(), await this.bus.jetstreamManager(), handler, { log });
+        const js = new JetStreamIntake(this.bus.jetstream(), await this.bus.jetstreamManager(), handler, { log, page: this.settings.PUSH_INTAKE_PAGE });
         await js.start();
         return js;
       } catch (err) {
@@ -106,7 +106,7 @@ export class PushLifecycle implements OnModuleInit, BeforeApplicationShutdown, O
     } else if (mode === 'jetstream') {
       throw new Error('PUSH_INTAKE=jetstream needs NATS_URL');
     }
-    const bus = new BusIntake(this.bus, (ids) => this.push.onQueuedMany(ids), { log, page: this.settings.PUSH_INTAKE_PAGE });
+    const bus = new BusIntake(this.bus, handler, { log, page: this.settings.PUSH_INTAKE_PAGE });
     await bus.start();
     return bus;
   }
