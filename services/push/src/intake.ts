@@ -103,10 +103,17 @@ export class BusIntake implements PushIntake {
       return;
     }
     this.#queue.push(id.slice());
-    if (this.#workers.size < this.#parallel) {
-      const w = this.#work().finally(() => this.#workers.delete(w));
-      this.#workers.add(w);
-    }
+    this.#kick();
+  }
+
+  /** Starts a worker if the queue has events and a slot is free (also when one ends: none is left behind). */
+  #kick(): void {
+    if (this.#queue.length === 0 || this.#workers.size >= this.#parallel) return;
+    const w = this.#work().finally(() => {
+      this.#workers.delete(w);
+      this.#kick();
+    });
+    this.#workers.add(w);
   }
 
   // Pages, not events: one statement records what queued meanwhile, so a burst of packets costs the
