@@ -183,12 +183,16 @@ describe(JetStreamIntake.name, () => {
     await r.service.register(dave.registration({ provider: 'apns', token: 'd0'.repeat(32) }, dests));
     for (let i = 0; i < 600; i++) gateway.publish(PUSH_SUBJECTS.queued, event(dave.mailbox(dests[i % 2]!)));
     await gateway.settled();
-    await until('the first pages held', () => pages.length >= 1);
-    // Held before the record: nothing acknowledged, every event still in the stream.
-    assert.equal((await jsm.streams.info('TACIT_PUSH')).state.messages, 600);
-    assert.equal(r.intake.stats().taken, 0);
-    release();
-    gate = undefined;
+    try {
+      await until('the first pages held', () => pages.length >= 1);
+      // Held before the record: nothing acknowledged, every event in the stream (once it has stored them all).
+      await until('all 600 in the stream', async () => (await jsm.streams.info('TACIT_PUSH')).state.messages === 600);
+      assert.equal(r.intake.stats().taken, 0);
+    } finally {
+      // A failure above must not leave the intake's workers waiting (stop() waits for them).
+      release();
+      gate = undefined;
+    }
     await until('all taken', () => r.intake.stats().taken === 600);
     await until('stream emptied', async () => (await jsm.streams.info('TACIT_PUSH')).state.messages === 0);
     assert.equal(pages.reduce((a, b) => a + b, 0), 600, 'every event in exactly one page');
