@@ -160,7 +160,7 @@ export class StreamingS3Store extends S3Store {
 
   async #stream(metadata: MetadataValue, readStream: Readable, currentPartNumber: number, length: number, partSize: number): Promise<number> {
     const slicer = new _Slicer(readStream as AsyncIterable<Buffer>);
-    const parts: Promise<number>[] = [];
+    const parts: Promise<void>[] = [];
     let failed: unknown;
     for (let left = length; left > 0 && failed === undefined; ) {
       const n = Math.min(partSize, left);
@@ -189,14 +189,13 @@ export class StreamingS3Store extends S3Store {
         .uploadPart({ Bucket: this.bucket, Key: metadata.file.id, UploadId: metadata['upload-id'], PartNumber: currentPartNumber++, Body: body, ContentLength: n }, { abortSignal: abort.signal })
         .then(() => {
           if (abort.signal.aborted) throw abort.signal.reason;
-          return n;
         });
       part.catch((err: unknown) => (failed ??= err));
       parts.push(part);
-      await Promise.race([allRead, part.then(() => undefined, () => undefined)]);
+      await Promise.race([allRead, part.catch(() => undefined)]);
     }
-    const done = await Promise.allSettled(parts);
+    await Promise.allSettled(parts);
     if (failed !== undefined) throw failed;
-    return done.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value : 0), 0);
+    return length;
   }
 }

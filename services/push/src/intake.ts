@@ -53,6 +53,48 @@ function _mailboxId(data: Uint8Array): Uint8Array | undefined {
  */
 export type QueuedPageHandler = (mailboxIds: Uint8Array[]) => Promise<{ malformed: number }>;
 
+/**
+ * Items waiting for pages: up to `parallel` workers each take up to `page` of them at a time and
+ * hand them to `record` (which must not throw), until none wait. A worker ending starts another if
+ * items arrived meanwhile, so none is left behind.
+ */
+class _PagePump<T> {
+  readonly #queue: T[] = [];
+  readonly #workers = new Set<Promise<void>>();
+  constructor(
+    private readonly parallel: number,
+    private readonly page: number,
+    private readonly record: (page: T[]) => Promise<void>,
+  ) {}
+
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  push(item: T): void {
+    this.#queue.push(item);
+    this.#kick();
+  }
+
+  #kick(): void {
+    if (this.#queue.length === 0 || this.#workers.size >= this.parallel) return;
+    const w = this.#work().finally(() => {
+      this.#workers.delete(w);
+      this.#kick();
+    });
+    this.#workers.add(w);
+  }
+
+  async #work(): Promise<void> {
+    for (let page = this.#queue.splice(0, this.page); page.length > 0; page = this.#queue.splice(0, this.page)) await this.record(page);
+  }
+
+  /** Resolves once every waiting item has been recorded. */
+  async drained(): Promise<void> {
+    while (this.#workers.size > 0) await Promise.allSettled([...this.#workers]);
+  }
+}
+
 /** Options of {@link BusIntake}. */
 export interface BusIntakeOptions {
   /** Events waiting to be recorded at most; more are dropped and counted (default 10 000). */
@@ -66,12 +108,9 @@ export interface BusIntakeOptions {
 
 /** The in-process bus's events, through a bounded queue, so a burst never grows memory without end. */
 export class BusIntake implements PushIntake {
-  readonly #queue: Uint8Array[] = [];
   readonly #maxQueued: number;
-  readonly #parallel: number;
-  readonly #page: number;
   readonly #log: IntakeLog;
-  readonly #workers = new Set<Promise<void>>();
+  readonly #pages: _PagePump<Uint8Array>;
   readonly #stats: IntakeStats = { taken: 0, malformed: 0, failed: 0, dropped: 0 };
   #sub: BusSubscription | undefined;
 
@@ -81,9 +120,8 @@ export class BusIntake implements PushIntake {
     opts: BusIntakeOptions = {},
   ) {
     this.#maxQueued = opts.maxQueued ?? 10_000;
-    this.#parallel = opts.parallel ?? 4;
-    this.#page = opts.page ?? 256;
     this.#log = opts.log ?? { warn: () => undefined };
+    this.#pages = new _PagePump(opts.parallel ?? 4, opts.page ?? 256, (page) => this.#record(page));
   }
 
   async start(): Promise<void> {
@@ -98,44 +136,31 @@ export class BusIntake implements PushIntake {
       this.#stats.malformed++;
       return;
     }
-    if (this.#queue.length >= this.#maxQueued) {
+    if (this.#pages.length >= this.#maxQueued) {
       this.#stats.dropped++;
       return;
     }
-    this.#queue.push(id.slice());
-    this.#kick();
-  }
-
-  /** Starts a worker if the queue has events and a slot is free (also when one ends: none is left behind). */
-  #kick(): void {
-    if (this.#queue.length === 0 || this.#workers.size >= this.#parallel) return;
-    const w = this.#work().finally(() => {
-      this.#workers.delete(w);
-      this.#kick();
-    });
-    this.#workers.add(w);
+    this.#pages.push(id.slice());
   }
 
   // Pages, not events: one statement records what queued meanwhile, so a burst of packets costs the
   // event loop and database they share with the queue a statement per page (the bench's durable
   // enqueue with a provider configured: PUSH_INTAKE_PAGE in docs/benchmarks.md).
-  async #work(): Promise<void> {
-    for (let page = this.#queue.splice(0, this.#page); page.length > 0; page = this.#queue.splice(0, this.#page)) {
-      try {
-        const { malformed } = await this.handler(page);
-        this.#stats.taken += page.length - malformed;
-        this.#stats.malformed += malformed;
-      } catch (err) {
-        this.#stats.failed += page.length;
-        this.#log.warn('push_event_failed', { error: err instanceof Error ? err.name : 'unknown' });
-      }
+  async #record(page: Uint8Array[]): Promise<void> {
+    try {
+      const { malformed } = await this.handler(page);
+      this.#stats.taken += page.length - malformed;
+      this.#stats.malformed += malformed;
+    } catch (err) {
+      this.#stats.failed += page.length;
+      this.#log.warn('push_event_failed', { error: err instanceof Error ? err.name : 'unknown' });
     }
   }
 
   async stop(): Promise<void> {
     this.#sub?.unsubscribe();
     this.#sub = undefined;
-    while (this.#workers.size > 0) await Promise.allSettled([...this.#workers]);
+    await this.#pages.drained();
   }
 
   stats(): IntakeStats {
@@ -144,7 +169,7 @@ export class BusIntake implements PushIntake {
 
   /** Events waiting to be recorded. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#pages.length;
   }
 }
 
@@ -181,8 +206,7 @@ export class JetStreamIntake implements PushIntake {
   readonly #log: IntakeLog;
   readonly #stats: IntakeStats = { taken: 0, malformed: 0, failed: 0, dropped: 0 };
   /** Events pulled and waiting for a page; at most max_ack_pending (the server holds back the rest). */
-  readonly #queue: Array<{ m: JsMsg; id: Uint8Array }> = [];
-  readonly #workers = new Set<Promise<void>>();
+  readonly #pages: _PagePump<{ m: JsMsg; id: Uint8Array }>;
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
 
@@ -205,6 +229,7 @@ export class JetStreamIntake implements PushIntake {
       page: opts.page ?? 256,
     };
     this.#log = opts.log ?? { warn: () => undefined };
+    this.#pages = new _PagePump(this.#opts.parallel, this.#opts.page, (page) => this.#record(page));
   }
 
   /** The stream's settings (created, or updated to these, at start). */
@@ -262,43 +287,31 @@ export class JetStreamIntake implements PushIntake {
       m.term();
       return;
     }
-    this.#queue.push({ m, id });
-    this.#kick();
-  }
-
-  /** Starts a worker if the queue has events and a slot is free (also when one ends: none is left behind). */
-  #kick(): void {
-    if (this.#queue.length === 0 || this.#workers.size >= this.#opts.parallel) return;
-    const w = this.#work().finally(() => {
-      this.#workers.delete(w);
-      this.#kick();
-    });
-    this.#workers.add(w);
+    this.#pages.push({ m, id });
   }
 
   // Pages, as BusIntake: what was pulled meanwhile is one statement. Acknowledged after the record: a
   // stop or a crash before the acks redelivers the page, and marking it again only finds the wake
   // already pending.
-  async #work(): Promise<void> {
-    for (let page = this.#queue.splice(0, this.#opts.page); page.length > 0; page = this.#queue.splice(0, this.#opts.page)) {
-      try {
-        const { malformed } = await this.handler(page.map((e) => e.id));
-        this.#stats.malformed += malformed;
-      } catch (err) {
-        this.#stats.failed += page.length;
-        this.#log.warn('push_event_failed', { error: err instanceof Error ? err.name : 'unknown' });
-        for (const e of page) e.m.nak(this.#opts.retryDelayMs);
-        continue;
-      }
-      await Promise.all(page.map((e) => e.m.ackAck().catch(() => e.m.ack())));
-      this.#stats.taken += page.length;
+  async #record(page: Array<{ m: JsMsg; id: Uint8Array }>): Promise<void> {
+    let malformed: number;
+    try {
+      ({ malformed } = await this.handler(page.map((e) => e.id)));
+    } catch (err) {
+      this.#stats.failed += page.length;
+      this.#log.warn('push_event_failed', { error: err instanceof Error ? err.name : 'unknown' });
+      for (const e of page) e.m.nak(this.#opts.retryDelayMs);
+      return;
     }
+    this.#stats.malformed += malformed;
+    await Promise.all(page.map((e) => e.m.ackAck().catch(() => e.m.ack())));
+    this.#stats.taken += page.length - malformed;
   }
 
   async stop(): Promise<void> {
     await this.#messages?.close().catch(() => undefined);
     await this.#loop?.catch(() => undefined);
-    while (this.#workers.size > 0) await Promise.allSettled([...this.#workers]);
+    await this.#pages.drained();
     this.#messages = undefined;
     this.#loop = undefined;
   }
