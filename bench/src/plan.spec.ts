@@ -24,6 +24,7 @@ describe(firstRoundOrder.name, () => {
     assert.ok(adjacent(order, 'tacit-drain', 'meshwhisper-offline-drain'));
     assert.ok(adjacent(order, 'tacit-idle-connections', 'baseline-idle-connections'));
     assert.ok(adjacent(order, 'tacit-media-upload', 's3-direct-upload'));
+    assert.ok(adjacent(order, 'tacit-media-upload-held', 's3-direct-upload'));
     assert.ok(adjacent(order, 'tacit-media-download', 's3-direct-download'));
     assert.ok(adjacent(order, 'tacit-media-download-redirect', 's3-direct-download'));
     for (const work of ['session-start', 'ratchet', 'ratchet-alternating']) {
@@ -46,6 +47,7 @@ describe(firstRoundOrder.name, () => {
       'tacit-push-wakes',
       'tacit-media-upload',
       's3-direct-upload',
+      'tacit-media-upload-held',
       'tacit-media-download',
       's3-direct-download',
       'tacit-media-download-redirect',

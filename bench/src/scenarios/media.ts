@@ -3,14 +3,19 @@
 // - s3-direct-upload / s3-direct-download: @aws-sdk/client-s3 PutObject of a blob, GetObject of it
 //   whole, streamed — what an app writing to the bucket itself would do (reference rows);
 // - tacit-media-upload / tacit-media-download: the same size through the media service (its own
-//   process on S3 and Redis, as the chart runs it): a tus upload (tus-js-client, 8 MiB PATCHes; the
-//   service writes S3 multipart parts), and a GET of the blob streamed;
+//   process on S3 and Redis, as the chart runs it): a tus upload (tus-js-client with PATCHes as the
+//   SDK sends them from Node: 64 MiB bodies streamed; the service writes S3 multipart parts), and a
+//   GET of the blob streamed;
+// - tacit-media-upload-held: the upload in 8 MiB PATCHes held whole, as the SDK sends from a browser
+//   or a stream source;
 // - tacit-media-download-redirect: the same GET with MEDIA_DOWNLOADS=redirect — the service checks
 //   the blob and answers 307 to a presigned URL, fetch follows it, and the bytes come from MinIO.
 // Bytes are random (the SDK's ciphertext is), generated once per row in the load process; MB/s is
 // 10^6 bytes a second over all transfers of the measured window.
 import { randomFillSync } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { MEDIA_UPLOAD_CHUNK, MEDIA_UPLOAD_STREAMED_CHUNK } from '@tacit/sdk';
 import { Upload } from 'tus-js-client';
 import { freePort, startMinio, startRedis, type MinioServer, type RedisServer } from '@tacit/testing';
 import { readCpuSeconds, startNodeProcess, waitForHttp, type StartedProcess } from '../proc.js';
@@ -87,12 +92,31 @@ function directRow(kind: 'upload' | 'download'): Scenario {
   };
 }
 
-/** Uploads `blob` through the media service's tus endpoint; resolves to its id. */
-function tusUpload(base: string, blob: Buffer): Promise<string> {
+/**
+ * Uploads `blob` through the media service's tus endpoint; resolves to its id. `streamed`: PATCH
+ * bodies are Node streams of the SDK's streamed size (as `uploadMedia` sends from Node, from a path,
+ * a Blob or bytes), else Buffers of its held size.
+ */
+function tusUpload(base: string, blob: Buffer, streamed: boolean): Promise<string> {
+  const fileReader = {
+    openFile: async () => ({
+      size: blob.length,
+      slice: async (start: number, end: number) => {
+        const to = Math.min(end, blob.length);
+        // In 1 MiB pieces, as the SDK encrypts them.
+        const pieces = function* () {
+          for (let at = start; at < to; at += 2 ** 20) yield blob.subarray(at, Math.min(to, at + 2 ** 20));
+        };
+        return { value: Object.assign(Readable.from(pieces(), { objectMode: false }), { size: to - start }), done: end >= blob.length };
+      },
+      close() {},
+    }),
+  };
   return new Promise((resolve, reject) => {
     const up = new Upload(blob, {
       endpoint: `${base}/v1/media/uploads`,
-      chunkSize: 8 * 2 ** 20,
+      chunkSize: streamed ? MEDIA_UPLOAD_STREAMED_CHUNK : MEDIA_UPLOAD_CHUNK,
+      ...(streamed ? { fileReader } : {}),
       retryDelays: [],
       uploadSize: blob.length,
       storeFingerprintForResuming: false,
@@ -103,17 +127,23 @@ function tusUpload(base: string, blob: Buffer): Promise<string> {
   });
 }
 
-/** A row through the media service (`redirect`: downloads answered 307 to a presigned S3 URL). */
-function mediaRow(kind: 'upload' | 'download', redirect = false): Scenario {
+/**
+ * A row through the media service: `redirect`, downloads answered 307 to a presigned S3 URL; `held`,
+ * uploads in held 8 MiB PATCHes.
+ */
+function mediaRow(kind: 'upload' | 'download', variant?: 'redirect' | 'held'): Scenario {
+  const redirect = variant === 'redirect';
   let minio: MinioServer | undefined;
   let redis: RedisServer | undefined;
   let media: StartedProcess | undefined;
   let base = '';
   return {
-    name: `tacit-media-${kind}${redirect ? '-redirect' : ''}`,
+    name: `tacit-media-${kind}${variant ? `-${variant}` : ''}`,
     description:
       kind === 'upload'
-        ? 'Tacit media service: tus upload (8 MiB PATCHes) of one blob to MinIO through the service (S3 multipart), vs a direct PutObject'
+        ? variant === 'held'
+          ? 'Tacit media service: tus upload in 8 MiB PATCHes held whole (the SDK from a browser or a stream source) of one blob to MinIO (S3 multipart), vs a direct PutObject'
+          : 'Tacit media service: tus upload in streamed 64 MiB PATCHes (the SDK from Node) of one blob to MinIO through the service (S3 multipart), vs a direct PutObject'
         : redirect
           ? 'Tacit media service, MEDIA_DOWNLOADS=redirect: GET of one blob answered 307 to a presigned S3 URL, followed by fetch, streamed, vs a direct GetObject'
           : 'Tacit media service: GET of one blob from MinIO through the service, streamed, vs a direct GetObject',
@@ -151,8 +181,8 @@ function mediaRow(kind: 'upload' | 'download', redirect = false): Scenario {
     async run(ctx: RunContext): Promise<Figures> {
       const bytes = blobBytes(ctx.settings);
       const blob = randomFillSync(Buffer.alloc(bytes));
-      if (kind === 'upload') return measure(ctx.settings, bytes, async () => void (await tusUpload(base, blob)), media!.pid);
-      const id = await tusUpload(base, blob);
+      if (kind === 'upload') return measure(ctx.settings, bytes, async () => void (await tusUpload(base, blob, variant !== 'held')), media!.pid);
+      const id = await tusUpload(base, blob, true);
       return measure(ctx.settings, bytes, async () => {
         const res = await fetch(`${base}/v1/media/blobs/${id}`);
         if (res.status !== 200 || (await drain(res.body as unknown as AsyncIterable<Uint8Array>)) !== bytes) throw new Error(`download: HTTP ${res.status}`);
@@ -170,5 +200,5 @@ function mediaRow(kind: 'upload' | 'download', redirect = false): Scenario {
 
 /** The media rows, references first. */
 export function mediaScenarios(): Scenario[] {
-  return [directRow('upload'), mediaRow('upload'), directRow('download'), mediaRow('download'), mediaRow('download', true)];
+  return [directRow('upload'), mediaRow('upload'), mediaRow('upload', 'held'), directRow('download'), mediaRow('download'), mediaRow('download', 'redirect')];
 }

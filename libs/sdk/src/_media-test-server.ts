@@ -22,8 +22,8 @@ export interface MediaTestServer {
   readonly url: string;
   /** The file store's folder. */
   readonly dir: string;
-  /** What reached it: tus creations, PATCH requests with their `Upload-Offset`, GETs with their Range. */
-  readonly seen: { creations: number; patchOffsets: number[]; ranges: string[] };
+  /** What reached it: tus creations, PATCH requests with their `Upload-Offset` and `Content-Length` (-1: none), GETs with their Range. */
+  readonly seen: { creations: number; patchOffsets: number[]; patchLengths: number[]; ranges: string[] };
   /** When set, called as an upload's bytes are stored (every ~10 ms) with its offset and length. */
   onReceive: ((offset: number, size: number) => void) | undefined;
   /** Destroys the connections of the PATCH requests in flight (a cut link), without stopping the server. */
@@ -56,7 +56,7 @@ export async function startMediaTestServer(o: { maxSize?: number } = {}): Promis
   tus.on('POST_RECEIVE', (_req: unknown, upload: { offset: number; size?: number }) => self.onReceive?.(upload.offset, upload.size ?? 0));
   const sockets = new Set<Socket>();
   const patching = new Set<Socket>();
-  const seen = { creations: 0, patchOffsets: [] as number[], ranges: [] as string[] };
+  const seen = { creations: 0, patchOffsets: [] as number[], patchLengths: [] as number[], ranges: [] as string[] };
   const self: MediaTestServer = {
     url: '',
     dir,
@@ -131,6 +131,7 @@ export async function startMediaTestServer(o: { maxSize?: number } = {}): Promis
     if (req.method === 'PATCH') {
       const offset = Number(req.headers['upload-offset']);
       seen.patchOffsets.push(offset);
+      seen.patchLengths.push(req.headers['content-length'] === undefined ? -1 : Number(req.headers['content-length']));
       const socket = req.socket;
       self.onPatch?.(offset, () => socket.destroy());
       patching.add(socket);

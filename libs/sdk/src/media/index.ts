@@ -33,4 +33,4 @@ export {
 } from './descriptor.js';
 export { isSecureMediaUrl, type MediaFetch } from './http.js';
 export { downloadMedia, fetchBlobRange, type DownloadMediaOptions } from './download.js';
-export { MEDIA_UPLOAD_CHUNK, uploadMedia, type MediaUploadState, type UploadMediaOptions, type UploadedMedia } from './upload.js';
+export { MEDIA_UPLOAD_CHUNK, MEDIA_UPLOAD_STREAMED_CHUNK, uploadMedia, type MediaUploadState, type UploadMediaOptions, type UploadedMedia } from './upload.js';

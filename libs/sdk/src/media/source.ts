@@ -22,6 +22,8 @@ export type MediaInput = string | Blob | Uint8Array | SizedStream;
 /** Random-access plaintext (internal). */
 export interface PlainSource {
   readonly size: number;
+  /** Any range can be read again, any number of times (a path, a Blob, bytes); a stream cannot. */
+  readonly randomAccess: boolean;
   /** Exactly `length` bytes at `offset` (`offset + length <= size`). */
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Bytes before `offset` will not be read again (a stream may drop them). */
@@ -50,13 +52,14 @@ export async function openSource(input: MediaInput): Promise<PlainSource> {
 
 function _bytes(b: Uint8Array): PlainSource {
   const size = _checkSize(b.length);
-  return { size, read: async (o, n) => b.subarray(o, o + n), release() {}, async close() {} };
+  return { size, randomAccess: true, read: async (o, n) => b.subarray(o, o + n), release() {}, async close() {} };
 }
 
 function _blob(b: Blob): PlainSource {
   const size = _checkSize(b.size);
   return {
     size,
+    randomAccess: true,
     async read(o, n) {
       const out = new Uint8Array(await b.slice(o, o + n).arrayBuffer());
       if (out.length !== n) throw _bad('source', `"source" changed while being read: ${out.length} bytes at ${o}, expected ${n}`);
@@ -89,6 +92,7 @@ async function _file(path: string): Promise<PlainSource> {
   }
   return {
     size,
+    randomAccess: true,
     async read(o, n) {
       const out = new Uint8Array(n);
       let at = 0;
@@ -111,6 +115,7 @@ async function _file(path: string): Promise<PlainSource> {
  */
 class _StreamSource implements PlainSource {
   readonly size: number;
+  readonly randomAccess = false;
   readonly #it: AsyncIterator<Uint8Array>;
   /** Buffered pieces, starting at byte `#base` of the stream. */
   #pieces: Uint8Array[] = [];

@@ -1,8 +1,10 @@
 /**
  * Uploading a blob: a fresh key, the ciphertext's length known in advance (padded size + 16 per
  * chunk, the tus `Upload-Length`), and tus-js-client fed by a file reader whose `slice(start, end)`
- * encrypts exactly the plaintext chunks under that ciphertext range. So the upload streams (one tus
- * chunk in memory, 8 MiB by default), and resumes from whatever offset the server reports after a cut:
+ * encrypts exactly the plaintext chunks under that ciphertext range. On Node, from a path, a Blob or
+ * bytes, a PATCH's body is a stream encrypted as it is sent (64 MiB PATCHes, ~1 MiB in memory: a
+ * retry re-reads the source); from a stream or in a browser, each PATCH is encrypted whole before it
+ * goes (8 MiB). Either way the upload resumes from whatever offset the server reports after a cut:
  * in process (tus-js-client's retries with backoff), or after a restart (the app kept the
  * {@link MediaUploadState} that `onResumable` gave it and passes it back as `resume`, with a source
  * of the same bytes). The media service sees the ciphertext and its length, never the key.
@@ -14,7 +16,7 @@ import { defaultBackend, type CryptoBackend } from '@tacit/crypto';
 import type { DetailedError, HttpRequest, HttpStack, Upload as TusUpload, UploadOptions as TusOptions } from 'tus-js-client';
 import { MediaEncryptor, newMediaKey } from './cipher.js';
 import { MediaError } from './errors.js';
-import { MEDIA_KEY_BYTES } from './format.js';
+import { MEDIA_CIPHER_CHUNK_BYTES, MEDIA_KEY_BYTES } from './format.js';
 import { abortError, mediaBase, retryableStatus, statusError, uploadsUrl } from './http.js';
 import { openSource, type MediaInput, type PlainSource } from './source.js';
 
@@ -40,7 +42,11 @@ export interface UploadMediaOptions {
   readonly onResumable?: ((state: MediaUploadState) => void) | undefined;
   /** An earlier attempt's state ({@link onResumable}): resume it (same key, same bytes), from the service's offset. */
   readonly resume?: MediaUploadState | undefined;
-  /** Bytes per PATCH request (default 8 MiB): what one request holds in memory. */
+  /**
+   * Bytes per PATCH request. Default: {@link MEDIA_UPLOAD_STREAMED_CHUNK} (64 MiB) where the body is
+   * streamed (Node, from a path, a Blob or bytes: ~1 MiB in memory whatever the size), else
+   * {@link MEDIA_UPLOAD_CHUNK} (8 MiB, held in memory while the request goes).
+   */
   readonly chunkSize?: number | undefined;
   /** Delays (ms) of tus-js-client's retries on network errors, 5xx, 409, 423 and RATE_LIMITED; progress resets them. */
   readonly retryDelays?: readonly number[] | undefined;
@@ -67,18 +73,38 @@ export interface UploadedMedia {
   readonly url: string;
 }
 
-/** Default PATCH size: large enough that a request's round trip is small next to its transfer. */
+/** Default PATCH size when a PATCH's ciphertext is held in memory (browsers, stream sources): large enough that a request's round trip is small next to its transfer. */
 export const MEDIA_UPLOAD_CHUNK = 8 * 1024 * 1024;
+/**
+ * Default PATCH size when its body is streamed (Node, random-access sources). Each PATCH ends with a
+ * wait for S3 to store its last part, which nothing overlaps: 8 MiB PATCHes reached 0.58x a direct S3
+ * upload, 64 MiB ones 0.8x (docs/benchmarks.md). Under the 100 MB request-body caps common at proxies.
+ */
+export const MEDIA_UPLOAD_STREAMED_CHUNK = 64 * 1024 * 1024;
+/** Ciphertext encrypted per step of a streamed PATCH body: 16 cipher chunks (~1 MiB). */
+const _STREAM_PIECE = 16;
 const _RETRY_DELAYS = [250, 1000, 3000, 5000, 10_000, 20_000];
 const _STALL_MS = 30_000;
+
+/** A Node stream as a PATCH body (what {@link _streamedSlice} gives). */
+interface _BodyStream {
+  once(event: 'error', listener: (err: unknown) => void): unknown;
+  destroy(): unknown;
+}
+
+function _isStream(body: unknown): body is _BodyStream {
+  return typeof body === 'object' && body !== null && typeof (body as _BodyStream).once === 'function' && typeof (body as _BodyStream).destroy === 'function';
+}
 
 /**
  * tus-js-client's HTTP stack with a stall timer: each request's `send` fails once `stallMs` pass
  * without a progress event or an answer (the request is aborted), which tus-js-client then retries
- * like any network error. Its own stacks have no timeout at all.
+ * like any network error. Its own stacks have no timeout at all. A streamed body that fails (the
+ * source changed or shrank) aborts its request with that error: tus-js-client's Node stack pipes the
+ * body into the request and would otherwise wait for bytes that never come. A body still streaming
+ * when its request ends (answered early, aborted) is destroyed.
  */
-function _stallingStack(inner: HttpStack, stallMs: number): HttpStack {
-  if (stallMs <= 0) return inner;
+function _stack(inner: HttpStack, stallMs: number): HttpStack {
   return {
     getName: () => `${inner.getName()}+stall`,
     createRequest(method: string, url: string): HttpRequest {
@@ -86,9 +112,14 @@ function _stallingStack(inner: HttpStack, stallMs: number): HttpStack {
       let onProgress: (bytesSent: number) => void = () => {};
       let timer: ReturnType<typeof setTimeout> | undefined;
       let stalled: (() => void) | undefined;
+      let stream: _BodyStream | undefined;
       const arm = () => {
         clearTimeout(timer);
-        timer = setTimeout(() => stalled?.(), stallMs);
+        if (stallMs > 0) timer = setTimeout(() => stalled?.(), stallMs);
+      };
+      const done = () => {
+        clearTimeout(timer);
+        stream?.destroy();
       };
       return {
         getMethod: () => req.getMethod(),
@@ -97,7 +128,7 @@ function _stallingStack(inner: HttpStack, stallMs: number): HttpStack {
         getHeader: (h) => req.getHeader(h),
         setProgressHandler: (handler) => void (onProgress = handler),
         abort: () => {
-          clearTimeout(timer);
+          done();
           return req.abort();
         },
         getUnderlyingObject: () => req.getUnderlyingObject(),
@@ -111,14 +142,22 @@ function _stallingStack(inner: HttpStack, stallMs: number): HttpStack {
               void req.abort();
               reject(new Error(`no progress for ${stallMs} ms`));
             };
+            if (_isStream(body)) {
+              stream = body;
+              body.once('error', (err) => {
+                done();
+                void req.abort();
+                reject(err instanceof Error ? err : new Error(String(err)));
+              });
+            }
             arm();
             req.send(body).then(
               (res) => {
-                clearTimeout(timer);
+                done();
                 resolve(res);
               },
               (err: unknown) => {
-                clearTimeout(timer);
+                done();
                 reject(err instanceof Error ? err : new Error(String(err)));
               },
             );
@@ -128,6 +167,25 @@ function _stallingStack(inner: HttpStack, stallMs: number): HttpStack {
     },
   };
 }
+
+/**
+ * Ciphertext `[start, end)` as a Node stream encrypted as it is read, `~1 MiB` at a time; `size` is
+ * what tus-js-client's Node stack sends as the PATCH's Content-Length.
+ */
+async function _streamedSlice(enc: MediaEncryptor, start: number, end: number): Promise<unknown> {
+  const { Readable } = await import('node:stream');
+  const piece = _STREAM_PIECE * MEDIA_CIPHER_CHUNK_BYTES;
+  async function* pieces(): AsyncGenerator<Uint8Array> {
+    for (let at = start; at < end; at += piece) yield await enc.range(at, Math.min(end, at + piece));
+  }
+  return Object.assign(Readable.from(pieces(), { objectMode: false, highWaterMark: piece }), { size: end - start });
+}
+
+/** Whether PATCH bodies can be streams: tus-js-client's Node stack pipes them; a browser's cannot send one. */
+function _canStream(source: PlainSource): boolean {
+  return source.randomAccess && typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
 const _ID = /^[A-Za-z0-9_-]{22,128}$/;
 
 /**
@@ -138,8 +196,8 @@ const _ID = /^[A-Za-z0-9_-]{22,128}$/;
  */
 export async function uploadMedia(input: MediaInput, o: UploadMediaOptions): Promise<UploadedMedia> {
   const base = mediaBase(o.baseUrl, o.allowInsecure ?? false);
-  const chunkSize = o.chunkSize ?? MEDIA_UPLOAD_CHUNK;
-  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1024 || chunkSize > 1 << 30)
+  const chunkSize = o.chunkSize;
+  if (chunkSize !== undefined && (!Number.isSafeInteger(chunkSize) || chunkSize < 1024 || chunkSize > 1 << 30))
     throw new MediaError('MALFORMED', 'chunkSize', `"chunkSize" expected 1024..${1 << 30}, got ${String(chunkSize)}`);
   if (o.resume !== undefined) {
     if (!(o.resume.key instanceof Uint8Array) || o.resume.key.length !== MEDIA_KEY_BYTES) throw new MediaError('MALFORMED', 'resume.key', `"resume.key" expected ${MEDIA_KEY_BYTES} bytes`);
@@ -153,7 +211,7 @@ export async function uploadMedia(input: MediaInput, o: UploadMediaOptions): Pro
       throw new MediaError('MALFORMED', 'resume.size', `"resume.size" is ${o.resume.size} bytes but the source has ${source.size}: resume with the same bytes`);
     const key = o.resume?.key.slice() ?? newMediaKey(backend);
     const enc = new MediaEncryptor(key, source, backend);
-    const uploadUrl = await _tus(enc, source, key, base, chunkSize, o);
+    const uploadUrl = await _tus(enc, source, key, base, o);
     const id = decodeURIComponent(new URL(uploadUrl).pathname.split('/').pop() ?? '');
     if (!_ID.test(id)) throw new MediaError('UNAVAILABLE', 'id', 'the media service named the upload with an id that is not one');
     return { id, key, digest: await enc.digest(), size: source.size, url: base };
@@ -163,16 +221,19 @@ export async function uploadMedia(input: MediaInput, o: UploadMediaOptions): Pro
 }
 
 /** Runs the tus upload; resolves to its URL. */
-async function _tus(enc: MediaEncryptor, source: PlainSource, key: Uint8Array, base: string, chunkSize: number, o: UploadMediaOptions): Promise<string> {
+async function _tus(enc: MediaEncryptor, source: PlainSource, key: Uint8Array, base: string, o: UploadMediaOptions): Promise<string> {
   const tus = await import('tus-js-client');
   const total = enc.layout.ciphertext;
+  const streamed = _canStream(source);
+  const chunkSize = o.chunkSize ?? (streamed ? MEDIA_UPLOAD_STREAMED_CHUNK : MEDIA_UPLOAD_CHUNK);
   const fileReader = {
     openFile: async () => ({
       size: total,
       // tus-js-client's HTTP stacks send a Uint8Array as is; the Node one reads `size` for Content-Length.
       slice: async (start: number, end: number) => {
-        const value = await enc.range(start, Math.min(end, total));
-        return { value: Object.assign(value, { size: value.length }), done: end >= total };
+        const to = Math.min(end, total);
+        const value = streamed ? await _streamedSlice(enc, start, to) : Object.assign(await enc.range(start, to), { size: to - start });
+        return { value, done: end >= total };
       },
       close() {},
     }),
@@ -193,7 +254,7 @@ async function _tus(enc: MediaEncryptor, source: PlainSource, key: Uint8Array, b
       chunkSize,
       retryDelays: [...(o.retryDelays ?? _RETRY_DELAYS)],
       fileReader,
-      httpStack: _stallingStack(new tus.DefaultHttpStack({}), o.stallMs ?? _STALL_MS),
+      httpStack: _stack(new tus.DefaultHttpStack({}), o.stallMs ?? _STALL_MS),
       // No fingerprints and no URL storage: the app keeps the resume state (it holds the key).
       fingerprint: async () => null as unknown as string,
       storeFingerprintForResuming: false,
