@@ -11,12 +11,14 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { pipeline } from 'node:stream/promises';
 import { Server as TusServer } from '@tus/server';
 import { EVENTS, type Upload } from '@tus/utils';
+import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import type { AddressSalt, ClientAddressResolver } from '@tacit/platform';
 import type { Logger } from '@tacit/kit';
 import { MediaError } from './errors.js';
 import { isBlobId, newBlobId } from './ids.js';
 import type { MediaService } from './media.service.js';
 import type { BlobStore } from './store.js';
+import { rawBody } from './raw-body.js';
 import { patchInFlight } from './streaming-s3-store.js';
 
 /** Where uploads are created (tus's creation URL). */
@@ -205,9 +207,16 @@ export class MediaEdge {
     }
   }
 
-  /** tus's handling of `req`, with `res` at hand for its error hook. */
+  /**
+   * tus's handling of `req`, with `res` at hand for its error hook: what `TusServer.handle` does, but
+   * a PATCH's body is {@link rawBody} (tus's own way copies every byte of it once more).
+   */
   #tusHandle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return _tusResponse.run(res, () => this.#tus.handle(req, res));
+    return _tusResponse.run(res, async () => {
+      const request = new NodeRequest({ req, res });
+      if (req.method === 'PATCH') Object.defineProperty(request, 'body', { value: rawBody(req) });
+      await sendNodeResponse(res, await this.#tus.handleWeb(request));
+    });
   }
 
   #route(path: string): { kind: 'create' } | { kind: 'upload' | 'blob'; id: string } | { kind: 'none' } {
