@@ -19,7 +19,7 @@ import { isBlobId, newBlobId } from './ids.js';
 import type { MediaService } from './media.service.js';
 import type { BlobStore } from './store.js';
 import { rawBody } from './raw-body.js';
-import { patchInFlight } from './streaming-s3-store.js';
+import { patchInFlight, postInFlight } from './streaming-s3-store.js';
 
 /** Where uploads are created (tus's creation URL). */
 export const UPLOADS_PATH = '/v1/media/uploads';
@@ -196,7 +196,7 @@ export class MediaEdge {
       };
       const { length, refund } = await this.opts.service.reserve(address, h('upload-length'), h('upload-defer-length'));
       try {
-        await this.#tusHandle(req, res);
+        await postInFlight.run({}, () => this.#tusHandle(req, res));
       } finally {
         if (res.statusCode === 201) this.opts.service.created(length);
         else await refund().catch(() => undefined);
