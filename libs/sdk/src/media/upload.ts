@@ -181,9 +181,12 @@ async function _streamedSlice(enc: MediaEncryptor, start: number, end: number): 
   return Object.assign(Readable.from(pieces(), { objectMode: false, highWaterMark: piece }), { size: end - start });
 }
 
-/** Whether PATCH bodies can be streams: tus-js-client's Node stack pipes them; a browser's cannot send one. */
-function _canStream(source: PlainSource): boolean {
-  return source.randomAccess && typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+/**
+ * Whether PATCH bodies can be streams: tus-js-client's Node stack pipes them; its browser stack (XHR,
+ * also what a bundle for Electron's renderer gets) cannot send one. Asked of the stack, not `process`.
+ */
+function _canStream(source: PlainSource, stack: HttpStack): boolean {
+  return source.randomAccess && stack.getName() === 'NodeHttpStack';
 }
 
 const _ID = /^[A-Za-z0-9_-]{22,128}$/;
@@ -224,7 +227,8 @@ export async function uploadMedia(input: MediaInput, o: UploadMediaOptions): Pro
 async function _tus(enc: MediaEncryptor, source: PlainSource, key: Uint8Array, base: string, o: UploadMediaOptions): Promise<string> {
   const tus = await import('tus-js-client');
   const total = enc.layout.ciphertext;
-  const streamed = _canStream(source);
+  const stack = new tus.DefaultHttpStack({});
+  const streamed = _canStream(source, stack);
   const chunkSize = o.chunkSize ?? (streamed ? MEDIA_UPLOAD_STREAMED_CHUNK : MEDIA_UPLOAD_CHUNK);
   const fileReader = {
     openFile: async () => ({
@@ -254,7 +258,7 @@ async function _tus(enc: MediaEncryptor, source: PlainSource, key: Uint8Array, b
       chunkSize,
       retryDelays: [...(o.retryDelays ?? _RETRY_DELAYS)],
       fileReader,
-      httpStack: _stack(new tus.DefaultHttpStack({}), o.stallMs ?? _STALL_MS),
+      httpStack: _stack(stack, o.stallMs ?? _STALL_MS),
       // No fingerprints and no URL storage: the app keeps the resume state (it holds the key).
       fingerprint: async () => null as unknown as string,
       storeFingerprintForResuming: false,
