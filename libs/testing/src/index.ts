@@ -3,7 +3,7 @@
 export { JaegerQueryError, MissingServerError, ServerStartError } from './errors.js';
 export { defaultSearchDirs, findBinary, findPostgresBinDir, tacitCacheDir } from './binaries.js';
 export { killAll, type StopOptions, type TestServer } from './server.js';
-export { freePort, waitFor, type Truthy, type WaitForOptions } from './wait.js';
+export { earlyInWindow, freePort, waitFor, type Truthy, type WaitForOptions } from './wait.js';
 export { startNats, type NatsOptions, type NatsServer } from './nats.js';
 export { startPostgres, type PostgresOptions, type PostgresServer } from './postgres.js';
 export { startRedis, type RedisOptions, type RedisServer } from './redis.js';

@@ -53,3 +53,13 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * For a test that counts requests against a fixed window (a per-minute limit): when less than
+ * `needMs` of the current window of `windowMs` is left, waits until the next one begins, so that the
+ * test's requests all count in one window (straddling two, they would count as two budgets).
+ */
+export async function earlyInWindow(windowMs: number, needMs: number): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < needMs) await sleep(left + 50);
+}

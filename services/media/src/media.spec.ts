@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startMinio, waitFor } from '@tacit/testing';
+import { earlyInWindow, startMinio, waitFor } from '@tacit/testing';
 import { isBlobId } from './ids.js';
 import { bytesOf, call, create, errorOf, patch, startMedia, stopSharedMinio, STORES } from './spec-fixtures.js';
 
@@ -258,6 +258,7 @@ for (const kind of STORES) {
     it('limits requests per minute and uploads at once per address with 429 RATE_LIMITED', async () => {
       const sut = await startMedia(kind, { MEDIA_REQUESTS_PER_MINUTE: '6', MEDIA_MAX_CONCURRENT_UPLOADS: '1' });
       try {
+        await earlyInWindow(60_000, 15_000);
         const id = await create(sut.url, 1000);
         // An upload under way (its body half sent) holds the address's one upload slot.
         const slow = request(`${sut.url}/v1/media/uploads/${id}`, {
@@ -391,6 +392,7 @@ describe('media service limits that do not depend on the store', () => {
   it('keys limits on the address a trusted proxy forwards, each address its own budget', async () => {
     const sut = await startMedia('fs', { MEDIA_CLIENT_ADDRESS_FROM: 'x-forwarded-for', MEDIA_TRUSTED_PROXIES: '127.0.0.1', MEDIA_REQUESTS_PER_MINUTE: '2' });
     try {
+      await earlyInWindow(60_000, 15_000);
       const get = (xff: string) => call(`${sut.url}/v1/media/blobs/${'A'.repeat(24)}`, 'GET', { 'X-Forwarded-For': xff });
       assert.equal((await get('203.0.113.1')).status, 404);
       assert.equal((await get('203.0.113.1')).status, 404);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { downloadMedia, uploadMedia, type MediaDescriptor } from '@tacit/sdk';
 import { loadSettings } from '@tacit/platform';
+import { earlyInWindow } from '@tacit/testing';
 import { mediaServiceConfigSchema, mediaSettingsIssues } from './config.js';
 import { bytesOf, call, create, errorOf, patch, sharedMinio, startMedia, stopSharedMinio } from './spec-fixtures.js';
 
@@ -57,6 +58,8 @@ describe('media downloads redirected to presigned S3 URLs (MEDIA_DOWNLOADS=redir
   it('checks before it signs: unknown or expired id 404, a Range past the end 416, the rate limit 429 — no URL in any of them', async () => {
     const sut = await startMedia('s3', { MEDIA_DOWNLOADS: 'redirect', MEDIA_EXPIRY: '2s', MEDIA_REQUESTS_PER_MINUTE: '6' });
     try {
+      // Seven requests over ~3 s, the seventh past a per-minute window of six: all in one window.
+      await earlyInWindow(60_000, 15_000);
       const blob = await bytesOf(1000, 3);
       const id = await create(sut.url, blob.length);
       assert.equal((await patch(sut.url, id, 0, blob)).status, 204);

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { encodePrekeyFetch, ErrorCode, PACKET_HEADER_LEN, SIZE_BUCKETS } from '@tacit/protocol';
 import { newMailboxIdentity, RelayClient, type WebSocketLike } from '@tacit/sdk';
+import { earlyInWindow } from '@tacit/testing';
 import { Cluster } from './harness.js';
 
 /** The hourly queue quota the spec sets (the setting's minimum). */
@@ -37,8 +38,7 @@ describe('per-address limits across two gateway replicas', { timeout: 120_000 },
   it('prekey fetches: one client address counted once, whichever replica it asks', async () => {
     const urls = cluster.gateways.map((g) => `http://127.0.0.1:${g.port}/v1/prekeys/fetch`);
     // Fixed one-minute windows: keep the six requests inside one.
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    await earlyInWindow(60_000, 5_000);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
       const res = await fetch(urls[i % 2]!, { method: 'POST', body: encodePrekeyFetch(new Uint8Array(32).fill(i)) });

@@ -6,12 +6,11 @@
 // key (raw, hex, base64, base64url) in any PostgreSQL table, any Redis key or value, any service's
 // log (at debug level) or metrics.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { DirectoryError, MemoryStore, Messenger, type IncomingMessage } from '@tacit/sdk';
-import { httpGet, waitFor } from '@tacit/testing';
+import { earlyInWindow, httpGet, waitFor } from '@tacit/testing';
 import { Cluster } from './harness.js';
 
 const ns = crypto.getRandomValues(new Uint8Array(32));
@@ -66,8 +65,7 @@ describe('the directory on the cluster: two gateway replicas, real servers', { t
     // Every client here is 127.0.0.1: the gateway's window is one across both replicas. The windows
     // are fixed minutes: a flood that straddled a minute's end would be counted in two (up to 60 ok),
     // so it starts early in one.
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 45_000) await sleep(60_000 - intoMinute + 100);
+    await earlyInWindow(60_000, 15_000);
     const codes: string[] = [];
     for (let i = 0; i < 40 && !codes.includes('RATE_LIMITED'); i++) {
       const m = i % 2 ? alice.m : bob.m;
