@@ -33,8 +33,6 @@ export interface PatchInFlight {
     noIncompletePart?: boolean;
     /** The parts list the write went on from (answered from `parts`). */
     before?: Promise<Part[]>;
-    /** After a streamed write: `before` and the parts S3 just acknowledged, for the completing ListParts. */
-    after?: Part[];
   };
 }
 
@@ -160,18 +158,13 @@ export class StreamingS3Store extends S3Store {
    * Within one PATCH, tus asks S3 for the parts and the trailing `.part` twice: in getUpload (to check
    * Upload-Offset) and again in write, a few ms later under the same upload lock. The second ListParts
    * and the GET of a `.part` the first found missing are answered from the first: 2 of the 4 S3 round
-   * trips a PATCH made. The ListParts that completes the upload, after a streamed write, is answered
-   * by that list and the parts S3 acknowledged since (their ETags from UploadPart): 8 ms of MinIO a
-   * blob. Only inside a PATCH (the edge's context), each answer once.
+   * trips a PATCH made. After a streamed write, `parts` is that list and the parts S3 acknowledged
+   * since (their ETags from UploadPart), which answers the ListParts that completes the upload: 8 ms
+   * of MinIO a blob. Only inside a PATCH (the edge's context), each answer once.
    */
   protected override async retrieveParts(id: string, partNumberMarker?: string): Promise<Part[]> {
     const ctx = patchInFlight.getStore();
     if (!ctx || partNumberMarker !== undefined) return super.retrieveParts(id, partNumberMarker);
-    if (ctx.seen?.id === id && ctx.seen.after) {
-      const parts = ctx.seen.after;
-      ctx.seen.after = undefined;
-      return parts;
-    }
     if (ctx.seen?.id === id && ctx.seen.parts) {
       const parts = ctx.seen.parts;
       ctx.seen.parts = undefined;
@@ -220,7 +213,7 @@ export class StreamingS3Store extends S3Store {
       const before = patch.seen?.id === metadata.file.id ? patch.seen.before : undefined;
       const sent: Part[] = [];
       const n = await this.#stream(metadata, readStream, currentPartNumber, patch.length, partSize, sent);
-      if (before && patch.seen) patch.seen.after = [...(await before), ...sent.sort((a, b) => a.PartNumber! - b.PartNumber!)];
+      if (before && patch.seen) patch.seen.parts = before.then((b) => [...b, ...sent.sort((x, y) => x.PartNumber! - y.PartNumber!)]);
       return n;
     } finally {
       this.#streaming--;
