@@ -433,7 +433,7 @@ function sharedSpec(h: Harness): void {
   it('applies migrations once: running them again does nothing', async () => {
     assert.deepEqual(await h.repo().migrate(), []);
     const versions = await h.sql<{ version: number }>('SELECT version FROM queue_schema_migrations ORDER BY version');
-    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5]);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2, 3, 4, 5, 6]);
   });
 
   it('group-commits 1000 concurrent enqueues into a few transactions', async () => {
@@ -611,6 +611,54 @@ describe(QueueService.name, () => {
       await sut.stop();
     });
 
+    it('acks a range reading that range only, not the mailbox, with the plan made over empty partitions', async () => {
+      // The plan of queue_ack_ranges is generic and made once per connection, as warm() makes it at
+      // start: over partitions holding nothing. A key that also served `mailbox_id = m` then looked
+      // as good as the (mailbox_id, seq) index, and every ack read its whole mailbox (0006).
+      // A database of its own: its partitions hold nothing yet, as at a first start.
+      await h.sql('CREATE DATABASE ack_plan');
+      const url = server.url.replace(/\/postgres$/, '/ack_plan');
+      const fresh = new PgQueueRepository({ url, maxConnections: 2 });
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const plans: string[] = [];
+      client.on('notice', (n) => plans.push(n.message ?? ''));
+      try {
+        await fresh.migrate();
+        const sut = new QueueService({ repository: fresh, groupCommit: { maxDelayMs: 1 } });
+        await sut.start();
+        const m = id();
+        const call = 'SELECT queue_ack_ranges($1, $2, $3, $4, $5, $6, $7) AS deleted';
+        const today = dayOf(Date.now()) + 30;
+        await client.query('BEGIN');
+        assert.equal((await client.query(call, [Buffer.from(id()), [today], [1], [2], [1], Buffer.from(id()), Buffer.alloc(0)])).rows[0].deleted, 0);
+        await client.query('ROLLBACK');
+        for (let i = 0; i < 3; i++) await sut.enqueue(Array.from({ length: 1000 }, () => packetFor(m)));
+        const page = (await sut.drain({ mailboxIds: [m], limit: 5 })).packets;
+        assert.equal(page.length, 5);
+        await client.query("LOAD 'auto_explain'");
+        await client.query("SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; SET auto_explain.log_nested_statements = on; SET auto_explain.log_format = json; SET client_min_messages = log");
+        const args = [Buffer.from(m), [page[0]!.expiryDay], [String(page[0]!.seq)], [String(page[4]!.seq)], [5], Buffer.concat(page.map((p) => p.packetId)), Buffer.alloc(0)];
+        assert.equal((await client.query(call, args)).rows[0].deleted, 5);
+        const del = plans.find((p) => p.includes('DELETE FROM queue_packets'));
+        assert.ok(del, `the DELETE's plan was reported: ${plans.length} plans`);
+        // Rows each scan of queue_packets read: those it returned and those its filter dropped.
+        const read: number[] = [];
+        const walk = (node: Record<string, unknown>): void => {
+          if (String(node['Relation Name'] ?? '').startsWith('queue_packets')) read.push(Number(node['Actual Rows']) + Number(node['Rows Removed by Filter'] ?? 0));
+          for (const child of (node['Plans'] as Record<string, unknown>[] | undefined) ?? []) walk(child);
+        };
+        walk(JSON.parse(del.slice(del.indexOf('{'))).Plan);
+        assert.ok(read.length > 0 && read.every((n) => n <= 10), `rows read per scan: ${read.join(', ')} (the mailbox holds 3000)`);
+        assert.deepEqual((await client.query('SELECT stored FROM queue_mailboxes WHERE mailbox_id = $1', [Buffer.from(m)])).rows.map((r) => r.stored), [2995]);
+        await sut.stop();
+      } finally {
+        await client.end();
+        await fresh.close();
+        await h.sql('DROP DATABASE ack_plan');
+      }
+    });
+
     it('fails fast with UnavailableError while the database is down, and recovers', async () => {
       const sut = new QueueService({ repository: repo, groupCommit: { maxDelayMs: 1 } });
       const m = id();
@@ -633,7 +681,7 @@ describe(QueueService.name, () => {
       const replicas = Array.from({ length: 4 }, () => new PgQueueRepository({ url, maxConnections: 1 }));
       try {
         const applied = await Promise.all(replicas.map((r) => r.migrate()));
-        assert.deepEqual(applied.flat(), [1, 2, 3, 4, 5]);
+        assert.deepEqual(applied.flat(), [1, 2, 3, 4, 5, 6]);
         assert.deepEqual(await replicas[0]!.migrate(), []);
       } finally {
         await Promise.all(replicas.map((r) => r.close()));
