@@ -40,7 +40,7 @@ export interface RunSettings {
   /**
    * Packets of the offline rows' warm-up round, run first on other recipients (enqueued and drained
    * the same way, not measured), so the measured round finds a warm process as the live rows do.
-   * As many as `offlineMessages` in the full and quick runs.
+   * A quarter of `offlineMessages` in the full run, as many in the quick one.
    */
   offlineWarmupMessages: number;
   idleConnections: number;

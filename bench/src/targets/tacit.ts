@@ -86,6 +86,13 @@ const BENCH_LIMITS = {
 };
 
 /**
+ * The offline rows queue 12 500 packets per recipient, above the default cap of 10 000 (drawn from
+ * its top eighth); MeshWhisper's MAX_BLOBS_PER_HASH is raised likewise (registry.ts). The offline
+ * rows run on the single node, whose queue reads it.
+ */
+const OFFLINE_CAP = { QUEUE_MAILBOX_CAP: '65536' };
+
+/**
  * BENCH_LIMITS as the build of `mains` knows them: a build from before a limit existed refuses its
  * unknown GATEWAY_* variable by name (`--compare` against an older checkout), so a setting its
  * gateway's config does not name is left out (that build has no such limit to lift).
@@ -132,7 +139,7 @@ export async function startTacitSingle(ctx: RunContext, mains: TacitMains = THIS
   const { port, opsPort, env } = await listeners();
   const node = startNodeProcess(mains.node, [], {
     nodeFlags: TACIT_NODE_FLAGS,
-    env: { ...benchLimits(mains), ...env, DATABASE_URL: pg.url, DATA_DIR: ctx.tmpDir, ...TACIT_NODE_ENV },
+    env: { ...benchLimits(mains), ...OFFLINE_CAP, ...env, DATABASE_URL: pg.url, DATA_DIR: ctx.tmpDir, ...TACIT_NODE_ENV },
   });
   try {
     await ready([opsPort, port], node);
