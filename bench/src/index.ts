@@ -8,4 +8,4 @@ export { tacitScenarios, type TacitSystems } from './scenarios/tacit.js';
 export { FIXED_ROWS, REF } from './rows.js';
 export { allScenarios } from './registry.js';
 export { LatencyRecorder, percentileSorted, percentiles, median, type LatencySummary } from './stats.js';
-export { freePort, readCpuSeconds, readRssBytes, startNodeProcess, waitForHttp, type StartedProcess } from './proc.js';
+export { freePort, readCpuSeconds, readRssBytes, readTreeCpuSeconds, startNodeProcess, waitForHttp, type StartedProcess } from './proc.js';

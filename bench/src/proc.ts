@@ -2,7 +2,7 @@
 // raised to the hard limit, and a SIGUSR2 -> gc() hook so memory can be measured after a
 // collection), wait for it, read its RSS and CPU time from /proc, and stop it by pid.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -26,13 +26,64 @@ function clockTicks(): number {
   return _clockTicks;
 }
 
-/** User + system CPU seconds consumed so far by `pid` (its threads included). */
-export function readCpuSeconds(pid: number): number {
+function _statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name may hold spaces and parentheses; fields resume after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** User + system CPU seconds consumed so far by `pid` (its threads included). */
+export function readCpuSeconds(pid: number): number {
+  const fields = _statFields(pid);
   // utime and stime are fields 14 and 15 of stat(5), i.e. 11 and 12 after "pid (comm)".
   return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+}
+
+/** Live children of `pid` (over all its threads; /proc/<pid>/task/<tid>/children); none once it is gone. */
+function _children(pid: number): number[] {
+  const out: number[] = [];
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c) out.push(Number(c));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds of `pid` and every process under it: its own, its live descendants' and those of the
+ * children it already reaped (cutime + cstime). PostgreSQL's work is in its backends, children of
+ * the postmaster whose own time is near nothing; this is what the server spent. A descendant that
+ * ends between two readings is counted by neither until its parent reaps it. Throws when `pid`
+ * itself cannot be read.
+ */
+export function readTreeCpuSeconds(pid: number): number {
+  const fields = _statFields(pid);
+  // cutime and cstime: fields 16 and 17 of stat(5).
+  let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  const seen = new Set<number>([pid]);
+  const todo = _children(pid);
+  while (todo.length > 0) {
+    const c = todo.pop()!;
+    if (seen.has(c)) continue;
+    seen.add(c);
+    try {
+      const f = _statFields(c);
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      continue; // ended meanwhile
+    }
+    todo.push(..._children(c));
+  }
+  return ticks / clockTicks();
 }
 
 /**

@@ -281,6 +281,10 @@ function notes(r: ReportRow, rounds: number): string {
     parts.push(`K=${fmtInt(num(r['messages']))}`, `enqueue ${fmtInt(r['enqueueMsgsPerSec'])}/s`, `drain ${fmtInt(num(r['drainMsgsPerSec']))}/s`);
     if (r['missing']) parts.push(`missing ${String(r['missing'])}`);
     if (r['duplicates']) parts.push(`dup ${String(r['duplicates'])}`);
+    if (typeof r['drainServerCpuPct'] === 'number' || typeof r['drainMachineBusyPct'] === 'number') {
+      const pct = (k: string): string => (typeof r[k] === 'number' ? `${r[k]}%` : '—');
+      parts.push(`drain CPU: server ${pct('drainServerCpuPct')}, load ${pct('drainLoadCpuPct')}, machine ${pct('drainMachineBusyPct')} busy`);
+    }
   }
   if (typeof r['serverCpuPct'] === 'number') parts.push(`server CPU ${r['serverCpuPct']}%`);
   if (typeof r['cpuPct'] === 'number') parts.push(`CPU ${r['cpuPct']}%`);

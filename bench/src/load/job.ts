@@ -136,6 +136,17 @@ export interface OfflineResult {
   received: number;
   duplicates: number;
   missing: number;
+  /** CPU of the enqueue phase: server processes (with their children), load generator, whole machine (as LiveResult's). */
+  enqueueCpu: PhaseCpu;
+  /** CPU of the drain phase, from the receivers' connect to the last packet, the same way. */
+  drainCpu: PhaseCpu;
+}
+
+/** Server and load CPU over one phase, in % of one core; the whole machine in % of all its cores. */
+export interface PhaseCpu {
+  serverCpuPct: number | null;
+  loadCpuPct: number;
+  machineBusyPct: number | null;
 }
 
 /** Figures of an idle-connections run. */

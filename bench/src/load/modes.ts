@@ -1,10 +1,10 @@
 // The three load patterns, run inside the load-generator child against one driver.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readCpuSeconds, readMachineIdle, readRssBytes } from '../proc.js';
+import { readMachineIdle, readRssBytes, readTreeCpuSeconds } from '../proc.js';
 import { LatencyRecorder, median } from '../stats.js';
 import type { DriverClient, DriverSender, LoadDriver } from './driver.js';
-import type { IdleJob, IdleResult, JobBase, LiveJob, LiveResult, OfflineJob, OfflineResult, PacedJob, PacedResult } from './job.js';
+import type { IdleJob, IdleResult, JobBase, LiveJob, LiveResult, OfflineJob, OfflineResult, PacedJob, PacedResult, PhaseCpu } from './job.js';
 import { decodePayload, encodePayload, type Stamp } from './payload.js';
 import { isMeasured, packetIndex, pacedRate, pacedSchedule, scheduledOffsetMs, toSendNow } from './pacing.js';
 
@@ -32,9 +32,10 @@ function closeAll(clients: DriverClient[]): void {
   for (const c of clients) c.close();
 }
 
+/** CPU seconds of the server's processes and everything under them (PostgreSQL's backends). */
 function cpuOf(pids: number[]): number | null {
   try {
-    return pids.reduce((sum, pid) => sum + readCpuSeconds(pid), 0);
+    return pids.reduce((sum, pid) => sum + readTreeCpuSeconds(pid), 0);
   } catch {
     return null;
   }
@@ -56,6 +57,17 @@ async function openPairs(
 }
 
 type _Idle = ReturnType<typeof readMachineIdle>;
+
+/** CPU readings from now; `end()` gives the phase's figures (cpuPercent) over the time since. */
+function phaseCpu(pids: number[]): { end(): PhaseCpu } {
+  const t0 = performance.now();
+  const server0 = cpuOf(pids);
+  const load0 = process.cpuUsage();
+  const idle0 = readMachineIdle();
+  return {
+    end: () => cpuPercent(server0, cpuOf(pids), process.cpuUsage(load0), performance.now() - t0, idle0, readMachineIdle()),
+  };
+}
 
 /**
  * Server and load-generator CPU over a window of `ms`, in % of one core (server null without
@@ -355,6 +367,7 @@ async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<Offlin
     return lastDepth;
   };
 
+  const enqueueCpu = phaseCpu(job.serverPids);
   const e0 = performance.now();
   const enqueueDeadline = Date.now() + job.enqueueTimeoutMs;
   for (let i = 0; i < job.pairs; i++) pump(i);
@@ -367,6 +380,7 @@ async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<Offlin
     await sleep(acks ? 2 : 10);
   }
   const enqueueMs = performance.now() - e0;
+  const enqueueFigures = enqueueCpu.end();
   closeAll(senders);
   await sleep(100);
 
@@ -394,11 +408,14 @@ async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<Offlin
     if (distinct === job.messages) resolveAll();
   };
 
+  const drainCpu = phaseCpu(job.serverPids);
   const d0 = performance.now();
   const receivers = await pool(job.pairs, 64, (i) => driver.openReceiver(i, pick(job.receiverUrls, i), onPayload));
   try {
     const timer = sleep(job.drainTimeoutMs);
     await Promise.race([all, timer]);
+    // Read as the last packet arrives (a tick after it at most): the quiet after the drain is not in it.
+    const drainFigures = drainCpu.end();
     if (distinct < job.messages) {
       throw new Error(`drain: ${distinct}/${job.messages} received after ${job.drainTimeoutMs} ms`);
     }
@@ -416,6 +433,8 @@ async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<Offlin
       received: distinct,
       duplicates,
       missing: job.messages - distinct,
+      enqueueCpu: enqueueFigures,
+      drainCpu: drainFigures,
     };
   } finally {
     closeAll(receivers);
