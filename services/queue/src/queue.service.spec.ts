@@ -638,9 +638,10 @@ describe(QueueService.name, () => {
       await client.connect();
       const plans: string[] = [];
       client.on('notice', (n) => plans.push(n.message ?? ''));
+      let sut: QueueService | undefined;
       try {
         await fresh.migrate();
-        const sut = new QueueService({ repository: fresh, groupCommit: { maxDelayMs: 1 } });
+        sut = new QueueService({ repository: fresh, groupCommit: { maxDelayMs: 1 } });
         await sut.start();
         const m = id();
         const call = 'SELECT queue_ack_ranges($1, $2, $3, $4, $5, $6, $7) AS deleted';
@@ -666,8 +667,9 @@ describe(QueueService.name, () => {
         walk(JSON.parse(del.slice(del.indexOf('{'))).Plan);
         assert.ok(read.length > 0 && read.every((n) => n <= 10), `rows read per scan: ${read.join(', ')} (the mailbox holds 3000)`);
         assert.deepEqual((await client.query('SELECT stored FROM queue_mailboxes WHERE mailbox_id = $1', [Buffer.from(m)])).rows.map((r) => r.stored), [2995]);
-        await sut.stop();
       } finally {
+        // Stopped whatever failed above: its timers would otherwise hold the test process open.
+        await sut?.stop();
         await client.end();
         await fresh.close();
         await h.sql('DROP DATABASE ack_plan');
