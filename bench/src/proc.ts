@@ -66,9 +66,9 @@ function _children(pid: number): number[] {
  * itself cannot be read.
  */
 export function readTreeCpuSeconds(pid: number): number {
-  const fields = _statFields(pid);
-  // cutime and cstime: fields 16 and 17 of stat(5).
-  let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  // utime, stime, and the reaped children's cutime and cstime: fields 14–17 of stat(5).
+  const all = (f: string[]): number => Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  let ticks = all(_statFields(pid));
   const seen = new Set<number>([pid]);
   const todo = _children(pid);
   while (todo.length > 0) {
@@ -76,8 +76,7 @@ export function readTreeCpuSeconds(pid: number): number {
     if (seen.has(c)) continue;
     seen.add(c);
     try {
-      const f = _statFields(c);
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      ticks += all(_statFields(c));
     } catch {
       continue; // ended meanwhile
     }

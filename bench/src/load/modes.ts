@@ -149,9 +149,7 @@ async function runPaced(
   try {
     // The tick that first finds the warm-up over opens the measured window, the one that finds
     // the schedule over closes it: the window always opens before it closes, however late ticks run.
-    let cpu0: number | null = null;
-    let idle0: _Idle = null;
-    let load0 = process.cpuUsage();
+    let window = phaseCpu(job.serverPids);
     let m0 = 0;
     let finish: () => void = () => {};
     const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -159,9 +157,7 @@ async function runPaced(
     const tick = (): void => {
       const now = performance.now();
       if (!measuring && running && now - t0 >= p.warmupMs) {
-        cpu0 = cpuOf(job.serverPids);
-        idle0 = readMachineIdle();
-        load0 = process.cpuUsage();
+        window = phaseCpu(job.serverPids);
         m0 = performance.now();
         measuring = true;
       }
@@ -178,9 +174,7 @@ async function runPaced(
     tick();
     await finished;
     const measuredMs = Math.max(performance.now() - m0, 1e-3);
-    const cpu1 = cpuOf(job.serverPids);
-    const idle1 = readMachineIdle();
-    const load1 = process.cpuUsage(load0);
+    const cpu = window.end();
 
     const graceEnd = Date.now() + p.graceMs;
     while (totalReceived < totalSent && Date.now() < graceEnd) await sleep(10);
@@ -200,7 +194,7 @@ async function runPaced(
       maxMs: lat.maxMs,
       sendLagP99Ms: lagged.p99Ms,
       sendLagMaxMs: lagged.maxMs,
-      ...cpuPercent(cpu0, cpu1, load1, measuredMs, idle0, idle1),
+      ...cpu,
     };
   } finally {
     running = false;
@@ -261,16 +255,12 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
     recorder.reset();
     inWindow = 0;
     measuring = true;
-    const cpu0 = cpuOf(job.serverPids);
-    const idle0 = readMachineIdle();
-    const load0 = process.cpuUsage();
+    const window = phaseCpu(job.serverPids);
     const t0 = performance.now();
     await sleep(job.durationMs);
     measuring = false;
     const t1 = performance.now();
-    const cpu1 = cpuOf(job.serverPids);
-    const idle1 = readMachineIdle();
-    const load1 = process.cpuUsage(load0);
+    const cpu = window.end();
     sending = false;
 
     const graceEnd = Date.now() + job.graceMs;
@@ -293,7 +283,7 @@ export async function runLive(job: LiveJob, driver: LoadDriver): Promise<LiveRes
       p90Ms: lat.p90Ms,
       p99Ms: lat.p99Ms,
       maxMs: lat.maxMs,
-      ...cpuPercent(cpu0, cpu1, load1, measuredMs, idle0, idle1),
+      ...cpu,
       paced: paced && rate > 0 ? await runPaced({ ...job, paced }, senders, rate, (h) => (onPaced = h)) : null,
     };
   } finally {
