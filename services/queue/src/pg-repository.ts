@@ -50,6 +50,7 @@ class _CopyOut extends pg.Query {
 }
 
 const _COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const _COPY_TRAILER = Buffer.from([0xff, 0xff]);
 
 /**
  * The one field of the one row of a binary COPY, from its CopyData chunks in order (PostgreSQL's
@@ -59,32 +60,26 @@ const _COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
  * a copy of the page (a copy of each ~150 KB page was ~9 % of the node's CPU in a drain).
  */
 export function binaryCopyField(chunks: readonly Buffer[]): Uint8Array {
-  const first = chunks[0];
-  if (chunks.length > 1 && first && first.length >= 19 && first.subarray(0, 11).equals(_COPY_SIGNATURE)) {
-    const at = 15 + 4 + first.readUInt32BE(15);
-    if (at + 6 <= first.length && first.readInt16BE(at) === 1) {
-      const length = first.readInt32BE(at + 2);
-      const end = at + 6 + length;
-      if (length >= 0 && end <= first.length) {
-        // What follows the field: a few bytes, the trailer alone in a well-formed COPY.
-        const tail = Buffer.concat([first.subarray(end), ...chunks.slice(1)]);
-        if (tail.length === 2 && tail.readInt16BE(0) === -1) return new Uint8Array(first.buffer, first.byteOffset + at + 6, length);
-      }
-    }
+  const [data = Buffer.alloc(0), ...rest] = chunks;
+  // Where the first chunk does not hold the header and the whole field, the chunks are read joined.
+  const joined = (): Uint8Array => binaryCopyField([Buffer.concat(chunks)]);
+  if (data.length < 21) {
+    if (rest.length > 0) return joined();
+    throw new Error('binary COPY: bad signature');
   }
-  return _copyField(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-}
-
-function _copyField(data: Buffer): Uint8Array {
-  if (data.length < 21 || !data.subarray(0, 11).equals(_COPY_SIGNATURE)) throw new Error('binary COPY: bad signature');
+  if (!data.subarray(0, 11).equals(_COPY_SIGNATURE)) throw new Error('binary COPY: bad signature');
   let at = 15 + 4 + data.readUInt32BE(15);
+  if (at + 6 > data.length && rest.length > 0) return joined();
   const fields = data.readInt16BE(at);
   if (fields === -1) return new Uint8Array(0);
   if (fields !== 1) throw new Error(`binary COPY: expected 1 field, got ${fields}`);
   const length = data.readInt32BE(at + 2);
   at += 6;
   if (length === -1) return new Uint8Array(0);
-  if (length < 0 || at + length + 2 !== data.length || data.readInt16BE(at + length) !== -1) {
+  if (length >= 0 && at + length > data.length && rest.length > 0) return joined();
+  // What follows the field: the trailer alone in a well-formed COPY (a few bytes, joined at no cost).
+  const tail = (): Buffer => Buffer.concat([data.subarray(at + length), ...rest]);
+  if (length < 0 || at + length > data.length || !tail().equals(_COPY_TRAILER)) {
     throw new Error('binary COPY: expected one row');
   }
   return new Uint8Array(data.buffer, data.byteOffset + at, length);
