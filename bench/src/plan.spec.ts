@@ -22,6 +22,8 @@ describe(firstRoundOrder.name, () => {
     assert.ok(adjacent(order, 'tacit-cross-replica', 'baseline-ws'));
     assert.ok(adjacent(order, 'tacit-enqueue', 'meshwhisper-offline-drain'));
     assert.ok(adjacent(order, 'tacit-drain', 'meshwhisper-offline-drain'));
+    // The third row divided by it, one row away.
+    assert.equal(order.indexOf('meshwhisper-offline-drain') - order.indexOf('tacit-enqueue-deep'), 2);
     assert.ok(adjacent(order, 'tacit-idle-connections', 'baseline-idle-connections'));
     assert.ok(adjacent(order, 'tacit-media-upload', 's3-direct-upload'));
     assert.ok(adjacent(order, 'tacit-media-upload-held', 's3-direct-upload'));
@@ -35,6 +37,7 @@ describe(firstRoundOrder.name, () => {
       'baseline-ws',
       'tacit-cross-replica',
       'meshwhisper-same-relay',
+      'tacit-enqueue-deep',
       'tacit-enqueue',
       'meshwhisper-offline-drain',
       'tacit-drain',

@@ -11,6 +11,7 @@ import type { RunSettings } from './scenario.js';
 import { idleRow, liveRow, offlineRow } from './scenarios/factories.js';
 import { baselineSystem } from './targets/baseline.js';
 import { meshWhisperSystem } from './targets/meshwhisper.js';
+import { tacitSingleSystem } from './targets/tacit.js';
 
 const tmpRoot = mkdtempSync(join(os.tmpdir(), 'tacit-bench-spec-'));
 after(() => rmSync(tmpRoot, { recursive: true, force: true }));
@@ -78,5 +79,24 @@ describe('bench smoke', { timeout: 60_000 }, () => {
     assert.equal(r!.figures['duplicates'], 0);
     assert.ok(r!.figures.msgsPerSec! > 0);
     assert.equal(r!.figures['enqueueConfirmedBy'], 'queue-depth');
+    // MeshWhisper confirms no send: no window bounds its senders, and no send time is known.
+    assert.equal(r!.figures['enqueueInFlight'], null);
+    assert.equal(r!.figures['enqueueP50Ms'], null);
+  });
+
+  it('tacit offline, 8 in flight per sender: every send acked with its time, every packet drained once', async () => {
+    const row = offlineRow({ name: 'tacit-offline', description: 'smoke', system: tacitSingleSystem, primary: 'enqueue', window: 8 });
+    const [r] = await runScenarios([row], tiny, tmpRoot, quiet);
+    assert.equal(r!.error, null);
+    const f = r!.figures;
+    assert.equal(f['enqueueConfirmedBy'], 'acks');
+    assert.equal(f['enqueueInFlight'], tiny.offlinePairs * 8);
+    assert.equal(f['missing'], 0);
+    assert.equal(f['duplicates'], 0);
+    const p50 = f['enqueueP50Ms'] as number;
+    const p99 = f['enqueueP99Ms'] as number;
+    // Every ACCEPTED waits for a commit: it takes some time, and the tail is no shorter than the middle.
+    assert.ok(p50 > 0 && p99 >= p50, `p50 ${p50} p99 ${p99}`);
+    assert.equal(f.msgsPerSec, f['enqueueMsgsPerSec']);
   });
 });

@@ -58,7 +58,8 @@ export const createDriver: CreateDriver = (options): LoadDriver => {
         acknowledges: true,
         send(payload) {
           const body = payload.length > 256 - PAD_PREFIX_LEN ? payload.subarray(0, 256 - PAD_PREFIX_LEN) : payload;
-          client.send(recipient, body).then(onAccepted, () => undefined);
+          const sentAt = performance.now();
+          client.send(recipient, body).then(() => onAccepted(performance.now() - sentAt), () => undefined);
         },
         close: () => client.close(),
       };

@@ -18,7 +18,8 @@ export interface DriverClient {
 export interface DriverSender extends DriverClient {
   /**
    * True when the system confirms each accepted send; the driver then calls the `onAccepted`
-   * given to `openSender` once per confirmed send, in any order.
+   * given to `openSender` once per confirmed send, in any order, with the time from the send to
+   * its confirmation (ms) as the client saw it.
    */
   readonly acknowledges: boolean;
   /** Sends one 256-byte bench payload to the receiver of this sender's pair. */
@@ -40,7 +41,7 @@ export interface LoadDriver {
     options?: ConnectOptions,
   ): Promise<DriverClient>;
   /** Connects the sender of pair `pair` to `url`. */
-  openSender(pair: number, url: string, onAccepted: () => void, options?: ConnectOptions): Promise<DriverSender>;
+  openSender(pair: number, url: string, onAccepted: (ms: number) => void, options?: ConnectOptions): Promise<DriverSender>;
   /** For systems that do not confirm registration: resolves once `count` receivers are live. */
   awaitReceivers?(count: number, timeoutMs: number): Promise<void>;
   /** For systems that do not confirm sends: how many packets the server holds queued now. */

@@ -130,6 +130,11 @@ export interface OfflineResult {
   enqueueMs: number;
   /** How enqueue completion was known: sender acks, or the server's queue depth. */
   enqueueConfirmedBy: 'acks' | 'queue-depth';
+  /** Sends in flight during the enqueue: pairs x window with acks; null without (all sent at once). */
+  enqueueInFlight: number | null;
+  /** SEND -> ACCEPTED as the senders saw it, median and 99th percentile (ms); null without acks. */
+  enqueueP50Ms: number | null;
+  enqueueP99Ms: number | null;
   drainMsgsPerSec: number;
   drainMs: number;
   firstMessageMs: number | null;

@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readMachineIdle, readRssBytes, readTreeCpuSeconds } from '../proc.js';
-import { LatencyRecorder, median } from '../stats.js';
+import { LatencyRecorder, median, percentiles } from '../stats.js';
 import type { DriverClient, DriverSender, LoadDriver } from './driver.js';
 import type { IdleJob, IdleResult, JobBase, LiveJob, LiveResult, OfflineJob, OfflineResult, PacedJob, PacedResult, PhaseCpu } from './job.js';
 import { decodePayload, encodePayload, type Stamp } from './payload.js';
@@ -45,14 +45,14 @@ async function openPairs(
   job: JobBase & { pairs: number },
   driver: LoadDriver,
   onPayload: (payload: Uint8Array) => void,
-  onAccepted: (pair: number) => void,
+  onAccepted: (pair: number, ms: number) => void,
   withReceivers: boolean,
 ): Promise<{ receivers: DriverClient[]; senders: DriverSender[] }> {
   const receivers = withReceivers
     ? await pool(job.pairs, 64, (i) => driver.openReceiver(i, pick(job.receiverUrls, i), onPayload))
     : [];
   if (withReceivers) await driver.awaitReceivers?.(job.pairs, 10_000);
-  const senders = await pool(job.pairs, 64, (i) => driver.openSender(i, pick(job.senderUrls, i), () => onAccepted(i)));
+  const senders = await pool(job.pairs, 64, (i) => driver.openSender(i, pick(job.senderUrls, i), (ms) => onAccepted(i, ms)));
   return { receivers, senders };
 }
 
@@ -330,8 +330,11 @@ async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<Offlin
       sent[pair] = seq + 1;
     }
   };
-  const onAccepted = (pair: number): void => {
+  // SEND -> ACCEPTED times of the measured round, as the senders saw them (acks only).
+  const acceptMs = new Float64Array(job.messages);
+  const onAccepted = (pair: number, ms: number): void => {
     accepted[pair]!++;
+    if (totalAccepted < acceptMs.length) acceptMs[totalAccepted] = ms;
     totalAccepted++;
     pump(pair);
   };
@@ -371,6 +374,7 @@ async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<Offlin
   }
   const enqueueMs = performance.now() - e0;
   const enqueueFigures = enqueueCpu.end();
+  const [enqueueP50Ms = null, enqueueP99Ms = null] = acks ? percentiles(acceptMs.subarray(0, Math.min(totalAccepted, acceptMs.length)), [50, 99]) : [];
   closeAll(senders);
   await sleep(100);
 
@@ -417,6 +421,9 @@ async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<Offlin
       enqueueMsgsPerSec: job.messages / (enqueueMs / 1000),
       enqueueMs,
       enqueueConfirmedBy: acks ? 'acks' : 'queue-depth',
+      enqueueInFlight: acks ? job.pairs * job.window : null,
+      enqueueP50Ms,
+      enqueueP99Ms,
       drainMsgsPerSec: job.messages / (drainMs / 1000),
       drainMs,
       firstMessageMs: first === null ? null : first - d0,

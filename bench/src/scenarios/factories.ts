@@ -158,7 +158,14 @@ export function liveRow(opts: RowOptions & { topology?: Topology }): Scenario {
  * Recipients offline: K packets enqueued, then the recipients connect and drain. `primary`
  * picks which rate is the row's msgsPerSec; the other is an extra figure.
  */
-export function offlineRow(opts: RowOptions & { primary: 'drain' | 'enqueue'; topology?: Topology }): Scenario {
+export function offlineRow(
+  opts: RowOptions & {
+    primary: 'drain' | 'enqueue';
+    topology?: Topology;
+    /** Sends in flight per sender while enqueueing (default: the settings' `window`). */
+    window?: number;
+  },
+): Scenario {
   return new (class extends TargetScenario {
     budgetMs(): number {
       return 200_000;
@@ -176,7 +183,7 @@ export function offlineRow(opts: RowOptions & { primary: 'drain' | 'enqueue'; to
           pairs: s.offlinePairs,
           messages: s.offlineMessages,
           warmupMessages: s.offlineWarmupMessages,
-          window: s.window,
+          window: opts.window ?? s.window,
           payloadBytes: s.payloadBytes,
           enqueueTimeoutMs: 90_000,
           drainTimeoutMs: 60_000,
@@ -196,6 +203,9 @@ export function offlineRow(opts: RowOptions & { primary: 'drain' | 'enqueue'; to
         drainMs: Math.round(r.drainMs),
         firstMessageMs: round(r.firstMessageMs, 1),
         enqueueConfirmedBy: r.enqueueConfirmedBy,
+        enqueueInFlight: r.enqueueInFlight,
+        enqueueP50Ms: round(r.enqueueP50Ms, 1),
+        enqueueP99Ms: round(r.enqueueP99Ms, 1),
         duplicates: r.duplicates,
         missing: r.missing,
         enqueueServerCpuPct: round(r.enqueueCpu.serverCpuPct, 0),

@@ -13,7 +13,10 @@ export interface TacitSystems {
   replicas: System;
 }
 
-/** tacit-same-gateway, tacit-cross-replica, tacit-enqueue, tacit-drain, tacit-idle-connections. */
+/** Sends in flight per sender in `tacit-enqueue-deep`. */
+export const DEEP_WINDOW = 64;
+
+/** tacit-same-gateway, tacit-cross-replica, tacit-enqueue, tacit-enqueue-deep, tacit-drain, tacit-idle-connections. */
 export function tacitScenarios(t: TacitSystems): Scenario[] {
   const live = { toBaseline: { row: REF.baseline }, toMeshWhisper: { row: REF.meshWhisper } };
   return [
@@ -24,6 +27,21 @@ export function tacitScenarios(t: TacitSystems): Scenario[] {
       system: t.replicas,
       topology: 'cross',
       ratios: live,
+    }),
+    // The same store with 64 sends in flight per sender (1 024 in all) instead of 16: the rate at
+    // which the relay makes packets durable when senders keep enough in flight to fill its group
+    // commits. With 16, tacit-enqueue measures the round trip (every ACCEPTED waits for a commit:
+    // 256 in flight / ~10 ms), not the store. MeshWhisper's senders have no window at all (its
+    // relay confirms nothing: every packet is sent at once), so its enqueue is compared here too.
+    // Listed before tacit-enqueue: of the three rows divided by MeshWhisper's offline row, the plan
+    // (plan.ts) puts tacit-enqueue and tacit-drain right beside it and this one a row away.
+    offlineRow({
+      name: 'tacit-enqueue-deep',
+      description: 'Tacit, recipients offline, 64 sends in flight per sender: accepted (acked) sends per second',
+      system: t.single,
+      primary: 'enqueue',
+      window: DEEP_WINDOW,
+      ratios: { toMeshWhisper: { row: REF.meshWhisperOffline, figure: 'enqueueMsgsPerSec', ownFigure: 'msgsPerSec' } },
     }),
     offlineRow({
       name: 'tacit-enqueue',
