@@ -1,6 +1,7 @@
 // The queued events a gateway publishes for the push service (router.ts, `wake`), watched from
-// another connection to a real nats-server as the push service would watch them: exactly one
-// QueuedEvent naming the mailbox per send queued while nobody held it, none for a live delivery, a
+// another connection to a real nats-server as the push service would watch them: one QueuedEvent
+// naming the mailbox per send queued while nobody held it, and one per mailbox for the sends one
+// turn of the event loop committed (a group commit's burst), none for a live delivery, a
 // send queued while its recipient was online, or a duplicate; none with GATEWAY_PUSH_EVENTS=false;
 // and a publish that fails is counted while the send is still ACCEPTED. What a publish costs the
 // send path is measured here too.
@@ -80,7 +81,7 @@ describe('queued events for the push service (Router)', () => {
     return { r, published };
   };
 
-  it('publishes exactly one QueuedEvent, naming the mailbox, per send queued while nobody held it', async () => {
+  it('publishes one QueuedEvent, naming the mailbox, per send queued while nobody held it, sends answered one by one', async () => {
     const { r, published } = await gateway();
     const [bob, carol] = [new Owner(), new Owner()];
     const sender = r.open();
@@ -88,6 +89,22 @@ describe('queued events for the push service (Router)', () => {
     assert.equal(r.queue.enqueued.length, 3);
     assert.deepEqual((await published()).map((id) => Buffer.from(id).toString('hex')), [bob.mailbox, bob.mailbox, carol.mailbox].map((m) => Buffer.from(m).toString('hex')));
     assert.deepEqual(await pushEvents(r), { published: 3, failed: 0 });
+  });
+
+  it('a burst committed in one turn publishes one QueuedEvent per mailbox, not one per packet', async () => {
+    const { r, published } = await gateway();
+    const [bob, carol] = [new Owner(), new Owner()];
+    const sender = r.open();
+    // The queue holds every commit until all five are in, then answers them together (one group commit).
+    let commit!: () => void;
+    r.queue.gate = new Promise((res) => (commit = res));
+    for (const to of [bob, carol, bob, bob, carol]) r.receive(sender.conn, sendFrame(to.packet()));
+    await until(() => r.queue.enqueued.length === 5, 5000, 'five enqueues');
+    commit();
+    await until(() => sender.ws.frames().flatMap((f) => (f.type === 'accepted' ? f.packetIds : [])).length === 5, 5000, 'five packets accepted');
+    const hex = (m: Uint8Array): string => Buffer.from(m).toString('hex');
+    assert.deepEqual((await published()).map(hex).sort(), [bob.mailbox, carol.mailbox].map(hex).sort());
+    assert.deepEqual(await pushEvents(r), { published: 2, failed: 0 });
   });
 
   it('publishes nothing for a live delivery, a send queued while its recipient was online, or a duplicate', async () => {
