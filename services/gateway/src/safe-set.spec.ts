@@ -27,7 +27,45 @@ describe(MemorySafeSet.name, () => {
     assert.equal(sut.has('k0'), false);
     assert.equal(sut.has('k999'), true);
   });
+
+  it('stays bounded in memory: 200 000 keys into a set of 4 000 hold at most 4 000 keys in 2 × 8 192 slots', () => {
+    const sut = new MemorySafeSet(60_000, 4000, () => 0);
+    for (let i = 0; i < 200_000; i++) sut.add(randomKey());
+    const { keys, slots } = sut.footprint;
+    assert.ok(keys <= 4000 && keys > 2000, `keys ${keys}`);
+    // A generation holds at most maxEntries / 2 keys in a table at most half full.
+    assert.ok(slots <= 2 * 8192, `slots ${slots}`);
+  });
+
+  it('keeps apart keys that differ in one byte, whatever the byte and wherever it is', () => {
+    const sut = new MemorySafeSet(60_000, 1_000_000, () => 0);
+    const base = randomKey();
+    sut.add(base);
+    const variants: string[] = [];
+    for (let at = 0; at < 32; at++) {
+      for (let v = 0; v < 256; v++) if (v !== base.charCodeAt(at)) variants.push(base.slice(0, at) + String.fromCharCode(v) + base.slice(at + 1));
+    }
+    assert.equal(variants.filter((k) => sut.has(k)).length, 0);
+    for (const k of variants) sut.add(k);
+    assert.equal(variants.filter((k) => sut.has(k)).length, variants.length);
+    assert.equal(sut.footprint.keys, variants.length + 1);
+  });
+
+  it('remembers 100 000 random keys and sees none of 100 000 others; one added twice is held once', () => {
+    const sut = new MemorySafeSet(60_000, 1_000_000, () => 0);
+    const added = Array.from({ length: 100_000 }, randomKey);
+    for (const k of added) sut.add(k);
+    sut.add(added[0]!);
+    assert.equal(sut.footprint.keys, 100_000);
+    assert.equal(added.filter((k) => !sut.has(k)).length, 0);
+    assert.equal(Array.from({ length: 100_000 }, randomKey).filter((k) => sut.has(k)).length, 0);
+  });
 });
+
+/** 32 random bytes as a key of 32 one-byte chars (as the gateway's mailbox id + packet id). */
+function randomKey(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('latin1');
+}
 
 /** A 32-char key (mailbox id + packet id, one char per byte) from a short name. */
 const k = (name: string): string => name.padEnd(32, '.');
