@@ -28,13 +28,13 @@ describe(MemorySafeSet.name, () => {
     assert.equal(sut.has('k999'), true);
   });
 
-  it('stays bounded in memory: 200 000 keys into a set of 4 000 hold at most 4 000 keys in 2 × 8 192 slots', () => {
+  it('stays bounded in memory: 200 000 keys into a set of 4 000 hold at most 4 000 keys in 2 × 4 096 slots', () => {
     const sut = new MemorySafeSet(60_000, 4000, () => 0);
     for (let i = 0; i < 200_000; i++) sut.add(randomKey());
     const { keys, slots } = sut.footprint;
     assert.ok(keys <= 4000 && keys > 2000, `keys ${keys}`);
-    // A generation holds at most maxEntries / 2 keys in a table at most half full.
-    assert.ok(slots <= 2 * 8192, `slots ${slots}`);
+    // A generation holds at most maxEntries / 2 = 2 000 keys in a table at most half full: 4 096 slots.
+    assert.ok(slots <= 2 * 4096, `slots ${slots}`);
   });
 
   it('keeps apart keys that differ in one byte, whatever the byte and wherever it is', () => {

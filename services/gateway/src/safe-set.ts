@@ -22,8 +22,8 @@ function _seed(): number {
  * one Uint32Array of (hi, lo) pairs side by side (a probe reads one cache line; 0/0 is an empty
  * slot), grown by doubling while at most half full. Written for the single node's memory: a Set of
  * 32-char strings held ~118 bytes a key on the heap (59 MB for the 500 000 keys of one full
- * generation, measured), all of it old-generation objects for the GC to mark; this holds 8 bytes a
- * key (16 at the table's lowest fill) in one buffer the GC does not look into. An add costs about
+ * generation, measured), all of it old-generation objects for the GC to mark; this holds 16 to 32
+ * bytes a key (the table is a quarter to half full) in one buffer the GC does not look into. An add costs about
  * what the Set's did on the node's main thread (8.6 % and 9.3 % of it in two profiles of
  * tacit-enqueue-deep). Two keys with one fingerprint would answer a RESEND of the second as a
  * duplicate: with 64 bits and at most 500 000 keys that is ~3·10^-14 per lookup, and the
@@ -137,7 +137,8 @@ function _fmix(h: number): number {
  * In-process safe set for the single node. Two generations: keys live in the current one, which
  * becomes the previous one every `ttlMs / 2` (or when it holds `maxEntries / 2`); the previous one is
  * dropped whole at the next turn. A key is remembered between ttl/2 and ttl, with no per-key clock.
- * Keys are held as 64-bit fingerprints ({@link _Fingerprints}): at most ~16 bytes each.
+ * Keys are held as 64-bit fingerprints ({@link _Fingerprints}): 16 to 32 bytes each, 16 MB for both
+ * generations at the default bound.
  */
 export class MemorySafeSet implements SafeSet {
   private current: _Fingerprints;
