@@ -361,11 +361,16 @@ for (const kind of STORES) {
         const liveGrowth = (peakLive - live(before)) / MiB;
         t.diagnostic(`${kind}: 96 MiB up and down, peak RSS +${rssGrowth.toFixed(1)} MiB, peak heap and buffers +${liveGrowth.toFixed(1)} MiB (uploading +${(peaks.up / MiB).toFixed(1)}, downloading +${(peaks.down / MiB).toFixed(1)})`);
         // The blob is 96 MiB: held whole, either would grow by at least that. What the service holds
-        // (heap and buffers, after a collection) measured 0–31 MiB here — on S3 a few parts in flight
-        // to the store. RSS also counts what the allocator keeps after a free (16–47 MiB measured alone,
-        // past 64 once with other specs running in this process): reported, not asserted here — the
-        // media process's own RSS is bounded by services/node/src/cluster/media-cluster.spec.ts.
-        assert.ok(liveGrowth < 48, `heap and buffers grew ${liveGrowth.toFixed(1)} MiB`);
+        // (heap and buffers, after a collection) measured 0–31 MiB on a quiet machine — on S3 a few
+        // parts in flight to the store — but up to 45.5 MiB downloading and 51.6 uploading with the
+        // machine's cores busy (two spinning processes beside it; a CI run with other specs). Why is
+        // not established (one guess: V8 frees dead buffers' memory on a background thread, which a
+        // busy machine delays, and the sampler counts them until then). So the bound is "less than
+        // the blob", with room for that: 80 MiB.
+        // RSS also counts what the allocator keeps after a free (16–47 MiB measured alone, past 64
+        // once with other specs running in this process): reported, not asserted here — the media
+        // process's own RSS is bounded by services/node/src/cluster/media-cluster.spec.ts.
+        assert.ok(liveGrowth < 80, `heap and buffers grew ${liveGrowth.toFixed(1)} MiB`);
       } finally {
         await sut.close();
       }
