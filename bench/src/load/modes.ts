@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readMachineIdle, readRssBytes, readTreeCpuSeconds } from '../proc.js';
-import { LatencyRecorder, median, percentiles } from '../stats.js';
+import { LatencyRecorder, median } from '../stats.js';
 import type { DriverClient, DriverSender, LoadDriver } from './driver.js';
 import type { IdleJob, IdleResult, JobBase, LiveJob, LiveResult, OfflineJob, OfflineResult, PacedJob, PacedResult, PhaseCpu } from './job.js';
 import { decodePayload, encodePayload, type Stamp } from './payload.js';
@@ -330,11 +330,11 @@ async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<Offlin
       sent[pair] = seq + 1;
     }
   };
-  // SEND -> ACCEPTED times of the measured round, as the senders saw them (acks only).
-  const acceptMs = new Float64Array(job.messages);
+  // SEND -> ACCEPTED times of the round, as the senders saw them (acks only).
+  const acceptLatency = new LatencyRecorder();
   const onAccepted = (pair: number, ms: number): void => {
     accepted[pair]!++;
-    if (totalAccepted < acceptMs.length) acceptMs[totalAccepted] = ms;
+    acceptLatency.add(ms);
     totalAccepted++;
     pump(pair);
   };
@@ -374,7 +374,7 @@ async function offlineRound(job: OfflineJob, driver: LoadDriver): Promise<Offlin
   }
   const enqueueMs = performance.now() - e0;
   const enqueueFigures = enqueueCpu.end();
-  const [enqueueP50Ms = null, enqueueP99Ms = null] = acks ? percentiles(acceptMs.subarray(0, Math.min(totalAccepted, acceptMs.length)), [50, 99]) : [];
+  const { p50Ms: enqueueP50Ms, p99Ms: enqueueP99Ms } = acks ? acceptLatency.summary() : { p50Ms: null, p99Ms: null };
   closeAll(senders);
   await sleep(100);
 
