@@ -47,15 +47,19 @@ class _Fingerprints {
 
   has(key: string): boolean {
     _hash(key, this.seeds);
-    return this.find(_out[0]!, _out[1]!) >= 0;
+    return this.pairs[2 * this.probe(_out[0]!, _out[1]!) + 1] !== 0;
   }
 
   add(key: string): void {
-    _hash(key, this.seeds);
-    const [hi, lo] = [_out[0]!, _out[1]!];
-    if (this.find(hi, lo) >= 0) return;
+    // Grown first (a key already held may grow it a little early), so the probe's slot is the one to fill.
     if ((this.size + 1) * 2 > this.slots) this.grow();
-    this.put(hi, lo);
+    _hash(key, this.seeds);
+    const hi = _out[0]!;
+    const lo = _out[1]!;
+    const i = this.probe(hi, lo);
+    if (this.pairs[2 * i + 1] !== 0) return;
+    this.pairs[2 * i] = hi;
+    this.pairs[2 * i + 1] = lo;
     this.size++;
   }
 
@@ -67,29 +71,28 @@ class _Fingerprints {
     this.size = 0;
   }
 
-  /** The slot holding (hi, lo), or -1. Linear probing: the table is at most half full. */
-  private find(hi: number, lo: number): number {
+  /**
+   * The slot holding (hi, lo), else the empty slot where it goes. Linear probing: the table is at
+   * most half full, so an empty slot is always met.
+   */
+  private probe(hi: number, lo: number): number {
     const pairs = this.pairs;
     for (let i = hi & this.mask; ; i = (i + 1) & this.mask) {
       const l = pairs[2 * i + 1]!;
-      if (l === 0) return -1;
-      if (l === lo && pairs[2 * i] === hi) return i;
+      if (l === 0 || (l === lo && pairs[2 * i] === hi)) return i;
     }
-  }
-
-  private put(hi: number, lo: number): void {
-    const pairs = this.pairs;
-    let i = hi & this.mask;
-    while (pairs[2 * i + 1] !== 0) i = (i + 1) & this.mask;
-    pairs[2 * i] = hi;
-    pairs[2 * i + 1] = lo;
   }
 
   private grow(): void {
     const old = this.pairs;
     this.pairs = new Uint32Array(old.length * 2);
     this.mask = old.length - 1;
-    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.put(old[i]!, old[i + 1]!);
+    for (let j = 0; j < old.length; j += 2) {
+      if (old[j + 1] === 0) continue;
+      const i = this.probe(old[j]!, old[j + 1]!);
+      this.pairs[2 * i] = old[j]!;
+      this.pairs[2 * i + 1] = old[j + 1]!;
+    }
   }
 }
 
@@ -167,7 +170,11 @@ export class MemorySafeSet implements SafeSet {
     }
     this.current.add(key);
   }
-  /** Keys held and table slots, of both generations (for tests and the bound: slots <= 2 × maxEntries). */
+  /**
+   * Keys held and table slots, of both generations (for tests). A generation holds at most
+   * maxEntries / 2 keys in a table at most half full: each at most the power of two at or above
+   * maxEntries slots (1 024 at least), 8 bytes a slot.
+   */
   get footprint(): { keys: number; slots: number } {
     return { keys: this.current.size + this.previous.size, slots: this.current.slots + this.previous.slots };
   }
