@@ -27,7 +27,9 @@ export class ClaimSet {
   set(key: string): this {
     if (this.has(key)) return this;
     if (this.many) this.many.add(key);
-    else if (this.few.length < _FEW_CLAIMS) this.few = [...this.few, key];
+    // concat, not a spread: V8 gives `[...few, key]` room to grow (20 slots for 3 keys, +136 B on
+    // every idle connection); concat allocates the exact length.
+    else if (this.few.length < _FEW_CLAIMS) this.few = this.few.concat(key);
     else {
       this.many = new Set(this.few).add(key);
       this.few = _NO_KEYS;

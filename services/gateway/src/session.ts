@@ -100,7 +100,8 @@ export class Session {
       const want = bound ? 'CLAIM_V2 (with an ephemeral key)' : 'CLAIM';
       return this.replies.error(conn, ErrorCode.MALFORMED_FRAME, `"type" expected ${want} on a version ${conn.version} connection`, frame.requestId);
     }
-    if (bound && conn.channel !== undefined && conn.channel.ephemeral !== keyOf(frame.ephemeral!)) {
+    const ephemeral = conn.channelEphemeral;
+    if (bound && ephemeral !== undefined && ephemeral !== keyOf(frame.ephemeral!)) {
       return this.badProof(conn, frame.requestId, '"ephemeral" must be the key of the connection\'s first claim');
     }
     const message = bound ? claimProofMessageV2(conn.challenge!, this.relay.publicKey, frame.ephemeral!, frame.dests) : claimProofMessage(conn.challenge!, frame.dests);
@@ -165,8 +166,9 @@ export class Session {
    */
   ackTagValid(conn: ClientConnection, bytes: Uint8Array): boolean {
     const at = bytes.length - CHANNEL_TAG_LEN;
-    if (conn.channel !== undefined && channelTagValid(conn.channel.key, bytes.subarray(0, at), bytes.subarray(at))) return true;
-    this.badProof(conn, undefined, conn.channel === undefined ? 'ACK before any claim on this connection' : '"tag" is not this connection\'s channel tag');
+    const channel = conn.channel;
+    if (channel !== undefined && channelTagValid(channel.key, bytes.subarray(0, at), bytes.subarray(at))) return true;
+    this.badProof(conn, undefined, channel === undefined ? 'ACK before any claim on this connection' : '"tag" is not this connection\'s channel tag');
     return false;
   }
 
