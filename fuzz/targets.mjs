@@ -13,7 +13,6 @@ export const TARGETS = [
   { name: 'protocol-packet', module: 'libs/protocol/dist/fuzz/packet.fuzz.js', includes: protocol, maxLen: 66_000 },
   { name: 'protocol-padding', module: 'libs/protocol/dist/fuzz/padding.fuzz.js', includes: protocol, maxLen: 66_000 },
   { name: 'proto-packed', module: 'proto/dist/fuzz/packed.fuzz.js', includes: proto, maxLen: 16_384 },
-  { name: 'proto-packed-enqueue', module: 'proto/dist/fuzz/packed-enqueue.fuzz.js', includes: proto, maxLen: 16_384 },
   { name: 'proto-messages', module: 'proto/dist/fuzz/messages.fuzz.js', includes: proto, maxLen: 16_384 },
   { name: 'gateway-wsock', module: 'services/gateway/dist/fuzz/wsock.fuzz.js', includes: ['services/gateway/dist/wsock/'], maxLen: 16_384 },
   { name: 'gateway-client-address', module: 'services/gateway/dist/fuzz/client-address.fuzz.js', includes: ['services/gateway/dist/client-address.js', 'libs/platform/dist/client-address.js'], maxLen: 4096 },

@@ -27,15 +27,12 @@ export {
 } from './subjects.js';
 /** A request/reply API on the bus: subject, queue group and messages. */
 export { busRoute, type BusRoute } from './routes.js';
-/** The packed forms of tacit.queue.v1 (DrainReply.packed, AckRequest.packed_refs and packed_seqs, EnqueueRequest.packed). */
+/** The packed forms of tacit.queue.v1 (DrainReply.packed, AckRequest.packed_refs and packed_seqs). */
 export {
   packAckRefs,
   packAckSeqs,
-  packEnqueue,
   packPackets,
-  unpackEnqueue,
   unpackPackets,
-  QUEUE_ENQUEUE_HEAD,
   QUEUE_PACKED_DAY_AT,
   QUEUE_PACKED_HEAD,
   QUEUE_PACKED_LENGTH_AT,
@@ -44,7 +41,6 @@ export {
   QUEUE_PACKED_REF_BYTES,
   QUEUE_PACKED_SEQ_BYTES,
   type PackedAckRef,
-  type PackedEnqueueItem,
   type PackedPacket,
 } from './queue-packed.js';
 /** Build, encode and decode messages (re-exported so services need no direct runtime dependency). */

@@ -20,23 +20,6 @@ export const QUEUE_PACKED_REF_BYTES = _ID + _ID + 4;
 /** Bytes of one seq in AckRequest.packed_seqs (big-endian). */
 export const QUEUE_PACKED_SEQ_BYTES = 8;
 
-/** Offsets in an EnqueueRequest.packed record: mailbox id, packet id, ttl seconds (4), length (4). */
-export const QUEUE_ENQUEUE_TTL_AT = 2 * _ID;
-export const QUEUE_ENQUEUE_LENGTH_AT = QUEUE_ENQUEUE_TTL_AT + 4;
-/** Bytes before a packet's own bytes in EnqueueRequest.packed. */
-export const QUEUE_ENQUEUE_HEAD = QUEUE_ENQUEUE_LENGTH_AT + 4;
-
-/** A packet in EnqueueRequest.packed. */
-export interface PackedEnqueueItem {
-  /** 16 bytes. */
-  mailboxId: Uint8Array;
-  /** 16 bytes. */
-  packetId: Uint8Array;
-  packet: Uint8Array;
-  /** 0..2^32-1; 0: the queue's default. */
-  ttlSeconds: number;
-}
-
 /** A packet in DrainReply.packed. */
 export interface PackedPacket {
   seq: bigint;
@@ -132,46 +115,5 @@ export function packAckSeqs(refs: readonly PackedAckRef[]): Uint8Array {
     view.setUint32(o, Math.floor(seq / 0x1_0000_0000));
     view.setUint32(o + 4, seq >>> 0);
   });
-  return out;
-}
-
-/** Packets as EnqueueRequest.packed. Throws RangeError on an id that is not 16 bytes or a ttl that is not a u32. */
-export function packEnqueue(items: readonly PackedEnqueueItem[]): Uint8Array {
-  let size = 0;
-  for (const p of items) size += QUEUE_ENQUEUE_HEAD + p.packet.length;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let o = 0;
-  for (const p of items) {
-    if (!Number.isInteger(p.ttlSeconds) || p.ttlSeconds < 0 || p.ttlSeconds > 0xffff_ffff) throw new RangeError(`"ttlSeconds" expected an integer 0..4294967295, got ${p.ttlSeconds}`);
-    out.set(_id(p.mailboxId, 'mailboxId'), o);
-    out.set(_id(p.packetId, 'packetId'), o + _ID);
-    view.setUint32(o + QUEUE_ENQUEUE_TTL_AT, p.ttlSeconds);
-    view.setUint32(o + QUEUE_ENQUEUE_LENGTH_AT, p.packet.length);
-    out.set(p.packet, o + QUEUE_ENQUEUE_HEAD);
-    o += QUEUE_ENQUEUE_HEAD + p.packet.length;
-  }
-  return out;
-}
-
-/**
- * The packets of EnqueueRequest.packed, in order; their byte fields are views of `bytes`. Throws
- * RangeError when a record is cut short, before any packet is returned.
- */
-export function unpackEnqueue(bytes: Uint8Array): PackedEnqueueItem[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: PackedEnqueueItem[] = [];
-  for (let o = 0; o < bytes.length; ) {
-    if (o + QUEUE_ENQUEUE_HEAD > bytes.length) throw new RangeError(`packed enqueue truncated at byte ${o} of ${bytes.length}`);
-    const end = o + QUEUE_ENQUEUE_HEAD + view.getUint32(o + QUEUE_ENQUEUE_LENGTH_AT);
-    if (end > bytes.length) throw new RangeError(`packed enqueue truncated at byte ${o} of ${bytes.length}`);
-    out.push({
-      mailboxId: bytes.subarray(o, o + _ID),
-      packetId: bytes.subarray(o + _ID, o + 2 * _ID),
-      ttlSeconds: view.getUint32(o + QUEUE_ENQUEUE_TTL_AT),
-      packet: bytes.subarray(o + QUEUE_ENQUEUE_HEAD, end),
-    });
-    o = end;
-  }
   return out;
 }

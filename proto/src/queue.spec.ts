@@ -1,9 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  packEnqueue,
-  unpackEnqueue,
-  QUEUE_ENQUEUE_HEAD,
   create,
   fromBinary,
   packAckRefs,
@@ -56,23 +53,6 @@ describe('tacit.queue.v1', () => {
     assert.equal(back[0]!.packet.buffer, packed.buffer);
     assert.throws(() => unpackPackets(packed.subarray(0, 50)), RangeError);
     assert.throws(() => packPackets([{ ...packets[0]!, mailboxId: new Uint8Array(15) }]), RangeError);
-  });
-
-  it('packs enqueued packets into EnqueueRequest.packed (ids, ttl and length big-endian, packet) and back, as views', () => {
-    const items = [1, 2].map((i) => ({ mailboxId: new Uint8Array(16).fill(i), packetId: new Uint8Array(16).fill(16 + i), ttlSeconds: 0x0102_0304 * i, packet: new Uint8Array(3 * i).fill(i) }));
-    const bytes = packEnqueue(items);
-    assert.equal(bytes.length, 2 * QUEUE_ENQUEUE_HEAD + 9);
-    assert.deepEqual([...bytes.subarray(32, 40)], [1, 2, 3, 4, 0, 0, 0, 3]);
-    const back = unpackEnqueue(bytes);
-    assert.deepEqual(back.map((x) => ({ ...x, mailboxId: Buffer.from(x.mailboxId), packetId: Buffer.from(x.packetId), packet: Buffer.from(x.packet) })), items.map((x) => ({ ...x, mailboxId: Buffer.from(x.mailboxId), packetId: Buffer.from(x.packetId), packet: Buffer.from(x.packet) })));
-    assert.ok(back.every((x) => x.packet.buffer === bytes.buffer), 'views of the request');
-    assert.deepEqual(unpackEnqueue(new Uint8Array(0)), []);
-    for (const cut of [1, QUEUE_ENQUEUE_HEAD - 1, QUEUE_ENQUEUE_HEAD + 2]) assert.throws(() => unpackEnqueue(bytes.subarray(0, cut)), /^RangeError: packed enqueue truncated at byte 0 of \d+$/);
-    assert.throws(() => unpackEnqueue(bytes.subarray(0, bytes.length - 1)), /packed enqueue truncated at byte 43 of/);
-    const one = items[0]!;
-    assert.throws(() => packEnqueue([{ ...one, mailboxId: new Uint8Array(15) }]), /"mailboxId" expected 16 bytes, got 15/);
-    assert.throws(() => packEnqueue([{ ...one, packetId: new Uint8Array(17) }]), /"packetId" expected 16 bytes, got 17/);
-    for (const ttlSeconds of [-1, 1.5, 2 ** 32]) assert.throws(() => packEnqueue([{ ...one, ttlSeconds }]), RangeError);
   });
 
   it('packs ack refs for AckRequest.packed_refs: ids, then the day big-endian', () => {

@@ -6,7 +6,7 @@
  */
 import { InternalError, InvalidArgumentError, withTraceContext, type Context } from '@tacit/kit';
 import type { BusClientProxy } from '@tacit/platform';
-import { packAckRefs, packAckSeqs, packEnqueue, packPackets, QUEUE_LIMITS, QUEUE_ROUTES, queueV1 } from '@tacit/proto';
+import { packAckRefs, packAckSeqs, packPackets, QUEUE_LIMITS, QUEUE_ROUTES, queueV1 } from '@tacit/proto';
 
 /** One packet for the queue: its mailbox, dedup id, whole encoded bytes and TTL. */
 export interface QueueItem {
@@ -88,8 +88,6 @@ export class BusQueueClient implements QueueClient {
   #scheduled = false;
   /** Set once the queue refused packed acks (it predates them): ack it with refs from then on. */
   #unpackedAcks = false;
-  /** Set once the queue answered a packed enqueue with nothing (it predates them): enqueue with messages from then on. */
-  #unpackedEnqueue = false;
 
   constructor(proxy: BusClientProxy, opts: BusQueueClientOptions = {}) {
     this.#proxy = proxy;
@@ -118,51 +116,9 @@ export class BusQueueClient implements QueueClient {
     if (batch.length === 0) return;
     this.#batch = [];
     this.#batchBytes = 0;
-    // A sampled packet in the batch: the request continues its trace (one is enough to follow it).
-    const trace = batch.find((b) => b.item.trace !== undefined)?.item.trace;
-    withTraceContext(trace, () => this.#send(batch)).then(
-      (statuses) => {
-        for (let i = 0; i < batch.length; i++) {
-          const outcome = _OUTCOME[(statuses[i] ?? queueV1.EnqueueStatus.UNSPECIFIED) as queueV1.EnqueueStatus];
-          if (outcome) batch[i]!.resolve(outcome);
-          else batch[i]!.reject(new InternalError(`queue answered no status for packet ${i} of ${batch.length}`));
-        }
-      },
-      (err: unknown) => {
-        for (const b of batch) b.reject(err);
-      },
-    );
-  }
-
-  /**
-   * One enqueue request for the batch; resolves to each packet's EnqueueStatus, in order. Packed
-   * (EnqueueRequest.packed: one bytes field, answered one status byte per packet) unless the queue
-   * predates it: such a queue sees a request of no packets, stores nothing and answers no results (or
-   * refuses it), and from then on this client sends messages.
-   */
-  async #send(batch: readonly _Waiting[]): Promise<ArrayLike<number>> {
-    // A batch the packed layout cannot hold (an id that is not 16 bytes, a ttl past a u32) goes as
-    // messages: the queue answers it with the typed error that names the field, as it always did.
-    let packed: Uint8Array | undefined;
-    try {
-      if (!this.#unpackedEnqueue) packed = packEnqueue(batch.map((b) => b.item));
-    } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
-    }
-    if (packed) {
-      let reply: queueV1.EnqueueReply | undefined;
-      try {
-        reply = await this.#proxy.call(QUEUE_ROUTES.enqueue, { packed });
-      } catch (err) {
-        if (!(err instanceof InvalidArgumentError) || !/^"packets" /.test(err.message)) throw err;
-      }
-      if (reply && (reply.packedStatuses.length > 0 || reply.results.length > 0)) return reply.packedStatuses.length > 0 ? reply.packedStatuses : reply.results.map((r) => r.status);
-      this.#unpackedEnqueue = true;
-    }
     // Messages as literals: create() would copy every field by reflection first.
     const req: queueV1.EnqueueRequest = {
       $typeName: 'tacit.queue.v1.EnqueueRequest',
-      packed: new Uint8Array(0),
       packets: batch.map(({ item }) => ({
         $typeName: 'tacit.queue.v1.QueuedPacket',
         mailboxId: item.mailboxId,
@@ -171,7 +127,20 @@ export class BusQueueClient implements QueueClient {
         ttlSeconds: item.ttlSeconds,
       })),
     };
-    return (await this.#proxy.call(QUEUE_ROUTES.enqueue, req)).results.map((r) => r.status);
+    // A sampled packet in the batch: the request continues its trace (one is enough to follow it).
+    const trace = batch.find((b) => b.item.trace !== undefined)?.item.trace;
+    withTraceContext(trace, () => this.#proxy.call(QUEUE_ROUTES.enqueue, req)).then(
+      (reply) => {
+        for (let i = 0; i < batch.length; i++) {
+          const outcome = _OUTCOME[reply.results[i]?.status ?? queueV1.EnqueueStatus.UNSPECIFIED];
+          if (outcome) batch[i]!.resolve(outcome);
+          else batch[i]!.reject(new InternalError(`queue answered no status for packet ${i} of ${batch.length}`));
+        }
+      },
+      (err: unknown) => {
+        for (const b of batch) b.reject(err);
+      },
+    );
   }
 
   async drain(mailboxIds: readonly Uint8Array[], afterSeq: bigint, limit: number): Promise<DrainedPage> {

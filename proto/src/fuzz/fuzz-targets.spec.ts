@@ -3,6 +3,5 @@
 import { fuzzTargetsSpec } from '@tacit/protocol/fuzz-harness.js';
 import * as messages from './messages.fuzz.js';
 import * as packed from './packed.fuzz.js';
-import * as packedEnqueue from './packed-enqueue.fuzz.js';
 
-fuzzTargetsSpec({ messages, packed, packedEnqueue }, new URL('../../src/fuzz/regressions/', import.meta.url));
+fuzzTargetsSpec({ messages, packed }, new URL('../../src/fuzz/regressions/', import.meta.url));

@@ -7,7 +7,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { InvalidArgumentError } from '@tacit/kit';
 import { BusHandle } from '@tacit/platform';
-import { QUEUE_ROUTES, queueV1, unpackEnqueue, type PackedEnqueueItem } from '@tacit/proto';
+import { QUEUE_ROUTES, queueV1 } from '@tacit/proto';
 import type { EnqueueStatus } from './model.js';
 import { QueueService } from './queue.service.js';
 
@@ -25,26 +25,11 @@ export class QueueController {
 
   @BusHandle(QUEUE_ROUTES.enqueue)
   async enqueue(req: queueV1.EnqueueRequest): Promise<queueV1.EnqueueReply> {
-    if (req.packed.length > 0) {
-      if (req.packets.length > 0) throw new InvalidArgumentError('EnqueueRequest expected packets or packed, got both');
-      let items: PackedEnqueueItem[];
-      try {
-        items = unpackEnqueue(req.packed);
-      } catch (err) {
-        throw new InvalidArgumentError(`EnqueueRequest.packed: ${err instanceof Error ? err.message : 'malformed'}`, { cause: err });
-      }
-      const statuses = await this.queue.enqueue(items);
-      // One byte per packet: no message per result to build, encode and decode.
-      const packed = new Uint8Array(statuses.length);
-      for (let i = 0; i < statuses.length; i++) packed[i] = STATUS_TO_WIRE[statuses[i]!];
-      return { $typeName: 'tacit.queue.v1.EnqueueReply', results: [], packedStatuses: packed };
-    }
     const statuses = await this.queue.enqueue(req.packets);
     // Messages as literals: create() would copy every field by reflection first.
     return {
       $typeName: 'tacit.queue.v1.EnqueueReply',
       results: statuses.map((s) => ({ $typeName: 'tacit.queue.v1.EnqueueResult', status: STATUS_TO_WIRE[s] })),
-      packedStatuses: new Uint8Array(0),
     };
   }
 

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { InProcessBus, InvalidArgumentError, NatsBus, UnavailableError, type Bus } from '@tacit/kit';
 import { startNats, startPostgres, type PostgresServer } from '@tacit/testing';
 import { BusClientProxy, serveOnBus } from '@tacit/platform';
-import { create, fromBinary, packAckRefs, packAckSeqs, packEnqueue, toBinary, queueV1, QUEUE_SUBJECTS, unpackPackets } from '@tacit/proto';
+import { create, fromBinary, packAckRefs, packAckSeqs, toBinary, queueV1, QUEUE_SUBJECTS, unpackPackets } from '@tacit/proto';
 import { BusQueueClient } from '@tacit/queue-client';
 import { QueueController } from './queue.controller.js';
 import { DAY_MS, dayOf, type AckRef, type Clock, type EnqueueInput } from './model.js';
@@ -502,34 +502,6 @@ function sharedSpec(h: Harness): void {
     await busRoundTrip(bus, bus, service);
     await bus.close();
   });
-
-  it('enqueues through a queue that predates EnqueueRequest.packed: messages after its first empty answer, nothing lost', async () => {
-    const sut = service();
-    const bus = new InProcessBus();
-    // That queue's handler: it decodes the request and stores its packets, never looking at `packed`.
-    const seen: boolean[] = [];
-    const sub = bus.serve(QUEUE_SUBJECTS.enqueue, async (data) => {
-      const req = fromBinary(queueV1.EnqueueRequestSchema, data);
-      seen.push(req.packed.length > 0);
-      const statuses = req.packets.length === 0 ? [] : await sut.enqueue(req.packets);
-      const wire = { stored: queueV1.EnqueueStatus.STORED, duplicate: queueV1.EnqueueStatus.DUPLICATE, mailbox_full: queueV1.EnqueueStatus.MAILBOX_FULL, storage_full: queueV1.EnqueueStatus.STORAGE_FULL };
-      return toBinary(queueV1.EnqueueReplySchema, create(queueV1.EnqueueReplySchema, { results: statuses.map((st) => ({ status: wire[st] })) }));
-    });
-    try {
-      const client = new BusQueueClient(new BusClientProxy(bus));
-      const m = id();
-      const [a, b] = [packetFor(m, 3600), packetFor(m, 3600)];
-      assert.deepEqual(await Promise.all([client.enqueue({ ...a, ttlSeconds: 3600 }), client.enqueue({ ...a, ttlSeconds: 3600 })]), ['stored', 'duplicate']);
-      assert.equal(await client.enqueue({ ...b, ttlSeconds: 3600 }), 'stored');
-      assert.deepEqual(seen, [true, false, false], 'one packed request answered with nothing, then messages only');
-      const page = await sut.drain({ mailboxIds: [m], limit: 10 });
-      assert.deepEqual(page.packets.map((x) => Buffer.from(x.packet)), [a, b].map((x) => Buffer.from(x.packet)));
-    } finally {
-      sub.unsubscribe();
-      await bus.close();
-      await sut.stop();
-    }
-  });
 }
 
 /** Enqueue, drain, ack and bad requests from `clientBus` to the queue's controller served on `serverBus` (one bus in-process). */
@@ -574,23 +546,6 @@ async function busRoundTrip(serverBus: Bus, clientBus: Bus, service: () => Queue
     await assert.rejects(ackReq({ refs: [{ mailboxId: m, packetId: id() }], packedRefs: packAckRefs([{ mailboxId: m, packetId: id() }]) }), InvalidArgumentError);
     await assert.rejects(client.drain([m], 0n, 0), InvalidArgumentError);
     await assert.rejects(client.enqueue({ ...item, mailboxId: new Uint8Array(4) }), InvalidArgumentError);
-    // Enqueues travel packed (EnqueueRequest.packed), answered one status byte per packet; a gateway
-    // that predates it sends messages and gets results. Bad packed requests are refused, nothing stored.
-    const enqueueReq = (init: Parameters<typeof create<typeof queueV1.EnqueueRequestSchema>>[1]) =>
-      raw(QUEUE_SUBJECTS.enqueue, toBinary(queueV1.EnqueueRequestSchema, create(queueV1.EnqueueRequestSchema, init))).then((b) => fromBinary(queueV1.EnqueueReplySchema, b));
-    const [e1, e2] = [packetFor(m, 3600), packetFor(m, 3600)];
-    const packedReply = await enqueueReq({ packed: packEnqueue([{ ...e1, ttlSeconds: 3600 }, { ...e1, ttlSeconds: 3600 }]) });
-    assert.deepEqual([...packedReply.packedStatuses], [queueV1.EnqueueStatus.STORED, queueV1.EnqueueStatus.DUPLICATE]);
-    assert.equal(packedReply.results.length, 0);
-    const messageReply = await enqueueReq({ packets: [{ ...e2, ttlSeconds: 3600 }] });
-    assert.deepEqual([messageReply.results.map((r) => r.status), messageReply.packedStatuses.length], [[queueV1.EnqueueStatus.STORED], 0]);
-    const whole = packEnqueue([{ ...packetFor(m, 3600), ttlSeconds: 0 }]);
-    await assert.rejects(enqueueReq({ packed: whole.subarray(0, whole.length - 1) }), (err: Error) => err instanceof InvalidArgumentError && /EnqueueRequest\.packed: packed enqueue truncated/.test(err.message));
-    await assert.rejects(enqueueReq({ packed: whole, packets: [{ ...e2, ttlSeconds: 0 }] }), InvalidArgumentError, 'packets and packed both');
-    await assert.rejects(enqueueReq({ packed: packEnqueue([{ mailboxId: m, packetId: id(), packet: new Uint8Array(0), ttlSeconds: 0 }]) }), InvalidArgumentError, 'an empty packet');
-    const stored = unpackPackets((await client.drain([m], 0n, 10)).page);
-    assert.deepEqual(stored.map((x) => Buffer.from(x.packetId).toString('hex')).sort(), [e1, e2].map((x) => Buffer.from(x.packetId).toString('hex')).sort(), 'the refused requests stored nothing');
-    assert.equal(await client.ack(stored), 2);
     // Garbage instead of a protobuf message is the caller's fault too.
     await assert.rejects(raw(QUEUE_SUBJECTS.ack, new Uint8Array([0xff, 0xff, 0xff])), InvalidArgumentError);
     await assert.rejects(ackReq({ refs: [] }), InvalidArgumentError);

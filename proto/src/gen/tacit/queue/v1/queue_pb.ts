@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tacit/queue/v1/queue.proto.
  */
 export const file_tacit_queue_v1_queue: GenFile = /*@__PURE__*/
-  fileDesc("Chp0YWNpdC9xdWV1ZS92MS9xdWV1ZS5wcm90bxIOdGFjaXQucXVldWUudjEiWgoMUXVldWVkUGFja2V0EhIKCm1haWxib3hfaWQYASABKAwSEQoJcGFja2V0X2lkGAIgASgMEg4KBnBhY2tldBgDIAEoDBITCgt0dGxfc2Vjb25kcxgEIAEoDSJPCg5FbnF1ZXVlUmVxdWVzdBItCgdwYWNrZXRzGAEgAygLMhwudGFjaXQucXVldWUudjEuUXVldWVkUGFja2V0Eg4KBnBhY2tlZBgCIAEoDCI+Cg1FbnF1ZXVlUmVzdWx0Ei0KBnN0YXR1cxgBIAEoDjIdLnRhY2l0LnF1ZXVlLnYxLkVucXVldWVTdGF0dXMiVwoMRW5xdWV1ZVJlcGx5Ei4KB3Jlc3VsdHMYASADKAsyHS50YWNpdC5xdWV1ZS52MS5FbnF1ZXVlUmVzdWx0EhcKD3BhY2tlZF9zdGF0dXNlcxgCIAEoDCJVCgxEcmFpblJlcXVlc3QSEwoLbWFpbGJveF9pZHMYASADKAwSEQoJYWZ0ZXJfc2VxGAIgASgEEg0KBWxpbWl0GAMgASgNEg4KBnBhY2tlZBgEIAEoCCJmCgxTdG9yZWRQYWNrZXQSCwoDc2VxGAEgASgEEhIKCm1haWxib3hfaWQYAiABKAwSEQoJcGFja2V0X2lkGAMgASgMEg4KBnBhY2tldBgEIAEoDBISCgpleHBpcnlfZGF5GAUgASgNIlkKCkRyYWluUmVwbHkSLQoHcGFja2V0cxgBIAMoCzIcLnRhY2l0LnF1ZXVlLnYxLlN0b3JlZFBhY2tldBIMCgRtb3JlGAIgASgIEg4KBnBhY2tlZBgDIAEoDCJDCgZBY2tSZWYSEgoKbWFpbGJveF9pZBgBIAEoDBIRCglwYWNrZXRfaWQYAiABKAwSEgoKZXhwaXJ5X2RheRgDIAEoDSJcCgpBY2tSZXF1ZXN0EiQKBHJlZnMYASADKAsyFi50YWNpdC5xdWV1ZS52MS5BY2tSZWYSEwoLcGFja2VkX3JlZnMYAiABKAwSEwoLcGFja2VkX3NlcXMYAyABKAwiGwoIQWNrUmVwbHkSDwoHZGVsZXRlZBgBIAEoDSqqAQoNRW5xdWV1ZVN0YXR1cxIeChpFTlFVRVVFX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFUVOUVVFVUVfU1RBVFVTX1NUT1JFRBABEhwKGEVOUVVFVUVfU1RBVFVTX0RVUExJQ0FURRACEh8KG0VOUVVFVUVfU1RBVFVTX01BSUxCT1hfRlVMTBADEh8KG0VOUVVFVUVfU1RBVFVTX1NUT1JBR0VfRlVMTBAEYgZwcm90bzM");
+  fileDesc("Chp0YWNpdC9xdWV1ZS92MS9xdWV1ZS5wcm90bxIOdGFjaXQucXVldWUudjEiWgoMUXVldWVkUGFja2V0EhIKCm1haWxib3hfaWQYASABKAwSEQoJcGFja2V0X2lkGAIgASgMEg4KBnBhY2tldBgDIAEoDBITCgt0dGxfc2Vjb25kcxgEIAEoDSI/Cg5FbnF1ZXVlUmVxdWVzdBItCgdwYWNrZXRzGAEgAygLMhwudGFjaXQucXVldWUudjEuUXVldWVkUGFja2V0Ij4KDUVucXVldWVSZXN1bHQSLQoGc3RhdHVzGAEgASgOMh0udGFjaXQucXVldWUudjEuRW5xdWV1ZVN0YXR1cyI+CgxFbnF1ZXVlUmVwbHkSLgoHcmVzdWx0cxgBIAMoCzIdLnRhY2l0LnF1ZXVlLnYxLkVucXVldWVSZXN1bHQiVQoMRHJhaW5SZXF1ZXN0EhMKC21haWxib3hfaWRzGAEgAygMEhEKCWFmdGVyX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDRIOCgZwYWNrZWQYBCABKAgiZgoMU3RvcmVkUGFja2V0EgsKA3NlcRgBIAEoBBISCgptYWlsYm94X2lkGAIgASgMEhEKCXBhY2tldF9pZBgDIAEoDBIOCgZwYWNrZXQYBCABKAwSEgoKZXhwaXJ5X2RheRgFIAEoDSJZCgpEcmFpblJlcGx5Ei0KB3BhY2tldHMYASADKAsyHC50YWNpdC5xdWV1ZS52MS5TdG9yZWRQYWNrZXQSDAoEbW9yZRgCIAEoCBIOCgZwYWNrZWQYAyABKAwiQwoGQWNrUmVmEhIKCm1haWxib3hfaWQYASABKAwSEQoJcGFja2V0X2lkGAIgASgMEhIKCmV4cGlyeV9kYXkYAyABKA0iXAoKQWNrUmVxdWVzdBIkCgRyZWZzGAEgAygLMhYudGFjaXQucXVldWUudjEuQWNrUmVmEhMKC3BhY2tlZF9yZWZzGAIgASgMEhMKC3BhY2tlZF9zZXFzGAMgASgMIhsKCEFja1JlcGx5Eg8KB2RlbGV0ZWQYASABKA0qqgEKDUVucXVldWVTdGF0dXMSHgoaRU5RVUVVRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVFTlFVRVVFX1NUQVRVU19TVE9SRUQQARIcChhFTlFVRVVFX1NUQVRVU19EVVBMSUNBVEUQAhIfChtFTlFVRVVFX1NUQVRVU19NQUlMQk9YX0ZVTEwQAxIfChtFTlFVRVVFX1NUQVRVU19TVE9SQUdFX0ZVTEwQBGIGcHJvdG8z");
 
 /**
  * One packet to store until it is drained and acked, or until its TTL passes.
@@ -65,17 +65,6 @@ export type EnqueueRequest = Message<"tacit.queue.v1.EnqueueRequest"> & {
    * @generated from field: repeated tacit.queue.v1.QueuedPacket packets = 1;
    */
   packets: QueuedPacket[];
-
-  /**
-   * Instead of packets (not both): the packets one after another, each as mailbox_id (16 bytes),
-   * packet_id (16), ttl_seconds (4, big-endian), the packet's length (4, big-endian) and the packet.
-   * One bytes field instead of a message per packet: no object per packet to make on either side. A
-   * queue that predates the field sees an empty request (and answers no results, which the client
-   * takes as an error, never as stored).
-   *
-   * @generated from field: bytes packed = 2;
-   */
-  packed: Uint8Array;
 };
 
 /**
@@ -112,14 +101,6 @@ export type EnqueueReply = Message<"tacit.queue.v1.EnqueueReply"> & {
    * @generated from field: repeated tacit.queue.v1.EnqueueResult results = 1;
    */
   results: EnqueueResult[];
-
-  /**
-   * The answer to a packed request (instead of results): one EnqueueStatus per packet, one byte
-   * each, in the request's order.
-   *
-   * @generated from field: bytes packed_statuses = 2;
-   */
-  packedStatuses: Uint8Array;
 };
 
 /**
