@@ -63,18 +63,65 @@ describe(GroupCommitter.name, () => {
     assert.deepEqual(await sut.submit([2]), [3]);
   });
 
-  it('runs one flush at a time and batches what arrives meanwhile', async () => {
+  it('runs one flush at a time and batches what arrives meanwhile, while fewer than 32 wait', async () => {
     const rec = recorder(10);
     const sut = new GroupCommitter(rec.flush, { maxDelayMs: 0, maxInFlight: 2 });
     const first = sut.submit([1]);
     await new Promise((r) => setTimeout(r, 2));
-    const later = Array.from({ length: 50 }, (_, i) => sut.submit([i]));
+    const later = Array.from({ length: 31 }, (_, i) => sut.submit([i]));
     await Promise.all([first, ...later]);
     assert.equal(rec.overlapped(), false);
-    assert.deepEqual(rec.batches.map((b) => b.length), [1, 50]);
+    assert.deepEqual(rec.batches.map((b) => b.length), [1, 31]);
   });
 
-  it('overlaps a second flush only when a full batch waits', async () => {
+  it('overlaps a second flush once as many items wait as the running one carries (and at least 32)', async () => {
+    // Flushes that end only when released: nothing here depends on timing.
+    const batches: number[][] = [];
+    const release: Array<() => void> = [];
+    const sut = new GroupCommitter(
+      (items: number[]) => {
+        batches.push(items);
+        return new Promise<number[]>((resolve) => release.push(() => resolve(items)));
+      },
+      { maxDelayMs: 0, maxInFlight: 2 },
+    );
+    const tick = () => new Promise((r) => setImmediate(r));
+    const all = [sut.submit(Array.from({ length: 40 }, (_, i) => i))];
+    await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(batches.map((b) => b.length), [40]);
+    for (let i = 0; i < 39; i++) all.push(sut.submit([i]));
+    await tick();
+    assert.equal(batches.length, 1, '39 waiting behind a flush of 40: they wait for it');
+    all.push(sut.submit([39]));
+    await tick();
+    assert.deepEqual(batches.map((b) => b.length), [40, 40], 'the 40th starts a second flush beside the first');
+    for (let i = 0; i < 50; i++) all.push(sut.submit([i]));
+    await tick();
+    assert.equal(batches.length, 2, 'never more than maxInFlight');
+    release.shift()!();
+    await tick();
+    assert.deepEqual(batches.map((b) => b.length), [40, 40, 50], 'the next goes as the first ends');
+    while (release.length > 0) {
+      release.shift()!();
+      await tick();
+    }
+    await Promise.all(all);
+    const solo: number[][] = [];
+    const one = new GroupCommitter(
+      async (items: number[]) => {
+        solo.push(items);
+        await new Promise((r) => setTimeout(r, 10));
+        return items;
+      },
+      { maxDelayMs: 0, maxInFlight: 1 },
+    );
+    const head = one.submit(Array.from({ length: 40 }, (_, i) => i));
+    await new Promise((r) => setTimeout(r, 2));
+    await Promise.all([head, ...Array.from({ length: 60 }, (_, i) => one.submit([i]))]);
+    assert.deepEqual(solo.map((b) => b.length), [40, 60], 'with maxInFlight 1, one at a time');
+  });
+
+  it('overlaps a second flush when a full batch waits', async () => {
     const rec = recorder(10);
     const sut = new GroupCommitter(rec.flush, { maxItems: 4, maxDelayMs: 0, maxInFlight: 2 });
     await Promise.all(Array.from({ length: 12 }, (_, i) => sut.submit([i])));

@@ -12,8 +12,9 @@ export interface GroupCommitOptions {
   /** Otherwise flush this long after the first item arrived (default 2 ms). */
   maxDelayMs?: number;
   /**
-   * Flushes in flight at once (default 2). A second one starts only with a full batch, so it can
-   * be prepared and sent while the first commits; the database still commits them in order.
+   * Flushes in flight at once (default 2). Another one starts beside those running once as many
+   * items wait as the last one carried (at least 32) or a full batch waits, so it is prepared and
+   * sent while the one ahead commits; the database still commits them in order.
    */
   maxInFlight?: number;
   /**
@@ -23,6 +24,9 @@ export interface GroupCommitOptions {
    */
   maxWaiting?: number;
 }
+
+/** A flush beside a running one carries at least this many items (see #overlap). */
+const _OVERLAP_MIN = 32;
 
 interface _Call<T, R> {
   items: readonly T[];
@@ -43,8 +47,9 @@ export interface GroupCommitStats {
 }
 
 /**
- * Batches `submit` calls into `flush` calls, one at a time: while a flush runs, new calls wait
- * and go together into the next one, so batches grow with load instead of queueing fsyncs.
+ * Batches `submit` calls into `flush` calls: while a flush runs, new calls wait and go together
+ * into the next one, so batches grow with load instead of queueing fsyncs; the next one starts
+ * beside it only once it would be as large (see `maxInFlight`).
  */
 export class GroupCommitter<T, R> {
   readonly #flush: (items: T[]) => Promise<R[]>;
@@ -57,6 +62,8 @@ export class GroupCommitter<T, R> {
   #timer: NodeJS.Timeout | undefined;
   readonly #running = new Set<Promise<void>>();
   #closed = false;
+  /** Items of the flush started last. */
+  #lastStarted = 0;
   readonly #stats: GroupCommitStats = { flushes: 0, items: 0, largest: 0, refused: 0 };
 
   /** `flush` must resolve to one result per item, in order, or reject for all of them. */
@@ -104,8 +111,19 @@ export class GroupCommitter<T, R> {
     }
   }
 
+  /**
+   * Whether a flush may start now beside the one(s) running: a full batch waits, or at least as many
+   * items as the flush last started carried (and _OVERLAP_MIN). It then waits inside the database for
+   * the one ahead to commit, but it is built and sent meanwhile; a smaller one would only cut the
+   * batches (one commit each) short.
+   */
+  #overlap(): boolean {
+    if (this.#running.size >= this.#maxInFlight) return false;
+    return this.#pendingItems >= this.#maxItems || (this.#running.size > 0 && this.#pendingItems >= Math.max(this.#lastStarted, _OVERLAP_MIN));
+  }
+
   #schedule(): void {
-    if (this.#pendingItems >= this.#maxItems && this.#running.size < this.#maxInFlight) this.#start();
+    if (this.#overlap()) this.#start();
     // A running flush starts the next one when it ends.
     else if (this.#running.size === 0) this.#timer ??= setTimeout(() => this.#start(), this.#maxDelayMs);
   }
@@ -125,6 +143,7 @@ export class GroupCommitter<T, R> {
     }
     const calls = this.#pending.splice(0, taken);
     this.#pendingItems -= count;
+    this.#lastStarted = count;
     // `settled` runs once the flush has settled and BEFORE its callers are answered: answering them
     // (their continuations send replies) takes long enough that the next flush should be on its way.
     // It runs after an await, so `run` is set by then.
@@ -132,7 +151,7 @@ export class GroupCommitter<T, R> {
       this.#running.delete(run);
       // Whatever arrived meanwhile has already waited one flush: go at once (or, while another
       // flush is still in flight, as soon as a full batch waits).
-      if (this.#running.size === 0 || this.#pendingItems >= this.#maxItems) this.#start();
+      if (this.#running.size === 0 || this.#overlap()) this.#start();
     });
     this.#running.add(run);
     // More than a full batch may be waiting.
