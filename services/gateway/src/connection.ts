@@ -137,7 +137,7 @@ export class ClientConnection {
   set channel(c: { ephemeral: string; key: Uint8Array } | undefined) {
     if (c !== undefined && (c.ephemeral.length !== 32 || c.key.length !== 32)) throw new RangeError('a channel is a 32-byte ephemeral key and a 32-byte channel key');
     // One flat string made from the bytes (a `+` would leave a cons string holding both halves).
-    this.channelKeys = c === undefined ? undefined : Buffer.concat([Buffer.from(c.ephemeral, 'latin1'), c.key]).toString('latin1');
+    this.channelKeys = c === undefined ? undefined : keyOf(Buffer.concat([keyBytes(c.ephemeral), c.key]));
   }
 
   /** The ephemeral key (latin1) of the channel agreed by the first claim; undefined before it. */
