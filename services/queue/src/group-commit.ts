@@ -150,12 +150,12 @@ export class GroupCommitter<T, R> {
     const run: Promise<void> = this.#run(calls, count, () => {
       this.#running.delete(run);
       // Whatever arrived meanwhile has already waited one flush: go at once (or, while another
-      // flush is still in flight, as soon as a full batch waits).
+      // flush is still in flight, when #overlap says so).
       if (this.#running.size === 0 || this.#overlap()) this.#start();
     });
     this.#running.add(run);
-    // More than a full batch may be waiting.
-    if (this.#pendingItems >= this.#maxItems) this.#start();
+    // What this flush could not take may be enough for another beside it (the same rule).
+    if (this.#overlap()) this.#start();
   }
 
   async #run(calls: _Call<T, R>[], count: number, settled: () => void): Promise<void> {
