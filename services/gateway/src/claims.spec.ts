@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ClaimSet } from './claims.js';
 import { keyOf } from './keys.js';
-import { heapPerItem } from './spec-fixtures.js';
+import { heapPerItem } from './spec-heap.js';
 
 describe('ClaimSet: the mailboxes one connection claimed', () => {
   const key = () => keyOf(new Uint8Array(randomBytes(16)));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { UNSENT_SLACK_BYTES } from './connection.js';
 import { keyOf } from './keys.js';
-import { heapPerItem, openConnection } from './spec-fixtures.js';
+import { openConnection } from './spec-fixtures.js';
+import { heapPerItem } from './spec-heap.js';
 
 describe('ClientConnection: a packet out live and then drained from the queue', () => {
   const open = () => openConnection(16);

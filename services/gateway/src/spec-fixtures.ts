@@ -4,8 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { ed25519 } from '@tacit/crypto';
 import { createLogger, HealthRegistry, InProcessBus, loadConfig, Metrics, type Bus } from '@tacit/kit';
 import { packPackets, type PackedPacket } from '@tacit/proto';
@@ -358,39 +356,6 @@ export function openConnection(deliveryWindow: number): { conn: ClientConnection
   const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b', claimKey: 'n', queueKey: 'q', drainKey: 'd' }, limits, Date.now());
   conn.state = 'open';
   return { conn, sent };
-}
-
-let _gc: (() => void) | undefined;
-/** A full collection in a spec (V8's `gc`, exposed at run time; taken once: a new context per call would count in the heap). */
-export function fullGc(): void {
-  if (!_gc) {
-    setFlagsFromString('--expose-gc');
-    _gc = runInNewContext('gc') as () => void;
-  }
-  _gc();
-}
-
-/**
- * Heap bytes retained per item: by `n` items `make` makes, or, given `change`, by `change` applied to
- * each of them made first (after full collections on both sides; the items are kept alive through the
- * reading). The last reading is after a collection, a turn of the event loop and another: inside a
- * node:test `it`, some garbage (randomBytes' buffers) outlives the first collection and would count.
- */
-export async function heapPerItem<T>(n: number, make: () => T, change?: (item: T) => unknown): Promise<number> {
-  const keep: T[] = new Array<T>(n);
-  if (change) for (let i = 0; i < n; i++) keep[i] = make();
-  fullGc();
-  const before = process.memoryUsage().heapUsed;
-  for (let i = 0; i < n; i++) {
-    if (change) change(keep[i]!);
-    else keep[i] = make();
-  }
-  fullGc();
-  await new Promise((r) => setImmediate(r));
-  fullGc();
-  const per = (process.memoryUsage().heapUsed - before) / n;
-  if (keep.length !== n) throw new Error('unreachable');
-  return per;
 }
 
 /** An HTTP answer as the endpoint specs read it. */
