@@ -1,6 +1,7 @@
 import { encodeServerFrame, requestIdRef, type ErrorCodeValue, type ServerFrame } from '@tacit/protocol';
 import type { QueueAckRef } from '@tacit/queue-client';
 import { ClaimSet } from './claims.js';
+import type { ClientAddress, ConnectionLimits } from './connection-limits.js';
 import { keyBytes, keyOf } from './keys.js';
 import { NO_PENDING, PendingDelivery } from './pending-delivery.js';
 import { ReadyState, type WsSocket } from './wsock/index.js';
@@ -9,44 +10,12 @@ const _ZERO_REF = new Uint8Array(16);
 /** Times on a connection are kept relative to this, so they stay small integers (not boxed doubles). */
 const _EPOCH = Date.now();
 
-/** Per-connection limits, from the gateway config (one object shared by all connections). */
-export interface ConnectionLimits {
-  maxBufferedBytes: number;
-  deliveryWindow: number;
-  liveAckTimeoutMs: number;
-  connRate: number;
-  connBurst: number;
-  /** Bytes of frames per second, and the burst. */
-  byteRate: number;
-  byteBurst: number;
-  /** SENDs not yet answered, at most. */
-  maxInflight: number;
-  /** A queued delivery left unacked this long leaves the delivery window (the queue keeps it). */
-  deliveryAckTimeoutMs: number;
-}
-
 /**
  * Past this many unsent bytes a connection is cut off, whatever it is sent: deliveries stop at
  * `maxBufferedBytes` and a drain adds at most one page (768 KiB) past it, so only a client that
  * does not read its replies (ERRORs, PONGs, ACCEPTEDs) gets here.
  */
 export const UNSENT_SLACK_BYTES = 2 * 2 ** 20;
-
-/** A client address as the limits know it; one object shared by every connection from the address. */
-export interface ClientAddress {
-  /** Key of the client's address for limits (a hash unless IP logging is opted in). */
-  readonly ipKey: string;
-  /** The per-address frame budget's key. */
-  readonly frameKey: string;
-  /** The per-address byte budget's key. */
-  readonly byteKey: string;
-  /** The per-address budget of claimed destinations per second: its key. */
-  readonly claimKey: string;
-  /** The per-address budget of queued bytes per second: its key. */
-  readonly queueKey: string;
-  /** The per-address budget of mailboxes drained per second: its key. */
-  readonly drainKey: string;
-}
 
 /**
  * One client WebSocket: its session state, claimed mailboxes and unacked deliveries. Built to cost
