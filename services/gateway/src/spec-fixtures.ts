@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { ed25519 } from '@tacit/crypto';
-import { createLogger, HealthRegistry, InProcessBus, loadConfig, Metrics, type Bus } from '@tacit/kit';
-import { packPackets, type PackedPacket } from '@tacit/proto';
+import { createLogger, HealthRegistry, InProcessBus, InvalidArgumentError, loadConfig, Metrics, type Bus } from '@tacit/kit';
+import { packPackets, QUEUE_LIMITS, type PackedPacket } from '@tacit/proto';
 import {
   claimProofMessage,
   claimProofMessageV2,
@@ -95,6 +95,9 @@ export class FakeQueue implements QueueClient {
   async drain(mailboxIds: readonly Uint8Array[], afterSeq: bigint, limit: number): Promise<DrainedPage> {
     this.drainCalls++;
     if (this.failWith) throw this.failWith;
+    // What the real queue refuses (QueueService.drainPacked): a gateway asking past it would never drain.
+    if (limit < 1 || limit > QUEUE_LIMITS.maxDrainLimit) throw new InvalidArgumentError(`"limit" expected 1..${QUEUE_LIMITS.maxDrainLimit}, got ${limit}`);
+    if (mailboxIds.length > QUEUE_LIMITS.maxDrainMailboxes) throw new InvalidArgumentError(`at most ${QUEUE_LIMITS.maxDrainMailboxes} mailboxes, got ${mailboxIds.length}`);
     this.drains.push({ mailboxIds: [...mailboxIds], afterSeq, limit });
     const keys = new Set(mailboxIds.map((m) => keyOf(m)));
     const match = this.stored.filter((p) => p.seq > afterSeq && keys.has(keyOf(p.mailboxId)));
