@@ -8,7 +8,8 @@ import { LOCK_NAMESPACE } from '@tacit/platform';
 import { packAckRefs, packAckSeqs, QUEUE_PACKED_REF_BYTES, QUEUE_PACKED_SEQ_BYTES } from '@tacit/proto';
 import type { QueueRepository } from './repository.js';
 import { dayOf, ID_BYTES, type AckRef, type EnqueueStatus, type NewPacket } from './model.js';
-import { _intArray, _key, _mailboxKey, _packIds, _sameId, _SEQ_HIGH_LIMIT } from './sql-bytes.js';
+import { _intArray, _mailboxKey, _packIds, _sameId, _SEQ_HIGH_LIMIT } from './sql-bytes.js';
+import { StorePlan } from './store-plan.js';
 
 /** One connection (or transaction) that runs parameterised SQL. */
 export interface SqlExecutor {
@@ -115,33 +116,8 @@ export abstract class SqlQueueRepository implements QueueRepository {
 
   async storeBatch(packets: readonly NewPacket[], cap: number, nowMs: number): Promise<EnqueueStatus[]> {
     if (packets.length === 0) return [];
-    // Repeats inside the batch get the first occurrence's fate (stored → duplicate).
-    const keys = packets.map((p) => _key(p.mailboxId, p.packetId));
-    const firstOf = new Map<string, number>();
-    // Grouped by mailbox (each mailbox's packets in batch order, the mailboxes in order of first
-    // appearance): inserted in this order, a mailbox's packets of one batch share heap pages, so a
-    // drain's index scan and an ack's range delete read a page once for its run of packets instead
-    // of once per packet, as when a batch interleaved its senders' mailboxes (docs/queue.md, "A batch
-    // goes in mailbox by mailbox"). A Map, not a sort: one lookup per packet on the event loop.
-    const runs = new Map<string, number[]>();
-    keys.forEach((k, i) => {
-      if (!firstOf.has(k)) {
-        firstOf.set(k, i);
-        // The key's first 16 characters are the mailbox id's 16 bytes (latin1).
-        const mailbox = k.slice(0, ID_BYTES);
-        const run = runs.get(mailbox);
-        if (run) run.push(i);
-        else runs.set(mailbox, [i]);
-      }
-    });
-    const unique: NewPacket[] = [];
-    const uniqueAt: number[] = [];
-    for (const run of runs.values()) {
-      for (const i of run) {
-        unique.push(packets[i]!);
-        uniqueAt.push(i);
-      }
-    }
+    const plan = new StorePlan(packets);
+    const unique = plan.unique;
     // Bytes travel as packed parameters (ids 16 bytes apiece, packets at offsets) rather than
     // bytea[]: array parameters are hex text, which made encoding cost more than the insert.
     // Numbers go as array literals made here: the driver's own array encoding escapes each element.
@@ -172,15 +148,7 @@ export abstract class SqlQueueRepository implements QueueRepository {
       ],
     );
     this.#stats.enqueueTransactions++;
-    const statuses = new Array<EnqueueStatus>(packets.length);
-    for (const i of uniqueAt) statuses[i] = 'stored';
-    for (const i of row!.duplicate_at) statuses[uniqueAt[i - 1]!] = 'duplicate';
-    for (const i of row!.full_at) statuses[uniqueAt[i - 1]!] = 'mailbox_full';
-    keys.forEach((k, i) => {
-      const first = firstOf.get(k)!;
-      if (first !== i) statuses[i] = statuses[first] === 'stored' ? 'duplicate' : statuses[first]!;
-    });
-    return statuses;
+    return plan.statuses(row!.duplicate_at, row!.full_at);
   }
 
   async drainPage(mailboxIds: readonly Uint8Array[], afterSeq: bigint, limit: number, nowMs: number): Promise<Uint8Array> {
