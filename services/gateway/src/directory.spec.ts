@@ -15,7 +15,7 @@ import { ClientAddresses } from './client-address.js';
 import { DirectoryEndpoint } from './directory.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import type { GatewayShutdown } from './shutdown.js';
-import { settings } from './spec-fixtures.js';
+import { midMinute, settings } from './spec-fixtures.js';
 import { redisForSuite } from './redis-suite.js';
 
 /** A directory client that records what reached it; `failWith` makes every call refuse. */
@@ -76,7 +76,7 @@ const lookupBody = encodeDirectoryRequest({ policy: 'signed', lookupKey });
 describe(DirectoryEndpoint.name, () => {
   const servers: Server[] = [];
   const shutdown = { accepting: true } as GatewayShutdown;
-  const start = async (over: Record<string, string> = {}, limiter = new EndpointLimiter(), salt = new AddressSalt()): Promise<{ port: number; client: FakeDirectory; salt: AddressSalt }> => {
+  const start = async (over: Record<string, string> = {}, limiter = new EndpointLimiter({ now: midMinute }), salt = new AddressSalt()): Promise<{ port: number; client: FakeDirectory; salt: AddressSalt }> => {
     const client = new FakeDirectory();
     const config = settings(over);
     const sut = new DirectoryEndpoint(client, limiter, salt, new ClientAddresses(config), shutdown, createLogger({ service: 'gateway', write: () => {} }), new Metrics({ service: 'gateway', defaultMetrics: false }), config);
@@ -184,7 +184,7 @@ describe(DirectoryEndpoint.name, () => {
         const salt = new AddressSalt({ redis: r });
         await salt.start();
         salt.close();
-        return start({ GATEWAY_DIRECTORY_LOOKUPS_PER_MINUTE: '4' }, new EndpointLimiter({ redis: r, salt }), salt);
+        return start({ GATEWAY_DIRECTORY_LOOKUPS_PER_MINUTE: '4' }, new EndpointLimiter({ redis: r, salt, now: midMinute }), salt);
       };
       const [a, b] = [await replica(), await replica()];
       const statuses: number[] = [];

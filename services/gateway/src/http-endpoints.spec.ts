@@ -13,7 +13,7 @@ import { ClientAddresses } from './client-address.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import { HttpEndpoints, type EndpointErrors } from './http-endpoints.js';
 import type { GatewayShutdown } from './shutdown.js';
-import { httpPost, rawHttp, settings, until, type HttpAnswer } from './spec-fixtures.js';
+import { midMinute, httpPost, rawHttp, settings, until, type HttpAnswer } from './spec-fixtures.js';
 
 const ERRORS: EndpointErrors<PushError> = {
   is: (err: unknown): err is PushError => err instanceof PushError,
@@ -69,7 +69,7 @@ describe(HttpEndpoints.name, () => {
         bodyTimeoutMs: over.bodyTimeoutMs ?? 10_000,
       },
       {
-        limiter: new EndpointLimiter(),
+        limiter: new EndpointLimiter({ now: midMinute }),
         addresses: new ClientAddresses(settings()),
         shutdown,
         log: createLogger({ service: 'gateway', write: (line: string) => void logged.push(line) }),

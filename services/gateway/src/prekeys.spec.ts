@@ -20,7 +20,7 @@ import { ClientAddresses } from './client-address.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
 import type { GatewayShutdown } from './shutdown.js';
-import { settings } from './spec-fixtures.js';
+import { midMinute, settings } from './spec-fixtures.js';
 
 /** A prekey client that records what reached it; `hold` keeps calls pending until released. */
 class FakePrekeys implements PrekeyClient {
@@ -81,7 +81,7 @@ describe(PrekeyEndpoint.name, () => {
     const config = settings(over);
     sut = new PrekeyEndpoint(
       client,
-      new EndpointLimiter(),
+      new EndpointLimiter({ now: midMinute }),
       new ClientAddresses(config),
       shutdown,
       createLogger({ service: 'gateway', write: () => {} }),

@@ -18,7 +18,7 @@ import { ClientAddresses } from './client-address.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import { PushEndpoint } from './push.js';
 import type { GatewayShutdown } from './shutdown.js';
-import { httpPost, rawHttp, settings, type HttpAnswer } from './spec-fixtures.js';
+import { midMinute, httpPost, rawHttp, settings, type HttpAnswer } from './spec-fixtures.js';
 
 /** Stands for the push service: answers PUSH_ROUTES with `status`, and keeps what reached it. */
 class Responder {
@@ -87,7 +87,7 @@ describe(PushEndpoint.name, () => {
     const config = settings(over);
     const salt = new AddressSalt();
     const client = new BusPushClient(new BusClientProxy(bus, { timeoutMs: 2000 }));
-    const sut = new PushEndpoint(client, new EndpointLimiter(), salt, new ClientAddresses(config), shutdown, createLogger({ service: 'gateway', write: () => {} }), new Metrics({ service: 'gateway', defaultMetrics: false }), config);
+    const sut = new PushEndpoint(client, new EndpointLimiter({ now: midMinute }), salt, new ClientAddresses(config), shutdown, createLogger({ service: 'gateway', write: () => {} }), new Metrics({ service: 'gateway', defaultMetrics: false }), config);
     const server = createServer((req, res) => (sut.accepts(req) ? sut.handle(req, res) : res.writeHead(404).end()));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     servers.push(server);

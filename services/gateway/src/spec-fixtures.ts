@@ -61,6 +61,12 @@ export class FakeClock implements Clock {
   }
 }
 
+/**
+ * A clock at the middle of a minute, for specs that count requests in a per-minute window: on the
+ * wall clock, a run that crosses a minute boundary between two requests counts them in two windows.
+ */
+export const midMinute = (): number => 29_000_000 * 60_000 + 30_000;
+
 /** Gateway settings: the defaults with `over` applied, validated as the service validates them. */
 export function settings(over: Record<string, string> = {}): GatewayConfig {
   return loadConfig(gatewayConfigSchema, over);
