@@ -32,6 +32,12 @@ export const gatewayConfigSchema = defineConfig({
   GATEWAY_IDLE_TIMEOUT_MS: int({ default: 120_000, min: 1000, max: 3_600_000, description: 'close after this long without a frame' }),
   GATEWAY_QUEUE_TTL_SECONDS: int({ default: MAX_TTL_SECONDS, min: 60, max: MAX_TTL_SECONDS, description: 'longest a packet waits in the queue' }),
   GATEWAY_LIVE_ACK_TIMEOUT_MS: int({ default: 2000, min: 50, max: 60_000, description: 'wait for a live recipient ack before queueing' }),
+  GATEWAY_REPLICA_COALESCE_MS: int({
+    default: 1,
+    min: 0,
+    max: 1000,
+    description: 'while packets and statuses to other replicas go out more often than this, each send waits until this long after the last (fewer, larger NATS messages); a quiet link sends at once; 0: every turn of the event loop',
+  }),
   GATEWAY_CONN_RATE: int({ default: 2000, min: 1, max: 1_000_000, description: 'frames per second per connection' }),
   GATEWAY_CONN_BURST: int({ default: 4000, min: 1, max: 1_000_000, description: 'frame burst per connection' }),
   GATEWAY_IP_RATE: int({ default: 20_000, min: 1, max: 10_000_000, description: 'frames per second per client IP, across replicas' }),
