@@ -27,6 +27,7 @@ export {
 } from './subjects.js';
 /** A request/reply API on the bus: subject, queue group and messages. */
 export { busRoute, type BusRoute } from './routes.js';
+export { encodeMessage } from './fast-codec.js';
 /** The packed forms of tacit.queue.v1 (DrainReply.packed, AckRequest.packed_refs and packed_seqs). */
 export {
   packAckRefs,

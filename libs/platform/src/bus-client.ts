@@ -1,6 +1,6 @@
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { DEFAULT_REQUEST_TIMEOUT_MS, SpanKind, tracingEnabled, withSpan, type Bus } from '@tacit/kit';
-import { create, fromBinary, toBinary, type BusRoute, type MessageInitShape, type MessageShape } from '@tacit/proto';
+import { create, encodeMessage, fromBinary, type BusRoute, type MessageInitShape, type MessageShape } from '@tacit/proto';
 import { lastValueFrom } from 'rxjs';
 
 /** Options of {@link BusClientProxy}. */
@@ -47,7 +47,7 @@ export class BusClientProxy extends ClientProxy {
   ): Promise<MessageShape<Rep>> {
     const send = async (): Promise<MessageShape<Rep>> => {
       const message = '$typeName' in request ? (request as MessageShape<Req>) : create(route.request, request);
-      const bytes = await lastValueFrom(this.send<Uint8Array, Uint8Array>(route.subject, toBinary(route.request, message)));
+      const bytes = await lastValueFrom(this.send<Uint8Array, Uint8Array>(route.subject, encodeMessage(route.request, message)));
       return fromBinary(route.reply, bytes);
     };
     return tracingEnabled() ? withSpan(route.subject, send, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': route.subject } }) : send();

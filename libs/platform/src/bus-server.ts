@@ -1,5 +1,5 @@
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { fromBinary, toBinary } from '@tacit/proto';
+import { encodeMessage, fromBinary } from '@tacit/proto';
 import {
   InvalidArgumentError,
   SpanKind,
@@ -98,7 +98,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
       }
       const result = await lastValueFrom(this.transformToObservable(await handler(payload, new BusContext([subject, headers]))));
       if (!route) return result as Uint8Array;
-      return toBinary(route.reply, result as never);
+      return encodeMessage(route.reply, result as never);
     };
     // The caller's trace context is already active (the bus extracted it): the span continues it.
     return tracingEnabled() ? withSpan(subject, call, { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': route?.subject ?? subject } }) : call();
