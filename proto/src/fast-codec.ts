@@ -28,6 +28,12 @@ function _varint(out: Uint8Array, o: number, v: number): number {
   return o;
 }
 
+/**
+ * Longest bytes field written here: its length is a varint of up to 32 bits. Longer (a typed array
+ * may be) goes to protobuf-es, which refuses it; the bus's own limits are megabytes.
+ */
+const _MAX_BYTES = 0xffff_ffff;
+
 /** A length-delimited field's size (tag of one byte: field numbers below 16). */
 function _bytesFieldSize(b: Uint8Array): number {
   return b.length === 0 ? 0 : 1 + _varintSize(b.length) + b.length;
@@ -43,7 +49,7 @@ function _writeBytesField(out: Uint8Array, o: number, field: number, b: Uint8Arr
 
 /** DrainReply in its packed form (no `packets`): `more` (2) and `packed` (3). */
 function _drainReply(m: DrainReply): Uint8Array {
-  if (m.packets.length > 0 || (m.$unknown?.length ?? 0) > 0) return toBinary(DrainReplySchema, m);
+  if (m.packets.length > 0 || (m.$unknown?.length ?? 0) > 0 || m.packed.length > _MAX_BYTES) return toBinary(DrainReplySchema, m);
   const out = new Uint8Array((m.more ? 2 : 0) + _bytesFieldSize(m.packed));
   let o = 0;
   if (m.more) {
@@ -56,7 +62,9 @@ function _drainReply(m: DrainReply): Uint8Array {
 
 /** AckRequest in its packed form (no `refs`): `packed_refs` (2) and `packed_seqs` (3). */
 function _ackRequest(m: AckRequest): Uint8Array {
-  if (m.refs.length > 0 || (m.$unknown?.length ?? 0) > 0) return toBinary(AckRequestSchema, m);
+  if (m.refs.length > 0 || (m.$unknown?.length ?? 0) > 0 || m.packedRefs.length > _MAX_BYTES || m.packedSeqs.length > _MAX_BYTES) {
+    return toBinary(AckRequestSchema, m);
+  }
   const out = new Uint8Array(_bytesFieldSize(m.packedRefs) + _bytesFieldSize(m.packedSeqs));
   _writeBytesField(out, _writeBytesField(out, 0, 2, m.packedRefs), 3, m.packedSeqs);
   return out;
