@@ -6,43 +6,25 @@
 // one copy. The output is byte for byte protobuf-es's (fields in number order; proto3 defaults
 // not written), which fast-codec.spec.ts checks; anything else goes to protobuf-es.
 import { toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { varintSize, writeVarint } from './hand-wire.js';
 import { AckRequestSchema, DrainReplySchema, type AckRequest, type DrainReply } from './gen/tacit/queue/v1/queue_pb.js';
 
-/** Bytes of `v` (an unsigned 32-bit length) as a varint. */
-function _varintSize(v: number): number {
-  let n = 1;
-  while (v > 0x7f) {
-    v >>>= 7;
-    n++;
-  }
-  return n;
-}
-
-/** Writes `v` as a varint at `o`; the offset after it. */
-function _varint(out: Uint8Array, o: number, v: number): number {
-  while (v > 0x7f) {
-    out[o++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  out[o++] = v;
-  return o;
-}
-
 /**
- * Longest bytes field written here: its length is a varint of up to 32 bits. Longer (a typed array
- * may be) goes to protobuf-es, which refuses it; the bus's own limits are megabytes.
+ * Longest bytes field written here: protobuf-es writes a length as a uint32 and refuses a longer
+ * field (a typed array may be longer); such a message goes to it, to be refused the same way. The
+ * bus's own limits are megabytes.
  */
 const _MAX_BYTES = 0xffff_ffff;
 
 /** A length-delimited field's size (tag of one byte: field numbers below 16). */
 function _bytesFieldSize(b: Uint8Array): number {
-  return b.length === 0 ? 0 : 1 + _varintSize(b.length) + b.length;
+  return b.length === 0 ? 0 : 1 + varintSize(b.length) + b.length;
 }
 
 function _writeBytesField(out: Uint8Array, o: number, field: number, b: Uint8Array): number {
   if (b.length === 0) return o;
   out[o++] = (field << 3) | 2;
-  o = _varint(out, o, b.length);
+  o = writeVarint(out, o, b.length);
   out.set(b, o);
   return o + b.length;
 }

@@ -28,6 +28,7 @@ export {
 /** A request/reply API on the bus: subject, queue group and messages. */
 export { busRoute, type BusRoute } from './routes.js';
 export { encodeMessage } from './fast-codec.js';
+export { varintSize, writeVarint } from './hand-wire.js';
 /** The packed forms of tacit.queue.v1 (DrainReply.packed, AckRequest.packed_refs and packed_seqs). */
 export {
   packAckRefs,

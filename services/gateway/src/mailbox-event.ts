@@ -5,6 +5,7 @@
  * known first and the bytes are written once. Decoding stays with protobuf-es (`fromBinary`).
  * @module
  */
+import { varintSize, writeVarint } from '@tacit/proto';
 import { ServerFrameType } from '@tacit/protocol';
 
 // Field tags (field number << 3 | wire type 2, length-delimited).
@@ -15,24 +16,6 @@ const _TAG_FIRST_TICKET = (1 << 3) | 0; // ReplicaBatch.first_ticket (varint)
 const _TAG_STATUS_SUBJECT = (2 << 3) | 2; // ReplicaBatch.status_subject
 const _TAG_BATCH_PACKETS = (3 << 3) | 2; // ReplicaBatch.packets
 
-function _varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function _writeVarint(out: Uint8Array, at: number, n: number): number {
-  while (n >= 0x80) {
-    out[at++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  out[at++] = n;
-  return at;
-}
-
 /**
  * MailboxEvent carrying `packets` for one mailbox: `deliver` for one packet, `deliver_batch` for
  * more (the encoding protobuf-es gives, byte for byte).
@@ -40,15 +23,15 @@ function _writeVarint(out: Uint8Array, at: number, n: number): number {
 export function encodeDeliverEvent(packets: readonly Uint8Array[]): Uint8Array {
   if (packets.length === 1) {
     const p = packets[0]!;
-    const out = new Uint8Array(1 + _varintSize(p.length) + p.length);
+    const out = new Uint8Array(1 + varintSize(p.length) + p.length);
     out[0] = _TAG_DELIVER;
-    out.set(p, _writeVarint(out, 1, p.length));
+    out.set(p, writeVarint(out, 1, p.length));
     return out;
   }
   const inner = _packetsSize(packets);
-  const out = new Uint8Array(1 + _varintSize(inner) + inner);
+  const out = new Uint8Array(1 + varintSize(inner) + inner);
   out[0] = _TAG_DELIVER_BATCH;
-  _writePackets(out, _writeVarint(out, 1, inner), _TAG_PACKETS, packets);
+  _writePackets(out, writeVarint(out, 1, inner), _TAG_PACKETS, packets);
   return out;
 }
 
@@ -62,16 +45,16 @@ export function encodeReplicaBatch(firstTicket: number, statusSubject: string, p
   }
   // Subjects are ASCII (tacit.gws.<hex>): one byte per char, as UTF-8 would write them.
   if (!/^[\x21-\x7e]*$/.test(statusSubject)) throw new RangeError(`"statusSubject" expected printable ASCII, got ${JSON.stringify(statusSubject)}`);
-  const head = (firstTicket === 0 ? 0 : 1 + _varintSize(firstTicket)) + (statusSubject.length === 0 ? 0 : 1 + _varintSize(statusSubject.length) + statusSubject.length);
+  const head = (firstTicket === 0 ? 0 : 1 + varintSize(firstTicket)) + (statusSubject.length === 0 ? 0 : 1 + varintSize(statusSubject.length) + statusSubject.length);
   const out = new Uint8Array(head + _packetsSize(packets));
   let at = 0;
   if (firstTicket !== 0) {
     out[at++] = _TAG_FIRST_TICKET;
-    at = _writeVarint(out, at, firstTicket);
+    at = writeVarint(out, at, firstTicket);
   }
   if (statusSubject.length !== 0) {
     out[at++] = _TAG_STATUS_SUBJECT;
-    at = _writeVarint(out, at, statusSubject.length);
+    at = writeVarint(out, at, statusSubject.length);
     for (let i = 0; i < statusSubject.length; i++) out[at++] = statusSubject.charCodeAt(i);
   }
   _writePackets(out, at, _TAG_BATCH_PACKETS, packets);
@@ -81,14 +64,14 @@ export function encodeReplicaBatch(firstTicket: number, statusSubject: string, p
 /** Bytes of `packets` as a repeated bytes field with a one-byte tag. */
 function _packetsSize(packets: readonly Uint8Array[]): number {
   let size = 0;
-  for (const p of packets) size += 1 + _varintSize(p.length) + p.length;
+  for (const p of packets) size += 1 + varintSize(p.length) + p.length;
   return size;
 }
 
 function _writePackets(out: Uint8Array, at: number, tag: number, packets: readonly Uint8Array[]): number {
   for (const p of packets) {
     out[at++] = tag;
-    at = _writeVarint(out, at, p.length);
+    at = writeVarint(out, at, p.length);
     out.set(p, at);
     at += p.length;
   }
