@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config.js';
 import type { ClientConnection } from './connection.js';
 import { keyAt } from './keys.js';
 import { deliverFrames, encodeDeliverEvent, encodeReplicaBatch } from './mailbox-event.js';
+import { CoalescedFlush } from './coalesced-flush.js';
 import { GatewayMeters } from './metrics.js';
 import { hexId, Presence } from './presence.js';
 import { RouteTable } from './routes.js';
@@ -104,7 +105,8 @@ export class ReplicaLink {
   private readonly outbox = new Map<string, _MailboxBatch>();
   /** Packets for mailboxes whose replica is known, collected this turn, by replica. */
   private readonly replicaOutbox = new Map<string, _ReplicaBatch>();
-  private turnEndScheduled = false;
+  /** Sends what this turn collected for other replicas ({@link turnEnd}). */
+  private readonly turnEndFlush: CoalescedFlush;
   /** Packets handed to replicas by id, by ticket, until their status comes. */
   private readonly tickets = new Map<number, Ticket>();
   private nextTicket = 0;
@@ -114,7 +116,6 @@ export class ReplicaLink {
   private readonly offStatus: (() => void) | undefined;
   private closed = false;
   private readonly timeoutMs: number;
-  private readonly coalesceMs: number;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -125,7 +126,7 @@ export class ReplicaLink {
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     this.timeoutMs = config.GATEWAY_LIVE_ACK_TIMEOUT_MS + 500;
-    this.coalesceMs = config.GATEWAY_REPLICA_COALESCE_MS;
+    this.turnEndFlush = new CoalescedFlush(() => this.turnEnd(), config.GATEWAY_REPLICA_COALESCE_MS);
     this.statusSubject = GATEWAY_SUBJECTS.replicaStatus + replica.id;
     // Direct bus handlers, not @BusHandle: the subjects carry this replica's random id, and every
     // cross-replica packet passes here (Nest's per-message pipeline is for the services' APIs).
@@ -169,7 +170,7 @@ export class ReplicaLink {
       if (b.packets.length >= _REMOTE_BATCH || b.bytes >= _REMOTE_BATCH_BYTES) {
         this.outbox.delete(key);
         void this.sendByMailbox(b);
-      } else this.scheduleTurnEnd();
+      } else this.turnEndFlush.schedule();
     });
   }
 
@@ -185,7 +186,7 @@ export class ReplicaLink {
     if (batch.tickets.length >= _REPLICA_BATCH || batch.bytes >= _REPLICA_BATCH_BYTES) {
       this.replicaOutbox.delete(replica);
       void this.sendByReplica(batch);
-    } else this.scheduleTurnEnd();
+    } else this.turnEndFlush.schedule();
   }
 
   /**
@@ -246,27 +247,12 @@ export class ReplicaLink {
   /**
    * What this turn of the event loop has for other replicas (packets by mailbox and by replica, the
    * statuses of packets they handed us) goes out in one callback: nats.js writes what one callback
-   * published in one syscall. Like Nagle's algorithm: when the link was quiet (nothing went out in the
-   * last GATEWAY_REPLICA_COALESCE_MS), at the end of this turn; while it is busy, that long after the
-   * last time, so a loaded replica sends fewer, larger messages. On this machine a write that wakes
-   * nats-server cost ~30 µs of the gateway's CPU (profiled in tacit-cross-replica), more than a
-   * packet's own work: 1 ms cut the servers' CPU per packet by ~18 % (docs/benchmarks.md). A quiet
-   * link adds no delay.
+   * published in one syscall. While the link is busy it waits for GATEWAY_REPLICA_COALESCE_MS after
+   * the last time ({@link CoalescedFlush}): on this machine a write that wakes nats-server cost
+   * ~30 µs of the gateway's CPU (profiled in tacit-cross-replica), more than a packet's own work,
+   * and 1 ms cut the servers' CPU per packet by ~18 % (docs/benchmarks.md).
    */
-  private scheduleTurnEnd(): void {
-    if (this.turnEndScheduled) return;
-    this.turnEndScheduled = true;
-    const wait = this.lastTurnEnd + this.coalesceMs - performance.now();
-    if (wait <= 0) setImmediate(this.turnEndBound);
-    else setTimeout(this.turnEndBound, wait);
-  }
-
-  private readonly turnEndBound = (): void => this.turnEnd();
-  private lastTurnEnd = -Infinity;
-
   private turnEnd(): void {
-    this.turnEndScheduled = false;
-    this.lastTurnEnd = performance.now();
     if (this.outbox.size > 0) {
       const batches = [...this.outbox.values()];
       this.outbox.clear();
@@ -383,7 +369,7 @@ export class ReplicaLink {
       this.statusOut.set(subject, out);
     }
     (acked ? out.acked : out.busy).push(ticket);
-    this.scheduleTurnEnd();
+    this.turnEndFlush.schedule();
   }
 
   private publishStatuses(): void {
