@@ -4,7 +4,8 @@ import { connect, type Socket } from 'node:net';
 import { decodePushErrorBody } from '@tacit/protocol';
 import { parseProxyV2 } from './client-address.js';
 import { GatewayEdge } from './edge.js';
-import { httpPost, replica, until, type Replica } from './spec-fixtures.js';
+import { replica, until, type Replica } from './spec-fixtures.js';
+import { httpPost } from './spec-http.js';
 
 /** An HTTP upgrade request for /v1, as a WebSocket client sends it. */
 const upgrade = (extra = '') =>

@@ -13,7 +13,8 @@ import { ClientAddresses } from './client-address.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import { HttpEndpoints, type EndpointErrors } from './http-endpoints.js';
 import type { GatewayShutdown } from './shutdown.js';
-import { midMinute, httpPost, rawHttp, settings, until, type HttpAnswer } from './spec-fixtures.js';
+import { midMinute, settings, until } from './spec-fixtures.js';
+import { httpPost, rawHttp, type HttpAnswer } from './spec-http.js';
 
 const ERRORS: EndpointErrors<PushError> = {
   is: (err: unknown): err is PushError => err instanceof PushError,

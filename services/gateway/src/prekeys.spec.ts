@@ -2,7 +2,7 @@
 // through, and what one anonymous client can spend (body bytes, body time, requests in flight,
 // requests a minute), each refused with its typed error.
 import assert from 'node:assert/strict';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -21,6 +21,7 @@ import { EndpointLimiter } from './endpoint-limiter.js';
 import { PrekeyEndpoint } from './prekeys.js';
 import type { GatewayShutdown } from './shutdown.js';
 import { midMinute, settings } from './spec-fixtures.js';
+import { httpPost, type HttpAnswer } from './spec-http.js';
 
 /** A prekey client that records what reached it; `hold` keeps calls pending until released. */
 class FakePrekeys implements PrekeyClient {
@@ -48,25 +49,7 @@ class FakePrekeys implements PrekeyClient {
   }
 }
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-function post(port: number, path: string, body?: Uint8Array, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'POST', agent: false, headers: { 'content-type': 'application/octet-stream', ...opts.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function typed(a: Answer): PrekeyError {
+function typed(a: HttpAnswer): PrekeyError {
   return decodePrekeyErrorBody(a.status, a.body.toString());
 }
 
@@ -103,20 +86,20 @@ describe(PrekeyEndpoint.name, () => {
   };
 
   it('passes challenge, upload and fetch bodies to the prekey service and its answers back, readable from any origin', async () => {
-    const c = await post(port, '/v1/prekeys/challenge');
+    const c = await httpPost(port, '/v1/prekeys/challenge');
     assert.equal(c.status, 200);
     assert.deepEqual(new Uint8Array(c.body), new Uint8Array(40).fill(7));
     assert.equal(c.headers['access-control-allow-origin'], '*');
     assert.equal(c.headers['cache-control'], 'no-store');
     const upload = new Uint8Array(5000).fill(9);
-    const u = await post(port, '/v1/prekeys/upload', upload);
+    const u = await httpPost(port, '/v1/prekeys/upload', upload);
     assert.equal(u.status, 200);
     assert.deepEqual(decodePrekeyUploadReply(new Uint8Array(u.body)), { preKeys: 3, kyberPreKeys: 4, signedPreKey: true, lastResortKyberPreKey: true });
     const address = new Uint8Array(32).fill(4);
-    const f = await post(port, '/v1/prekeys/fetch', encodePrekeyFetch(address));
+    const f = await httpPost(port, '/v1/prekeys/fetch', encodePrekeyFetch(address));
     assert.deepEqual([f.status, [...f.body]], [200, [1, 2, 3]]);
     assert.deepEqual(client.calls, [['challenge', undefined], ['upload', upload], ['fetch', address]]);
-    const pre = await post(port, '/v1/prekeys/upload', undefined, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    const pre = await httpPost(port, '/v1/prekeys/upload', undefined, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers['access-control-allow-methods'], 'POST, OPTIONS');
     assert.equal(pre.headers['access-control-allow-headers'], 'content-type');
@@ -124,23 +107,23 @@ describe(PrekeyEndpoint.name, () => {
 
   it('answers bad requests with typed errors, and refusals of the service as the service made them', async () => {
     const calls = client.calls.length;
-    assert.deepEqual([typed(await post(port, '/v1/prekeys/nope')).code, (await post(port, '/v1/prekeys/nope')).status], ['NOT_FOUND', 404]);
-    const get = await post(port, '/v1/prekeys/fetch', undefined, { method: 'GET' });
+    assert.deepEqual([typed(await httpPost(port, '/v1/prekeys/nope')).code, (await httpPost(port, '/v1/prekeys/nope')).status], ['NOT_FOUND', 404]);
+    const get = await httpPost(port, '/v1/prekeys/fetch', undefined, { method: 'GET' });
     assert.deepEqual([get.status, typed(get).code, get.headers.allow], [405, 'BAD_METHOD', 'POST, OPTIONS']);
-    const short = typed(await post(port, '/v1/prekeys/fetch', Uint8Array.of(1, 2, 3)));
+    const short = typed(await httpPost(port, '/v1/prekeys/fetch', Uint8Array.of(1, 2, 3)));
     assert.deepEqual([short.code, short.field], ['MALFORMED', 'address']);
     assert.equal(client.calls.length, calls, 'nothing malformed reached the service');
     client.failWith = new PrekeyError('BAD_SIGNATURE', 'kyberPreKeys[3].signature', '"kyberPreKeys[3].signature" does not verify');
-    const bad = await post(port, '/v1/prekeys/upload', new Uint8Array(100));
+    const bad = await httpPost(port, '/v1/prekeys/upload', new Uint8Array(100));
     assert.equal(bad.status, 400);
     assert.deepEqual([typed(bad).code, typed(bad).field], ['BAD_SIGNATURE', 'kyberPreKeys[3].signature']);
     client.failWith = new NoRespondersError('no one serves tacit.prekey.v1.fetch');
-    const down = await post(port, '/v1/prekeys/fetch', encodePrekeyFetch(new Uint8Array(32)));
+    const down = await httpPost(port, '/v1/prekeys/fetch', encodePrekeyFetch(new Uint8Array(32)));
     assert.deepEqual([down.status, typed(down).code, down.headers['retry-after']], [503, 'UNAVAILABLE', '1']);
     assert.ok(!down.body.toString().includes('tacit.prekey'), 'bus details stay inside');
     client.failWith = undefined;
     shutdown.accepting = false;
-    const draining = await post(port, '/v1/prekeys/challenge');
+    const draining = await httpPost(port, '/v1/prekeys/challenge');
     assert.deepEqual([draining.status, typed(draining).code], [503, 'UNAVAILABLE']);
   });
 
@@ -203,9 +186,9 @@ describe(PrekeyEndpoint.name, () => {
   it('serves at most GATEWAY_PREKEY_MAX_INFLIGHT requests at once; the rest get 503 at once', async () => {
     await restart({ GATEWAY_PREKEY_MAX_INFLIGHT: '2' });
     client.held = [];
-    const slow = [post(port, '/v1/prekeys/challenge'), post(port, '/v1/prekeys/challenge')];
+    const slow = [httpPost(port, '/v1/prekeys/challenge'), httpPost(port, '/v1/prekeys/challenge')];
     while (client.held.length < 2) await new Promise((r) => setTimeout(r, 5));
-    const third = await post(port, '/v1/prekeys/challenge');
+    const third = await httpPost(port, '/v1/prekeys/challenge');
     assert.deepEqual([third.status, typed(third).code, third.headers['retry-after']], [503, 'UNAVAILABLE', '1']);
     for (const r of client.held) r();
     client.held = undefined;
@@ -215,7 +198,7 @@ describe(PrekeyEndpoint.name, () => {
 
   it('counts fetches and uploads per minute per address apart, and answers 429 with Retry-After past either', async () => {
     await restart({ GATEWAY_PREKEY_FETCHES_PER_MINUTE: '3', GATEWAY_PREKEY_UPLOADS_PER_MINUTE: '2' });
-    const fetch = () => post(port, '/v1/prekeys/fetch', encodePrekeyFetch(new Uint8Array(32)));
+    const fetch = () => httpPost(port, '/v1/prekeys/fetch', encodePrekeyFetch(new Uint8Array(32)));
     assert.deepEqual((await Promise.all([fetch(), fetch(), fetch()])).map((a) => a.status), [200, 200, 200]);
     const over = await fetch();
     assert.deepEqual([over.status, typed(over).code, typed(over).field], [429, 'RATE_LIMITED', 'requester']);
@@ -223,8 +206,8 @@ describe(PrekeyEndpoint.name, () => {
     assert.ok(wait >= 1 && wait <= 60, `Retry-After ${wait}`);
     // Uploads have their own window, and the refused fetch did not reach the service.
     assert.equal(client.calls.filter(([k]) => k === 'fetch').length, 3);
-    assert.equal((await post(port, '/v1/prekeys/challenge')).status, 200);
-    assert.equal((await post(port, '/v1/prekeys/upload', new Uint8Array(10))).status, 200);
-    assert.equal((await post(port, '/v1/prekeys/challenge')).status, 429);
+    assert.equal((await httpPost(port, '/v1/prekeys/challenge')).status, 200);
+    assert.equal((await httpPost(port, '/v1/prekeys/upload', new Uint8Array(10))).status, 200);
+    assert.equal((await httpPost(port, '/v1/prekeys/challenge')).status, 429);
   });
 });

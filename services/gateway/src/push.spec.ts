@@ -18,7 +18,8 @@ import { ClientAddresses } from './client-address.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import { PushEndpoint } from './push.js';
 import type { GatewayShutdown } from './shutdown.js';
-import { midMinute, httpPost, rawHttp, settings, type HttpAnswer } from './spec-fixtures.js';
+import { midMinute, settings } from './spec-fixtures.js';
+import { httpPost, rawHttp, type HttpAnswer } from './spec-http.js';
 
 /** Stands for the push service: answers PUSH_ROUTES with `status`, and keeps what reached it. */
 class Responder {

@@ -2,8 +2,6 @@
 // client, stand-in sockets, and one replica's units wired by hand on a bus (as GatewayModule wires
 // them), so a spec drives units over the in-process bus without a process or a network.
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { connect as netConnect } from 'node:net';
 import { ed25519 } from '@tacit/crypto';
 import { createLogger, HealthRegistry, InProcessBus, InvalidArgumentError, loadConfig, Metrics, type Bus } from '@tacit/kit';
 import { packPackets, QUEUE_LIMITS, type PackedPacket } from '@tacit/proto';
@@ -365,38 +363,4 @@ export function openConnection(deliveryWindow: number): { conn: ClientConnection
   const conn = new ClientConnection(ws as unknown as WsSocket<ClientConnection>, { ipKey: 'ip', frameKey: 'f', byteKey: 'b', claimKey: 'n', queueKey: 'q', drainKey: 'd' }, limits, Date.now());
   conn.state = 'open';
   return { conn, sent };
-}
-
-/** An HTTP answer as the endpoint specs read it. */
-export interface HttpAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/** One request to 127.0.0.1:`port` on a connection of its own (POST with `body` unless `method` says otherwise). */
-export function httpPost(port: number, path: string, body?: Uint8Array | string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: opts.method ?? 'POST', agent: false, headers: { 'content-type': 'application/octet-stream', ...opts.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Writes `head` (and then `chunks`) on a raw TCP connection; resolves to all that came back once the server closes it. */
-export function rawHttp(port: number, head: string, chunks: Buffer[] = []): Promise<string> {
-  return new Promise((resolve) => {
-    const s = netConnect(port, '127.0.0.1', () => {
-      s.write(head);
-      for (const c of chunks) if (!s.destroyed) s.write(c);
-    });
-    let got = '';
-    s.on('data', (d) => (got += d.toString()));
-    s.on('error', () => undefined);
-    s.on('close', () => resolve(got));
-  });
 }
